@@ -1,0 +1,4 @@
+//! Reusable pieces of the UI.
+
+pub mod form;
+pub mod header;

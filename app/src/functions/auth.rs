@@ -1,0 +1,72 @@
+//! Sign-up, login, logout and the current user.
+
+use dojang_core::error::AppError;
+use dojang_core::model::CurrentUser;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::ssr::{self, respond};
+#[cfg(feature = "ssr")]
+use dojang_core::{accounts, web_session};
+
+#[server(prefix = "/_fn", endpoint = "auth/current_user")]
+pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
+    respond(ssr::current_user().await)
+}
+
+/// The session's CSRF token, for hidden form fields.
+#[server(prefix = "/_fn", endpoint = "auth/csrf_token")]
+pub async fn get_csrf_token() -> Result<String, AppError> {
+    respond(async { web_session::csrf_token(&ssr::session().await?).await }.await)
+}
+
+#[server(prefix = "/_fn", endpoint = "auth/sign_up")]
+pub async fn sign_up(
+    csrf: String,
+    org_name: String,
+    name: String,
+    email: String,
+    password: String,
+) -> Result<(), AppError> {
+    respond(
+        async {
+            let session = ssr::check_csrf(&csrf).await?;
+            let input = accounts::SignUp::parse(&org_name, &name, &email, &password)?;
+            let st = ssr::state()?;
+            let user = accounts::sign_up(&st.db, input).await?;
+            web_session::log_in(&session, &user.id).await?;
+            leptos_axum::redirect("/dashboard");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/_fn", endpoint = "auth/log_in")]
+pub async fn log_in(csrf: String, email: String, password: String) -> Result<(), AppError> {
+    respond(
+        async {
+            let session = ssr::check_csrf(&csrf).await?;
+            let st = ssr::state()?;
+            let user = accounts::log_in(&st.db, &email, &password, &ssr::client_ip()).await?;
+            web_session::log_in(&session, &user.id).await?;
+            tracing::info!(user_id = %user.id, "logged in");
+            leptos_axum::redirect("/dashboard");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/_fn", endpoint = "auth/log_out")]
+pub async fn log_out(csrf: String) -> Result<(), AppError> {
+    respond(
+        async {
+            let session = ssr::check_csrf(&csrf).await?;
+            web_session::log_out(&session).await?;
+            leptos_axum::redirect("/login");
+            Ok(())
+        }
+        .await,
+    )
+}

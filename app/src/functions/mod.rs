@@ -1,0 +1,4 @@
+//! Server functions: the UI's calls into the server. Each body checks its input, runs the
+//! operation from `dojang_core` and maps the error to its status.
+
+pub mod auth;

@@ -1,0 +1,149 @@
+//! Korean and English. The language comes from the `dojang_lang` cookie, else the browser's
+//! Accept-Language, else English; the server writes it into `<html lang>` and the browser
+//! reads it back from there when it hydrates, so both render the same words.
+
+use dojang_core::error::AppError;
+use leptos::prelude::*;
+
+include!(concat!(env!("OUT_DIR"), "/i18n.rs"));
+
+pub const LANG_COOKIE: &str = "dojang_lang";
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lang {
+    #[default]
+    En,
+    Ko,
+}
+
+/// A translation key (see `k`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key(usize);
+
+impl Key {
+    pub fn text(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => EN[self.0],
+            Lang::Ko => KO[self.0],
+        }
+    }
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ko => "ko",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().get(..2) {
+            Some("ko") => Some(Lang::Ko),
+            Some("en") => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The first supported language of an Accept-Language header, by quality.
+    pub fn from_accept_language(header: &str) -> Option<Self> {
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut it = part.split(';');
+            let tag = it.next().unwrap_or("").trim();
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .unwrap_or(1.0);
+            if let Some(lang) = Lang::from_code(tag) {
+                if best.is_none_or(|(bq, _)| q > bq) {
+                    best = Some((q, lang));
+                }
+            }
+        }
+        best.map(|(_, l)| l)
+    }
+
+    /// The language of this render: request headers on the server, `<html lang>` in the browser.
+    pub fn detect() -> Self {
+        #[cfg(feature = "ssr")]
+        {
+            use_context::<http::request::Parts>().map(|p| Self::from_headers(&p.headers)).unwrap_or_default()
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            document()
+                .document_element()
+                .map(|e| e.get_attribute("lang").unwrap_or_default())
+                .and_then(|l| Lang::from_code(&l))
+                .unwrap_or_default()
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    pub fn from_headers(headers: &http::HeaderMap) -> Self {
+        let cookie = headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|c| c.trim().strip_prefix(LANG_COOKIE).and_then(|r| r.strip_prefix('=')))
+            .and_then(Lang::from_code);
+        cookie
+            .or_else(|| {
+                headers
+                    .get(http::header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Lang::from_accept_language)
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The current language (provided once by `App`).
+pub fn lang() -> Lang {
+    use_context::<Lang>().unwrap_or_default()
+}
+
+/// The text of `key` in the current language.
+pub fn t(key: Key) -> &'static str {
+    key.text(lang())
+}
+
+/// A user-facing message for an error: its code's translation, else the server's message.
+pub fn error_text(err: &AppError) -> String {
+    let name = format!("error.{}", err.code.as_str().to_ascii_lowercase());
+    match key_by_name(&name) {
+        Some(key) => t(key).to_owned(),
+        None if err.code.status() >= 500 => t(k::ERROR_GENERIC).to_owned(),
+        None => err.message.clone(),
+    }
+}
+
+/// The message for one rejected form field, translated by its field code when we can.
+pub fn field_error_text(err: &AppError, field: &str) -> Option<String> {
+    let fe = err.fields.iter().find(|f| f.field == field)?;
+    Some(match (lang(), key_by_name(&format!("field.{}", fe.code))) {
+        (Lang::En, _) | (_, None) => fe.message.clone(),
+        (_, Some(key)) => t(key).to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_supported() {
+        assert_eq!(Lang::from_accept_language("ko-KR,ko;q=0.9,en-US;q=0.8"), Some(Lang::Ko));
+        assert_eq!(Lang::from_accept_language("fr-FR,en;q=0.5,ko;q=0.7"), Some(Lang::Ko));
+        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language("fr, de"), None);
+    }
+
+    #[test]
+    fn both_languages_have_every_key() {
+        assert_eq!(EN.len(), KO.len());
+        assert_eq!(k::APP_NAME.text(Lang::Ko), "도장");
+        assert!(EN.iter().chain(KO.iter()).all(|s| !s.is_empty()));
+    }
+}

@@ -1,0 +1,72 @@
+//! Dojang's user interface: the HTML shell, the router and every page. Server functions live
+//! in `functions`; their server-only halves and helpers in `ssr`.
+
+pub mod components;
+pub mod functions;
+pub mod i18n;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+pub mod testid;
+
+use i18n::{t, Lang};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The whole HTML document, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = Lang::detect();
+    #[cfg(feature = "ssr")]
+    ssr::set_page_headers();
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang.code()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
+                <meta name="color-scheme" content="light"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_context(Lang::detect());
+    // Only the browser runs effects: this attribute tells tests the wasm has taken over.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(el) = document().document_element() {
+            let _ = el.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="dojang" href="/pkg/dojang.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Dojang".to_owned() } else { format!("{page} · Dojang") }/>
+        <Router>
+            <Routes fallback=pages::not_found::NotFound>
+                <Route path=path!("/") view=pages::home::HomePage/>
+                <Route path=path!("/signup") view=pages::signup::SignUpPage/>
+                <Route path=path!("/login") view=pages::login::LoginPage/>
+                <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The window title for a page, in the current language.
+#[component]
+pub fn PageTitle(key: i18n::Key) -> impl IntoView {
+    view! { <Title text=t(key)/> }
+}

@@ -1,0 +1,7 @@
+//! One module per route.
+
+pub mod dashboard;
+pub mod home;
+pub mod login;
+pub mod not_found;
+pub mod signup;

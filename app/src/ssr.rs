@@ -1,0 +1,82 @@
+//! Server-only helpers for pages and server functions: the shared state, the session, the
+//! signed-in user, CSRF checks and response headers.
+
+use axum::extract::ConnectInfo;
+use dojang_core::error::{AppError, ErrorCode};
+use dojang_core::model::CurrentUser;
+use dojang_core::state::AppState;
+use dojang_core::{accounts, web_session};
+use http::request::Parts;
+use http::{HeaderValue, StatusCode};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| AppError::internal(anyhow::anyhow!("AppState missing from context")))
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|e| AppError::internal(anyhow::anyhow!("no session layer: {e:?}")))
+}
+
+pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+    let st = state()?;
+    let session = session().await?;
+    match web_session::user_id(&session).await? {
+        Some(id) => accounts::find_user(&st.db, &id).await,
+        None => Ok(None),
+    }
+}
+
+pub async fn require_user() -> Result<CurrentUser, AppError> {
+    current_user().await?.ok_or_else(AppError::unauthenticated)
+}
+
+pub async fn check_csrf(token: &str) -> Result<Session, AppError> {
+    let session = session().await?;
+    web_session::verify_csrf(&session, token).await?;
+    Ok(session)
+}
+
+/// The peer address of this request.
+pub fn client_ip() -> String {
+    use_context::<Parts>()
+        .and_then(|p| p.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Gives a server function's error response the status of its code (not a blanket 500).
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(e) = &result {
+        if let Some(opts) = use_context::<ResponseOptions>() {
+            opts.set_status(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+            if let Some(secs) = e.retry_after {
+                opts.insert_header(http::header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+        }
+        if e.code == ErrorCode::Internal {
+            tracing::warn!("server function failed");
+        }
+    }
+    result
+}
+
+/// Content-Security-Policy for an HTML page: scripts only by this response's nonce (the
+/// hydration script) and what it loads, wasm allowed, nothing framed.
+pub fn set_page_headers() {
+    let Some(opts) = use_context::<ResponseOptions>() else { return };
+    let nonce = leptos::nonce::use_nonce().map(|n| n.to_string()).unwrap_or_default();
+    let csp = format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; \
+         connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        opts.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
+    }
+    opts.insert_header(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}

@@ -1,0 +1,223 @@
+//! Settings, read once from `DOJANG_*` environment variables at startup. Every variable and
+//! its default is listed in the README; a bad value stops the server with a clear message.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The development default for `DOJANG_SECRET_KEY`; production refuses to start with it.
+pub const DEV_SECRET_KEY: &str = "dojang-development-secret-key-not-for-production-use";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// A secret value: never printed, compared or logged by accident.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub env: Environment,
+    pub bind: SocketAddr,
+    /// Base URL people and links use, without a trailing slash.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// Checked when the server starts (admin commands do not need PDFium).
+    pub pdfium_lib: PathBuf,
+    pub secret_key: Secret,
+    /// Where cargo-leptos wrote the wasm, JS and CSS (`<site_root>/pkg`) and the public assets.
+    pub site_root: PathBuf,
+    pub session_idle_minutes: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads settings through `get`, so tests can pass their own variables.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let err = |m: String| ConfigError(m);
+        let env = match get("DOJANG_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => {
+                return Err(err(format!("DOJANG_ENV must be development or production, not {other:?}")))
+            }
+        };
+        let bind_raw = get("DOJANG_BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let bind: SocketAddr = bind_raw
+            .parse()
+            .map_err(|_| err(format!("DOJANG_BIND must be HOST:PORT, not {bind_raw:?}")))?;
+        let public_url = get("DOJANG_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}"));
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(err(format!("DOJANG_PUBLIC_URL must start with http:// or https://, not {public_url:?}")));
+        }
+        let data_dir = PathBuf::from(get("DOJANG_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = get("DOJANG_DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("dojang.db").display()));
+        let pdfium_lib = get("DOJANG_PDFIUM_LIB").map(PathBuf::from).unwrap_or_else(default_pdfium_lib);
+        let secret_key = Secret::new(get("DOJANG_SECRET_KEY").unwrap_or_else(|| DEV_SECRET_KEY.into()));
+        let site_root = PathBuf::from(
+            get("DOJANG_SITE_ROOT").or_else(|| get("LEPTOS_SITE_ROOT")).unwrap_or_else(|| "target/site".into()),
+        );
+        let session_idle_minutes = parse_num(&get, "DOJANG_SESSION_IDLE_MINUTES", 120)?;
+        if session_idle_minutes < 1 {
+            return Err(err("DOJANG_SESSION_IDLE_MINUTES must be at least 1".into()));
+        }
+
+        let settings = Self {
+            env,
+            bind,
+            public_url,
+            data_dir,
+            database_url,
+            pdfium_lib,
+            secret_key,
+            site_root,
+            session_idle_minutes,
+        };
+        settings.check_production()?;
+        Ok(settings)
+    }
+
+    /// Production refuses development defaults for secrets and plain-http public URLs.
+    fn check_production(&self) -> Result<(), ConfigError> {
+        if self.env != Environment::Production {
+            return Ok(());
+        }
+        let key = self.secret_key.expose();
+        if key == DEV_SECRET_KEY || key.len() < 32 {
+            return Err(ConfigError(
+                "production needs DOJANG_SECRET_KEY set to a random value of at least 32 characters".into(),
+            ));
+        }
+        if !self.public_url.starts_with("https://") {
+            return Err(ConfigError("production needs an https:// DOJANG_PUBLIC_URL".into()));
+        }
+        Ok(())
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == Environment::Production
+    }
+}
+
+fn parse_num(get: &impl Fn(&str) -> Option<String>, key: &str, default: i64) -> Result<i64, ConfigError> {
+    match get(key) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|_| ConfigError(format!("{key} must be a whole number, not {v:?}"))),
+    }
+}
+
+/// Where the setup puts PDFium, relative to the working directory and to the executable
+/// (`target/<profile>/dojang` → the repository root is two levels up).
+fn pdfium_candidates() -> Vec<PathBuf> {
+    let rel = Path::new(".tools/pdfium/libpdfium.so");
+    let mut out = vec![rel.to_path_buf()];
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(dir) = exe.parent() {
+            out.push(dir.join("libpdfium.so"));
+            for up in dir.ancestors().skip(1).take(3) {
+                out.push(up.join(rel));
+            }
+        }
+    }
+    out
+}
+
+/// The first candidate that exists, else the project-local path (named in the startup error).
+fn default_pdfium_lib() -> PathBuf {
+    let candidates = pdfium_candidates();
+    candidates.iter().find(|p| p.is_file()).cloned().unwrap_or_else(|| candidates[0].clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn any_file() -> String {
+        std::env::current_exe().unwrap().display().to_string()
+    }
+
+    #[test]
+    fn defaults_are_development_on_localhost_3000() {
+        let lib = any_file();
+        let s = Settings::from_lookup(lookup(&[("DOJANG_PDFIUM_LIB", &lib)])).unwrap();
+        assert_eq!(s.env, Environment::Development);
+        assert_eq!(s.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.public_url, "http://127.0.0.1:3000");
+        assert_eq!(s.database_url, "sqlite://./data/dojang.db");
+        assert!(!format!("{s:?}").contains(DEV_SECRET_KEY), "secrets never reach Debug output");
+    }
+
+    #[test]
+    fn production_refuses_development_secrets_and_plain_http() {
+        let lib = any_file();
+        let e = Settings::from_lookup(lookup(&[
+            ("DOJANG_ENV", "production"),
+            ("DOJANG_PDFIUM_LIB", &lib),
+            ("DOJANG_PUBLIC_URL", "https://sign.example.com"),
+        ]))
+        .unwrap_err();
+        assert!(e.0.contains("DOJANG_SECRET_KEY"), "{e}");
+        let e = Settings::from_lookup(lookup(&[
+            ("DOJANG_ENV", "production"),
+            ("DOJANG_PDFIUM_LIB", &lib),
+            ("DOJANG_SECRET_KEY", "0123456789abcdef0123456789abcdef-long-enough"),
+            ("DOJANG_PUBLIC_URL", "http://sign.example.com"),
+        ]))
+        .unwrap_err();
+        assert!(e.0.contains("https"), "{e}");
+        let ok = Settings::from_lookup(lookup(&[
+            ("DOJANG_ENV", "production"),
+            ("DOJANG_PDFIUM_LIB", &lib),
+            ("DOJANG_SECRET_KEY", "0123456789abcdef0123456789abcdef-long-enough"),
+            ("DOJANG_PUBLIC_URL", "https://sign.example.com/"),
+        ]))
+        .unwrap();
+        assert_eq!(ok.public_url, "https://sign.example.com");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let lib = any_file();
+        let e = Settings::from_lookup(lookup(&[("DOJANG_PDFIUM_LIB", &lib), ("DOJANG_BIND", "nope")])).unwrap_err();
+        assert!(e.0.contains("DOJANG_BIND"));
+        let e = Settings::from_lookup(lookup(&[("DOJANG_PDFIUM_LIB", &lib), ("DOJANG_ENV", "staging")])).unwrap_err();
+        assert!(e.0.contains("DOJANG_ENV"));
+    }
+}

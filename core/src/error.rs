@@ -1,0 +1,225 @@
+//! The one error type of Dojang: a stable machine code, a message for people and optional
+//! field errors. REST handlers, server functions and pages all speak it.
+//!
+//! Policy: a code says *what* went wrong in terms the client can act on; the cause of an
+//! internal failure is logged inside the request span and never sent to the client.
+
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+/// Stable machine codes. Never rename one: clients match on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    // 400
+    BadRequest,
+    InvalidJson,
+    ValidationFailed,
+    // 401 / 403
+    Unauthenticated,
+    InvalidCredentials,
+    Forbidden,
+    CsrfFailed,
+    // 404 / 405 / 409 / 413 / 415
+    NotFound,
+    MethodNotAllowed,
+    EmailTaken,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    // 429
+    LoginThrottled,
+    RateLimited,
+    // 5xx
+    Internal,
+    ServiceUnavailable,
+    NotImplemented,
+}
+
+impl ErrorCode {
+    /// The HTTP status every response carrying this code gets.
+    pub fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            BadRequest | InvalidJson => 400,
+            ValidationFailed => 422,
+            Unauthenticated | InvalidCredentials => 401,
+            Forbidden | CsrfFailed => 403,
+            NotFound => 404,
+            MethodNotAllowed => 405,
+            EmailTaken | Conflict => 409,
+            PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
+            LoginThrottled | RateLimited => 429,
+            Internal => 500,
+            NotImplemented => 501,
+            ServiceUnavailable => 503,
+        }
+    }
+
+    /// The code as it appears on the wire, e.g. `"EMAIL_TAKEN"`.
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+}
+
+/// One invalid input field: which field, a stable code and a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// The error every Dojang operation returns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code:?}: {message}")]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+    /// Seconds to wait before retrying (throttling and rate limits); also sent as `Retry-After`.
+    #[serde(default, rename = "retryAfter", skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), fields: Vec::new(), retry_after: None }
+    }
+
+    /// One invalid field.
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::fields(vec![FieldError {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message: message.into(),
+        }])
+    }
+
+    /// Several invalid fields at once, so a form can show them all.
+    pub fn fields(fields: Vec<FieldError>) -> Self {
+        let message = match fields.as_slice() {
+            [one] => one.message.clone(),
+            _ => "Some fields are invalid".to_owned(),
+        };
+        Self { code: ErrorCode::ValidationFailed, message, fields, retry_after: None }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(ErrorCode::Unauthenticated, "Sign in to continue")
+    }
+
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The first message for `field`, if that field was rejected.
+    pub fn field_message(&self, field: &str) -> Option<&str> {
+        self.fields.iter().find(|f| f.field == field).map(|f| f.message.as_str())
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => {
+                Self::new(ErrorCode::BadRequest, format!("Invalid request: {m}"))
+            }
+            ServerFnErrorErr::Request(m) => {
+                Self::new(ErrorCode::ServiceUnavailable, format!("Could not reach the server: {m}"))
+            }
+            other => Self::new(ErrorCode::Internal, other.to_string()),
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+mod server {
+    use super::*;
+    use axum::response::{IntoResponse, Response};
+
+    impl AppError {
+        /// An unexpected failure: logged here, inside the current span, with its whole cause
+        /// chain; the client gets only the code.
+        pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+            let cause = cause.into();
+            tracing::error!(error = ?cause, "internal error");
+            Self::new(ErrorCode::Internal, "Something went wrong on our side. Please try again.")
+        }
+    }
+
+    impl From<anyhow::Error> for AppError {
+        fn from(e: anyhow::Error) -> Self {
+            Self::internal(e)
+        }
+    }
+
+    impl From<sqlx::Error> for AppError {
+        fn from(e: sqlx::Error) -> Self {
+            Self::internal(e)
+        }
+    }
+
+    impl IntoResponse for AppError {
+        fn into_response(self) -> Response {
+            let status = http::StatusCode::from_u16(self.status())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            let mut res = (status, axum::Json(&self)).into_response();
+            if let Ok(v) = http::HeaderValue::from_str(&self.code.as_str()) {
+                res.headers_mut().insert("x-dojang-error", v);
+            }
+            if let Some(secs) = self.retry_after {
+                res.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+            }
+            res
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialise_as_screaming_snake_case() {
+        assert_eq!(ErrorCode::EmailTaken.as_str(), "EMAIL_TAKEN");
+        let json = serde_json::to_value(AppError::new(ErrorCode::NotFound, "x")).unwrap();
+        assert_eq!(json["code"], "NOT_FOUND");
+        assert!(json.get("fields").is_none(), "empty field list is omitted");
+    }
+
+    #[test]
+    fn every_code_maps_to_a_client_or_server_status() {
+        for code in [ErrorCode::ValidationFailed, ErrorCode::LoginThrottled, ErrorCode::CsrfFailed] {
+            assert!((400..500).contains(&code.status()), "{code:?}");
+        }
+        assert_eq!(ErrorCode::Internal.status(), 500);
+    }
+
+    #[test]
+    fn field_errors_carry_their_message() {
+        let e = AppError::field("email", "invalid", "Enter a valid email");
+        assert_eq!(e.code, ErrorCode::ValidationFailed);
+        assert_eq!(e.field_message("email"), Some("Enter a valid email"));
+        assert_eq!(e.message, "Enter a valid email");
+    }
+}

@@ -1,0 +1,30 @@
+//! Dojang's domain. The shared part (ids, validated types, errors, models) compiles for the
+//! browser too; everything behind the `server` feature is server-only.
+
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod types;
+
+#[cfg(feature = "server")]
+pub mod accounts;
+#[cfg(feature = "server")]
+pub mod blocking;
+#[cfg(feature = "server")]
+pub mod config;
+#[cfg(feature = "server")]
+pub mod db;
+#[cfg(feature = "server")]
+pub mod password;
+#[cfg(feature = "server")]
+pub mod pdf;
+#[cfg(feature = "server")]
+pub mod session_store;
+#[cfg(feature = "server")]
+pub mod state;
+#[cfg(feature = "server")]
+pub mod throttle;
+#[cfg(feature = "server")]
+pub mod web_session;
+
+pub use error::{AppError, AppResult, ErrorCode};

@@ -1,0 +1,4 @@
+//! Everything Dojang does with PDF files.
+
+mod engine;
+pub use engine::PdfEngine;

@@ -1,0 +1,13 @@
+//! The state every request handler, server function and worker shares.
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::pdf::PdfEngine;
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub pdf: PdfEngine,
+}

@@ -1,0 +1,160 @@
+//! The command line: `dojang [serve]`, `dojang migrate`, `dojang admin …`.
+
+use crate::startup::{shutdown_signal, Application};
+use crate::telemetry;
+use clap::{Parser, Subcommand, ValueEnum};
+use dojang_core::accounts::{self, SignUp};
+use dojang_core::config::Settings;
+use dojang_core::db::Db;
+use serde_json::json;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "dojang", version, about = "Dojang: open-source e-contracts and e-signatures")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Operator commands.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// Create an organization and its owner account.
+    CreateOrg {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        /// The owner's display name (default: the part of the email before @).
+        #[arg(long)]
+        owner_name: Option<String>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create an API key for an organization.
+    CreateApiKey {
+        #[arg(long)]
+        org: String,
+        #[arg(long, value_enum)]
+        mode: KeyMode,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KeyMode {
+    Live,
+    Test,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}"), false),
+    };
+    runtime.block_on(run(cli))
+}
+
+fn fail(message: &str, json: bool) -> ExitCode {
+    if json {
+        println!("{}", json!({ "error": message }));
+    } else {
+        eprintln!("error: {message}");
+    }
+    ExitCode::FAILURE
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => return fail(&e.to_string(), false),
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => match serve(settings).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("{e:#}"), false),
+        },
+        Command::Migrate => match migrate(&settings).await {
+            Ok(()) => {
+                println!("migrations applied");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&format!("{e:#}"), false),
+        },
+        Command::Admin(cmd) => admin(settings, cmd).await,
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    app.run_until_stopped(shutdown_signal()).await
+}
+
+async fn migrate(settings: &Settings) -> anyhow::Result<Db> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let db = Db::connect(&settings.database_url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn admin(settings: Settings, cmd: Admin) -> ExitCode {
+    match cmd {
+        Admin::CreateOrg { name, email, password, owner_name, json } => {
+            let db = match migrate(&settings).await {
+                Ok(db) => db,
+                Err(e) => return fail(&format!("{e:#}"), json),
+            };
+            let owner = owner_name.unwrap_or_else(|| email.split('@').next().unwrap_or("owner").to_owned());
+            let created = async { accounts::sign_up(&db, SignUp::parse(&name, &owner, &email, &password)?).await }.await;
+            db.close().await;
+            match created {
+                Ok(user) if json => {
+                    println!(
+                        "{}",
+                        json!({
+                            "id": user.organization_id,
+                            "name": user.organization_name,
+                            "owner": { "id": user.id, "email": user.email, "name": user.name },
+                        })
+                    );
+                    ExitCode::SUCCESS
+                }
+                Ok(user) => {
+                    println!("created organization {} ({})", user.organization_name, user.organization_id);
+                    println!("owner: {} <{}>", user.name, user.email);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    let detail = e.fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>();
+                    let msg = if detail.is_empty() { e.message.clone() } else { detail.join("; ") };
+                    if json {
+                        println!("{}", json!({ "error": msg, "code": e.code }));
+                        ExitCode::FAILURE
+                    } else {
+                        fail(&msg, false)
+                    }
+                }
+            }
+        }
+        Admin::CreateApiKey { json, org, mode: _ } => fail(
+            &format!("API keys are not available yet in this version (organization {org:?}); they arrive with the REST API"),
+            json,
+        ),
+    }
+}

@@ -1,0 +1,75 @@
+//! The HTTP surface: health checks, the language switch, the JSON API and the Leptos UI
+//! (pages and server functions), wrapped in request ids, tracing and security headers.
+
+mod api;
+mod health;
+mod lang;
+mod middleware;
+
+use app::{shell, App};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use dojang_core::session_store::DbSessionStore;
+use dojang_core::state::AppState;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use time::Duration;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub const SESSION_COOKIE: &str = "dojang_session";
+
+pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
+    let settings = state.settings.clone();
+    let leptos_options = LeptosOptions::builder()
+        .output_name("dojang")
+        .site_root(settings.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.bind)
+        .env(if settings.is_production() { leptos::config::Env::PROD } else { leptos::config::Env::DEV })
+        .build();
+
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let server_fns = {
+        let context = context.clone();
+        move |req: Request<Body>| {
+            let context = context.clone();
+            async move { leptos_axum::handle_server_fns_with_context(context, req).await.into_response() }
+        }
+    };
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(settings.is_https())
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(Duration::minutes(settings.session_idle_minutes)));
+
+    let routes = generate_route_list(App);
+    let ui = Router::new()
+        .route("/_fn/{*name}", post(server_fns.clone()).get(server_fns))
+        .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .layer(axum::middleware::from_fn_with_state(settings.clone(), middleware::check_fetch_site))
+        .layer(session_layer)
+        .with_state(leptos_options);
+
+    let base = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/lang", get(lang::switch))
+        .nest("/api", api::router())
+        .with_state(state);
+
+    middleware::wrap(base.merge(ui), settings)
+}

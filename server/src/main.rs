@@ -1,0 +1,5 @@
+//! `dojang`: serve (the default), migrate, and admin commands.
+
+fn main() -> std::process::ExitCode {
+    dojang_server::cli::main()
+}

@@ -1,0 +1,85 @@
+//! Builds the application from settings: database (migrated), PDFium engine, HTTP router,
+//! background workers, and a bound listener. `run_until_stopped` serves until the shutdown
+//! future resolves, then drains requests and stops every worker.
+
+use crate::http;
+use crate::workers::{self, Workers};
+use anyhow::Context as _;
+use dojang_core::config::Settings;
+use dojang_core::db::Db;
+use dojang_core::pdf::PdfEngine;
+use dojang_core::session_store::DbSessionStore;
+use dojang_core::state::AppState;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    state: AppState,
+    workers: Workers,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
+        let db = Db::connect(&settings.database_url).await?;
+        db.migrate().await?;
+        let pdf = PdfEngine::start(&settings.pdfium_lib)?;
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let state = AppState { settings: Arc::new(settings), db, pdf };
+        let sessions = DbSessionStore::new(state.db.clone());
+        let router = http::router(state.clone(), sessions.clone());
+        let mut workers = Workers::default();
+        workers.spawn("session-cleanup", |cancel| workers::session_cleanup(sessions, cancel));
+        Ok(Self { listener, router, state, workers })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self { listener, router, state, workers } = self;
+        tracing::info!(addr = %listener.local_addr()?, public_url = %state.settings.public_url, "Dojang is listening");
+        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        workers.shutdown().await;
+        state.db.close().await;
+        tracing::info!("Dojang stopped");
+        served.context("serving HTTP")
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,51 @@
+//! Background workers. Each one is cancellable and awaited at shutdown, so stopping the
+//! server never cuts a job in half.
+
+use dojang_core::session_store::DbSessionStore;
+use std::future::Future;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tower_sessions::session_store::ExpiredDeletion as _;
+
+/// The set of running workers and the token that stops them.
+#[derive(Default)]
+pub struct Workers {
+    cancel: CancellationToken,
+    set: JoinSet<()>,
+}
+
+impl Workers {
+    pub fn spawn<F, Fut>(&mut self, name: &'static str, f: F)
+    where
+        F: FnOnce(CancellationToken) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let fut = f(self.cancel.clone());
+        self.set.spawn(async move {
+            fut.await;
+            tracing::debug!(worker = name, "worker stopped");
+        });
+    }
+
+    /// Asks every worker to stop and waits for them.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        while self.set.join_next().await.is_some() {}
+    }
+}
+
+/// Deletes expired sessions every few minutes.
+pub async fn session_cleanup(store: DbSessionStore, cancel: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => {
+                if let Err(e) = store.delete_expired().await {
+                    tracing::warn!(error = %e, "deleting expired sessions failed");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The `dojang` binary itself: admin commands, production checks, graceful shutdown, logs.
+
+use crate::helpers::pdfium_lib;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn dojang(data_dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dojang"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DOJANG_DATA_DIR", data_dir)
+        .env("DOJANG_PDFIUM_LIB", pdfium_lib());
+    cmd
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn admin_create_org_prints_json_and_refuses_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dojang(dir.path())
+        .args(["admin", "create-org", "--name", "도장 주식회사", "--email", "Owner@Example.com", "--password", "a long password", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["name"], "도장 주식회사");
+    assert_eq!(v["id"].as_str().unwrap().len(), 32);
+    assert_eq!(v["owner"]["email"], "owner@example.com");
+    assert!(!text(&out).contains("a long password"), "the password is never printed");
+
+    let again = dojang(dir.path())
+        .args(["admin", "create-org", "--name", "도장 주식회사", "--email", "other@example.com", "--password", "a long password", "--json"])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&again.stdout).expect("errors are JSON too");
+    assert!(v["error"].as_str().unwrap().contains("already exists"), "{v}");
+}
+
+#[test]
+fn admin_create_api_key_says_clearly_that_it_is_not_available_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dojang(dir.path()).args(["admin", "create-api-key", "--org", "x", "--mode", "test"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).contains("not available yet"), "{}", text(&out));
+}
+
+#[test]
+fn migrate_applies_migrations_and_is_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let out = dojang(dir.path()).arg("migrate").output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    assert!(dir.path().join("dojang.db").is_file());
+}
+
+#[test]
+fn production_refuses_to_start_with_development_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dojang(dir.path())
+        .env("DOJANG_ENV", "production")
+        .env("DOJANG_PUBLIC_URL", "https://sign.example.com")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).contains("DOJANG_SECRET_KEY"), "{}", text(&out));
+}
+
+#[test]
+fn a_missing_pdfium_library_is_a_clear_startup_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dojang(dir.path()).env("DOJANG_PDFIUM_LIB", "/nonexistent/libpdfium.so").env("DOJANG_BIND", "127.0.0.1:0").output().unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).contains("PDFium library not found at /nonexistent/libpdfium.so"), "{}", text(&out));
+}
+
+#[test]
+fn serves_standalone_keeps_secrets_out_of_logs_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let secret = "s3cr3t-value-that-must-never-be-logged-0123456789";
+    let mut child = dojang(dir.path())
+        .env("DOJANG_BIND", format!("127.0.0.1:{port}"))
+        .env("DOJANG_SECRET_KEY", secret)
+        .env("DOJANG_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let mut healthy = false;
+    while start.elapsed() < Duration::from_secs(30) {
+        if let Ok(r) = reqwest::blocking_get(&format!("http://127.0.0.1:{port}/healthz")) {
+            healthy = r == 200;
+            if healthy {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(healthy, "the binary served /healthz");
+    let _ = reqwest::blocking_get(&format!("http://127.0.0.1:{port}/login"));
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let out = wait_with_timeout(&mut child, Duration::from_secs(15));
+    assert!(out.status.success(), "clean exit after SIGTERM: {}", text(&out));
+    let logs = text(&out);
+    assert!(logs.contains("Dojang stopped"), "{logs}");
+    assert!(logs.contains("request_id"), "request lines carry the request id: {logs}");
+    assert!(!logs.contains(secret), "the secret key never reaches the logs");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> Output {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    use std::io::Read;
+    child.stdout.take().map(|mut s| s.read_to_end(&mut stdout));
+    child.stderr.take().map(|mut s| s.read_to_end(&mut stderr));
+    Output { status: child.wait().unwrap(), stdout, stderr }
+}
+
+mod reqwest {
+    /// A minimal blocking GET returning the status code (no extra client features needed).
+    pub fn blocking_get(url: &str) -> std::io::Result<u16> {
+        use std::io::{Read, Write};
+        let rest = url.strip_prefix("http://").unwrap();
+        let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+        let mut s = std::net::TcpStream::connect(host)?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+        write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+        let mut buf = String::new();
+        s.read_to_string(&mut buf)?;
+        Ok(buf.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0))
+    }
+}

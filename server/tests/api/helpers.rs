@@ -1,0 +1,210 @@
+//! Spawning the app and one helper per endpoint.
+
+use dojang_core::config::Settings;
+use dojang_core::db::Db;
+use dojang_server::Application;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use tempfile::TempDir;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn pdfium_lib() -> String {
+    std::env::var("DOJANG_PDFIUM_LIB")
+        .unwrap_or_else(|_| repo_root().join(".tools/pdfium/libpdfium.so").display().to_string())
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub data_dir: TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub struct Spawn {
+    vars: HashMap<String, String>,
+}
+
+impl Spawn {
+    pub fn var(mut self, k: &str, v: &str) -> Self {
+        self.vars.insert(k.into(), v.into());
+        self
+    }
+
+    pub async fn start(self) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut vars = self.vars;
+        vars.entry("DOJANG_BIND".into()).or_insert("127.0.0.1:0".into());
+        vars.entry("DOJANG_DATA_DIR".into()).or_insert(data_dir.path().display().to_string());
+        vars.entry("DOJANG_PDFIUM_LIB".into()).or_insert(pdfium_lib());
+        vars.entry("DOJANG_SITE_ROOT".into()).or_insert(repo_root().join("target/site").display().to_string());
+        let settings = Settings::from_lookup(|k| vars.get(k).cloned()).expect("test settings");
+        let app = Application::build(settings).await.expect("application builds");
+        let address = format!("http://{}", app.local_addr());
+        let db = app.state().db.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(app.run_until_stopped(async {
+            let _ = rx.await;
+        }));
+        TestApp { address, client: client(), db, data_dir, shutdown: Some(tx), handle: Some(handle) }
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+}
+
+pub fn spawn() -> Spawn {
+    Spawn { vars: HashMap::new() }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn().start().await
+}
+
+/// A sign-up form's fields.
+pub struct Account {
+    pub org: String,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl Account {
+    pub fn unique(tag: &str) -> Self {
+        let n = uuid::Uuid::new_v4().simple().to_string();
+        Self {
+            org: format!("{tag} 주식회사 {}", &n[..8]),
+            name: format!("홍길동 {}", &n[..4]),
+            email: format!("{tag}-{}@example.com", &n[..12]),
+            password: "correct horse battery staple".into(),
+        }
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn code(&self) -> String {
+        self.json()["code"].as_str().unwrap_or_default().to_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).map(|v| v.to_str().unwrap_or_default().to_owned())
+    }
+}
+
+async fn reply(res: reqwest::Response) -> Reply {
+    Reply { status: res.status().as_u16(), headers: res.headers().clone(), body: res.text().await.unwrap_or_default() }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        reply(self.client.get(self.url(path)).send().await.expect("GET")).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = self.client.get(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        reply(req.send().await.expect("GET")).await
+    }
+
+    /// Calls a server function with form-encoded arguments, as `ActionForm` does.
+    pub async fn call(&self, name: &str, form: &[(&str, &str)]) -> Reply {
+        self.call_with(name, form, &[]).await
+    }
+
+    pub async fn call_with(&self, name: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> Reply {
+        let mut req = self.client.post(self.url(&format!("/_fn/{name}"))).form(form);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        reply(req.send().await.expect("POST")).await
+    }
+
+    pub async fn csrf_token(&self) -> String {
+        let r = self.call("auth/csrf_token", &[]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        serde_json::from_str::<String>(&r.body).expect("token is a JSON string")
+    }
+
+    pub async fn sign_up(&self, a: &Account) -> Reply {
+        let csrf = self.csrf_token().await;
+        self.call(
+            "auth/sign_up",
+            &[("csrf", &csrf), ("org_name", &a.org), ("name", &a.name), ("email", &a.email), ("password", &a.password)],
+        )
+        .await
+    }
+
+    pub async fn log_in(&self, email: &str, password: &str) -> Reply {
+        let csrf = self.csrf_token().await;
+        self.call("auth/log_in", &[("csrf", &csrf), ("email", email), ("password", password)]).await
+    }
+
+    pub async fn log_out(&self) -> Reply {
+        let csrf = self.csrf_token().await;
+        self.call("auth/log_out", &[("csrf", &csrf)]).await
+    }
+
+    pub async fn current_user(&self) -> Value {
+        let r = self.call("auth/current_user", &[]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    }
+
+    /// A second browser: its own cookies.
+    pub fn new_browser(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            client: client(),
+            db: self.db.clone(),
+            data_dir: tempfile::tempdir().expect("temp dir"),
+            shutdown: None,
+            handle: None,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.expect("server task").expect("server stopped cleanly");
+        }
+    }
+}
+
+/// Whether a response sets a cookie named `name`, and its attributes.
+pub fn set_cookie(r: &Reply, name: &str) -> Option<String> {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}

@@ -1,0 +1,8 @@
+//! Integration tests: each one starts the real application on port 0 with a fresh SQLite
+//! database and talks to it over HTTP, as a browser or an API client would.
+
+mod auth;
+mod cli;
+mod health;
+mod helpers;
+mod pages;
