@@ -14,13 +14,13 @@ use std::net::SocketAddr;
 use tower_sessions::Session;
 
 pub fn state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| AppError::internal(anyhow::anyhow!("AppState missing from context")))
+    use_context::<AppState>().ok_or_else(|| AppError::internal_msg("AppState missing from context"))
 }
 
 pub async fn session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>()
         .await
-        .map_err(|e| AppError::internal(anyhow::anyhow!("no session layer: {e:?}")))
+        .map_err(|e| AppError::internal_msg(format!("no session layer: {e:?}")))
 }
 
 pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {

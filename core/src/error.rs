@@ -165,6 +165,13 @@ mod server {
         }
     }
 
+    impl AppError {
+        /// An unexpected failure described by a message (logged, not sent).
+        pub fn internal_msg(message: impl std::fmt::Display) -> Self {
+            Self::internal(anyhow::anyhow!("{message}"))
+        }
+    }
+
     impl From<anyhow::Error> for AppError {
         fn from(e: anyhow::Error) -> Self {
             Self::internal(e)

@@ -22,7 +22,7 @@ impl EmailAddress {
             && !domain.ends_with('.')
             && !domain.contains("..")
             && !domain.contains('@');
-        if local.is_empty() || local.len() > 64 || !domain_ok || local.contains(['<', '>', '"', ',']) {
+        if local.is_empty() || local.len() > 64 || !domain_ok || local.contains(['<', '>', '"', ',', '@']) {
             return Err(invalid());
         }
         Ok(Self(s))

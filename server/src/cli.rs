@@ -91,7 +91,8 @@ async fn run(cli: Cli) -> ExitCode {
             Err(e) => fail(&format!("{e:#}"), false),
         },
         Command::Migrate => match migrate(&settings).await {
-            Ok(()) => {
+            Ok(db) => {
+                db.close().await;
                 println!("migrations applied");
                 ExitCode::SUCCESS
             }

@@ -100,11 +100,10 @@ pub fn FormError(error: Submitted, #[prop(default = testid::FORM_ERROR)] testid:
 }
 
 /// The error out of an action's last value.
-pub fn action_error<I: 'static, O: 'static + Send + Sync>(
-    action: ServerAction<I>,
-) -> Submitted
+pub fn action_error<I>(action: ServerAction<I>) -> Submitted
 where
-    I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync,
+    I: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    I::Output: Clone + Send + Sync + 'static,
 {
     let value = action.value();
     Signal::derive(move || value.get().and_then(|r| r.err()))
