@@ -42,7 +42,7 @@ pub fn Header() -> impl IntoView {
                         }
                     })}
                 </Suspense>
-                <a href=switch_href rel="nofollow" data-testid=testid::LANG_SWITCH hreflang=t(k::LANG_OTHER_CODE)>{t(k::LANG_OTHER)}</a>
+                <a href=switch_href rel="external nofollow" data-testid=testid::LANG_SWITCH hreflang=t(k::LANG_OTHER_CODE)>{t(k::LANG_OTHER)}</a>
             </nav>
         </header>
     }
