@@ -18,7 +18,7 @@ WASM_BINDGEN_VERSION=0.2.130   # must equal wasm-bindgen in Cargo.lock
 PYPDFIUM2_VERSION=5.15.2       # ships libpdfium.so (PDFium build 8149)
 TOOLS="$PWD/.tools"
 mkdir -p "$TOOLS"
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --test
-export PATH="$HOME/.cargo/bin:$PWD/.tools/venv/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PWD/.tools/venv/bin:$PATH"
 export DOJANG_PDFIUM_LIB="$PWD/.tools/pdfium/libpdfium.so"
 
 echo "==> cargo leptos build (server + wasm, debug)"
