@@ -10,12 +10,8 @@ export DOJANG_PDFIUM_LIB="$PWD/.tools/pdfium/libpdfium.so"
 echo "==> cargo leptos build (server + wasm, debug)"
 cargo leptos build
 
-# The same environment cargo-leptos gives the server build, so the tests reuse its artifacts
-# instead of compiling the whole dependency tree a second time.
-export LEPTOS_OUTPUT_NAME=dojang LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
-  LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=frontend \
-  LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false \
-  RUSTFLAGS="--cfg erase_components"
+# shellcheck source=scripts/leptos-env.sh
+. scripts/leptos-env.sh
 
 echo "==> cargo test (unit + integration)"
 cargo test -p dojang-core -p app -p server --no-fail-fast

@@ -46,6 +46,10 @@ pub struct Settings {
     /// Where cargo-leptos wrote the wasm, JS and CSS (`<site_root>/pkg`) and the public assets.
     pub site_root: PathBuf,
     pub session_idle_minutes: i64,
+    /// Largest accepted upload, in bytes.
+    pub max_upload_bytes: u64,
+    /// Most pages accepted in one document.
+    pub max_pages: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +92,11 @@ impl Settings {
         if session_idle_minutes < 1 {
             return Err(err("DOJANG_SESSION_IDLE_MINUTES must be at least 1".into()));
         }
+        let max_upload_mb = parse_num(&get, "DOJANG_MAX_UPLOAD_MB", 50)?;
+        let max_pages = parse_num(&get, "DOJANG_MAX_PAGES", 500)?;
+        if !(1..=2048).contains(&max_upload_mb) || !(1..=10_000).contains(&max_pages) {
+            return Err(err("DOJANG_MAX_UPLOAD_MB must be 1–2048 and DOJANG_MAX_PAGES 1–10000".into()));
+        }
 
         let settings = Self {
             env,
@@ -99,6 +108,8 @@ impl Settings {
             secret_key,
             site_root,
             session_idle_minutes,
+            max_upload_bytes: max_upload_mb as u64 * 1024 * 1024,
+            max_pages: max_pages as u32,
         };
         settings.check_production()?;
         Ok(settings)

@@ -73,6 +73,27 @@ typed_id!(
     "User"
 );
 
+typed_id!(
+    /// A contract being prepared, sent, signed and sealed (called a contract in the UI).
+    EnvelopeId,
+    "Contract"
+);
+typed_id!(
+    /// An uploaded PDF.
+    DocumentId,
+    "Document"
+);
+typed_id!(
+    /// A person asked to sign or view an envelope.
+    RecipientId,
+    "Recipient"
+);
+typed_id!(
+    /// A field placed on a page for one recipient.
+    FieldId,
+    "Field"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! browser too; everything behind the `server` feature is server-only.
 
 pub mod error;
+pub mod geometry;
 pub mod ids;
 pub mod model;
 pub mod types;
@@ -9,11 +10,17 @@ pub mod types;
 #[cfg(feature = "server")]
 pub mod accounts;
 #[cfg(feature = "server")]
+pub mod actor;
+#[cfg(feature = "server")]
 pub mod blocking;
 #[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]
 pub mod db;
+#[cfg(feature = "server")]
+pub mod documents;
+#[cfg(feature = "server")]
+pub mod envelopes;
 #[cfg(feature = "server")]
 pub mod password;
 #[cfg(feature = "server")]
@@ -22,6 +29,8 @@ pub mod pdf;
 pub mod session_store;
 #[cfg(feature = "server")]
 pub mod state;
+#[cfg(feature = "server")]
+pub mod storage;
 #[cfg(feature = "server")]
 pub mod throttle;
 #[cfg(feature = "server")]

@@ -2,7 +2,9 @@
 
 use crate::config::Settings;
 use crate::db::Db;
+use crate::documents::PrefetchQueue;
 use crate::pdf::PdfEngine;
+use crate::storage::Storage;
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
@@ -10,4 +12,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub pdf: PdfEngine,
+    pub storage: Storage,
+    pub prefetch: PrefetchQueue,
 }

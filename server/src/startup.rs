@@ -7,6 +7,8 @@ use crate::workers::{self, Workers};
 use anyhow::Context as _;
 use dojang_core::config::Settings;
 use dojang_core::db::Db;
+use dojang_core::documents::{self, PrefetchQueue};
+use dojang_core::storage::{LocalDisk, Storage};
 use dojang_core::pdf::PdfEngine;
 use dojang_core::session_store::DbSessionStore;
 use dojang_core::state::AppState;
@@ -29,14 +31,18 @@ impl Application {
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;
         let pdf = PdfEngine::start(&settings.pdfium_lib)?;
+        let storage: Storage = Arc::new(LocalDisk::new(settings.data_dir.join("blobs")));
+        let (prefetch, prefetch_rx) = PrefetchQueue::new();
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("binding {}", settings.bind))?;
-        let state = AppState { settings: Arc::new(settings), db, pdf };
+        let state = AppState { settings: Arc::new(settings), db, pdf, storage, prefetch };
         let sessions = DbSessionStore::new(state.db.clone());
         let router = http::router(state.clone(), sessions.clone());
         let mut workers = Workers::default();
         workers.spawn("session-cleanup", |cancel| workers::session_cleanup(sessions, cancel));
+        let st = state.clone();
+        workers.spawn("prefetch", |cancel| documents::prefetch_worker(st, prefetch_rx, cancel));
         Ok(Self { listener, router, state, workers })
     }
 

@@ -2,3 +2,4 @@
 //! operation from `dojang_core` and maps the error to its status.
 
 pub mod auth;
+pub mod contracts;

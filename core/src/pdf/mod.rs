@@ -1,4 +1,8 @@
-//! Everything Dojang does with PDF files.
+//! Everything Dojang does with PDF files: the PDFium engine, checking uploads, rendering
+//! page previews.
 
 mod engine;
-pub use engine::PdfEngine;
+pub mod inspect;
+pub mod render;
+
+pub use engine::{PdfCtx, PdfEngine};

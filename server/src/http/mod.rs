@@ -2,9 +2,11 @@
 //! (pages and server functions), wrapped in request ids, tracing and security headers.
 
 mod api;
+mod documents;
 mod health;
 mod lang;
 mod middleware;
+pub mod session_user;
 
 use app::{shell, App};
 use axum::body::Body;
@@ -53,6 +55,7 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
         .with_expiry(Expiry::OnInactivity(Duration::minutes(settings.session_idle_minutes)));
 
     let routes = generate_route_list(App);
+    let app_endpoints = documents::router(settings.max_upload_bytes).with_state(state.clone());
     let ui = Router::new()
         .route("/_fn/{*name}", post(server_fns.clone()).get(server_fns))
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
@@ -60,9 +63,10 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .with_state(leptos_options)
+        .merge(app_endpoints)
         .layer(axum::middleware::from_fn_with_state(settings.clone(), middleware::check_fetch_site))
-        .layer(session_layer)
-        .with_state(leptos_options);
+        .layer(session_layer);
 
     let base = Router::new()
         .route("/healthz", get(health::healthz))

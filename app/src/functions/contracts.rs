@@ -1,0 +1,96 @@
+//! The contract editor's calls: list, load, save (recipients + fields), rename, reorder and
+//! remove documents. Uploads and previews are plain HTTP endpoints (`/_app/documents`).
+
+use dojang_core::error::AppError;
+use dojang_core::model::{ContractDraft, ContractSummary, FieldDraft, RecipientDraft};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[cfg(feature = "ssr")]
+use crate::ssr::{self, respond};
+#[cfg(feature = "ssr")]
+use dojang_core::{actor::Actor, envelopes, ids::DocumentId, ids::EnvelopeId};
+
+#[cfg(feature = "ssr")]
+async fn actor() -> Result<Actor, AppError> {
+    Ok(Actor::from(&ssr::require_user().await?))
+}
+
+#[server(prefix = "/_fn", endpoint = "contracts/list")]
+pub async fn list_contracts() -> Result<Vec<ContractSummary>, AppError> {
+    respond(
+        async {
+            let st = ssr::state()?;
+            envelopes::list(&st.db, &actor().await?).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/_fn", endpoint = "contracts/get")]
+pub async fn get_contract(id: String) -> Result<ContractDraft, AppError> {
+    respond(
+        async {
+            let st = ssr::state()?;
+            envelopes::load(&st.db, &actor().await?, &EnvelopeId::parse(&id)?).await
+        }
+        .await,
+    )
+}
+
+/// Saves the editor's recipients and fields; returns the new version.
+#[server(prefix = "/_fn", endpoint = "contracts/save", input = Json)]
+pub async fn save_contract(
+    csrf: String,
+    id: String,
+    version: i64,
+    recipients: Vec<RecipientDraft>,
+    fields: Vec<FieldDraft>,
+) -> Result<i64, AppError> {
+    respond(
+        async {
+            ssr::check_csrf(&csrf).await?;
+            let st = ssr::state()?;
+            envelopes::save_editor(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, version, &recipients, &fields).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/_fn", endpoint = "contracts/rename")]
+pub async fn rename_contract(csrf: String, id: String, name: String) -> Result<(), AppError> {
+    respond(
+        async {
+            ssr::check_csrf(&csrf).await?;
+            let st = ssr::state()?;
+            envelopes::rename(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, &name).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/_fn", endpoint = "contracts/reorder_documents", input = Json)]
+pub async fn reorder_documents(csrf: String, id: String, order: Vec<String>) -> Result<(), AppError> {
+    respond(
+        async {
+            ssr::check_csrf(&csrf).await?;
+            let st = ssr::state()?;
+            let order = order.iter().map(|d| DocumentId::parse(d)).collect::<Result<Vec<_>, _>>()?;
+            envelopes::reorder_documents(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, &order).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/_fn", endpoint = "contracts/remove_document")]
+pub async fn remove_document(csrf: String, id: String, document_id: String) -> Result<(), AppError> {
+    respond(
+        async {
+            ssr::check_csrf(&csrf).await?;
+            let st = ssr::state()?;
+            envelopes::remove_document(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, &DocumentId::parse(&document_id)?)
+                .await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,312 @@
+//! Uploaded documents: checked with PDFium, stored unchanged under their SHA-256, recorded
+//! with every page's boxes, and previewed. Previews render on demand (a page someone looks
+//! at goes first) and in the background after an upload; both are cached in storage.
+
+use crate::actor::Actor;
+use crate::blocking::spawn_blocking_with_tracing;
+use crate::db::{Db, Timestamp};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::geometry::PageGeometry;
+use crate::ids::{DocumentId, EnvelopeId};
+use crate::model::{DocumentInfo, PageInfo};
+use crate::pdf::inspect::{self, PageBoxes};
+use crate::pdf::render::{render_page, PreviewSize, Rendered};
+use crate::state::AppState;
+use crate::storage::BlobKey;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Documents in one envelope at most.
+pub const MAX_DOCUMENTS_PER_ENVELOPE: i64 = 20;
+
+/// An uploaded file as received.
+pub struct Upload {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A document's identity for rendering.
+#[derive(Clone, Debug)]
+struct DocRef {
+    id: DocumentId,
+    sha256: String,
+    storage_key: String,
+}
+
+/// A display name from an uploaded file name: no folders, no control characters, ≤ 200 chars.
+pub fn clean_file_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or("").trim();
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    if clean.is_empty() { "document.pdf".into() } else { clean }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Checks and stores an upload, and adds it to `envelope` (or to a new draft named after the
+/// file). Returns the envelope and the document.
+pub async fn add_document(
+    st: &AppState,
+    actor: &Actor,
+    envelope: Option<&EnvelopeId>,
+    upload: Upload,
+) -> AppResult<(EnvelopeId, DocumentInfo)> {
+    let limit = st.settings.max_upload_bytes;
+    if upload.bytes.len() as u64 > limit {
+        return Err(file_too_large(limit));
+    }
+    inspect::check_bytes(&upload.bytes)?;
+    let max_pages = st.settings.max_pages;
+    let copy = upload.bytes.clone();
+    let pages = st.pdf.run(move |ctx| inspect::inspect(ctx, copy, max_pages)).await??;
+
+    let bytes = upload.bytes;
+    let (sha256, bytes) = spawn_blocking_with_tracing(move || (sha256_hex(&bytes), bytes)).await?;
+    let storage_key = format!("documents/{sha256}.pdf");
+    let key = BlobKey::new(&storage_key)?;
+    if !st.storage.exists(&key).await? {
+        st.storage.put(&key, &bytes).await?;
+    }
+
+    let name = clean_file_name(&upload.file_name);
+    let doc_id = DocumentId::new();
+    let now = Timestamp::now();
+    let mut tx = st.db.begin().await?;
+    let envelope_id = match envelope {
+        Some(id) => {
+            crate::envelopes::touch_draft(&mut tx, actor, id).await?;
+            let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM envelope_documents WHERE envelope_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if count >= MAX_DOCUMENTS_PER_ENVELOPE {
+                return Err(AppError::new(
+                    ErrorCode::TooManyDocuments,
+                    format!("A contract holds at most {MAX_DOCUMENTS_PER_ENVELOPE} documents"),
+                ));
+            }
+            id.clone()
+        }
+        None => {
+            let title = name.strip_suffix(".pdf").or_else(|| name.strip_suffix(".PDF")).unwrap_or(&name);
+            crate::envelopes::insert_draft(&mut tx, actor, title, now).await?
+        }
+    };
+    sqlx::query(
+        "INSERT INTO documents (id, organization_id, created_by, name, sha256, size_bytes, page_count, storage_key, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(&doc_id)
+    .bind(&actor.organization_id)
+    .bind(actor.user_id.as_ref())
+    .bind(&name)
+    .bind(&sha256)
+    .bind(bytes.len() as i64)
+    .bind(pages.len() as i64)
+    .bind(&storage_key)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    for (i, p) in pages.iter().enumerate() {
+        insert_page(&mut tx, &doc_id, i, p, now).await?;
+    }
+    sqlx::query(
+        "INSERT INTO envelope_documents (envelope_id, document_id, position, created_at, updated_at) \
+         VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM envelope_documents WHERE envelope_id = $1), $3, $3)",
+    )
+    .bind(&envelope_id)
+    .bind(&doc_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(document_id = %doc_id, envelope_id = %envelope_id, pages = pages.len(), "document uploaded");
+    st.prefetch.enqueue(doc_id.clone());
+
+    let info = DocumentInfo {
+        id: doc_id,
+        name,
+        sha256,
+        size_bytes: bytes.len() as i64,
+        pages: pages.iter().enumerate().map(|(i, p)| PageInfo { index: i as u32, geometry: p.geometry }).collect(),
+        pages_rendered: 0,
+    };
+    Ok((envelope_id, info))
+}
+
+pub fn file_too_large(limit: u64) -> AppError {
+    AppError::new(ErrorCode::FileTooLarge, format!("The file is larger than {} MB", limit / (1024 * 1024)))
+}
+
+async fn insert_page(tx: &mut crate::db::Tx, doc: &DocumentId, i: usize, p: &PageBoxes, now: Timestamp) -> AppResult<()> {
+    let g = &p.geometry;
+    sqlx::query(
+        "INSERT INTO document_pages (document_id, page_index, box_left, box_bottom, box_right, box_top, \
+         media_left, media_bottom, media_right, media_top, rotation, rendered, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $12)",
+    )
+    .bind(doc)
+    .bind(i as i64)
+    .bind(g.left)
+    .bind(g.bottom)
+    .bind(g.right)
+    .bind(g.top)
+    .bind(p.media[0])
+    .bind(p.media[1])
+    .bind(p.media[2])
+    .bind(p.media[3])
+    .bind(g.rotation as i64)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+type PageRow = (String, i64, f64, f64, f64, f64, i64, i64);
+
+/// Documents with their pages, in the given order.
+pub async fn document_infos(db: &Db, ids: &[(DocumentId, String, String, i64)]) -> AppResult<Vec<DocumentInfo>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for (id, name, sha256, size) in ids {
+        let rows: Vec<PageRow> = sqlx::query_as(
+            "SELECT document_id, page_index, box_left, box_bottom, box_right, box_top, rotation, rendered \
+             FROM document_pages WHERE document_id = $1 ORDER BY page_index",
+        )
+        .bind(id)
+        .fetch_all(db.pool())
+        .await?;
+        let pages_rendered = rows.iter().filter(|r| r.7 != 0).count() as u32;
+        let pages = rows
+            .into_iter()
+            .map(|(_, index, left, bottom, right, top, rotation, _)| PageInfo {
+                index: index as u32,
+                geometry: PageGeometry { left, bottom, right, top, rotation: rotation as u16 },
+            })
+            .collect();
+        out.push(DocumentInfo {
+            id: id.clone(),
+            name: name.clone(),
+            sha256: sha256.clone(),
+            size_bytes: *size,
+            pages,
+            pages_rendered,
+        });
+    }
+    Ok(out)
+}
+
+/// A page preview for someone in the document's organization.
+pub async fn preview(st: &AppState, actor: &Actor, id: &DocumentId, page: u32, size: PreviewSize) -> AppResult<Vec<u8>> {
+    let row: Option<(String, String, i64)> = sqlx::query_as(
+        "SELECT sha256, storage_key, page_count FROM documents WHERE id = $1 AND organization_id = $2",
+    )
+    .bind(id)
+    .bind(&actor.organization_id)
+    .fetch_optional(st.db.pool())
+    .await?;
+    let (sha256, storage_key, page_count) = row.ok_or_else(|| AppError::not_found("Document"))?;
+    if i64::from(page) >= page_count {
+        return Err(AppError::not_found("Page"));
+    }
+    let doc = DocRef { id: id.clone(), sha256, storage_key };
+    render_cached(st, &doc, page, size, true).await
+}
+
+/// The cached preview, or a fresh render that is then cached.
+async fn render_cached(st: &AppState, doc: &DocRef, page: u32, size: PreviewSize, interactive: bool) -> AppResult<Vec<u8>> {
+    let key = BlobKey::new(format!("previews/{}/{page}-{}.jpg", doc.sha256, size.name()))?;
+    if let Some(bytes) = st.storage.get(&key).await? {
+        return Ok(bytes);
+    }
+    let index = u16::try_from(page).map_err(|_| AppError::not_found("Page"))?;
+    let mut bytes = None;
+    let jpeg = loop {
+        let cache_key = doc.sha256.clone();
+        let job = move |ctx: &mut crate::pdf::PdfCtx| render_page(ctx, &cache_key, bytes, index, size);
+        let out = if interactive { st.pdf.run(job).await?? } else { st.pdf.run_background(job).await?? };
+        match out {
+            Rendered::Jpeg(j) => break j,
+            Rendered::NeedBytes => {
+                let pdf = st
+                    .storage
+                    .get(&BlobKey::new(&doc.storage_key)?)
+                    .await?
+                    .ok_or_else(|| AppError::internal_msg(format!("stored PDF {} is missing", doc.storage_key)))?;
+                bytes = Some(pdf);
+            }
+        }
+    };
+    st.storage.put(&key, &jpeg).await?;
+    if size == PreviewSize::Page {
+        sqlx::query("UPDATE document_pages SET rendered = 1, updated_at = $3 WHERE document_id = $1 AND page_index = $2")
+            .bind(&doc.id)
+            .bind(i64::from(page))
+            .bind(Timestamp::now())
+            .execute(st.db.pool())
+            .await?;
+    }
+    Ok(jpeg)
+}
+
+/// Asks the background renderer to prepare every page of a document.
+#[derive(Clone, Debug)]
+pub struct PrefetchQueue(mpsc::UnboundedSender<DocumentId>);
+
+impl PrefetchQueue {
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<DocumentId>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self(tx), rx)
+    }
+
+    pub fn enqueue(&self, id: DocumentId) {
+        let _ = self.0.send(id);
+    }
+}
+
+/// Renders queued documents page by page in the background (after a restart it picks up
+/// every document with pages not yet rendered), yielding to interactive renders.
+pub async fn prefetch_worker(st: AppState, mut rx: mpsc::UnboundedReceiver<DocumentId>, cancel: CancellationToken) {
+    match sqlx::query_scalar::<_, String>("SELECT DISTINCT document_id FROM document_pages WHERE rendered = 0")
+        .fetch_all(st.db.pool())
+        .await
+    {
+        Ok(ids) => ids.into_iter().filter_map(|s| DocumentId::parse(&s).ok()).for_each(|id| st.prefetch.enqueue(id)),
+        Err(e) => tracing::warn!(error = %e, "could not list documents to pre-render"),
+    }
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            next = rx.recv() => match next {
+                None => return,
+                Some(id) => if let Err(e) = prefetch_document(&st, &id, &cancel).await {
+                    tracing::warn!(document_id = %id, error = %e.message, "pre-rendering stopped");
+                },
+            },
+        }
+    }
+}
+
+async fn prefetch_document(st: &AppState, id: &DocumentId, cancel: &CancellationToken) -> AppResult<()> {
+    let row: Option<(String, String)> = sqlx::query_as("SELECT sha256, storage_key FROM documents WHERE id = $1")
+        .bind(id)
+        .fetch_optional(st.db.pool())
+        .await?;
+    let Some((sha256, storage_key)) = row else { return Ok(()) };
+    let doc = DocRef { id: id.clone(), sha256, storage_key };
+    let pages: Vec<i64> =
+        sqlx::query_scalar("SELECT page_index FROM document_pages WHERE document_id = $1 AND rendered = 0 ORDER BY page_index")
+            .bind(id)
+            .fetch_all(st.db.pool())
+            .await?;
+    for page in pages {
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
+        let page = page as u32;
+        render_cached(st, &doc, page, PreviewSize::Page, false).await?;
+        render_cached(st, &doc, page, PreviewSize::Thumb, false).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! Checking an upload: is it really a PDF, can PDFium open it without a password, how many
+//! pages, and each page's boxes and rotation. Every refusal has its own stable code.
+
+use super::PdfCtx;
+use crate::error::{AppError, ErrorCode};
+use crate::geometry::PageGeometry;
+use pdfium_render::prelude::{PdfDocument, PdfPageRenderRotation, PdfRect, PdfiumError, PdfiumInternalError};
+
+/// A page's boxes: what is displayed (CropBox ∩ MediaBox, with /Rotate) and the MediaBox.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PageBoxes {
+    pub geometry: PageGeometry,
+    pub media: [f64; 4],
+}
+
+/// Cheap checks on the bytes before PDFium sees them.
+pub fn check_bytes(bytes: &[u8]) -> Result<(), AppError> {
+    if bytes.is_empty() {
+        return Err(AppError::new(ErrorCode::PdfEmpty, "The file is empty"));
+    }
+    // The header may follow some junk, but within the first 1024 bytes (ISO 32000, 7.5.2).
+    let head = &bytes[..bytes.len().min(1024)];
+    if !head.windows(5).any(|w| w == b"%PDF-") {
+        return Err(AppError::new(ErrorCode::NotAPdf, "The file is not a PDF"));
+    }
+    Ok(())
+}
+
+/// Maps PDFium's reasons for not opening a document to our codes.
+pub fn open_error(e: &PdfiumError) -> AppError {
+    match e {
+        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::PasswordError) => AppError::new(
+            ErrorCode::PdfEncrypted,
+            "The PDF is protected by a password; upload a copy without the password",
+        ),
+        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::SecurityError) => {
+            AppError::new(ErrorCode::PdfEncrypted, "The PDF uses an unsupported security handler")
+        }
+        _ => AppError::new(ErrorCode::PdfDamaged, "The PDF is damaged and cannot be opened"),
+    }
+}
+
+/// Opens `bytes` (no password: files with an empty user password open normally) and reads
+/// every page's boxes. Refuses more than `max_pages` pages.
+pub fn inspect(ctx: &mut PdfCtx, bytes: Vec<u8>, max_pages: u32) -> Result<Vec<PageBoxes>, AppError> {
+    let doc = ctx.pdfium.load_pdf_from_byte_vec(bytes, None).map_err(|e| open_error(&e))?;
+    page_boxes(&doc, max_pages)
+}
+
+pub fn page_boxes(doc: &PdfDocument<'_>, max_pages: u32) -> Result<Vec<PageBoxes>, AppError> {
+    let count = doc.pages().len();
+    if count == 0 {
+        return Err(AppError::new(ErrorCode::PdfDamaged, "The PDF has no pages"));
+    }
+    if count < 0 || count as u32 > max_pages {
+        return Err(AppError::new(
+            ErrorCode::PdfTooManyPages,
+            format!("The PDF has {count} pages; at most {max_pages} are allowed"),
+        ));
+    }
+    let mut out = Vec::with_capacity(count as usize);
+    for page in doc.pages().iter() {
+        let b = page.boundaries();
+        let media = b.media().map(|m| m.bounds).unwrap_or(PdfRect::new_from_values(0.0, 0.0, 792.0, 612.0));
+        let crop = b.crop().map(|c| c.bounds).unwrap_or(media);
+        let rotation = match page.rotation().unwrap_or(PdfPageRenderRotation::None) {
+            PdfPageRenderRotation::None => 0,
+            PdfPageRenderRotation::Degrees90 => 90,
+            PdfPageRenderRotation::Degrees180 => 180,
+            PdfPageRenderRotation::Degrees270 => 270,
+        };
+        let m = rect(&media);
+        let c = rect(&crop);
+        // The visible area is the CropBox clipped to the MediaBox (ISO 32000, 14.11.2).
+        let mut g = PageGeometry {
+            left: c[0].max(m[0]),
+            bottom: c[1].max(m[1]),
+            right: c[2].min(m[2]),
+            top: c[3].min(m[3]),
+            rotation,
+        };
+        if g.right - g.left < 1.0 || g.top - g.bottom < 1.0 {
+            g = PageGeometry { left: m[0], bottom: m[1], right: m[2], top: m[3], rotation };
+        }
+        if g.right - g.left < 1.0 || g.top - g.bottom < 1.0 {
+            return Err(AppError::new(ErrorCode::PdfDamaged, "A page of the PDF has no area"));
+        }
+        out.push(PageBoxes { geometry: g, media: m });
+    }
+    Ok(out)
+}
+
+/// (left, bottom, right, top), normalised so left < right and bottom < top.
+fn rect(r: &PdfRect) -> [f64; 4] {
+    let (l, rgt) = (r.left().value as f64, r.right().value as f64);
+    let (b, t) = (r.bottom().value as f64, r.top().value as f64);
+    [l.min(rgt), b.min(t), l.max(rgt), b.max(t)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_checked_before_pdfium() {
+        assert_eq!(check_bytes(b"").unwrap_err().code, ErrorCode::PdfEmpty);
+        assert_eq!(check_bytes(b"not even a pdf file\n").unwrap_err().code, ErrorCode::NotAPdf);
+        assert!(check_bytes(b"%PDF-1.7\n...").is_ok());
+        let mut offset = vec![b' '; 300];
+        offset.extend_from_slice(b"%PDF-2.0\n");
+        assert!(check_bytes(&offset).is_ok(), "junk before the header is allowed");
+        let mut late = vec![b' '; 1100];
+        late.extend_from_slice(b"%PDF-2.0\n");
+        assert_eq!(check_bytes(&late).unwrap_err().code, ErrorCode::NotAPdf);
+    }
+}

@@ -1,0 +1,7 @@
+# The environment cargo-leptos gives the server build (debug). Source it before plain cargo
+# commands (`cargo test`, `cargo build -p server`) so they reuse cargo-leptos's artifacts
+# instead of compiling the whole dependency tree a second time.
+export LEPTOS_OUTPUT_NAME=dojang LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
+  LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=frontend \
+  LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false \
+  RUSTFLAGS="--cfg erase_components"
