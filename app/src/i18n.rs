@@ -119,6 +119,11 @@ pub fn error_text(err: &AppError) -> String {
     }
 }
 
+/// The name of an envelope status in the current language.
+pub fn status_text(status: dojang_core::model::EnvelopeStatus) -> &'static str {
+    key_by_name(&format!("status.{}", status.as_str())).map(t).unwrap_or("")
+}
+
 /// The message for one rejected form field, translated by its field code when we can.
 pub fn field_error_text(err: &AppError, field: &str) -> Option<String> {
     let fe = err.fields.iter().find(|f| f.field == field)?;

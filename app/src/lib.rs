@@ -1,6 +1,7 @@
 //! Dojang's user interface: the HTML shell, the router and every page. Server functions live
 //! in `functions`; their server-only halves and helpers in `ssr`.
 
+pub mod browser;
 pub mod components;
 pub mod functions;
 pub mod i18n;
@@ -60,6 +61,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=pages::signup::SignUpPage/>
                 <Route path=path!("/login") view=pages::login::LoginPage/>
                 <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage/>
+                <Route path=path!("/contract/upload") view=pages::contract::ContractPage/>
             </Routes>
         </Router>
     }

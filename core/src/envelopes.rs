@@ -235,18 +235,21 @@ pub fn validate(
     let mut clean_recipients = Vec::with_capacity(recipients.len());
     let mut seen_ids = HashSet::new();
     let mut seen_emails = HashSet::new();
+    // Drafts may hold unfinished recipients (a name or an email still to come); sending
+    // checks that every recipient is complete. What is there must be valid.
     for (i, r) in recipients.iter().enumerate() {
-        let name = DisplayName::parse(&r.name);
-        let email = EmailAddress::parse(&r.email);
-        if name.is_err() {
-            err(format!("recipients[{i}].name"), "invalid", "Enter the recipient's name");
+        let name = r.name.trim();
+        let email = r.email.trim();
+        if name.chars().count() > DisplayName::MAX_CHARS || name.chars().any(char::is_control) {
+            err(format!("recipients[{i}].name"), "invalid", "Use at most 100 characters");
         }
-        match &email {
-            Err(_) => err(format!("recipients[{i}].email"), "invalid", "Enter a valid email address"),
-            Ok(e) if !seen_emails.insert(e.as_str().to_owned()) => {
+        let parsed = if email.is_empty() { None } else { Some(EmailAddress::parse(email)) };
+        match &parsed {
+            Some(Err(_)) => err(format!("recipients[{i}].email"), "invalid", "Enter a valid email address"),
+            Some(Ok(e)) if !seen_emails.insert(e.as_str().to_owned()) => {
                 err(format!("recipients[{i}].email"), "duplicate", "Each recipient needs their own email")
             }
-            Ok(_) => {}
+            _ => {}
         }
         if !seen_ids.insert(r.id.clone()) {
             err(format!("recipients[{i}].id"), "duplicate", "Duplicate recipient");
@@ -254,9 +257,11 @@ pub fn validate(
         if !(1..=MAX_RECIPIENTS as i64).contains(&r.order) {
             err(format!("recipients[{i}].order"), "invalid", "Order must be between 1 and 50");
         }
-        if let (Ok(name), Ok(email)) = (name, email) {
-            clean_recipients.push(RecipientDraft { name: name.to_string(), email: email.to_string(), ..r.clone() });
-        }
+        let email = match parsed {
+            Some(Ok(e)) => e.to_string(),
+            _ => String::new(),
+        };
+        clean_recipients.push(RecipientDraft { name: name.to_owned(), email, ..r.clone() });
     }
     let mut clean_fields = Vec::with_capacity(fields.len());
     let mut seen_fields = HashSet::new();

@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod contract;
 pub mod dashboard;
 pub mod home;
 pub mod login;

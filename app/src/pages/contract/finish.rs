@@ -1,0 +1,70 @@
+//! Step 3: name the contract and save it as a draft.
+
+use super::state::SaveState;
+use super::use_editor;
+use crate::functions::contracts::rename_contract;
+use crate::i18n::{error_text, field_error_text, k, t};
+use crate::testid;
+use dojang_core::error::AppError;
+use dojang_core::model::RecipientRole;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+#[component]
+pub fn FinishStep() -> impl IntoView {
+    let editor = use_editor();
+    let name = RwSignal::new(editor.name.get_untracked());
+    let error = RwSignal::new(None::<AppError>);
+    let busy = RwSignal::new(false);
+    let navigate = use_navigate();
+    let signers_without_fields = move || {
+        editor.recipients.with(|rs| {
+            rs.iter()
+                .filter(|r| r.role == RecipientRole::Signer)
+                .filter(|r| editor.fields.with(|fs| !fs.iter().any(|f| f.recipient_id == r.id)))
+                .map(|r| if r.name.is_empty() { r.email.clone() } else { r.name.clone() })
+                .collect::<Vec<_>>()
+        })
+    };
+    let save = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        busy.set(true);
+        error.set(None);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            // Flush the editor first, then name the contract.
+            if !matches!(editor.save_state.get_untracked(), SaveState::Saved) {
+                editor.save_now();
+            }
+            let res = rename_contract(editor.csrf.get_untracked(), editor.contract_id.get_value(), name.get_untracked()).await;
+            busy.set(false);
+            match res {
+                Ok(()) => {
+                    editor.name.set(name.get_untracked());
+                    navigate("/dashboard", Default::default());
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form class="card finish" data-testid=testid::FINISH_FORM on:submit=save>
+            <div class="field" class:invalid=move || error.with(|e| e.as_ref().and_then(|e| field_error_text(e, "name")).is_some())>
+                <label for="contract-name">{t(k::FINISH_NAME)}</label>
+                <input id="contract-name" type="text" required=true maxlength="200" data-testid=testid::CONTRACT_NAME
+                    prop:value=name on:input=move |e| name.set(event_target_value(&e))/>
+            </div>
+            <ul class="summary">
+                <li>{move || format!("{}: {}", t(k::STEP_DOCUMENTS), editor.documents.with(|d| d.len()))}</li>
+                <li>{move || format!("{}: {}", t(k::RECIPIENTS_TITLE), editor.recipients.with(|r| r.len()))}</li>
+                <li>{move || format!("{}: {}", t(k::STEP_FIELDS), editor.fields.with(|f| f.len()))}</li>
+            </ul>
+            {move || {
+                let missing = signers_without_fields();
+                (!missing.is_empty()).then(|| view! { <p class="warn">{t(k::FINISH_SIGNER_NO_FIELDS)}" "{missing.join(", ")}</p> })
+            }}
+            {move || error.get().map(|e| view! { <div class="alert" role="alert" data-code=e.code.as_str()>{error_text(&e)}</div> })}
+            <button type="submit" data-testid=testid::SAVE_CONTRACT disabled=move || busy.get()>{t(k::FINISH_SAVE)}</button>
+        </form>
+    }
+}
