@@ -227,7 +227,7 @@ async fn render_cached(st: &AppState, doc: &DocRef, page: u32, size: PreviewSize
         let job = move |ctx: &mut crate::pdf::PdfCtx| render_page(ctx, &cache_key, bytes, index, size);
         let out = if interactive { st.pdf.run(job).await?? } else { st.pdf.run_background(job).await?? };
         match out {
-            Rendered::Jpeg(j) => break j,
+            Rendered::Pixels(bitmap) => break spawn_blocking_with_tracing(move || bitmap.to_jpeg(size)).await??,
             Rendered::NeedBytes => {
                 let pdf = st
                     .storage

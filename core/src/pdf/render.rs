@@ -44,10 +44,24 @@ impl PreviewSize {
     }
 }
 
-/// The answer of a render job: the JPEG, or a request for the document's bytes when the
+/// Pixels straight from PDFium: BGRA rows of `stride` bytes.
+pub struct Bitmap {
+    pub bgra: Vec<u8>,
+    pub width: usize,
+    pub height: usize,
+}
+
+impl Bitmap {
+    /// Encodes off the PDFium thread, so PDFium can render the next page meanwhile.
+    pub fn to_jpeg(&self, size: PreviewSize) -> Result<Vec<u8>, AppError> {
+        encode_jpeg(&self.bgra, self.width, self.height, size.quality())
+    }
+}
+
+/// The answer of a render job: the pixels, or a request for the document's bytes when the
 /// engine does not have it open (the caller fetches them and asks again).
 pub enum Rendered {
-    Jpeg(Vec<u8>),
+    Pixels(Bitmap),
     NeedBytes,
 }
 
@@ -79,9 +93,8 @@ pub fn render_page(
     let bitmap = page
         .render_with_config(&config)
         .map_err(|e| AppError::new(ErrorCode::PdfDamaged, format!("The page could not be rendered: {e:?}")))?;
-    let (w, h) = (bitmap.width() as usize, bitmap.height() as usize);
-    let raw = bitmap.as_raw_bytes();
-    Ok(Rendered::Jpeg(encode_jpeg(&raw, w, h, size.quality())?))
+    let (width, height) = (bitmap.width() as usize, bitmap.height() as usize);
+    Ok(Rendered::Pixels(Bitmap { bgra: bitmap.as_raw_bytes(), width, height }))
 }
 
 /// BGRA rows (any stride) to a baseline JPEG.

@@ -171,6 +171,31 @@ impl TestApp {
         self.call("auth/log_out", &[("csrf", &csrf)]).await
     }
 
+    /// Uploads a PDF through the app's upload endpoint (as the editor does).
+    pub async fn upload(&self, contract: Option<&str>, name: &str, bytes: Vec<u8>) -> Reply {
+        let csrf = self.csrf_token().await;
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()).mime_str("application/pdf").unwrap();
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let url = match contract {
+            Some(c) => self.url(&format!("/_app/documents?contractId={c}")),
+            None => self.url("/_app/documents"),
+        };
+        let res = self.client.post(url).header("x-csrf-token", csrf).multipart(form).send().await.expect("upload");
+        reply(res).await
+    }
+
+    /// Calls a server function that takes JSON arguments.
+    pub async fn call_json(&self, name: &str, body: Value) -> Reply {
+        let res = self.client.post(self.url(&format!("/_fn/{name}"))).json(&body).send().await.expect("POST");
+        reply(res).await
+    }
+
+    /// GET returning raw bytes.
+    pub async fn get_bytes(&self, path: &str) -> (u16, HeaderMap, Vec<u8>) {
+        let res = self.client.get(self.url(path)).send().await.expect("GET");
+        (res.status().as_u16(), res.headers().clone(), res.bytes().await.unwrap_or_default().to_vec())
+    }
+
     pub async fn current_user(&self) -> Value {
         let r = self.call("auth/current_user", &[]).await;
         assert_eq!(r.status, 200, "{}", r.body);
@@ -197,6 +222,31 @@ impl TestApp {
             h.await.expect("server task").expect("server stopped cleanly");
         }
     }
+}
+
+/// The test PDFs (copied from the shared corpus with their manifest rows).
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_dir().join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+pub fn fixture_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pdf")
+}
+
+/// Manifest rows: (file name, expected "ok" or "error", page count if known).
+pub fn manifest() -> Vec<(String, String, Option<u32>)> {
+    let text = std::fs::read_to_string(fixture_dir().join("MANIFEST.tsv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let (file, expected, pages) = (col("filename"), col("expected"), col("pages"));
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            (c[file].to_owned(), c[expected].to_owned(), c[pages].parse().ok())
+        })
+        .collect()
 }
 
 /// Whether a response sets a cookie named `name`, and its attributes.

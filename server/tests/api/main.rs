@@ -3,6 +3,8 @@
 
 mod auth;
 mod cli;
+mod contracts;
+mod documents;
 mod health;
 mod helpers;
 mod pages;

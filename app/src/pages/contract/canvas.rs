@@ -33,6 +33,7 @@ pub struct Ghost {
 
 #[derive(Clone, Copy)]
 pub struct Pointer {
+    editor: super::state::Editor,
     gesture: StoredValue<Option<Gesture>>,
     pub ghost: RwSignal<Option<Ghost>>,
 }
@@ -46,7 +47,7 @@ impl Pointer {
     }
 
     fn moved(&self, x: f64, y: f64) {
-        let editor = use_editor_untracked();
+        let editor = self.editor;
         let Some(mut g) = self.gesture.get_value() else { return };
         match &mut g {
             Gesture::New { kind, start, moved } => {
@@ -81,7 +82,7 @@ impl Pointer {
     }
 
     fn released(&self, x: f64, y: f64, cancelled: bool) {
-        let editor = use_editor_untracked();
+        let editor = self.editor;
         let Some(g) = self.gesture.get_value() else { return };
         self.gesture.set_value(None);
         self.ghost.set(None);
@@ -137,10 +138,6 @@ fn dist(a: (f64, f64), b: (f64, f64)) -> f64 {
     ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
 }
 
-fn use_editor_untracked() -> super::state::Editor {
-    use_editor()
-}
-
 pub fn use_pointer() -> Pointer {
     expect_context::<Pointer>()
 }
@@ -148,7 +145,7 @@ pub fn use_pointer() -> Pointer {
 #[component]
 pub fn FieldsStep(on_next: impl Fn() + Send + Sync + 'static) -> impl IntoView {
     let editor = use_editor();
-    let pointer = Pointer { gesture: StoredValue::new(None), ghost: RwSignal::new(None) };
+    let pointer = Pointer { editor, gesture: StoredValue::new(None), ghost: RwSignal::new(None) };
     provide_context(pointer);
     install_window_handlers(pointer);
 
@@ -306,7 +303,7 @@ fn FieldBox(id: FieldId) -> impl IntoView {
     let recipient = move || field.with(|f| f.as_ref().map(|f| f.recipient_id.to_string()).unwrap_or_default());
     view! {
         <div
-            class="field"
+            class="fbox"
             class:selected=selected
             data-testid=testid::FIELD
             data-field-id=id.to_string()

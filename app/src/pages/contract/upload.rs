@@ -32,61 +32,12 @@ pub fn DocumentsStep(on_next: impl Fn() + Send + Sync + 'static) -> impl IntoVie
     let editor = use_editor();
     let pending = RwSignal::new(Vec::<Pending>::new());
     let dragging = RwSignal::new(false);
-    let queue = StoredValue::new_local(std::collections::VecDeque::<web_sys::File>::new());
-    let busy = StoredValue::new(false);
-    let next_key = StoredValue::new(0u64);
     watch_rendering();
-
-    // Uploads run one after another: the first one creates the contract the others join.
-    let pump = StoredValue::new_local(None::<std::rc::Rc<dyn Fn()>>);
-    let run_next = std::rc::Rc::new(move || {
-        if busy.get_value() {
-            return;
-        }
-        let Some(file) = queue.try_update_value(|q| q.pop_front()).flatten() else { return };
-        busy.set_value(true);
-        let key = next_key.get_value();
-        next_key.set_value(key + 1);
-        pending.update(|p| p.push(Pending { key, name: file.name(), progress: 0.0, error: None }));
-        let id = editor.contract_id.get_value();
-        let url = if id.is_empty() { "/_app/documents".to_owned() } else { format!("/_app/documents?contractId={id}") };
-        #[cfg(feature = "hydrate")]
-        crate::browser::upload::<Uploaded>(
-            &url,
-            &editor.csrf.get_untracked(),
-            &file,
-            move |p| pending.update(|list| list.iter_mut().filter(|x| x.key == key).for_each(|x| x.progress = p)),
-            move |res: Result<Uploaded, AppError>| {
-                match res {
-                    Ok(up) => {
-                        editor.contract_id.set_value(up.contract_id);
-                        editor.documents.update(|d| d.push(up.document));
-                        pending.update(|p| p.retain(|x| x.key != key));
-                    }
-                    Err(e) => pending.update(|p| p.iter_mut().filter(|x| x.key == key).for_each(|x| x.error = Some(e.clone()))),
-                }
-                busy.set_value(false);
-                if let Some(f) = pump.get_value() {
-                    f();
-                }
-            },
-        );
-        #[cfg(not(feature = "hydrate"))]
-        let _ = url;
-    });
-    pump.set_value(Some(run_next.clone()));
-
-    let add_files = move |files: Option<web_sys::FileList>| {
-        let Some(files) = files else { return };
-        for i in 0..files.length() {
-            if let Some(f) = files.get(i) {
-                queue.update_value(|q| q.push_back(f));
-            }
-        }
-        if let Some(f) = pump.get_value() {
-            f();
-        }
-    };
+    #[cfg(feature = "hydrate")]
+    let add_files = uploader(editor, pending);
+    #[cfg(not(feature = "hydrate"))]
+    let add_files = |_: Option<web_sys::FileList>| {};
+    let add_dropped = add_files.clone();
 
     view! {
         <section
@@ -101,7 +52,7 @@ pub fn DocumentsStep(on_next: impl Fn() + Send + Sync + 'static) -> impl IntoVie
             on:drop=move |e: web_sys::DragEvent| {
                 e.prevent_default();
                 dragging.set(false);
-                add_files(e.data_transfer().and_then(|d| d.files()));
+                add_dropped(e.data_transfer().and_then(|d| d.files()));
             }
         >
             <p class="lead">{t(k::UPLOAD_DROP)}</p>
@@ -230,6 +181,68 @@ fn DocumentRow(doc: DocumentInfo) -> impl IntoView {
                 <button type="button" class="ghost" aria-label=t(k::UPLOAD_REMOVE) data-testid=testid::DOCUMENT_REMOVE on:click=remove>"✕"</button>
             </div>
         </li>
+    }
+}
+
+/// Queues files and uploads them one after another: the first one creates the contract the
+/// others join. Browser-only (it holds browser objects).
+#[cfg(feature = "hydrate")]
+fn uploader(
+    editor: super::state::Editor,
+    pending: RwSignal<Vec<Pending>>,
+) -> impl Fn(Option<web_sys::FileList>) + Clone + 'static {
+    use std::cell::{Cell, RefCell};
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    struct Queue {
+        files: RefCell<VecDeque<web_sys::File>>,
+        busy: Cell<bool>,
+        next_key: Cell<u64>,
+    }
+
+    fn pump(q: Rc<Queue>, editor: super::state::Editor, pending: RwSignal<Vec<Pending>>) {
+        if q.busy.get() {
+            return;
+        }
+        let Some(file) = q.files.borrow_mut().pop_front() else { return };
+        q.busy.set(true);
+        let key = q.next_key.get();
+        q.next_key.set(key + 1);
+        pending.update(|p| p.push(Pending { key, name: file.name(), progress: 0.0, error: None }));
+        let id = editor.contract_id.get_value();
+        let url = if id.is_empty() { "/_app/documents".to_owned() } else { format!("/_app/documents?contractId={id}") };
+        let again = q.clone();
+        crate::browser::upload::<Uploaded>(
+            &url,
+            &editor.csrf.get_untracked(),
+            &file,
+            move |p| pending.update(|list| list.iter_mut().filter(|x| x.key == key).for_each(|x| x.progress = p)),
+            move |res: Result<Uploaded, AppError>| {
+                match res {
+                    Ok(up) => {
+                        editor.contract_id.set_value(up.contract_id);
+                        editor.documents.update(|d| d.push(up.document));
+                        pending.update(|p| p.retain(|x| x.key != key));
+                    }
+                    Err(e) => pending
+                        .update(|p| p.iter_mut().filter(|x| x.key == key).for_each(|x| x.error = Some(e.clone()))),
+                }
+                again.busy.set(false);
+                pump(again, editor, pending);
+            },
+        );
+    }
+
+    let q = Rc::new(Queue { files: RefCell::new(VecDeque::new()), busy: Cell::new(false), next_key: Cell::new(0) });
+    move |files: Option<web_sys::FileList>| {
+        let Some(files) = files else { return };
+        for i in 0..files.length() {
+            if let Some(f) = files.get(i) {
+                q.files.borrow_mut().push_back(f);
+            }
+        }
+        pump(q.clone(), editor, pending);
     }
 }
 
