@@ -6,10 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WANT_TEST=0
+WANT_RELEASE=0
 for arg in "$@"; do
   case "$arg" in
     --test) WANT_TEST=1 ;;
-    *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+    --release) WANT_RELEASE=1 ;;
+    *) echo "usage: $0 [--test] [--release]" >&2; exit 2 ;;
   esac
 done
 
@@ -69,6 +71,14 @@ with zipfile.ZipFile(wheel) as z:
         out.write(z.read("pypdfium2_raw/libpdfium.so"))
 PY
   rm -rf "$TOOLS/dl"
+fi
+
+# --- Release builds: wasm-opt (Debian's binaryen 108 breaks hydration; npm's 132 works) ---
+BINARYEN_VERSION=132.0.0
+if [ "$WANT_RELEASE" = 1 ] && ! "$TOOLS/binaryen/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "${BINARYEN_VERSION%%.*}"; then
+  step "npm binaryen@$BINARYEN_VERSION (wasm-opt)"
+  mkdir -p "$TOOLS/binaryen"
+  (cd "$TOOLS/binaryen" && npm install --no-audit --no-fund --loglevel=error --prefix . "binaryen@$BINARYEN_VERSION")
 fi
 
 # --- Test tools --------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! Dojang's user interface: the HTML shell, the router and every page. Server functions live
 //! in `functions`; their server-only halves and helpers in `ssr`.
 

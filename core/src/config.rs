@@ -50,6 +50,10 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     /// Most pages accepted in one document.
     pub max_pages: u32,
+    /// SMTP server for outgoing mail; without it, mail is captured locally (development).
+    pub smtp_url: Option<Secret>,
+    /// The From: of outgoing mail.
+    pub mail_from: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +114,8 @@ impl Settings {
             session_idle_minutes,
             max_upload_bytes: max_upload_mb as u64 * 1024 * 1024,
             max_pages: max_pages as u32,
+            smtp_url: get("DOJANG_SMTP_URL").map(Secret::new),
+            mail_from: get("DOJANG_MAIL_FROM").unwrap_or_else(|| format!("Dojang <no-reply@{}>", mail_host(&public_url))),
         };
         settings.check_production()?;
         Ok(settings)
@@ -129,6 +135,9 @@ impl Settings {
         if !self.public_url.starts_with("https://") {
             return Err(ConfigError("production needs an https:// DOJANG_PUBLIC_URL".into()));
         }
+        if self.smtp_url.is_none() {
+            return Err(ConfigError("production needs DOJANG_SMTP_URL (mail is only captured locally in development)".into()));
+        }
         Ok(())
     }
 
@@ -136,9 +145,20 @@ impl Settings {
         self.public_url.starts_with("https://")
     }
 
+    /// The public URL's host, for building links.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.public_url, path)
+    }
+
     pub fn is_production(&self) -> bool {
         self.env == Environment::Production
     }
+}
+
+/// A host name for the default From: address (`localhost` for IP addresses).
+fn mail_host(public_url: &str) -> String {
+    let host = public_url.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
+    if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() { "localhost".into() } else { host.to_owned() }
 }
 
 fn parse_num(get: &impl Fn(&str) -> Option<String>, key: &str, default: i64) -> Result<i64, ConfigError> {
@@ -218,9 +238,12 @@ mod tests {
             ("DOJANG_PDFIUM_LIB", &lib),
             ("DOJANG_SECRET_KEY", "0123456789abcdef0123456789abcdef-long-enough"),
             ("DOJANG_PUBLIC_URL", "https://sign.example.com/"),
+            ("DOJANG_SMTP_URL", "smtps://user:pass@smtp.example.com"),
         ]))
         .unwrap();
         assert_eq!(ok.public_url, "https://sign.example.com");
+        assert_eq!(ok.mail_from, "Dojang <no-reply@sign.example.com>");
+        assert!(!format!("{ok:?}").contains("pass@"), "the SMTP password never reaches Debug output");
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub mod accounts;
 #[cfg(feature = "server")]
 pub mod actor;
 #[cfg(feature = "server")]
+pub mod audit;
+#[cfg(feature = "server")]
 pub mod blocking;
 #[cfg(feature = "server")]
 pub mod config;
@@ -22,11 +24,15 @@ pub mod documents;
 #[cfg(feature = "server")]
 pub mod envelopes;
 #[cfg(feature = "server")]
+pub mod mail;
+#[cfg(feature = "server")]
 pub mod password;
 #[cfg(feature = "server")]
 pub mod pdf;
 #[cfg(feature = "server")]
 pub mod session_store;
+#[cfg(feature = "server")]
+pub mod signing;
 #[cfg(feature = "server")]
 pub mod state;
 #[cfg(feature = "server")]

@@ -248,3 +248,270 @@ pub struct ContractSummary {
     /// RFC 3339, UTC.
     pub updated_at: String,
 }
+
+/// Who signs when: everyone at once, or in order (equal order numbers sign together).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SigningOrder {
+    #[default]
+    Parallel,
+    Sequential,
+}
+
+impl SigningOrder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Parallel => "parallel",
+            Self::Sequential => "sequential",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "parallel" => Some(Self::Parallel),
+            "sequential" => Some(Self::Sequential),
+            _ => None,
+        }
+    }
+}
+
+/// The language of a recipient's emails and signing page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    Ko,
+    En,
+}
+
+impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ko => "ko",
+            Self::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().get(..2) {
+            Some("ko") => Some(Self::Ko),
+            Some("en") => Some(Self::En),
+            _ => None,
+        }
+    }
+}
+
+/// What the sender chooses when sending.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SendRequest {
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub signing_order: SigningOrder,
+    /// An absolute expiry (RFC 3339)…
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// …or seconds from sending.
+    #[serde(default)]
+    pub expires_in: Option<i64>,
+    /// Remind signers whose turn it is every N days (none when absent).
+    #[serde(default)]
+    pub reminder_days: Option<i64>,
+    /// Each recipient's language (recipients not named keep theirs).
+    #[serde(default)]
+    pub languages: Vec<(RecipientId, Language)>,
+    /// Where the signer goes after finishing (instead of the finish page).
+    #[serde(default)]
+    pub redirect_url: Option<String>,
+}
+
+/// A recipient's progress, as the sender sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecipientProgress {
+    pub id: RecipientId,
+    pub name: String,
+    pub email: String,
+    pub role: RecipientRole,
+    pub order: i64,
+    pub language: Language,
+    pub invited_at: Option<String>,
+    pub viewed_at: Option<String>,
+    pub consented_at: Option<String>,
+    pub signed_at: Option<String>,
+    pub declined_at: Option<String>,
+    pub decline_reason: Option<String>,
+}
+
+/// One line of the audit trail.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub kind: String,
+    pub at: String,
+    pub recipient: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub data: serde_json::Value,
+    pub hash: String,
+}
+
+/// A contract as its sender sees it after sending.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnvelopeDetail {
+    pub id: EnvelopeId,
+    pub name: String,
+    pub status: EnvelopeStatus,
+    pub message: String,
+    pub signing_order: SigningOrder,
+    pub sent_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub cancelled_at: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub reminder_days: Option<i64>,
+    pub documents: Vec<DocumentInfo>,
+    pub recipients: Vec<RecipientProgress>,
+    pub field_count: usize,
+    pub events: Vec<AuditEntry>,
+}
+
+/// How a pointer touched the signature pad.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PointerKind {
+    Mouse,
+    Touch,
+    Pen,
+}
+
+/// One sampled point: position as fractions of the pad (x of its width, y of its height),
+/// milliseconds since the signature began, and pressure 0–1 when the device reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StrokePoint {
+    pub x: f32,
+    pub y: f32,
+    pub t: f32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p: Option<f32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stroke {
+    pub pointer: PointerKind,
+    pub points: Vec<StrokePoint>,
+}
+
+/// A drawn signature as vectors, with the pad's aspect (width / height) when drawn.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DrawnSignature {
+    pub aspect: f32,
+    pub strokes: Vec<Stroke>,
+}
+
+impl DrawnSignature {
+    /// A real signature, not an empty pad or a dot: enough ink, spread over the pad.
+    pub fn is_substantial(&self) -> bool {
+        let pts: Vec<&StrokePoint> = self.strokes.iter().flat_map(|s| &s.points).collect();
+        if pts.len() < 5 {
+            return false;
+        }
+        let (mut x0, mut x1, mut y0, mut y1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
+        for p in &pts {
+            x0 = x0.min(p.x);
+            x1 = x1.max(p.x);
+            y0 = y0.min(p.y);
+            y1 = y1.max(p.y);
+        }
+        let aspect = if self.aspect.is_finite() && self.aspect > 0.0 { self.aspect } else { 1.0 };
+        let length: f32 = self
+            .strokes
+            .iter()
+            .flat_map(|s| s.points.windows(2))
+            .map(|w| ((w[1].x - w[0].x) * aspect).hypot(w[1].y - w[0].y))
+            .sum();
+        (x1 - x0) * aspect > 0.05 && (x1 - x0).max(y1 - y0) > 0.05 && length > 0.15
+    }
+}
+
+/// How a signer made their signature (or initials).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "lowercase")]
+pub enum SignatureInput {
+    Drawn { drawing: DrawnSignature, png: String },
+    Typed { text: String, png: String },
+    Uploaded { png: String },
+}
+
+/// A value a signer gives one field. Signature and initials fields name a signature by its
+/// index in the submission's `signatures`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldInput {
+    pub field_id: FieldId,
+    #[serde(default)]
+    pub value: String,
+    #[serde(default)]
+    pub signature: Option<usize>,
+}
+
+/// Everything a signer submits when finishing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignSubmission {
+    pub fields: Vec<FieldInput>,
+    pub signatures: Vec<SignatureInput>,
+}
+
+/// Where a signer stands when opening the link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignerState {
+    /// Their turn: they may consent and sign.
+    Ready,
+    /// A recipient earlier in the order has not signed yet.
+    NotYourTurn,
+    Signed,
+    Declined,
+    Cancelled,
+    Expired,
+    Completed,
+    /// A viewer: nothing to sign.
+    ViewOnly,
+}
+
+/// A field on the signer's page: theirs to fill, or someone else's shown for context.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignerField {
+    pub field: FieldDraft,
+    pub mine: bool,
+    /// A value already given (another signer's, shown as text).
+    pub value: Option<String>,
+}
+
+/// The signing page's data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignerView {
+    pub envelope_name: String,
+    pub organization_name: String,
+    pub sender_name: String,
+    pub message: String,
+    pub recipient_name: String,
+    pub recipient_email: String,
+    pub language: Language,
+    pub state: SignerState,
+    pub consented: bool,
+    pub consent_version: String,
+    pub consent_text: String,
+    pub expires_at: Option<String>,
+    pub documents: Vec<DocumentInfo>,
+    pub fields: Vec<SignerField>,
+    /// Today in the sender's terms, for date fields (YYYY-MM-DD).
+    pub today: String,
+    pub redirect_url: Option<String>,
+}
+
+/// What the signer sees after finishing or declining.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignOutcome {
+    pub state: SignerState,
+    pub redirect_url: Option<String>,
+    pub envelope_completed: bool,
+}

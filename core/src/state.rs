@@ -3,6 +3,7 @@
 use crate::config::Settings;
 use crate::db::Db;
 use crate::documents::PrefetchQueue;
+use crate::mail::Mailer;
 use crate::pdf::PdfEngine;
 use crate::storage::Storage;
 use std::sync::Arc;
@@ -14,4 +15,5 @@ pub struct AppState {
     pub pdf: PdfEngine,
     pub storage: Storage,
     pub prefetch: PrefetchQueue,
+    pub mailer: Mailer,
 }

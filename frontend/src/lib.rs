@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! Hydrates the server-rendered HTML in the browser.
 
 #[wasm_bindgen::prelude::wasm_bindgen]

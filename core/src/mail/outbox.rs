@@ -1,0 +1,229 @@
+//! The outbox: queued in a transaction, delivered by a worker, retried with exponential
+//! backoff, survives restarts (a message claimed by a process that died is claimed again
+//! after its lock expires: delivery is at least once).
+
+use super::Mailer;
+use crate::audit::{self, Origin};
+use crate::db::{Timestamp, Tx};
+use crate::error::AppResult;
+use crate::ids::{EnvelopeId, OrganizationId, RecipientId};
+use crate::state::AppState;
+use crate::storage::BlobKey;
+use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Attempts before a message is given up as failed.
+pub const MAX_ATTEMPTS: i64 = 8;
+const LOCK: time::Duration = time::Duration::seconds(120);
+
+/// A file attached from storage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub name: String,
+    pub content_type: String,
+    pub storage_key: String,
+}
+
+/// A message to queue.
+#[derive(Clone, Debug)]
+pub struct NewEmail<'a> {
+    pub kind: &'static str,
+    pub to_email: &'a str,
+    pub to_name: &'a str,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+    pub organization_id: Option<&'a OrganizationId>,
+    pub envelope_id: Option<&'a EnvelopeId>,
+    pub recipient_id: Option<&'a RecipientId>,
+    pub attachments: Vec<AttachmentRef>,
+}
+
+/// Queues a message in the caller's transaction (it leaves only if the transaction commits).
+pub async fn enqueue(tx: &mut Tx, m: NewEmail<'_>) -> AppResult<String> {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let now = Timestamp::now();
+    sqlx::query(
+        "INSERT INTO emails (id, organization_id, envelope_id, recipient_id, kind, to_email, to_name, subject, html, text, \
+         attachments, status, attempts, next_attempt_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', 0, $12, $12, $12)",
+    )
+    .bind(&id)
+    .bind(m.organization_id)
+    .bind(m.envelope_id)
+    .bind(m.recipient_id)
+    .bind(m.kind)
+    .bind(m.to_email)
+    .bind(m.to_name)
+    .bind(&m.subject)
+    .bind(&m.html)
+    .bind(&m.text)
+    .bind(serde_json::to_string(&m.attachments).unwrap_or_else(|_| "[]".into()))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if let Some(env) = m.envelope_id {
+        audit::record(
+            tx,
+            audit::Event {
+                envelope_id: env,
+                kind: "email.queued",
+                recipient_id: m.recipient_id,
+                user_id: None,
+                origin: &Origin::default(),
+                data: json!({ "email": id, "type": m.kind, "to": m.to_email }),
+            },
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
+type Claimed = (String, Option<String>, Option<String>, String, String, String, String, String, String, String, i64);
+
+/// Delivers queued mail until cancelled.
+pub async fn worker(st: AppState, cancel: CancellationToken) {
+    loop {
+        match deliver_next(&st).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e.message, "outbox"),
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = st.mailer.wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+/// Claims and delivers one due message; false when none was due.
+pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
+    let now = Timestamp::now();
+    let claimed: Option<Claimed> = sqlx::query_as(
+        "UPDATE emails SET locked_until = $1, attempts = attempts + 1, updated_at = $2 \
+         WHERE id = (SELECT id FROM emails WHERE status = 'queued' AND next_attempt_at <= $2 \
+                     AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at, id LIMIT 1) \
+           AND (locked_until IS NULL OR locked_until < $2) \
+         RETURNING id, envelope_id, recipient_id, kind, to_email, to_name, subject, html, text, attachments, attempts",
+    )
+    .bind(now.plus(LOCK))
+    .bind(now)
+    .fetch_optional(st.db.pool())
+    .await?;
+    let Some((id, envelope, recipient, kind, to_email, to_name, subject, html, text, attachments, attempts)) = claimed else {
+        return Ok(false);
+    };
+    let message = build(st, &st.mailer, &to_email, &to_name, &subject, &html, &text, &attachments).await;
+    let result = match message {
+        Ok(m) => st.mailer.deliver(m).await,
+        Err(e) => Err(e),
+    };
+    let envelope = envelope.and_then(|e| EnvelopeId::parse(&e).ok());
+    let recipient = recipient.and_then(|r| RecipientId::parse(&r).ok());
+    let mut tx = st.db.begin().await?;
+    let now = Timestamp::now();
+    let (status, event) = match &result {
+        Ok(true) => ("sent", Some("email.delivered")),
+        Ok(false) => ("captured", Some("email.delivered")),
+        Err(_) if attempts >= MAX_ATTEMPTS => ("failed", Some("email.failed")),
+        Err(_) => ("queued", None),
+    };
+    let error = result.as_ref().err().cloned();
+    sqlx::query(
+        "UPDATE emails SET status = $2, locked_until = NULL, last_error = $3, next_attempt_at = $4, \
+         sent_at = CASE WHEN $2 IN ('sent', 'captured') THEN $5 ELSE sent_at END, updated_at = $5 WHERE id = $1",
+    )
+    .bind(&id)
+    .bind(status)
+    .bind(error.as_deref())
+    .bind(now.plus(backoff(attempts)))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if let (Some(event), Some(env)) = (event, envelope.as_ref()) {
+        audit::record(
+            &mut tx,
+            audit::Event {
+                envelope_id: env,
+                kind: event,
+                recipient_id: recipient.as_ref(),
+                user_id: None,
+                origin: &Origin::default(),
+                data: json!({ "email": id, "type": kind, "to": to_email, "captured": status == "captured", "error": error }),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    match &result {
+        Ok(_) => tracing::info!(email = %id, kind = %kind, status, "email delivered"),
+        Err(e) => tracing::warn!(email = %id, kind = %kind, attempts, error = %e, "email delivery failed"),
+    }
+    Ok(true)
+}
+
+/// 30 s, 1 min, 2 min, … up to one hour between attempts.
+pub fn backoff(attempts: i64) -> time::Duration {
+    let secs = 30i64.saturating_mul(1i64 << (attempts - 1).clamp(0, 7));
+    time::Duration::seconds(secs.min(3600))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn build(
+    st: &AppState,
+    mailer: &Mailer,
+    to_email: &str,
+    to_name: &str,
+    subject: &str,
+    html: &str,
+    text: &str,
+    attachments: &str,
+) -> Result<lettre::Message, String> {
+    let to: Mailbox = format!("{} <{}>", quote_name(to_name), to_email)
+        .parse()
+        .or_else(|_| to_email.parse())
+        .map_err(|e| format!("bad recipient address: {e}"))?;
+    let alternative = MultiPart::alternative()
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text.to_owned()))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html.to_owned()));
+    let attachments: Vec<AttachmentRef> = serde_json::from_str(attachments).unwrap_or_default();
+    let body = if attachments.is_empty() {
+        alternative
+    } else {
+        let mut mixed = MultiPart::mixed().multipart(alternative);
+        for a in attachments {
+            let key = BlobKey::new(&a.storage_key).map_err(|e| e.to_string())?;
+            let bytes = st.storage.get(&key).await.map_err(|e| e.to_string())?.ok_or("attachment missing")?;
+            let ct = ContentType::parse(&a.content_type).map_err(|e| e.to_string())?;
+            mixed = mixed.singlepart(Attachment::new(a.name).body(bytes, ct));
+        }
+        mixed
+    };
+    lettre::Message::builder()
+        .from(mailer.from.clone())
+        .to(to)
+        .subject(subject)
+        .multipart(body)
+        .map_err(|e| e.to_string())
+}
+
+/// A display name safe inside a quoted mailbox.
+fn quote_name(name: &str) -> String {
+    let clean: String = name.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').collect();
+    format!("\"{clean}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        let s: Vec<i64> = (1..=9).map(|a| backoff(a).whole_seconds()).collect();
+        assert_eq!(s, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+    }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs a benchmark (release build) and writes its table under server/benches/results/.
+#   scripts/bench.sh render     page previews beside MuPDF, first page / all pages, memory
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh --release
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PWD/.tools/binaryen/node_modules/.bin:$PATH"
+export DOJANG_PDFIUM_LIB="$PWD/.tools/pdfium/libpdfium.so"
+case "${1:-}" in
+  render)
+    command -v mutool >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get install -y -qq mupdf-tools; }
+    cargo leptos build --release
+    # shellcheck source=scripts/leptos-env.sh
+    . scripts/leptos-env.sh release
+    cargo bench -p server --bench render
+    ;;
+  *) echo "usage: $0 render" >&2; exit 2 ;;
+esac
