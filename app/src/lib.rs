@@ -63,6 +63,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::login::LoginPage/>
                 <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage/>
                 <Route path=path!("/contract/upload") view=pages::contract::ContractPage/>
+                <Route path=path!("/contracts/:id") view=pages::envelope::EnvelopePage/>
+                <Route path=path!("/sign/:token") view=pages::sign::SignPage/>
             </Routes>
         </Router>
     }

@@ -42,6 +42,13 @@ pub async fn check_csrf(token: &str) -> Result<Session, AppError> {
     Ok(session)
 }
 
+/// Where this request came from, for the audit log.
+pub fn origin() -> dojang_core::audit::Origin {
+    let ua = use_context::<Parts>()
+        .and_then(|p| p.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(500).collect()));
+    dojang_core::audit::Origin { ip: Some(client_ip()), user_agent: ua }
+}
+
 /// The peer address of this request.
 pub fn client_ip() -> String {
     use_context::<Parts>()

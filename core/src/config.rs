@@ -38,6 +38,9 @@ pub struct Settings {
     pub bind: SocketAddr,
     /// Base URL people and links use, without a trailing slash.
     pub public_url: String,
+    /// True when `public_url` was not configured but derived from the bind address (then the
+    /// server fills in the real port once bound, for `DOJANG_BIND=…:0`).
+    pub public_url_from_bind: bool,
     pub data_dir: PathBuf,
     pub database_url: String,
     /// Checked when the server starts (admin commands do not need PDFium).
@@ -54,6 +57,8 @@ pub struct Settings {
     pub smtp_url: Option<Secret>,
     /// The From: of outgoing mail.
     pub mail_from: String,
+    /// How often expiry and reminders are checked, in seconds.
+    pub sweep_seconds: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +84,7 @@ impl Settings {
         let bind: SocketAddr = bind_raw
             .parse()
             .map_err(|_| err(format!("DOJANG_BIND must be HOST:PORT, not {bind_raw:?}")))?;
+        let public_url_from_bind = get("DOJANG_PUBLIC_URL").is_none();
         let public_url = get("DOJANG_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}"));
         let public_url = public_url.trim_end_matches('/').to_owned();
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
@@ -102,10 +108,12 @@ impl Settings {
             return Err(err("DOJANG_MAX_UPLOAD_MB must be 1–2048 and DOJANG_MAX_PAGES 1–10000".into()));
         }
 
+        let mail_from = get("DOJANG_MAIL_FROM").unwrap_or_else(|| format!("Dojang <no-reply@{}>", mail_host(&public_url)));
         let settings = Self {
             env,
             bind,
             public_url,
+            public_url_from_bind,
             data_dir,
             database_url,
             pdfium_lib,
@@ -115,7 +123,8 @@ impl Settings {
             max_upload_bytes: max_upload_mb as u64 * 1024 * 1024,
             max_pages: max_pages as u32,
             smtp_url: get("DOJANG_SMTP_URL").map(Secret::new),
-            mail_from: get("DOJANG_MAIL_FROM").unwrap_or_else(|| format!("Dojang <no-reply@{}>", mail_host(&public_url))),
+            mail_from,
+            sweep_seconds: parse_num(&get, "DOJANG_SWEEP_SECONDS", 30)?.clamp(1, 3600) as u64,
         };
         settings.check_production()?;
         Ok(settings)

@@ -24,6 +24,8 @@ pub mod documents;
 #[cfg(feature = "server")]
 pub mod envelopes;
 #[cfg(feature = "server")]
+pub mod fonts;
+#[cfg(feature = "server")]
 pub mod mail;
 #[cfg(feature = "server")]
 pub mod password;

@@ -165,6 +165,12 @@ impl FieldKind {
     }
 }
 
+/// A date (YYYY-MM-DD) written in a field's format, e.g. `2026년 11월 23일`.
+pub fn format_date_preview(iso: &str, format: &str) -> String {
+    let (y, m, d) = (iso.get(0..4).unwrap_or(""), iso.get(5..7).unwrap_or(""), iso.get(8..10).unwrap_or(""));
+    format.replace("YYYY", y).replace("MM", m).replace("DD", d)
+}
+
 /// Date formats a date field can use (signing date).
 pub const DATE_FORMATS: [&str; 5] = ["YYYY-MM-DD", "YYYY. MM. DD.", "YYYY년 MM월 DD일", "MM/DD/YYYY", "DD/MM/YYYY"];
 

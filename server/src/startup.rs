@@ -8,6 +8,8 @@ use anyhow::Context as _;
 use dojang_core::config::Settings;
 use dojang_core::db::Db;
 use dojang_core::documents::{self, PrefetchQueue};
+use dojang_core::mail::{outbox, Mailer};
+use dojang_core::signing::lifecycle;
 use dojang_core::storage::{LocalDisk, Storage};
 use dojang_core::pdf::PdfEngine;
 use dojang_core::session_store::DbSessionStore;
@@ -25,7 +27,7 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
         let db = Db::connect(&settings.database_url).await?;
@@ -33,16 +35,25 @@ impl Application {
         let pdf = PdfEngine::start(&settings.pdfium_lib)?;
         let storage: Storage = Arc::new(LocalDisk::new(settings.data_dir.join("blobs")));
         let (prefetch, prefetch_rx) = PrefetchQueue::new();
+        let mailer = Mailer::from_settings(&settings)?;
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("binding {}", settings.bind))?;
-        let state = AppState { settings: Arc::new(settings), db, pdf, storage, prefetch };
+        if settings.public_url_from_bind {
+            settings.public_url = format!("http://{}", listener.local_addr()?);
+        }
+        let state = AppState { settings: Arc::new(settings), db, pdf, storage, prefetch, mailer };
         let sessions = DbSessionStore::new(state.db.clone());
         let router = http::router(state.clone(), sessions.clone());
         let mut workers = Workers::default();
         workers.spawn("session-cleanup", |cancel| workers::session_cleanup(sessions, cancel));
         let st = state.clone();
         workers.spawn("prefetch", |cancel| documents::prefetch_worker(st, prefetch_rx, cancel));
+        let st = state.clone();
+        workers.spawn("outbox", |cancel| outbox::worker(st, cancel));
+        let st = state.clone();
+        let every = std::time::Duration::from_secs(state.settings.sweep_seconds);
+        workers.spawn("sweeper", move |cancel| lifecycle::sweeper(st, every, cancel));
         Ok(Self { listener, router, state, workers })
     }
 

@@ -55,12 +55,18 @@ fn ContractList(list: Vec<ContractSummary>) -> impl IntoView {
     view! {
         <ul class="contracts" data-testid=testid::CONTRACT_LIST>
             {list.into_iter().map(|c| {
-                let href = format!("/contract/upload?contractId={}", c.id);
+                let details = format!("/contracts/{}", c.id);
+                let href = if c.status == dojang_core::model::EnvelopeStatus::Draft {
+                    format!("/contract/upload?contractId={}", c.id)
+                } else {
+                    details.clone()
+                };
                 view! {
                     <li class="contract-row" data-testid=testid::CONTRACT_ROW data-contract-id=c.id.to_string()>
                         <div class="title">
                             <A href=href attr:rel="external">{c.name.clone()}</A>
                             <span class=format!("badge {}", c.status.as_str())>{status_text(c.status)}</span>
+                            <a class="details" href=details data-testid=testid::CONTRACT_DETAILS>{t(k::CONTRACT_DETAILS)}</a>
                         </div>
                         <div class="muted">
                             <span>{t(k::CONTRACTS_COL_DOCUMENTS)}": "{c.documents.join(", ")}</span>

@@ -2,7 +2,9 @@
 
 pub mod contract;
 pub mod dashboard;
+pub mod envelope;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod sign;
 pub mod signup;

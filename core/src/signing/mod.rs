@@ -126,11 +126,7 @@ pub fn today_in(tz: &str) -> String {
     zoned.strftime("%Y-%m-%d").to_string()
 }
 
-/// A date (YYYY-MM-DD) written in one of `DATE_FORMATS`.
-pub fn format_date(iso: &str, format: &str) -> String {
-    let (y, m, d) = (iso.get(0..4).unwrap_or(""), iso.get(5..7).unwrap_or(""), iso.get(8..10).unwrap_or(""));
-    format.replace("YYYY", y).replace("MM", m).replace("DD", d)
-}
+pub use crate::model::format_date_preview as format_date;
 
 #[cfg(test)]
 mod tests {

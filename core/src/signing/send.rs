@@ -19,14 +19,16 @@ use serde_json::json;
 /// Longest allowed: a year.
 const MAX_EXPIRY_SECONDS: i64 = 366 * 24 * 3600;
 
-/// A recipient just invited, with their new signing link.
+/// A recipient's signing link, and whether they were emailed now (their turn) or will be
+/// when their turn comes (the link works for embedding already, but says "not your turn").
 #[derive(Clone, Debug)]
 pub struct Invited {
     pub recipient_id: RecipientId,
     pub sign_url: String,
+    pub emailed: bool,
 }
 
-/// Sends a draft. Returns the recipients invited now with their links.
+/// Sends a draft. Returns every recipient's signing link.
 pub async fn send_envelope(st: &AppState, actor: &Actor, id: &EnvelopeId, req: &SendRequest, origin: &Origin) -> AppResult<Vec<Invited>> {
     let message = req.message.trim().to_owned();
     if message.chars().count() > 2000 {
@@ -100,11 +102,24 @@ pub async fn send_envelope(st: &AppState, actor: &Actor, id: &EnvelopeId, req: &
     .await?;
     // The envelope row now says "sent"; read it back inside the transaction for the emails.
     let ctx = ctx_in_tx(&mut tx, id).await?;
-    let invited = invite_due(st, &mut tx, &ctx).await?;
+    let all: Vec<String> = sqlx::query_scalar("SELECT id FROM recipients WHERE envelope_id = $1 ORDER BY position")
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut links = Vec::with_capacity(all.len());
+    for rid in all {
+        let rid = RecipientId::parse(&rid)?;
+        let url = new_link(st, &mut tx, &ctx, &rid).await?;
+        links.push(Invited { recipient_id: rid, sign_url: url, emailed: false });
+    }
+    let emailed = invite_due(st, &mut tx, &ctx, &links).await?;
+    for l in links.iter_mut() {
+        l.emailed = emailed.iter().any(|e| e.recipient_id == l.recipient_id);
+    }
     tx.commit().await?;
     st.mailer.wake.notify_one();
-    tracing::info!(envelope_id = %id, invited = invited.len(), "envelope sent");
-    Ok(invited)
+    tracing::info!(envelope_id = %id, invited = emailed.len(), "envelope sent");
+    Ok(links)
 }
 
 fn parse_expiry(s: &str) -> AppResult<Timestamp> {
@@ -200,9 +215,10 @@ pub(crate) async fn ctx_in_tx(tx: &mut Tx, id: &EnvelopeId) -> AppResult<Envelop
     })
 }
 
-/// Invites the signers whose turn it is and who have not been invited yet: every signer in
-/// parallel order; in sequential order, the lowest order number with a signer left.
-pub(crate) async fn invite_due(st: &AppState, tx: &mut Tx, ctx: &EnvelopeCtx) -> AppResult<Vec<Invited>> {
+/// Invites (emails) the signers whose turn it is and who have not been invited yet: every
+/// signer in parallel order; in sequential order, the lowest order number with a signer
+/// left. Uses a link from `known` when there is one, else issues a new one.
+pub(crate) async fn invite_due(st: &AppState, tx: &mut Tx, ctx: &EnvelopeCtx, known: &[Invited]) -> AppResult<Vec<Invited>> {
     let pending: Vec<(String, i64, Option<Timestamp>)> = sqlx::query_as(
         "SELECT id, signing_order, invited_at FROM recipients \
          WHERE envelope_id = $1 AND role = 'signer' AND signed_at IS NULL AND declined_at IS NULL ORDER BY signing_order, position",
@@ -218,23 +234,32 @@ pub(crate) async fn invite_due(st: &AppState, tx: &mut Tx, ctx: &EnvelopeCtx) ->
         .collect();
     let mut out = Vec::with_capacity(due.len());
     for rid in due {
-        let url = issue_link(st, tx, ctx, &rid, false).await?;
-        out.push(Invited { recipient_id: rid, sign_url: url });
+        let url = match known.iter().find(|k| k.recipient_id == rid) {
+            Some(k) => k.sign_url.clone(),
+            None => new_link(st, tx, ctx, &rid).await?,
+        };
+        email_link(tx, ctx, &rid, &url, false).await?;
+        out.push(Invited { recipient_id: rid, sign_url: url, emailed: true });
     }
     Ok(out)
 }
 
-/// Creates a signing link for a recipient and emails it (an invitation or a reminder).
-pub(crate) async fn issue_link(st: &AppState, tx: &mut Tx, ctx: &EnvelopeCtx, rid: &RecipientId, reminder: bool) -> AppResult<String> {
+/// A new signing link for a recipient (only its token's hash is stored).
+pub(crate) async fn new_link(st: &AppState, tx: &mut Tx, ctx: &EnvelopeCtx, rid: &RecipientId) -> AppResult<String> {
     let (token, hash) = new_token();
-    let now = Timestamp::now();
     sqlx::query("INSERT INTO signing_links (token_hash, recipient_id, envelope_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
         .bind(&hash)
         .bind(rid)
         .bind(&ctx.id)
-        .bind(now)
+        .bind(Timestamp::now())
         .execute(&mut **tx)
         .await?;
+    Ok(st.settings.link(&format!("/sign/{token}")))
+}
+
+/// Emails a link: an invitation, or a reminder (each reminder carries a new link).
+pub(crate) async fn email_link(tx: &mut Tx, ctx: &EnvelopeCtx, rid: &RecipientId, url: &str, reminder: bool) -> AppResult<()> {
+    let now = Timestamp::now();
     let column = if reminder { "last_reminded_at" } else { "invited_at" };
     sqlx::query(&format!("UPDATE recipients SET {column} = $2, updated_at = $2 WHERE id = $1"))
         .bind(rid)
@@ -244,7 +269,6 @@ pub(crate) async fn issue_link(st: &AppState, tx: &mut Tx, ctx: &EnvelopeCtx, ri
     let (name, email, lang): (String, String, String) =
         sqlx::query_as("SELECT name, email, language FROM recipients WHERE id = $1").bind(rid).fetch_one(&mut **tx).await?;
     let lang = Language::parse(&lang).unwrap_or_default();
-    let url = st.settings.link(&format!("/sign/{token}"));
     let expires = ctx.expires_at.map(|e| e.to_db().replace('T', " ").chars().take(16).collect::<String>());
     let mail = templates::invite(&templates::Invite {
         lang,
@@ -253,7 +277,7 @@ pub(crate) async fn issue_link(st: &AppState, tx: &mut Tx, ctx: &EnvelopeCtx, ri
         organization_name: &ctx.organization_name,
         envelope_name: &ctx.name,
         message: &ctx.message,
-        link: &url,
+        link: url,
         expires_at: expires.as_deref(),
         reminder,
     });
@@ -285,7 +309,7 @@ pub(crate) async fn issue_link(st: &AppState, tx: &mut Tx, ctx: &EnvelopeCtx, ri
         },
     )
     .await?;
-    Ok(url)
+    Ok(())
 }
 
 type ProgressRow = (

@@ -23,13 +23,24 @@ pub fn wrap(router: Router, settings: Arc<Settings>) -> Router {
             .and_then(|id| id.header_value().to_str().ok())
             .unwrap_or("-")
             .to_owned();
-        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %redact(req.uri().path()))
     });
     router
         .layer(axum::middleware::from_fn_with_state(settings, security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// A path fit for logs: signing-link tokens replaced by `<token>`.
+pub fn redact(path: &str) -> String {
+    let mut out = Vec::new();
+    let mut hide_next = false;
+    for part in path.split('/') {
+        out.push(if hide_next && !part.is_empty() { "<token>" } else { part });
+        hide_next = part == "sign";
+    }
+    out.join("/")
 }
 
 /// Headers for every response; pages set their own nonce-based CSP, everything else gets a

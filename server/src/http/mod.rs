@@ -5,8 +5,10 @@ mod api;
 mod documents;
 mod health;
 mod lang;
+mod mailbox;
 mod middleware;
 pub mod session_user;
+mod signer;
 
 use app::{shell, App};
 use axum::body::Body;
@@ -24,6 +26,17 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 pub const SESSION_COOKIE: &str = "dojang_session";
+
+/// The handwriting font for typed signatures (loaded by the pad only when someone types).
+async fn script_font() -> impl IntoResponse {
+    (
+        [
+            (http::header::CONTENT_TYPE, "font/ttf"),
+            (http::header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        dojang_core::fonts::NANUM_PEN,
+    )
+}
 
 pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
     let settings = state.settings.clone();
@@ -56,6 +69,7 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
 
     let routes = generate_route_list(App);
     let app_endpoints = documents::router(settings.max_upload_bytes).with_state(state.clone());
+    let signer_endpoints = signer::router().with_state(state.clone());
     let ui = Router::new()
         .route("/_fn/{*name}", post(server_fns.clone()).get(server_fns))
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
@@ -65,15 +79,20 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(leptos_options)
         .merge(app_endpoints)
+        .merge(signer_endpoints)
         .layer(axum::middleware::from_fn_with_state(settings.clone(), middleware::check_fetch_site))
         .layer(session_layer);
 
-    let base = Router::new()
+    let mut base = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/lang", get(lang::switch))
-        .nest("/api", api::router())
-        .with_state(state);
+        .route("/fonts/dojang-script.ttf", get(script_font))
+        .nest("/api", api::router());
+    if !settings.is_production() && state.mailer.is_capturing() {
+        base = base.merge(mailbox::router());
+    }
+    let base = base.with_state(state);
 
     middleware::wrap(base.merge(ui), settings)
 }

@@ -8,3 +8,5 @@ mod documents;
 mod health;
 mod helpers;
 mod pages;
+mod signing;
+mod smtp;

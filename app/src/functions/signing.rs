@@ -1,0 +1,79 @@
+//! Sending a contract and following it (sender), and signing it (signer, by link token).
+
+use dojang_core::error::AppError;
+use dojang_core::model::{EnvelopeDetail, SendRequest, SignOutcome, SignSubmission, SignerView};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[cfg(feature = "ssr")]
+use crate::ssr::{self, respond};
+#[cfg(feature = "ssr")]
+use dojang_core::{actor::Actor, ids::EnvelopeId, signing};
+
+#[cfg(feature = "ssr")]
+async fn actor() -> Result<Actor, AppError> {
+    Ok(Actor::from(&ssr::require_user().await?))
+}
+
+#[server(prefix = "/_fn", endpoint = "envelopes/get")]
+pub async fn get_envelope(id: String) -> Result<EnvelopeDetail, AppError> {
+    respond(
+        async {
+            let st = ssr::state()?;
+            signing::send::envelope_detail(&st.db, &actor().await?, &EnvelopeId::parse(&id)?).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/_fn", endpoint = "envelopes/send", input = Json)]
+pub async fn send_contract(csrf: String, id: String, request: SendRequest) -> Result<(), AppError> {
+    respond(
+        async {
+            ssr::check_csrf(&csrf).await?;
+            let st = ssr::state()?;
+            signing::send::send_envelope(&st, &actor().await?, &EnvelopeId::parse(&id)?, &request, &ssr::origin()).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/_fn", endpoint = "envelopes/cancel")]
+pub async fn cancel_contract(csrf: String, id: String, reason: String) -> Result<(), AppError> {
+    respond(
+        async {
+            ssr::check_csrf(&csrf).await?;
+            let st = ssr::state()?;
+            signing::lifecycle::cancel_envelope(&st, &actor().await?, &EnvelopeId::parse(&id)?, &reason, &ssr::origin()).await
+        }
+        .await,
+    )
+}
+
+// The signer's calls carry the link's token instead of a session: no cookie, no CSRF.
+
+#[server(prefix = "/_fn", endpoint = "sign/view")]
+pub async fn load_signing_page(token: String) -> Result<SignerView, AppError> {
+    respond(async { signing::signer::view(&ssr::state()?, &token).await }.await)
+}
+
+#[server(prefix = "/_fn", endpoint = "sign/opened")]
+pub async fn signer_opened(token: String) -> Result<(), AppError> {
+    respond(async { signing::signer::opened(&ssr::state()?, &token, &ssr::origin()).await }.await)
+}
+
+#[server(prefix = "/_fn", endpoint = "sign/consent")]
+pub async fn signer_consent(token: String) -> Result<(), AppError> {
+    respond(async { signing::signer::consent(&ssr::state()?, &token, &ssr::origin()).await }.await)
+}
+
+#[server(prefix = "/_fn", endpoint = "sign/submit", input = Json)]
+pub async fn signer_submit(token: String, submission: SignSubmission) -> Result<SignOutcome, AppError> {
+    respond(async { signing::signer::submit(&ssr::state()?, &token, &submission, &ssr::origin()).await }.await)
+}
+
+#[server(prefix = "/_fn", endpoint = "sign/decline")]
+pub async fn signer_decline(token: String, reason: String) -> Result<SignOutcome, AppError> {
+    respond(async { signing::signer::decline(&ssr::state()?, &token, &reason, &ssr::origin()).await }.await)
+}

@@ -1,0 +1,214 @@
+//! `/contracts/{id}`: a contract as its sender follows it — send a draft (message, order,
+//! expiry, reminders, languages), each recipient's progress, cancel, the audit log.
+
+use crate::components::header::Header;
+use crate::functions::auth::{get_csrf_token, get_current_user};
+use crate::functions::signing::{cancel_contract, get_envelope, send_contract};
+use crate::i18n::{error_text, field_error_text, k, status_text, t};
+use crate::{testid, PageTitle};
+use dojang_core::error::AppError;
+use dojang_core::model::{EnvelopeDetail, EnvelopeStatus, Language, RecipientProgress, SendRequest, SigningOrder};
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, A};
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn EnvelopePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let version = RwSignal::new(0u32);
+    let user = Resource::new(|| (), |_| get_current_user());
+    let detail = Resource::new(move || (id(), version.get()), |(id, _)| get_envelope(id));
+    let csrf = Resource::new(|| (), |_| get_csrf_token());
+    view! {
+        <PageTitle key=k::ENVELOPE_TITLE/>
+        <Header/>
+        <main class="envelope" data-testid=testid::ENVELOPE_PAGE>
+            <Suspense fallback=|| view! { <p class="muted">{t(k::LOADING)}</p> }>
+                {move || Suspend::new(async move {
+                    match (user.await, detail.await, csrf.await) {
+                        (Ok(None), _, _) | (Err(_), _, _) => view! { <Redirect path="/login"/> }.into_any(),
+                        (_, Err(e), _) => view! { <div class="alert" role="alert" data-code=e.code.as_str()>{error_text(&e)}</div> }.into_any(),
+                        (_, Ok(d), csrf) => view! { <Detail d csrf=csrf.unwrap_or_default() reload=move || version.update(|v| *v += 1)/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+fn when(ts: &Option<String>) -> String {
+    ts.as_deref().map(|t| format!("{} {} UTC", &t[..10.min(t.len())], t.get(11..16).unwrap_or(""))).unwrap_or_default()
+}
+
+#[component]
+fn Detail(d: EnvelopeDetail, csrf: String, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let is_draft = d.status == EnvelopeStatus::Draft;
+    let is_sent = d.status == EnvelopeStatus::Sent;
+    let edit = format!("/contract/upload?contractId={}", d.id);
+    view! {
+        <div class="page-head">
+            <div>
+                <h1 data-testid=testid::ENVELOPE_NAME>{d.name.clone()}</h1>
+                <span class=format!("badge {}", d.status.as_str()) data-testid=testid::ENVELOPE_STATUS data-status=d.status.as_str()>
+                    {status_text(d.status)}
+                </span>
+            </div>
+            {is_draft.then(|| view! { <a class="button secondary" rel="external" href=edit>{t(k::ENVELOPE_EDIT)}</a> })}
+        </div>
+        <p class="muted">
+            {d.documents.iter().map(|doc| doc.name.clone()).collect::<Vec<_>>().join(", ")}
+            {format!(" · {} {}", d.field_count, t(k::RECIPIENT_FIELDS))}
+        </p>
+        {d.cancel_reason.clone().filter(|_| d.status == EnvelopeStatus::Cancelled).map(|r| view! {
+            <p class="alert">{t(k::ENVELOPE_CANCELLED_BECAUSE)}" "{r}</p>
+        })}
+        <h2>{t(k::RECIPIENTS_TITLE)}</h2>
+        <table class="progress" data-testid=testid::RECIPIENT_PROGRESS>
+            <thead><tr>
+                <th>{t(k::RECIPIENT_ORDER)}</th><th>{t(k::RECIPIENT_NAME)}</th><th>{t(k::PROGRESS_INVITED)}</th>
+                <th>{t(k::PROGRESS_VIEWED)}</th><th>{t(k::PROGRESS_SIGNED)}</th>
+            </tr></thead>
+            <tbody>
+                {d.recipients.iter().map(|r| view! { <ProgressRow r=r.clone()/> }).collect_view()}
+            </tbody>
+        </table>
+        {is_draft.then(|| view! { <SendForm d=d.clone() csrf=csrf.clone() reload/> })}
+        {is_sent.then(|| view! { <CancelForm id=d.id.to_string() csrf=csrf.clone() reload/> })}
+        <details class="events">
+            <summary>{t(k::ENVELOPE_EVENTS)}" ("{d.events.len()}")"</summary>
+            <ol data-testid=testid::AUDIT_EVENTS>
+                {d.events.iter().map(|e| view! {
+                    <li data-kind=e.kind.clone()>
+                        <code>{e.at.clone()}</code>" "{e.kind.clone()}
+                        {e.recipient.clone().map(|r| format!(" · {r}"))}
+                        {e.ip.clone().map(|ip| format!(" · {ip}"))}
+                    </li>
+                }).collect_view()}
+            </ol>
+        </details>
+        <p><A href="/dashboard">{t(k::NAV_DASHBOARD)}</A></p>
+    }
+}
+
+#[component]
+fn ProgressRow(r: RecipientProgress) -> impl IntoView {
+    let signed = match (&r.signed_at, &r.declined_at) {
+        (Some(_), _) => when(&r.signed_at),
+        (_, Some(_)) => format!("{} {}", t(k::PROGRESS_DECLINED), r.decline_reason.clone().unwrap_or_default()),
+        _ => String::new(),
+    };
+    view! {
+        <tr data-testid=testid::RECIPIENT_PROGRESS_ROW data-email=r.email.clone()
+            data-signed=r.signed_at.is_some().to_string() data-declined=r.declined_at.is_some().to_string()>
+            <td>{r.order}</td>
+            <td><strong>{r.name.clone()}</strong><br/><span class="muted">{r.email.clone()}</span></td>
+            <td>{when(&r.invited_at)}</td>
+            <td>{when(&r.viewed_at)}</td>
+            <td>{signed}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn SendForm(d: EnvelopeDetail, csrf: String, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let message = RwSignal::new(String::new());
+    let order = RwSignal::new(SigningOrder::Parallel);
+    let expiry_days = RwSignal::new(String::from("14"));
+    let reminder = RwSignal::new(String::new());
+    let langs = RwSignal::new(d.recipients.iter().map(|r| (r.id.clone(), r.language)).collect::<Vec<_>>());
+    let error = RwSignal::new(None::<AppError>);
+    let busy = RwSignal::new(false);
+    let id = d.id.to_string();
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        busy.set(true);
+        let days: Option<i64> = expiry_days.get_untracked().trim().parse().ok().filter(|d| *d > 0);
+        let request = SendRequest {
+            message: message.get_untracked(),
+            signing_order: order.get_untracked(),
+            expires_in: days.map(|d| d * 86_400),
+            reminder_days: reminder.get_untracked().trim().parse().ok(),
+            languages: langs.get_untracked(),
+            ..Default::default()
+        };
+        let (csrf, id) = (csrf.clone(), id.clone());
+        leptos::task::spawn_local(async move {
+            let res = send_contract(csrf, id, request).await;
+            busy.set(false);
+            match res {
+                Ok(()) => reload(),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form class="card send" data-testid=testid::SEND_FORM on:submit=submit>
+            <h2>{t(k::SEND_TITLE)}</h2>
+            <label>{t(k::SEND_MESSAGE)}
+                <textarea rows="3" data-testid=testid::SEND_MESSAGE prop:value=message on:input=move |e| message.set(event_target_value(&e))></textarea>
+            </label>
+            <fieldset>
+                <legend>{t(k::SEND_ORDER)}</legend>
+                <label class="check"><input type="radio" name="order" checked=true on:change=move |_| order.set(SigningOrder::Parallel)/>{t(k::SEND_PARALLEL)}</label>
+                <label class="check"><input type="radio" name="order" data-testid=testid::SEND_SEQUENTIAL on:change=move |_| order.set(SigningOrder::Sequential)/>{t(k::SEND_SEQUENTIAL)}</label>
+            </fieldset>
+            <div class="inline">
+                <label>{t(k::SEND_EXPIRY_DAYS)}
+                    <input type="number" min="0" max="365" data-testid=testid::SEND_EXPIRY prop:value=expiry_days on:input=move |e| expiry_days.set(event_target_value(&e))/>
+                </label>
+                <label>{t(k::SEND_REMINDER_DAYS)}
+                    <input type="number" min="1" max="30" prop:value=reminder on:input=move |e| reminder.set(event_target_value(&e))/>
+                </label>
+            </div>
+            <h3>{t(k::SEND_LANGUAGES)}</h3>
+            {d.recipients.iter().map(|r| {
+                let rid = r.id.clone();
+                let lang = r.language;
+                view! {
+                    <label class="inline">{r.name.clone()}
+                        <select prop:value=lang.as_str() data-testid=testid::SEND_LANGUAGE on:change=move |e| {
+                            let l = Language::parse(&event_target_value(&e)).unwrap_or_default();
+                            let rid = rid.clone();
+                            langs.update(|ls| ls.iter_mut().filter(|(id, _)| *id == rid).for_each(|(_, v)| *v = l));
+                        }>
+                            <option value="ko">"한국어"</option>
+                            <option value="en">"English"</option>
+                        </select>
+                    </label>
+                }
+            }).collect_view()}
+            {move || error.get().map(|e| {
+                let detail: Vec<String> = e.fields.iter().map(|f| format!("{}: {}", f.field, field_error_text(&e, &f.field).unwrap_or_default())).collect();
+                view! { <div class="alert" role="alert" data-testid=testid::FORM_ERROR data-code=e.code.as_str()>{error_text(&e)}" "{detail.join("; ")}</div> }
+            })}
+            <button type="submit" data-testid=testid::SEND_SUBMIT disabled=move || busy.get()>{t(k::SEND_SUBMIT)}</button>
+        </form>
+    }
+}
+
+#[component]
+fn CancelForm(id: String, csrf: String, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let reason = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<AppError>);
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let (csrf, id) = (csrf.clone(), id.clone());
+        leptos::task::spawn_local(async move {
+            match cancel_contract(csrf, id, reason.get_untracked()).await {
+                Ok(()) => reload(),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form class="card cancel" data-testid=testid::CANCEL_FORM on:submit=submit>
+            <h2>{t(k::CANCEL_TITLE)}</h2>
+            <label>{t(k::CANCEL_REASON)}
+                <input type="text" data-testid=testid::CANCEL_REASON prop:value=reason on:input=move |e| reason.set(event_target_value(&e))/>
+            </label>
+            {move || error.get().map(|e| view! { <div class="alert" role="alert">{error_text(&e)}</div> })}
+            <button type="submit" class="secondary danger" data-testid=testid::CANCEL_SUBMIT>{t(k::CANCEL_SUBMIT)}</button>
+        </form>
+    }
+}
