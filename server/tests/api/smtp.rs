@@ -18,6 +18,7 @@ pub struct Mail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    #[allow(dead_code)]
     pub attachments: Vec<(String, Vec<u8>)>,
 }
 
