@@ -60,3 +60,55 @@ export async function center(page: Page, selector: string): Promise<Point> {
   if (!box) throw new Error(`${selector} is not visible`);
   return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
 }
+
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+
+/** Runs SQL against the test server's SQLite database (for facts no page shows). */
+export function sql(query: string, params: (string | number)[] = []): unknown[][] {
+  const db = `${process.env.E2E_DATA_DIR}/dojang.db`;
+  const script = "import json,sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(json.dumps(c.execute(sys.argv[2], json.loads(sys.argv[3])).fetchall())); c.commit()";
+  return JSON.parse(execFileSync("python3", ["-c", script, db, query, JSON.stringify(params)]).toString());
+}
+
+/** A signing link made the way Dojang makes them (for a recipient not emailed yet). */
+export function mintLink(baseURL: string, envelope: string, recipient: string): string {
+  const token = randomBytes(32).toString("base64url");
+  const hash = createHash("sha256").update(token).digest("hex");
+  sql("INSERT INTO signing_links (token_hash, recipient_id, envelope_id, created_at, updated_at) VALUES (?, ?, ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')", [hash, recipient, envelope]);
+  return `${baseURL}/sign/${token}`;
+}
+
+export type FieldSpec = { kind: string; page?: number; x: number; y: number; w: number; h: number; signer: number; required?: boolean; options?: string[] };
+
+/** A contract prepared through the app's own endpoints: one PDF, recipients, fields. */
+export async function prepareContract(
+  request: APIRequestContext,
+  signers: { name: string; email: string; order: number }[],
+  fields: FieldSpec[],
+  pdf = "basic__002-trivial-libre-office-writer.pdf",
+) {
+  const csrf = await (await request.post("/_fn/auth/csrf_token")).json();
+  const up = await (
+    await request.post("/_app/documents", {
+      headers: { "x-csrf-token": csrf },
+      multipart: { file: { name: "근로계약서.pdf", mimeType: "application/pdf", buffer: readFileSync(fixture(pdf)) } },
+    })
+  ).json();
+  const id = () => randomBytes(16).toString("hex");
+  const recipients = signers.map((s) => ({ id: id(), name: s.name, email: s.email, role: "signer", order: s.order }));
+  const body = {
+    csrf,
+    id: up.contractId,
+    version: 1,
+    recipients,
+    fields: fields.map((f) => ({
+      id: id(), recipient_id: recipients[f.signer].id, document_id: up.document.id, page: f.page ?? 0,
+      rect: { x: f.x, y: f.y, width: f.w, height: f.h }, kind: f.kind, required: f.required ?? true, options: f.options ?? [],
+    })),
+  };
+  const r = await request.post("/_fn/contracts/save", { data: body });
+  expect(r.status(), await r.text()).toBe(200);
+  return { envelope: up.contractId as string, document: up.document.id as string, recipients: recipients.map((r) => r.id), csrf };
+}

@@ -126,7 +126,13 @@ fn Signing(v: SignerView, token: String) -> impl IntoView {
             });
         }
     }
-    let mine: Vec<SignerField> = v.fields.iter().filter(|f| f.mine).cloned().collect();
+    // The guide goes through the signer's fields in reading order: document, page, top, left.
+    let doc_index = |id: &dojang_core::ids::DocumentId| v.documents.iter().position(|d| d.id == *id).unwrap_or(0);
+    let mut mine: Vec<SignerField> = v.fields.iter().filter(|f| f.mine).cloned().collect();
+    mine.sort_by(|a, b| {
+        let key = |f: &SignerField| (doc_index(&f.field.document_id), f.field.page, (f.field.rect.y * 1000.0) as i64, (f.field.rect.x * 1000.0) as i64);
+        key(a).cmp(&key(b))
+    });
     let mine = StoredValue::new(mine);
     let remaining = move || mine.with_value(|m| m.iter().filter(|f| f.field.required && !fill.is_filled(f)).count());
     let total = mine.with_value(|m| m.iter().filter(|f| f.field.required).count());
