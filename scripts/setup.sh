@@ -83,9 +83,8 @@ fi
 
 # --- Test tools --------------------------------------------------------------------------
 if [ "$WANT_TEST" = 1 ]; then
-  if [ ! -x /usr/bin/chromium ]; then
-    apt_install chromium
-  fi
+  # Chromium for end-to-end tests; poppler (pdfsig, pdftotext, pdftoppm) to check sealed PDFs.
+  apt_install chromium poppler-utils
   if [ ! -x "$TOOLS/venv/bin/python" ]; then
     step "python venv for test tools"
     python3 -m venv "$TOOLS/venv"

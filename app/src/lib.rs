@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/contract/upload") view=pages::contract::ContractPage/>
                 <Route path=path!("/contracts/:id") view=pages::envelope::EnvelopePage/>
                 <Route path=path!("/sign/:token") view=pages::sign::SignPage/>
+                <Route path=path!("/verify") view=pages::verify::VerifyPage/>
             </Routes>
         </Router>
     }

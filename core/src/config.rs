@@ -59,6 +59,11 @@ pub struct Settings {
     pub mail_from: String,
     /// How often expiry and reminders are checked, in seconds.
     pub sweep_seconds: u64,
+    /// RFC 3161 timestamp authority for sealed documents (PAdES B-T); none: B-B.
+    pub tsa_url: Option<String>,
+    /// Sealed documents are attached to the completion email up to this total size;
+    /// beyond it the email carries a download link.
+    pub mail_attachment_max_bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +130,8 @@ impl Settings {
             smtp_url: get("DOJANG_SMTP_URL").map(Secret::new),
             mail_from,
             sweep_seconds: parse_num(&get, "DOJANG_SWEEP_SECONDS", 30)?.clamp(1, 3600) as u64,
+            tsa_url: get("DOJANG_TSA_URL"),
+            mail_attachment_max_bytes: parse_num(&get, "DOJANG_MAIL_ATTACHMENT_MAX_MB", 10)?.clamp(0, 100) as u64 * 1024 * 1024,
         };
         settings.check_production()?;
         Ok(settings)

@@ -59,6 +59,22 @@ impl PageGeometry {
     }
 }
 
+impl PageGeometry {
+    /// The matrix (a b c d e f, for `cm`) from a field's own coordinates — origin at its
+    /// bottom-left corner as displayed, x to the right, y up, in points — to user space.
+    /// Content drawn with it appears upright however the page is rotated.
+    pub fn field_matrix(&self, r: &FieldRect) -> ([f64; 6], f64, f64) {
+        let (w, h) = (self.display_width(), self.display_height());
+        let (fw, fh) = (r.width * w, r.height * h);
+        // Local (u, v) is the displayed point (x + u, y + fh − v), measured from the top-left.
+        let to_user = |u: f64, v: f64| self.display_point_to_user(r.x * w + u, r.y * h + fh - v);
+        let o = to_user(0.0, 0.0);
+        let ux = to_user(1.0, 0.0);
+        let vy = to_user(0.0, 1.0);
+        ([ux.0 - o.0, ux.1 - o.1, vy.0 - o.0, vy.1 - o.1, o.0, o.1], fw, fh)
+    }
+}
+
 /// A rectangle in PDF user space.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct UserRect {
@@ -159,6 +175,25 @@ mod tests {
             let area = (u.right - u.left) * (u.top - u.bottom);
             assert!((area - 0.02 * 572.0 * 752.0).abs() < 1e-6, "rot {rot}");
             assert!(u.left >= g.left && u.right <= g.right && u.bottom >= g.bottom && u.top <= g.top);
+        }
+    }
+
+    #[test]
+    fn the_field_matrix_maps_the_field_box_onto_its_user_space_rectangle() {
+        for rot in [0, 90, 180, 270] {
+            let g = page(rot);
+            let r = FieldRect::parse(0.2, 0.3, 0.25, 0.1).unwrap();
+            let (m, fw, fh) = g.field_matrix(&r);
+            let apply = |u: f64, v: f64| (m[0] * u + m[2] * v + m[4], m[1] * u + m[3] * v + m[5]);
+            let corners = [apply(0.0, 0.0), apply(fw, 0.0), apply(0.0, fh), apply(fw, fh)];
+            let u = g.to_user_space(&r);
+            let (minx, maxx) = corners.iter().fold((f64::MAX, f64::MIN), |a, c| (a.0.min(c.0), a.1.max(c.0)));
+            let (miny, maxy) = corners.iter().fold((f64::MAX, f64::MIN), |a, c| (a.0.min(c.1), a.1.max(c.1)));
+            close(UserRect { left: minx, bottom: miny, right: maxx, top: maxy }, u);
+            // Upright: local "up" points to the displayed top of the page.
+            let up = (m[2], m[3]);
+            let expected = match rot { 0 => (0.0, 1.0), 90 => (-1.0, 0.0), 180 => (0.0, -1.0), _ => (1.0, 0.0) };
+            assert!((up.0 - expected.0).abs() < 1e-9 && (up.1 - expected.1).abs() < 1e-9, "rot {rot}: {up:?}");
         }
     }
 

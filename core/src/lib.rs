@@ -4,6 +4,7 @@
 pub mod error;
 pub mod geometry;
 pub mod ids;
+pub mod ink;
 pub mod model;
 pub mod types;
 
@@ -26,11 +27,15 @@ pub mod envelopes;
 #[cfg(feature = "server")]
 pub mod fonts;
 #[cfg(feature = "server")]
+pub mod jobs;
+#[cfg(feature = "server")]
 pub mod mail;
 #[cfg(feature = "server")]
 pub mod password;
 #[cfg(feature = "server")]
 pub mod pdf;
+#[cfg(feature = "server")]
+pub mod seal;
 #[cfg(feature = "server")]
 pub mod session_store;
 #[cfg(feature = "server")]

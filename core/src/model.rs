@@ -379,6 +379,20 @@ pub struct EnvelopeDetail {
     pub recipients: Vec<RecipientProgress>,
     pub field_count: usize,
     pub events: Vec<AuditEntry>,
+    /// pending, retrying (see `seal_error`) or sealed, once completed.
+    pub seal_status: Option<String>,
+    pub seal_error: Option<String>,
+    pub sealed_documents: Vec<SealedDocument>,
+    pub audit_trail_sha256: Option<String>,
+}
+
+/// A document's sealed result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SealedDocument {
+    pub document_id: DocumentId,
+    pub name: String,
+    pub original_sha256: String,
+    pub sealed_sha256: String,
 }
 
 /// How a pointer touched the signature pad.

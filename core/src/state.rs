@@ -16,4 +16,6 @@ pub struct AppState {
     pub storage: Storage,
     pub prefetch: PrefetchQueue,
     pub mailer: Mailer,
+    /// Wakes the job worker after a transaction queued a job.
+    pub jobs_wake: Arc<tokio::sync::Notify>,
 }

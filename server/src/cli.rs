@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use dojang_core::accounts::{self, SignUp};
 use dojang_core::config::Settings;
 use dojang_core::db::Db;
+use dojang_core::seal::keys;
 use serde_json::json;
 use std::process::ExitCode;
 
@@ -44,6 +45,9 @@ enum Admin {
         #[arg(long)]
         json: bool,
     },
+    /// Manage the sealing key.
+    #[command(subcommand)]
+    SealKey(SealKey),
     /// Create an API key for an organization.
     CreateApiKey {
         #[arg(long)]
@@ -53,6 +57,22 @@ enum Admin {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum SealKey {
+    /// Issue a new sealing key from the instance's root (the old one still verifies).
+    Rotate,
+    /// Seal with the key and certificate chain of a PKCS#12 file from now on.
+    Import {
+        #[arg(long)]
+        p12: std::path::PathBuf,
+        /// The PKCS#12 password (or set DOJANG_P12_PASSWORD).
+        #[arg(long, env = "DOJANG_P12_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Print the root certificate (PEM), for validators that should trust this instance.
+    ExportRoot,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -114,6 +134,36 @@ async fn migrate(settings: &Settings) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+async fn seal_key(settings: Settings, cmd: SealKey) -> ExitCode {
+    let db = match migrate(&settings).await {
+        Ok(db) => db,
+        Err(e) => return fail(&format!("{e:#}"), false),
+    };
+    let secret = &settings.secret_key;
+    let result = async {
+        keys::ensure(&db, secret).await?;
+        match cmd {
+            SealKey::Rotate => {
+                let id = keys::rotate(&db, secret).await?;
+                println!("new sealing key {id} is active");
+            }
+            SealKey::Import { p12, password } => {
+                let bytes = std::fs::read(&p12).map_err(|e| anyhow::anyhow!("reading {}: {e}", p12.display()))?;
+                let id = keys::import_pkcs12(&db, secret, &bytes, &password).await?;
+                println!("imported sealing key {id} is active");
+            }
+            SealKey::ExportRoot => print!("{}", keys::root_pem(&db).await?),
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    db.close().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("{e:#}"), false),
+    }
+}
+
 async fn admin(settings: Settings, cmd: Admin) -> ExitCode {
     match cmd {
         Admin::CreateOrg { name, email, password, owner_name, json } => {
@@ -153,6 +203,7 @@ async fn admin(settings: Settings, cmd: Admin) -> ExitCode {
                 }
             }
         }
+        Admin::SealKey(cmd) => seal_key(settings, cmd).await,
         Admin::CreateApiKey { json, org, mode: _ } => fail(
             &format!("API keys are not available yet in this version (organization {org:?}); they arrive with the REST API"),
             json,

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use dojang_core::config::Settings;
 use dojang_core::db::Db;
 use dojang_core::documents::{self, PrefetchQueue};
+use dojang_core::jobs::{self, Handler};
 use dojang_core::mail::{outbox, Mailer};
 use dojang_core::signing::lifecycle;
 use dojang_core::storage::{LocalDisk, Storage};
@@ -18,6 +19,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+
+/// Every kind of persisted job and what runs it.
+static JOB_HANDLERS: &[(&str, Handler)] = &[(dojang_core::seal::JOB_KIND, dojang_core::seal::handle)];
 
 pub struct Application {
     listener: TcpListener,
@@ -42,7 +46,16 @@ impl Application {
         if settings.public_url_from_bind {
             settings.public_url = format!("http://{}", listener.local_addr()?);
         }
-        let state = AppState { settings: Arc::new(settings), db, pdf, storage, prefetch, mailer };
+        dojang_core::seal::keys::ensure(&db, &settings.secret_key).await.context("creating the sealing certificates")?;
+        let state = AppState {
+            settings: Arc::new(settings),
+            db,
+            pdf,
+            storage,
+            prefetch,
+            mailer,
+            jobs_wake: Arc::new(tokio::sync::Notify::new()),
+        };
         let sessions = DbSessionStore::new(state.db.clone());
         let router = http::router(state.clone(), sessions.clone());
         let mut workers = Workers::default();
@@ -51,6 +64,9 @@ impl Application {
         workers.spawn("prefetch", |cancel| documents::prefetch_worker(st, prefetch_rx, cancel));
         let st = state.clone();
         workers.spawn("outbox", |cancel| outbox::worker(st, cancel));
+        let st = state.clone();
+        let wake = state.jobs_wake.clone();
+        workers.spawn("jobs", move |cancel| jobs::worker(st, JOB_HANDLERS, wake, cancel));
         let st = state.clone();
         let every = std::time::Duration::from_secs(state.settings.sweep_seconds);
         workers.spawn("sweeper", move |cancel| lifecycle::sweeper(st, every, cancel));

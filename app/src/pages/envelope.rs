@@ -63,6 +63,7 @@ fn Detail(d: EnvelopeDetail, csrf: String, reload: impl Fn() + Copy + Send + Syn
         {d.cancel_reason.clone().filter(|_| d.status == EnvelopeStatus::Cancelled).map(|r| view! {
             <p class="alert">{t(k::ENVELOPE_CANCELLED_BECAUSE)}" "{r}</p>
         })}
+        <SealBox d=d.clone()/>
         <h2>{t(k::RECIPIENTS_TITLE)}</h2>
         <table class="progress" data-testid=testid::RECIPIENT_PROGRESS>
             <thead><tr>
@@ -89,6 +90,40 @@ fn Detail(d: EnvelopeDetail, csrf: String, reload: impl Fn() + Copy + Send + Syn
         </details>
         <p><A href="/dashboard">{t(k::NAV_DASHBOARD)}</A></p>
     }
+}
+
+/// Once everyone has signed: the sealing status, then the sealed documents and audit trail.
+#[component]
+fn SealBox(d: EnvelopeDetail) -> impl IntoView {
+    if d.status != EnvelopeStatus::Completed {
+        return ().into_any();
+    }
+    let id = d.id.to_string();
+    let sealed = d.seal_status.as_deref() == Some("sealed");
+    view! {
+        <section class="card seal" data-testid=testid::SEAL_BOX data-seal-status=d.seal_status.clone().unwrap_or_default()>
+            <h2>{t(k::SEAL_TITLE)}</h2>
+            {(!sealed).then(|| view! {
+                <p class="muted">{t(k::SEAL_PENDING)}</p>
+                {d.seal_error.clone().map(|e| view! { <p class="alert" data-testid=testid::SEAL_ERROR>{t(k::SEAL_RETRYING)}" "{e}</p> })}
+            })}
+            {sealed.then(|| view! {
+                <ul class="downloads">
+                    {d.sealed_documents.iter().map(|s| {
+                        let href = format!("/_app/envelopes/{}/documents/{}/sealed.pdf", id, s.document_id);
+                        view! {
+                            <li>
+                                <a href=href rel="external" data-testid=testid::SEALED_DOWNLOAD>{s.name.clone()}</a>
+                                <br/><code class="hash">"SHA-256 "{s.sealed_sha256.clone()}</code>
+                            </li>
+                        }
+                    }).collect_view()}
+                    <li><a href=format!("/_app/envelopes/{id}/audit-trail.pdf") rel="external" data-testid=testid::TRAIL_DOWNLOAD>{t(k::SEAL_TRAIL)}</a></li>
+                </ul>
+            })}
+        </section>
+    }
+    .into_any()
 }
 
 #[component]

@@ -8,3 +8,4 @@ pub mod login;
 pub mod not_found;
 pub mod sign;
 pub mod signup;
+pub mod verify;

@@ -156,6 +156,36 @@ pub fn declined(lang: Language, sender_name: &str, envelope_name: &str, signer: 
     Rendered { subject, html, text }
 }
 
+pub fn completed(lang: Language, name: &str, envelope_name: &str, organization_name: &str, link: Option<&str>) -> Rendered {
+    let (subject, heading, lead, attached, button) = match lang {
+        Language::Ko => (
+            format!("[서명 완료] {envelope_name}"),
+            format!("{name}님, 모든 서명이 완료되었습니다"),
+            format!("{organization_name}의 「{envelope_name}」 문서에 모든 서명자가 서명했습니다. 전자서명으로 봉인된 문서와 감사 추적 기록을 보관해 두세요."),
+            "봉인된 문서를 첨부했습니다.",
+            "봉인된 문서 받기",
+        ),
+        Language::En => (
+            format!("Completed: {envelope_name}"),
+            format!("{name}, everyone has signed"),
+            format!("Everyone has signed “{envelope_name}” from {organization_name}. Keep the sealed document, digitally signed with its audit trail."),
+            "The sealed documents are attached.",
+            "Download the sealed documents",
+        ),
+    };
+    let (html, text) = match link {
+        Some(url) => {
+            let note = match lang {
+                Language::Ko => "링크는 30일 동안 유효합니다.",
+                Language::En => "The link works for 30 days.",
+            };
+            layout(lang, &heading, &[lead, note.to_owned()], Some((button, url)))
+        }
+        None => layout(lang, &heading, &[lead, attached.to_owned()], None),
+    };
+    Rendered { subject, html, text }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

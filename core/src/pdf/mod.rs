@@ -2,7 +2,9 @@
 //! page previews.
 
 mod engine;
+pub mod font;
 pub mod inspect;
 pub mod render;
+pub mod write;
 
 pub use engine::{PdfCtx, PdfEngine};

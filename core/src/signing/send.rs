@@ -365,6 +365,19 @@ pub async fn envelope_detail(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResu
         })
         .collect::<AppResult<Vec<_>>>()?;
     let (events, _) = audit::events(db, id).await?;
+    let seal: (Option<String>, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT seal_status, seal_error, audit_trail_sha256 FROM envelopes WHERE id = $1").bind(id).fetch_one(db.pool()).await?;
+    let sealed: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT s.document_id, d.name, s.original_sha256, s.sealed_sha256 FROM sealed_documents s JOIN documents d ON d.id = s.document_id \
+         JOIN envelope_documents ed ON ed.envelope_id = s.envelope_id AND ed.document_id = s.document_id WHERE s.envelope_id = $1 ORDER BY ed.position",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    let sealed_documents = sealed
+        .into_iter()
+        .map(|(d, name, o, sd)| Ok(crate::model::SealedDocument { document_id: crate::ids::DocumentId::parse(&d)?, name, original_sha256: o, sealed_sha256: sd }))
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(EnvelopeDetail {
         id: id.clone(),
         name: ctx.name.clone(),
@@ -381,5 +394,9 @@ pub async fn envelope_detail(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResu
         recipients,
         field_count: draft.fields.len(),
         events,
+        seal_status: seal.0,
+        seal_error: seal.1,
+        sealed_documents,
+        audit_trail_sha256: seal.2,
     })
 }

@@ -454,12 +454,16 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
             },
         )
         .await?;
+        crate::seal::enqueue(&mut tx, &s.envelope.id).await?;
     } else {
         let ctx = ctx_in_tx(&mut tx, &s.envelope.id).await?;
         invite_due(st, &mut tx, &ctx, &[]).await?;
     }
     tx.commit().await?;
     st.mailer.wake.notify_one();
+    if completed {
+        st.jobs_wake.notify_one();
+    }
     tracing::info!(envelope_id = %s.envelope.id, recipient_id = %s.recipient_id, completed, "recipient signed");
     Ok(SignOutcome { state: SignerState::Signed, redirect_url: s.envelope.redirect_url.clone(), envelope_completed: completed })
 }

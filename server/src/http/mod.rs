@@ -7,6 +7,7 @@ mod health;
 mod lang;
 mod mailbox;
 mod middleware;
+mod sealed;
 pub mod session_user;
 mod signer;
 
@@ -69,7 +70,7 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
 
     let routes = generate_route_list(App);
     let app_endpoints = documents::router(settings.max_upload_bytes).with_state(state.clone());
-    let signer_endpoints = signer::router().with_state(state.clone());
+    let signer_endpoints = signer::router().merge(sealed::app_router()).with_state(state.clone());
     let ui = Router::new()
         .route("/_fn/{*name}", post(server_fns.clone()).get(server_fns))
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
@@ -88,6 +89,7 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/lang", get(lang::switch))
         .route("/fonts/dojang-script.ttf", get(script_font))
+        .merge(sealed::public_router(settings.max_upload_bytes))
         .nest("/api", api::router());
     if !settings.is_production() && state.mailer.is_capturing() {
         base = base.merge(mailbox::router());

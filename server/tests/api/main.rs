@@ -8,5 +8,6 @@ mod documents;
 mod health;
 mod helpers;
 mod pages;
+mod seal;
 mod signing;
 mod smtp;

@@ -275,51 +275,22 @@ fn draw_all(c: &web_sys::HtmlCanvasElement, strokes: &[Stroke]) {
     let _ = (c, strokes);
 }
 
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-/// Widths along a stroke, in CSS px for a pad `w` wide: from pressure for pens, from speed
-/// otherwise (faster is thinner, as with ink), smoothed.
-pub fn widths(s: &Stroke, w: f64) -> Vec<f64> {
-    let base = (w * 0.0075).max(1.4);
-    let mut out = Vec::with_capacity(s.points.len());
-    let mut prev = base;
-    for (i, p) in s.points.iter().enumerate() {
-        let target = match p.p {
-            Some(pressure) if s.pointer == PointerKind::Pen => base * (0.35 + 1.3 * f64::from(pressure.clamp(0.0, 1.0))),
-            _ if i == 0 => base,
-            _ => {
-                let q = s.points[i - 1];
-                let dist = f64::from((p.x - q.x).hypot(p.y - q.y));
-                let dt = f64::from((p.t - q.t).max(1.0)) / 1000.0;
-                base * (1.25 - 0.35 * (dist / dt)).clamp(0.5, 1.25)
-            }
-        };
-        prev = prev * 0.6 + target * 0.4;
-        out.push(prev);
-    }
-    out
-}
-
 #[cfg(feature = "hydrate")]
 fn draw_stroke(ctx: &web_sys::CanvasRenderingContext2d, s: &Stroke, w: f64, h: f64) {
+    use dojang_core::ink;
     let pts: Vec<(f64, f64)> = s.points.iter().map(|p| (f64::from(p.x) * w, f64::from(p.y) * h)).collect();
-    let ws = widths(s, w);
-    if pts.len() == 1 {
+    let ws = ink::widths(s, w);
+    for seg in ink::segments(&pts, &ws) {
         ctx.begin_path();
-        let _ = ctx.arc(pts[0].0, pts[0].1, ws[0] / 2.0, 0.0, std::f64::consts::TAU);
-        ctx.fill();
-        return;
-    }
-    // Quadratic curves through the midpoints: smooth, and each piece with its own width.
-    let mid = |a: (f64, f64), b: (f64, f64)| ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
-    let mut from = pts[0];
-    for i in 1..pts.len() {
-        let to = if i + 1 < pts.len() { mid(pts[i], pts[i + 1]) } else { pts[i] };
-        ctx.begin_path();
-        ctx.set_line_width(ws[i]);
-        ctx.move_to(from.0, from.1);
-        ctx.quadratic_curve_to(pts[i].0, pts[i].1, to.0, to.1);
+        if seg.from == seg.to {
+            let _ = ctx.arc(seg.from.0, seg.from.1, seg.width / 2.0, 0.0, std::f64::consts::TAU);
+            ctx.fill();
+            continue;
+        }
+        ctx.set_line_width(seg.width);
+        ctx.move_to(seg.from.0, seg.from.1);
+        ctx.quadratic_curve_to(seg.ctrl.0, seg.ctrl.1, seg.to.0, seg.to.1);
         ctx.stroke();
-        from = to;
     }
 }
 
@@ -410,20 +381,6 @@ mod tests {
             pointer,
             points: pressures.iter().enumerate().map(|(i, p)| StrokePoint { x: i as f32 * 0.05, y: 0.5, t: i as f32 * 16.0, p: *p }).collect(),
         }
-    }
-
-    #[test]
-    fn pen_width_follows_pressure() {
-        let light = widths(&stroke(PointerKind::Pen, &[Some(0.1); 10]), 600.0);
-        let heavy = widths(&stroke(PointerKind::Pen, &[Some(0.9); 10]), 600.0);
-        assert!(heavy[9] > light[9] * 2.0, "{} vs {}", heavy[9], light[9]);
-    }
-
-    #[test]
-    fn without_pressure_faster_strokes_are_thinner() {
-        let slow = Stroke { pointer: PointerKind::Mouse, points: (0..10).map(|i| StrokePoint { x: i as f32 * 0.002, y: 0.5, t: i as f32 * 16.0, p: None }).collect() };
-        let fast = Stroke { pointer: PointerKind::Mouse, points: (0..10).map(|i| StrokePoint { x: i as f32 * 0.08, y: 0.5, t: i as f32 * 16.0, p: None }).collect() };
-        assert!(widths(&fast, 600.0)[9] < widths(&slow, 600.0)[9]);
     }
 
     #[test]

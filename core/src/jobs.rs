@@ -1,0 +1,113 @@
+//! The persisted job queue for work that leaves a request: written in the transaction that
+//! causes it, run by a worker, retried with backoff, resumed after a restart (a job claimed
+//! by a process that died is claimed again once its lock expires).
+
+use crate::db::{Timestamp, Tx};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How long a running job is left alone before another worker may take it over.
+const LOCK: time::Duration = time::Duration::minutes(10);
+
+pub async fn enqueue(tx: &mut Tx, kind: &str, payload: &Value) -> AppResult<String> {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let now = Timestamp::now();
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, payload, status, attempts, run_at, created_at, updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)",
+    )
+    .bind(&id)
+    .bind(kind)
+    .bind(payload.to_string())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// What a job handler returns on failure: the error, and whether to try again.
+pub struct JobError {
+    pub error: AppError,
+    pub retry: bool,
+}
+
+impl From<AppError> for JobError {
+    fn from(error: AppError) -> Self {
+        Self { error, retry: true }
+    }
+}
+
+pub type Handler = for<'a> fn(&'a AppState, &'a str, &'a Value) -> Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'a>>;
+
+/// Runs due jobs until cancelled; `handlers` maps kinds to functions.
+pub async fn worker(st: AppState, handlers: &'static [(&'static str, Handler)], wake: std::sync::Arc<tokio::sync::Notify>, cancel: CancellationToken) {
+    loop {
+        match run_next(&st, handlers).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e.message, "jobs"),
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+type Claimed = (String, String, String, i64);
+
+/// Claims one due job and runs it; false when none was due.
+pub async fn run_next(st: &AppState, handlers: &[(&str, Handler)]) -> AppResult<bool> {
+    let now = Timestamp::now();
+    let claimed: Option<Claimed> = sqlx::query_as(
+        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1, updated_at = $2 \
+         WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND run_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
+                     ORDER BY run_at, id LIMIT 1) \
+           AND (locked_until IS NULL OR locked_until < $2) \
+         RETURNING id, kind, payload, attempts",
+    )
+    .bind(now.plus(LOCK))
+    .bind(now)
+    .fetch_optional(st.db.pool())
+    .await?;
+    let Some((id, kind, payload, attempts)) = claimed else { return Ok(false) };
+    let payload: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
+    let result = match handlers.iter().find(|(k, _)| *k == kind) {
+        Some((_, h)) => h(st, &id, &payload).await,
+        None => Err(JobError { error: AppError::internal_msg(format!("no handler for job kind {kind}")), retry: false }),
+    };
+    let now = Timestamp::now();
+    match result {
+        Ok(()) => {
+            sqlx::query("UPDATE jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1")
+                .bind(&id)
+                .bind(now)
+                .execute(st.db.pool())
+                .await?;
+            tracing::info!(job = %id, kind = %kind, "job done");
+        }
+        Err(JobError { error, retry }) => {
+            let status = if retry { "pending" } else { "failed" };
+            sqlx::query("UPDATE jobs SET status = $2, locked_until = NULL, last_error = $3, run_at = $4, updated_at = $5 WHERE id = $1")
+                .bind(&id)
+                .bind(status)
+                .bind(&error.message)
+                .bind(now.plus(backoff(attempts)))
+                .bind(now)
+                .execute(st.db.pool())
+                .await?;
+            tracing::warn!(job = %id, kind = %kind, attempts, retry, error = %error.message, "job failed");
+        }
+    }
+    Ok(true)
+}
+
+/// 10 s, 20 s, 40 s, … at most an hour.
+pub fn backoff(attempts: i64) -> time::Duration {
+    time::Duration::seconds((10i64 << (attempts - 1).clamp(0, 9)).min(3600))
+}

@@ -1,0 +1,258 @@
+//! Verifying a PDF: was it sealed by this instance, is it exactly as sealed, and which
+//! contract is it? Signatures are found by scanning the bytes (so a damaged or altered file
+//! still gets an answer), checked against their byte ranges, and their certificates against
+//! the certificates this instance has sealed with.
+
+use super::keys;
+use crate::db::{Db, Timestamp};
+use crate::documents::sha256_hex;
+use crate::error::AppResult;
+use cms::content_info::ContentInfo;
+use cms::signed_data::{SignedData, SignerIdentifier};
+use der::{Decode, Encode};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use x509_cert::Certificate;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignatureReport {
+    pub sub_filter: String,
+    pub signer: String,
+    /// The signature covers every byte of the file (nothing was appended after it).
+    pub covers_whole_file: bool,
+    /// The signed bytes hash to the digest the signature carries.
+    pub digest_matches: bool,
+    /// The signature value verifies with the signer's certificate.
+    pub signature_valid: bool,
+    /// The signer's certificate is one of this instance's sealing certificates.
+    pub issued_by_this_instance: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignerReport {
+    pub name: String,
+    pub email: String,
+    pub signed_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvelopeReport {
+    pub id: String,
+    pub name: String,
+    pub organization: String,
+    pub completed_at: Option<String>,
+    pub sealed_at: Option<String>,
+    pub signers: Vec<SignerReport>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    pub sha256: String,
+    /// A valid seal of this instance covers the whole file.
+    pub sealed_by_this_instance: bool,
+    /// Exactly the file that was sealed: signature valid and nothing changed or added.
+    pub intact: bool,
+    /// Sealed here, but bytes were changed or added afterwards.
+    pub modified_after_sealing: bool,
+    pub envelope: Option<EnvelopeReport>,
+    pub signatures: Vec<SignatureReport>,
+    pub summary: String,
+}
+
+struct Found {
+    range: [usize; 4],
+    contents: Vec<u8>,
+    sub_filter: String,
+}
+
+/// Every `/ByteRange [a b c d]` with its `/Contents <…>`, by scanning the raw bytes.
+fn find_signatures(bytes: &[u8]) -> Vec<Found> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(rel) = find(&bytes[from..], b"/ByteRange") {
+        let at = from + rel;
+        from = at + 10;
+        let Some(range) = parse_range(&bytes[at + 10..]) else { continue };
+        let (b, c) = (range[1], range[2]);
+        if range[0] != 0 || b >= c || c > bytes.len() || range[2].checked_add(range[3]).is_none_or(|end| end > bytes.len()) {
+            continue;
+        }
+        let hex: Vec<u8> = bytes[b..c].iter().copied().filter(|x| x.is_ascii_hexdigit()).collect();
+        let Ok(mut contents) = hex::decode(if hex.len() % 2 == 0 { &hex[..] } else { &hex[..hex.len() - 1] }) else { continue };
+        while contents.last() == Some(&0) {
+            contents.pop();
+        }
+        // The dictionary around it: look a little before and after for /SubFilter.
+        let window = &bytes[at.saturating_sub(2048)..(c + 2048).min(bytes.len())];
+        let sub_filter = find(window, b"/SubFilter")
+            .and_then(|i| window[i + 10..].split(|b| *b == b'/').nth(1))
+            .map(|n| String::from_utf8_lossy(n.split(|b| !b.is_ascii_alphanumeric() && *b != b'.').next().unwrap_or(b"")).into_owned())
+            .unwrap_or_default();
+        out.push(Found { range, contents, sub_filter });
+    }
+    out
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn parse_range(s: &[u8]) -> Option<[usize; 4]> {
+    let start = s.iter().position(|b| *b == b'[')?;
+    if start > 8 {
+        return None;
+    }
+    let end = start + s[start..].iter().position(|b| *b == b']')?;
+    let nums: Vec<usize> = std::str::from_utf8(&s[start + 1..end]).ok()?.split_whitespace().filter_map(|n| n.parse().ok()).collect();
+    (nums.len() == 4).then(|| [nums[0], nums[1], nums[2], nums[3]])
+}
+
+/// Checks one signature's CMS against the bytes it covers.
+fn check(bytes: &[u8], f: &Found, known: &[(String, Vec<u8>)]) -> SignatureReport {
+    let mut report = SignatureReport {
+        sub_filter: f.sub_filter.clone(),
+        signer: String::new(),
+        covers_whole_file: f.range[2] + f.range[3] == bytes.len(),
+        digest_matches: false,
+        signature_valid: false,
+        issued_by_this_instance: false,
+    };
+    let Ok(ci) = ContentInfo::from_der(&f.contents) else { return report };
+    let Ok(sd) = ci.content.decode_as::<SignedData>() else { return report };
+    let Some(si) = sd.signer_infos.0.iter().next() else { return report };
+    let certs: Vec<Certificate> = sd
+        .certificates
+        .iter()
+        .flat_map(|s| s.0.iter())
+        .filter_map(|c| match c {
+            cms::cert::CertificateChoices::Certificate(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect();
+    let signer = match &si.sid {
+        SignerIdentifier::IssuerAndSerialNumber(ias) => certs
+            .iter()
+            .find(|c| c.tbs_certificate.issuer == ias.issuer && c.tbs_certificate.serial_number == ias.serial_number),
+        SignerIdentifier::SubjectKeyIdentifier(_) => certs.first(),
+    };
+    let Some(cert) = signer else { return report };
+    report.signer = cert.tbs_certificate.subject.to_string();
+    let mut h = Sha256::new();
+    h.update(&bytes[..f.range[1]]);
+    h.update(&bytes[f.range[2]..f.range[2] + f.range[3]]);
+    let digest = h.finalize();
+    let Some(attrs) = &si.signed_attrs else { return report };
+    let carried = attrs
+        .iter()
+        .find(|a| a.oid == const_oid::db::rfc5911::ID_MESSAGE_DIGEST)
+        .and_then(|a| a.values.iter().next())
+        .and_then(|v| v.decode_as::<der::asn1::OctetString>().ok());
+    report.digest_matches = carried.is_some_and(|d| d.as_bytes() == digest.as_slice());
+    let Ok(signed) = attrs.to_der() else { return report };
+    report.signature_valid = verify_with(cert, &signed, si.signature.as_bytes());
+    let cert_der = cert.to_der().unwrap_or_default();
+    report.issued_by_this_instance = known.iter().any(|(kind, der)| {
+        (kind == "seal" && *der == cert_der)
+            || (kind == "root"
+                && Certificate::from_der(der).is_ok_and(|root| {
+                    root.tbs_certificate.subject == cert.tbs_certificate.issuer
+                        && cert.tbs_certificate.to_der().is_ok_and(|tbs| verify_with(&root, &tbs, cert.signature.raw_bytes()))
+                }))
+    });
+    report
+}
+
+/// Verifies `sig` over `msg` with the certificate's public key (P-256 ECDSA or RSA, SHA-256).
+fn verify_with(cert: &Certificate, msg: &[u8], sig: &[u8]) -> bool {
+    let spki = &cert.tbs_certificate.subject_public_key_info;
+    if let Ok(vk) = p256::ecdsa::VerifyingKey::from_sec1_bytes(spki.subject_public_key.raw_bytes()) {
+        use p256::ecdsa::signature::Verifier as _;
+        return p256::ecdsa::DerSignature::from_bytes(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok());
+    }
+    use rsa::pkcs1::DecodeRsaPublicKey as _;
+    if let Ok(pk) = rsa::RsaPublicKey::from_pkcs1_der(spki.subject_public_key.raw_bytes()) {
+        use rsa::signature::Verifier as _;
+        let vk = rsa::pkcs1v15::VerifyingKey::<Sha256>::new(pk);
+        return rsa::pkcs1v15::Signature::try_from(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok());
+    }
+    false
+}
+
+/// Verifies `bytes` against this instance's seals and records.
+pub async fn verify(db: &Db, bytes: &[u8]) -> AppResult<Verification> {
+    let known = keys::known_certificates(db).await?;
+    let found = find_signatures(bytes);
+    let signatures: Vec<SignatureReport> = found.iter().map(|f| check(bytes, f, &known)).collect();
+    let sha256 = sha256_hex(bytes);
+    // Ours and valid over the bytes it covers.
+    let ours: Vec<(usize, &SignatureReport)> =
+        signatures.iter().enumerate().filter(|(_, s)| s.issued_by_this_instance && s.digest_matches && s.signature_valid).collect();
+    let whole = ours.iter().any(|(_, s)| s.covers_whole_file);
+    let sealed_by_this_instance = whole;
+    let any_ours = signatures.iter().any(|s| s.issued_by_this_instance);
+    // Which contract: by the file's hash, else by the signed revision's.
+    let mut envelope_id: Option<String> = find_envelope(db, &sha256).await?;
+    if envelope_id.is_none() {
+        for f in &found {
+            let end = f.range[2] + f.range[3];
+            if let Some(e) = find_envelope(db, &sha256_hex(&bytes[..end])).await? {
+                envelope_id = Some(e);
+                break;
+            }
+        }
+    }
+    let intact = sealed_by_this_instance && envelope_id.is_some();
+    let modified_after_sealing = !intact && (any_ours || envelope_id.is_some());
+    let envelope = match envelope_id {
+        Some(id) => Some(envelope_report(db, &id).await?),
+        None => None,
+    };
+    let summary = if intact {
+        "Sealed by this Dojang instance and unchanged since."
+    } else if modified_after_sealing {
+        "Sealed by this Dojang instance, but changed after sealing: this is not the sealed document."
+    } else if signatures.is_empty() {
+        "No digital signature found: this file was not sealed by this Dojang instance."
+    } else {
+        "Signed, but not sealed by this Dojang instance."
+    };
+    Ok(Verification { sha256, sealed_by_this_instance, intact, modified_after_sealing, envelope, signatures, summary: summary.into() })
+}
+
+async fn find_envelope(db: &Db, sha: &str) -> AppResult<Option<String>> {
+    let doc: Option<String> = sqlx::query_scalar("SELECT envelope_id FROM sealed_documents WHERE sealed_sha256 = $1")
+        .bind(sha)
+        .fetch_optional(db.pool())
+        .await?;
+    if doc.is_some() {
+        return Ok(doc);
+    }
+    Ok(sqlx::query_scalar("SELECT id FROM envelopes WHERE audit_trail_sha256 = $1").bind(sha).fetch_optional(db.pool()).await?)
+}
+
+async fn envelope_report(db: &Db, id: &str) -> AppResult<EnvelopeReport> {
+    let (name, org, completed, sealed): (String, String, Option<Timestamp>, Option<Timestamp>) = sqlx::query_as(
+        "SELECT e.name, o.name, e.completed_at, e.sealed_at FROM envelopes e JOIN organizations o ON o.id = e.organization_id WHERE e.id = $1",
+    )
+    .bind(id)
+    .fetch_one(db.pool())
+    .await?;
+    let signers: Vec<(String, String, Option<Timestamp>)> = sqlx::query_as(
+        "SELECT name, email, signed_at FROM recipients WHERE envelope_id = $1 AND role = 'signer' ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(EnvelopeReport {
+        id: id.to_owned(),
+        name,
+        organization: org,
+        completed_at: completed.map(|t| t.to_db()),
+        sealed_at: sealed.map(|t| t.to_db()),
+        signers: signers.into_iter().map(|(name, email, at)| SignerReport { name, email, signed_at: at.map(|t| t.to_db()) }).collect(),
+    })
+}

@@ -1,0 +1,41 @@
+"""Validates every signature of a PDF with pyHanko and prints one JSON list.
+
+usage: pdf_check.py FILE.pdf ROOT.pem
+"""
+import json
+import sys
+
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+
+def main() -> None:
+    path, root = sys.argv[1], sys.argv[2]
+    vc = ValidationContext(trust_roots=[load_cert_from_pemder(root)], allow_fetching=False)
+    out = []
+    with open(path, "rb") as f:
+        reader = PdfFileReader(f, strict=False)
+        for sig in reader.embedded_signatures:
+            entry = {"field": sig.field_name}
+            try:
+                st = validate_pdf_signature(sig, vc)
+                entry.update(
+                    intact=st.intact,
+                    valid=st.valid,
+                    trusted=st.trusted,
+                    coverage=st.coverage.name if st.coverage else None,
+                    modification_level=st.modification_level.name if st.modification_level else None,
+                    docmdp_ok=st.docmdp_ok,
+                    bottom_line=st.bottom_line,
+                    sub_filter=str(sig.sig_object.get("/SubFilter")),
+                )
+            except Exception as e:  # a broken signature is a result, not a crash
+                entry.update(error=f"{type(e).__name__}: {e}", intact=False, valid=False, trusted=False)
+            out.append(entry)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
