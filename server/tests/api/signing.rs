@@ -21,6 +21,10 @@ pub struct Sent {
 }
 
 impl Sent {
+    pub fn new(envelope: String, recipients: Vec<String>, id: impl Fn(u32) -> String + Send + Sync + 'static) -> Self {
+        Self { envelope, recipients, id: std::sync::Arc::new(id) }
+    }
+
     pub fn field(&self, n: u32) -> String {
         (self.id)(n)
     }

@@ -7,7 +7,9 @@ import sys
 
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko_certvalidator import ValidationContext
 
 
@@ -17,9 +19,10 @@ def main() -> None:
     out = []
     with open(path, "rb") as f:
         reader = PdfFileReader(f, strict=False)
-        for sig in reader.embedded_signatures:
-            entry = {"field": sig.field_name}
+        for name, value, ref in enumerate_sig_fields(reader, filled_status=True):
+            entry = {"field": name}
             try:
+                sig = EmbeddedPdfSignature(reader, ref.get_object(), name)
                 st = validate_pdf_signature(sig, vc)
                 entry.update(
                     intact=st.intact,
