@@ -52,6 +52,8 @@ pub enum ErrorCode {
     ConsentRequired,
     SignatureEmpty,
     SignatureInvalid,
+    // Sealing
+    TimestampFailed,
     // 429
     LoginThrottled,
     RateLimited,
@@ -83,6 +85,7 @@ impl ErrorCode {
             SignatureEmpty | SignatureInvalid => 422,
             LoginThrottled | RateLimited => 429,
             Internal => 500,
+            TimestampFailed => 502,
             NotImplemented => 501,
             ServiceUnavailable => 503,
         }

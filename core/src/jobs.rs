@@ -11,8 +11,10 @@ use std::pin::Pin;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// How long a running job is left alone before another worker may take it over.
-const LOCK: time::Duration = time::Duration::minutes(10);
+/// How long a claimed job is left alone before another worker may take it over. A running
+/// job keeps renewing its claim, so only the jobs of a process that died become free again.
+const LOCK: time::Duration = time::Duration::seconds(30);
+const RENEW: Duration = Duration::from_secs(10);
 
 pub async fn enqueue(tx: &mut Tx, kind: &str, payload: &Value) -> AppResult<String> {
     let id = uuid::Uuid::now_v7().simple().to_string();
@@ -77,10 +79,24 @@ pub async fn run_next(st: &AppState, handlers: &[(&str, Handler)]) -> AppResult<
     .await?;
     let Some((id, kind, payload, attempts)) = claimed else { return Ok(false) };
     let payload: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
+    let heartbeat = {
+        let (db, id) = (st.db.clone(), id.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RENEW).await;
+                let _ = sqlx::query("UPDATE jobs SET locked_until = $2 WHERE id = $1 AND status = 'pending'")
+                    .bind(&id)
+                    .bind(Timestamp::now().plus(LOCK))
+                    .execute(db.pool())
+                    .await;
+            }
+        })
+    };
     let result = match handlers.iter().find(|(k, _)| *k == kind) {
         Some((_, h)) => h(st, &id, &payload).await,
         None => Err(JobError { error: AppError::internal_msg(format!("no handler for job kind {kind}")), retry: false }),
     };
+    heartbeat.abort();
     let now = Timestamp::now();
     match result {
         Ok(()) => {

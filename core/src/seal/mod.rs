@@ -232,19 +232,70 @@ async fn build_trail(
     })
 }
 
-/// A file written into a PDF, ready to sign: the original (normalised when needed) with the
-/// marks and trail pages.
-pub fn prepare_base(original: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let mut doc = lopdf::Document::load_mem(original).context("the document cannot be parsed for sealing")?;
-    let xref_ok = original
-        .get(doc.xref_start..doc.xref_start + 64)
-        .map(|w| w.starts_with(b"xref") || w.iter().take_while(|b| b.is_ascii_digit() || **b == b' ').count() > 2)
-        .unwrap_or(false);
-    if original.starts_with(b"%PDF-") && !doc.is_encrypted() && doc.encryption_state.is_none() && xref_ok {
-        return Ok(original.to_vec());
+/// Every page of the tree is a dictionary that can be read.
+fn pages_readable(doc: &lopdf::Document) -> bool {
+    let pages = doc.get_pages();
+    !pages.is_empty() && pages.values().all(|id| doc.get_dictionary(*id).is_ok())
+}
+
+/// The bytes to seal on top of: the original itself when it can take an incremental update
+/// as it is; otherwise a clean copy — decrypted (files with an empty user password) by
+/// lopdf, or rewritten by PDFium, which repairs damaged cross-reference tables.
+pub async fn prepare_base(st: &AppState, original: Vec<u8>) -> AppResult<Vec<u8>> {
+    let (original, verdict) = spawn_blocking_with_tracing(move || {
+        let verdict = match lopdf::Document::load_mem(&original) {
+            Err(_) => Base::Pdfium,
+            Ok(doc) => {
+                let xref_ok = original
+                    .get(doc.xref_start..doc.xref_start + 64)
+                    .map(|w| w.starts_with(b"xref") || w.iter().take_while(|b| b.is_ascii_digit() || **b == b' ').count() > 2)
+                    .unwrap_or(false);
+                let encrypted = doc.is_encrypted() || doc.encryption_state.is_some();
+                if encrypted {
+                    Base::Decrypt
+                } else if original.starts_with(b"%PDF-") && xref_ok && pages_readable(&doc) {
+                    Base::Original
+                } else {
+                    Base::Pdfium
+                }
+            }
+        };
+        (original, verdict)
+    })
+    .await?;
+    match verdict {
+        Base::Original => Ok(original),
+        Base::Decrypt => Ok(spawn_blocking_with_tracing(move || decrypted(&original)).await??),
+        Base::Pdfium => {
+            let saved = st
+                .pdf
+                .run(move |ctx| {
+                    let doc = ctx.pdfium.load_pdf_from_byte_vec(original, None).map_err(|e| anyhow::anyhow!("PDFium cannot open it: {e:?}"))?;
+                    doc.save_to_bytes().map_err(|e| anyhow::anyhow!("PDFium cannot save it: {e:?}"))
+                })
+                .await??;
+            let ok = spawn_blocking_with_tracing({
+                let s = saved.clone();
+                move || lopdf::Document::load_mem(&s).is_ok_and(|d| pages_readable(&d))
+            })
+            .await?;
+            if !ok {
+                return Err(AppError::internal_msg("the document cannot be prepared for sealing"));
+            }
+            Ok(saved)
+        }
     }
-    // Encrypted (with an empty user password), repaired or offset files are written anew,
-    // decrypted, so that updates can be appended cleanly.
+}
+
+enum Base {
+    Original,
+    Decrypt,
+    Pdfium,
+}
+
+/// An encrypted file (empty user password) written anew without encryption.
+fn decrypted(original: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut doc = lopdf::Document::load_mem(original).context("reading the encrypted document")?;
     if doc.is_encrypted() {
         let _ = doc.decrypt("");
     }
@@ -260,17 +311,16 @@ pub fn prepare_base(original: &[u8]) -> anyhow::Result<Vec<u8>> {
 
 /// Seals one document: marks, trail pages, signature. Runs off the async runtime.
 fn seal_document(
-    original: &[u8],
+    base: &[u8],
     geometry: &[PageGeometry],
     marks: &[Placed],
     trail: &trail::Trail,
     key: &keys::SealKey,
     info: &sign::SignInfo<'_>,
 ) -> anyhow::Result<sign::Prepared> {
-    let base = prepare_base(original)?;
     let mut res = Resources::default();
     let pages = trail::pages(trail, &mut res)?;
-    let composed = compose::compose(&base, geometry, marks, pages, res)?;
+    let composed = compose::compose(base, geometry, marks, pages, res)?;
     let _ = key;
     sign::prepare(&composed, info)
 }
@@ -279,7 +329,10 @@ fn seal_document(
 async fn finish_signature(st: &AppState, key: &keys::SealKey, prepared: sign::Prepared) -> AppResult<Vec<u8>> {
     let parts = cms::sign_attributes(key, &prepared.digest)?;
     let token = match &st.settings.tsa_url {
-        Some(url) => Some(tsa::timestamp(url, &parts.signature).await?),
+        Some(url) => Some(tsa::timestamp(url, &parts.signature).await.map_err(|e| {
+            tracing::warn!(error = %format!("{e:#}"), "timestamp authority");
+            AppError::new(crate::error::ErrorCode::TimestampFailed, format!("{e:#}"))
+        })?),
         None => None,
     };
     Ok(prepared.embed(&cms::assemble(key, parts, token)?)?)
@@ -318,6 +371,7 @@ pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
             .get(&BlobKey::new(&doc.storage_key)?)
             .await?
             .ok_or_else(|| AppError::internal_msg(format!("document {} is missing from storage", doc.id)))?;
+        let original = prepare_base(st, original).await?;
         let placed: Vec<Placed> = marks
             .iter()
             .filter(|m| m.document_id == doc.id)
@@ -335,7 +389,8 @@ pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
         .await??;
         let bytes = finish_signature(st, &key, prepared).await?;
         let sha = sha256_hex(&bytes);
-        let storage_key = format!("sealed/{id}/{}-{}.pdf", doc.id, &sha[..16]);
+        // One name per document: an attempt cut short is replaced, never kept beside.
+        let storage_key = format!("sealed/{id}/{}.pdf", doc.id);
         st.storage.put(&BlobKey::new(&storage_key)?, &bytes).await?;
         let now = Timestamp::now();
         sqlx::query(
@@ -375,7 +430,7 @@ pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
     .await??;
     let trail_pdf = finish_signature(st, &key, prepared).await?;
     let trail_sha = sha256_hex(&trail_pdf);
-    let trail_key = format!("trails/{id}-{}.pdf", &trail_sha[..16]);
+    let trail_key = format!("trails/{id}.pdf");
     st.storage.put(&BlobKey::new(&trail_key)?, &trail_pdf).await?;
 
     let mut tx = st.db.begin().await?;

@@ -202,6 +202,18 @@ impl TestApp {
         r.json()
     }
 
+    /// A client for a Dojang running in another process (its database opened beside it).
+    pub async fn external(address: String, db_url: &str) -> TestApp {
+        TestApp {
+            address,
+            client: client(),
+            db: Db::connect(db_url).await.expect("the other process's database"),
+            data_dir: tempfile::tempdir().expect("temp dir"),
+            shutdown: None,
+            handle: None,
+        }
+    }
+
     /// A second browser: its own cookies.
     pub fn new_browser(&self) -> TestApp {
         TestApp {

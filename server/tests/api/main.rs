@@ -8,6 +8,7 @@ mod documents;
 mod health;
 mod helpers;
 mod pages;
+mod restart;
 mod seal;
 mod signing;
 mod smtp;

@@ -363,11 +363,16 @@ fn base64_encode(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
 }
 
+/// Policy for documents that arrive with form fields or signatures: the sealed file is an
+/// incremental update on top of them. Form fields keep their values and appearances (they are
+/// not flattened; the seal's signature then detects any later change to them), and earlier
+/// signatures stay byte for byte — validators still verify them, and report that content was
+/// added in later revisions (which is what happened). Files that cannot take an update as
+/// they are (encrypted with an empty password, or with damaged cross-references) are first
+/// written anew, decrypted or repaired; the audit trail keeps the original's SHA-256.
 #[tokio::test]
 async fn existing_forms_and_signatures_are_kept_and_every_document_seals() {
-    let app = spawn().start().await;
-    app.sign_up(&crate::helpers::Account::unique("policy")).await;
-    let files = [
+    seal_files(&[
         "form__prefilled_f1040.pdf",
         "form-sigfield__sample_form.pdf",
         "sig__signed_verified.pdf",
@@ -382,7 +387,36 @@ async fn existing_forms_and_signatures_are_kept_and_every_document_seals() {
         "incremental__mistitled_outlines_example.pdf",
         "long__linearized_with_object_streams.pdf",
         "scan-fax__fax-decode-parms.pdf",
-    ];
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn every_other_corpus_document_seals_too() {
+    seal_files(&[
+        "basic__002-trivial-libre-office-writer.pdf",
+        "long__freeculture.pdf",
+        "long-cjk__lshort-ko.pdf",
+        "landscape__issue14297.pdf",
+        "rotate-boxes__boxes.pdf",
+        "rotate-rtl__habibi-rotated.pdf",
+        "form-rotate__manual-appearances.pdf",
+        "pdf20__Simple_PDF_2.0_file.pdf",
+        "rtl__issue11656.pdf",
+        "rtl__exam_with_sexam_ar-DZ.pdf",
+        "scan__issue7229.pdf",
+        "bigimage__large_jpeg_downscale.pdf",
+        "bigpage__issue14497.pdf",
+        "broken-tail__selenium-pypdf-issue-177.pdf",
+        "bomb__bomb_giant.pdf",
+    ])
+    .await;
+}
+
+/// Seals `files` as one contract and checks each result with pyHanko, pdfsig and pdftotext.
+async fn seal_files(files: &[&str]) {
+    let app = spawn().start().await;
+    app.sign_up(&crate::helpers::Account::unique("policy")).await;
     let first = app.upload(None, files[0], crate::helpers::fixture(files[0])).await.json();
     let envelope = first["contractId"].as_str().unwrap().to_owned();
     let mut docs = vec![first["document"]["id"].as_str().unwrap().to_owned()];
@@ -472,5 +506,63 @@ async fn large_results_are_mailed_as_a_link_that_expires() {
     assert_eq!(app.get_bytes(&format!("{path}/audit-trail.pdf")).await.0, 200);
     sqlx::query("UPDATE download_links SET expires_at = '2020-01-01T00:00:00.000Z'").execute(app.db.pool()).await.unwrap();
     assert_eq!(app.get(&path).await.status, 404, "expired");
+    app.stop().await;
+}
+
+/// Starts the test TSA on `port`; returns the process and its certificate.
+fn start_tsa(port: u16, dir: &Path) -> (std::process::Child, std::path::PathBuf) {
+    let child = Command::new(python())
+        .arg(repo_root().join("server/tests/tools/tsa.py"))
+        .arg(port.to_string())
+        .arg(dir)
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "the test TSA did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    (child, dir.join("tsa.crt"))
+}
+
+#[tokio::test]
+async fn with_a_timestamp_authority_a_failure_is_visible_and_retried_until_it_works() {
+    let port = crate::smtp::free_port();
+    let app = spawn().var("DOJANG_TSA_URL", &format!("http://127.0.0.1:{port}/")).start().await;
+    let sent = send_contract(&app, &[("A", "a@example.com", 1)], |_| json!({})).await;
+    sign_all(&app, &sent).await;
+    // The TSA is down: the seal waits, says why, and is not issued without its timestamp.
+    let mut d = Value::Null;
+    for _ in 0..100 {
+        d = app.call("envelopes/get", &[("id", &sent.envelope)]).await.json();
+        if d["seal_status"] == "retrying" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(d["seal_status"], "retrying", "{d}");
+    assert!(d["seal_error"].as_str().unwrap().contains("timestamp authority"), "{}", d["seal_error"]);
+    assert!(d["sealed_documents"].as_array().unwrap().is_empty(), "nothing sealed without the timestamp");
+    let (attempts, status): (i64, String) = sqlx::query_as("SELECT attempts, status FROM jobs WHERE kind = 'seal'").fetch_one(app.db.pool()).await.unwrap();
+    assert!(attempts >= 1 && status == "pending", "{attempts} {status}");
+
+    // The TSA comes up; the next retry seals with a timestamp (PAdES B-T).
+    let dir = tempfile::tempdir().unwrap();
+    let (mut tsa, tsa_cert) = start_tsa(port, dir.path());
+    sqlx::query("UPDATE jobs SET run_at = '2020-01-01T00:00:00.000Z' WHERE kind = 'seal'").execute(app.db.pool()).await.unwrap();
+    app.db.pool(); // (the worker polls every second)
+    let d = sealed(&app, &sent.envelope).await;
+    let doc = d["sealed_documents"][0]["document_id"].as_str().unwrap();
+    let pdf = download(&app, &format!("/_app/envelopes/{}/documents/{doc}/sealed.pdf", sent.envelope), dir.path(), "sealed.pdf").await;
+    let root = root_pem(&app, dir.path()).await;
+    let out = Command::new(python()).arg(repo_root().join("server/tests/tools/pdf_check.py")).arg(&pdf).arg(&root).arg(&tsa_cert).output().unwrap();
+    let sigs: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let s = &sigs[0];
+    assert_eq!(s["intact"], true, "{s}");
+    assert_eq!(s["trusted"], true, "{s}");
+    assert_eq!(s["timestamp"], true, "a signature timestamp token: {s}");
+    assert_eq!(s["timestamp_valid"], true, "{s}");
+    let _ = tsa.kill();
+    let _ = tsa.wait();
     app.stop().await;
 }

@@ -1,6 +1,6 @@
 """Validates every signature of a PDF with pyHanko and prints one JSON list.
 
-usage: pdf_check.py FILE.pdf ROOT.pem
+usage: pdf_check.py FILE.pdf ROOT.pem [MORE-ROOTS.pem…]
 """
 import json
 import sys
@@ -14,8 +14,8 @@ from pyhanko_certvalidator import ValidationContext
 
 
 def main() -> None:
-    path, root = sys.argv[1], sys.argv[2]
-    vc = ValidationContext(trust_roots=[load_cert_from_pemder(root)], allow_fetching=False)
+    path, roots = sys.argv[1], sys.argv[2:]
+    vc = ValidationContext(trust_roots=[load_cert_from_pemder(r) for r in roots], allow_fetching=False)
     out = []
     with open(path, "rb") as f:
         reader = PdfFileReader(f, strict=False)
@@ -33,6 +33,8 @@ def main() -> None:
                     docmdp_ok=st.docmdp_ok,
                     bottom_line=st.bottom_line,
                     sub_filter=str(sig.sig_object.get("/SubFilter")),
+                    timestamp=st.timestamp_validity is not None,
+                    timestamp_valid=bool(st.timestamp_validity and st.timestamp_validity.valid and st.timestamp_validity.intact),
                 )
             except Exception as e:  # a broken signature is a result, not a crash
                 entry.update(error=f"{type(e).__name__}: {e}", intact=False, valid=False, trusted=False)
