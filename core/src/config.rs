@@ -64,6 +64,8 @@ pub struct Settings {
     /// Sealed documents are attached to the completion email up to this total size;
     /// beyond it the email carries a download link.
     pub mail_attachment_max_bytes: u64,
+    /// API rate limit per key: sustained requests per minute, the burst, and its window.
+    pub api_rate: crate::api::ratelimit::Policy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +134,11 @@ impl Settings {
             sweep_seconds: parse_num(&get, "DOJANG_SWEEP_SECONDS", 30)?.clamp(1, 3600) as u64,
             tsa_url: get("DOJANG_TSA_URL"),
             mail_attachment_max_bytes: parse_num(&get, "DOJANG_MAIL_ATTACHMENT_MAX_MB", 10)?.clamp(0, 100) as u64 * 1024 * 1024,
+            api_rate: crate::api::ratelimit::Policy {
+                per_minute: parse_num(&get, "DOJANG_API_RATE_PER_MINUTE", 100)?.clamp(1, 1_000_000) as u32,
+                burst: parse_num(&get, "DOJANG_API_BURST", 200)?.clamp(1, 1_000_000) as u32,
+                burst_window: std::time::Duration::from_secs(parse_num(&get, "DOJANG_API_BURST_SECONDS", 10)?.clamp(1, 3600) as u64),
+            },
         };
         settings.check_production()?;
         Ok(settings)

@@ -45,6 +45,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// Where an upload goes: into a new draft named after the file, into an existing draft, or
+/// into the organization's library (the API's `POST /documents`, attached to envelopes later).
+#[derive(Clone, Copy, Debug)]
+pub enum Destination<'a> {
+    NewDraft,
+    Draft(&'a EnvelopeId),
+    Library,
+}
+
 /// Checks and stores an upload, and adds it to `envelope` (or to a new draft named after the
 /// file). Returns the envelope and the document.
 pub async fn add_document(
@@ -53,6 +62,20 @@ pub async fn add_document(
     envelope: Option<&EnvelopeId>,
     upload: Upload,
 ) -> AppResult<(EnvelopeId, DocumentInfo)> {
+    let dest = envelope.map_or(Destination::NewDraft, Destination::Draft);
+    let (envelope, info) = store_document(st, actor, dest, upload).await?;
+    let envelope = envelope.ok_or_else(|| AppError::internal_msg("a draft upload made no envelope"))?;
+    Ok((envelope, info))
+}
+
+/// Checks and stores an upload and records it at `dest`. Returns the envelope it joined (if
+/// any) and the document.
+pub async fn store_document(
+    st: &AppState,
+    actor: &Actor,
+    dest: Destination<'_>,
+    upload: Upload,
+) -> AppResult<(Option<EnvelopeId>, DocumentInfo)> {
     let limit = st.settings.max_upload_bytes;
     if upload.bytes.len() as u64 > limit {
         return Err(file_too_large(limit));
@@ -74,29 +97,21 @@ pub async fn add_document(
     let doc_id = DocumentId::new();
     let now = Timestamp::now();
     let mut tx = st.db.begin().await?;
-    let envelope_id = match envelope {
-        Some(id) => {
+    let envelope_id = match dest {
+        Destination::Draft(id) => {
             crate::envelopes::touch_draft(&mut tx, actor, id).await?;
-            let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM envelope_documents WHERE envelope_id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-            if count >= MAX_DOCUMENTS_PER_ENVELOPE {
-                return Err(AppError::new(
-                    ErrorCode::TooManyDocuments,
-                    format!("A contract holds at most {MAX_DOCUMENTS_PER_ENVELOPE} documents"),
-                ));
-            }
-            id.clone()
+            check_room(&mut tx, id, 1).await?;
+            Some(id.clone())
         }
-        None => {
+        Destination::NewDraft => {
             let title = name.strip_suffix(".pdf").or_else(|| name.strip_suffix(".PDF")).unwrap_or(&name);
-            crate::envelopes::insert_draft(&mut tx, actor, title, now).await?
+            Some(crate::envelopes::insert_draft(&mut tx, actor, title, now).await?)
         }
+        Destination::Library => None,
     };
     sqlx::query(
-        "INSERT INTO documents (id, organization_id, created_by, name, sha256, size_bytes, page_count, storage_key, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        "INSERT INTO documents (id, organization_id, created_by, name, sha256, size_bytes, page_count, storage_key, mode, client_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $9, $9)",
     )
     .bind(&doc_id)
     .bind(&actor.organization_id)
@@ -107,22 +122,18 @@ pub async fn add_document(
     .bind(pages.len() as i64)
     .bind(&storage_key)
     .bind(now)
+    .bind(actor.mode.as_str())
+    .bind(actor.client_id.as_ref())
     .execute(&mut *tx)
     .await?;
     for (i, p) in pages.iter().enumerate() {
         insert_page(&mut tx, &doc_id, i, p, now).await?;
     }
-    sqlx::query(
-        "INSERT INTO envelope_documents (envelope_id, document_id, position, created_at, updated_at) \
-         VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM envelope_documents WHERE envelope_id = $1), $3, $3)",
-    )
-    .bind(&envelope_id)
-    .bind(&doc_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    if let Some(envelope_id) = &envelope_id {
+        attach(&mut tx, envelope_id, &doc_id, now).await?;
+    }
     tx.commit().await?;
-    tracing::info!(document_id = %doc_id, envelope_id = %envelope_id, pages = pages.len(), "document uploaded");
+    tracing::info!(document_id = %doc_id, envelope_id = ?envelope_id.as_ref().map(|e| e.to_string()), pages = pages.len(), "document uploaded");
     st.prefetch.enqueue(doc_id.clone());
 
     let info = DocumentInfo {
@@ -134,6 +145,36 @@ pub async fn add_document(
         pages_rendered: 0,
     };
     Ok((envelope_id, info))
+}
+
+
+/// Refuses to add `adding` documents to an envelope that would then hold more than 20.
+pub(crate) async fn check_room(tx: &mut crate::db::Tx, id: &EnvelopeId, adding: i64) -> AppResult<()> {
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM envelope_documents WHERE envelope_id = $1")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+    if count + adding > MAX_DOCUMENTS_PER_ENVELOPE {
+        return Err(AppError::new(
+            ErrorCode::TooManyDocuments,
+            format!("A contract holds at most {MAX_DOCUMENTS_PER_ENVELOPE} documents"),
+        ));
+    }
+    Ok(())
+}
+
+/// Appends a document to an envelope's list.
+pub(crate) async fn attach(tx: &mut crate::db::Tx, envelope: &EnvelopeId, doc: &DocumentId, now: Timestamp) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO envelope_documents (envelope_id, document_id, position, created_at, updated_at) \
+         VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM envelope_documents WHERE envelope_id = $1), $3, $3)",
+    )
+    .bind(envelope)
+    .bind(doc)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 pub fn file_too_large(limit: u64) -> AppError {

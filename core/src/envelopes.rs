@@ -36,14 +36,16 @@ pub(crate) async fn insert_draft(tx: &mut Tx, actor: &Actor, name: &str, now: Ti
     let id = EnvelopeId::new();
     let name: String = name.trim().chars().filter(|c| !c.is_control()).take(MAX_NAME_CHARS).collect();
     sqlx::query(
-        "INSERT INTO envelopes (id, organization_id, created_by, name, status, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'draft', 1, $5, $5)",
+        "INSERT INTO envelopes (id, organization_id, created_by, name, status, version, mode, client_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'draft', 1, $6, $7, $5, $5)",
     )
     .bind(&id)
     .bind(&actor.organization_id)
     .bind(actor.user_id.as_ref())
     .bind(if name.is_empty() { "Untitled contract".to_owned() } else { name })
     .bind(now)
+    .bind(actor.mode.as_str())
+    .bind(actor.client_id.as_ref())
     .execute(&mut **tx)
     .await?;
     Ok(id)
@@ -107,9 +109,11 @@ pub async fn create_draft(db: &Db, actor: &Actor, name: &str) -> AppResult<Envel
 /// The organization's contracts, most recently changed first.
 pub async fn list(db: &Db, actor: &Actor) -> AppResult<Vec<ContractSummary>> {
     let rows: Vec<(String, String, String, Timestamp)> = sqlx::query_as(
-        "SELECT id, name, status, updated_at FROM envelopes WHERE organization_id = $1 ORDER BY updated_at DESC, id DESC LIMIT 500",
+        "SELECT id, name, status, updated_at FROM envelopes WHERE organization_id = $1 AND mode = $2 \
+         ORDER BY updated_at DESC, id DESC LIMIT 500",
     )
     .bind(&actor.organization_id)
+    .bind(actor.mode.as_str())
     .fetch_all(db.pool())
     .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -179,15 +183,28 @@ pub async fn load(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<Contract
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
-    let fields: Vec<FieldRow> = sqlx::query_as(
+    let fields = fields_of(&mut *db.pool().acquire().await?, id).await?;
+    Ok(ContractDraft {
+        id: id.clone(),
+        name,
+        status: EnvelopeStatus::parse(&status).unwrap_or(EnvelopeStatus::Draft),
+        version,
+        documents,
+        recipients,
+        fields,
+    })
+}
+
+/// A draft's fields in their saved order.
+pub(crate) async fn fields_of(conn: &mut sqlx::AnyConnection, id: &EnvelopeId) -> AppResult<Vec<FieldDraft>> {
+    let rows: Vec<FieldRow> = sqlx::query_as(
         "SELECT id, recipient_id, document_id, page_index, x, y, width, height, kind, required, label, placeholder, options, format \
          FROM fields WHERE envelope_id = $1 ORDER BY position",
     )
     .bind(id)
-    .fetch_all(db.pool())
+    .fetch_all(conn)
     .await?;
-    let fields = fields
-        .into_iter()
+    rows.into_iter()
         .map(|(fid, rid, did, page, x, y, w, h, kind, required, label, placeholder, options, format)| {
             Ok(FieldDraft {
                 id: FieldId::parse(&fid)?,
@@ -203,16 +220,7 @@ pub async fn load(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<Contract
                 format,
             })
         })
-        .collect::<AppResult<Vec<_>>>()?;
-    Ok(ContractDraft {
-        id: id.clone(),
-        name,
-        status: EnvelopeStatus::parse(&status).unwrap_or(EnvelopeStatus::Draft),
-        version,
-        documents,
-        recipients,
-        fields,
-    })
+        .collect()
 }
 
 /// Checks the editor's recipients and fields against the envelope's documents, reporting
@@ -334,18 +342,34 @@ pub async fn save_editor(
 ) -> AppResult<i64> {
     let mut tx = db.begin().await?;
     let version = bump_version(&mut tx, actor, id, seen_version).await?;
+    replace_contents(&mut tx, id, recipients, fields).await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
+/// The page count of each document in a draft.
+pub(crate) async fn page_counts(tx: &mut Tx, id: &EnvelopeId) -> AppResult<HashMap<DocumentId, u32>> {
     let pages: Vec<(String, i64)> = sqlx::query_as(
         "SELECT d.id, d.page_count FROM envelope_documents ed JOIN documents d ON d.id = ed.document_id WHERE ed.envelope_id = $1",
     )
     .bind(id)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?;
-    let pages: HashMap<DocumentId, u32> =
-        pages.into_iter().filter_map(|(d, n)| Some((DocumentId::parse(&d).ok()?, n as u32))).collect();
+    Ok(pages.into_iter().filter_map(|(d, n)| Some((DocumentId::parse(&d).ok()?, n as u32))).collect())
+}
+
+/// Inside a transaction that holds the draft: validates and replaces its recipients and fields.
+pub(crate) async fn replace_contents(
+    tx: &mut Tx,
+    id: &EnvelopeId,
+    recipients: &[RecipientDraft],
+    fields: &[FieldDraft],
+) -> AppResult<()> {
+    let pages = page_counts(tx, id).await?;
     let (recipients, fields) = validate(recipients, fields, &pages)?;
     let now = Timestamp::now();
-    sqlx::query("DELETE FROM fields WHERE envelope_id = $1").bind(id).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM recipients WHERE envelope_id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM fields WHERE envelope_id = $1").bind(id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM recipients WHERE envelope_id = $1").bind(id).execute(&mut **tx).await?;
     for (pos, r) in recipients.iter().enumerate() {
         let res = sqlx::query(
             "INSERT INTO recipients (id, envelope_id, name, email, role, signing_order, position, created_at, updated_at) \
@@ -359,7 +383,7 @@ pub async fn save_editor(
         .bind(r.order)
         .bind(pos as i64)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await;
         id_taken(res, &format!("recipients[{pos}].id"))?;
     }
@@ -386,12 +410,11 @@ pub async fn save_editor(
         .bind(f.format.as_deref())
         .bind(pos as i64)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await;
         id_taken(res, &format!("fields[{pos}].id"))?;
     }
-    tx.commit().await?;
-    Ok(version)
+    Ok(())
 }
 
 /// An id that belongs to another envelope cannot be reused.

@@ -54,6 +54,11 @@ pub enum ErrorCode {
     SignatureInvalid,
     // Sealing
     TimestampFailed,
+    // API
+    IdempotencyKeyReused,
+    IdempotencyInProgress,
+    QuotaExceeded,
+    DocumentInUse,
     // 429
     LoginThrottled,
     RateLimited,
@@ -83,6 +88,10 @@ impl ErrorCode {
             EnvelopeCancelled | EnvelopeExpired => 410,
             SigningLinkInvalid => 404,
             SignatureEmpty | SignatureInvalid => 422,
+            IdempotencyKeyReused => 422,
+            IdempotencyInProgress => 409,
+            QuotaExceeded => 403,
+            DocumentInUse => 409,
             LoginThrottled | RateLimited => 429,
             Internal => 500,
             TimestampFailed => 502,

@@ -94,6 +94,17 @@ typed_id!(
     "Field"
 );
 
+typed_id!(
+    /// An API credential (key and secret) of an organization.
+    ApiKeyId,
+    "API key"
+);
+typed_id!(
+    /// A user of an integrator's own system, registered through the API (the Comake flow).
+    ClientId,
+    "Client"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,8 @@ pub mod types;
 #[cfg(feature = "server")]
 pub mod accounts;
 #[cfg(feature = "server")]
+pub mod api;
+#[cfg(feature = "server")]
 pub mod actor;
 #[cfg(feature = "server")]
 pub mod audit;

@@ -281,6 +281,55 @@ impl SigningOrder {
     }
 }
 
+/// Live data carries legal weight; test data (made with a test API key) is sealed with a
+/// visible mark, does not count toward quotas, and is never visible to the other mode.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Live,
+    Test,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Test => "test",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "live" => Some(Self::Live),
+            "test" => Some(Self::Test),
+            _ => None,
+        }
+    }
+}
+
+/// An API key as listed to its organization: never the key or the secret themselves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeySummary {
+    pub id: crate::ids::ApiKeyId,
+    pub name: String,
+    pub prefix: String,
+    pub mode: Mode,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// A freshly created API key: the only time the key and the secret are shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiKey {
+    pub id: crate::ids::ApiKeyId,
+    pub key: String,
+    pub secret: String,
+    pub mode: Mode,
+    pub prefix: String,
+}
+
 /// The language of a recipient's emails and signing page.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use dojang_core::accounts::{self, SignUp};
 use dojang_core::config::Settings;
 use dojang_core::db::Db;
+use dojang_core::api::{keys as api_keys, tokens, usage};
+use dojang_core::model::Mode;
 use dojang_core::seal::keys;
 use serde_json::json;
 use std::process::ExitCode;
@@ -48,14 +50,30 @@ enum Admin {
     /// Manage the sealing key.
     #[command(subcommand)]
     SealKey(SealKey),
-    /// Create an API key for an organization.
+    /// Create an API key for an organization (the key and secret are printed once).
     CreateApiKey {
         #[arg(long)]
         org: String,
         #[arg(long, value_enum)]
         mode: KeyMode,
+        /// A name to tell keys apart.
+        #[arg(long, default_value = "")]
+        name: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Set an organization's monthly quota of signature requests ("unlimited" clears it).
+    SetQuota {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        monthly: String,
+    },
+    /// Add new keys for admin and client tokens; with --retire-previous, tokens signed by
+    /// older keys stop working.
+    RotateTokenKeys {
+        #[arg(long)]
+        retire_previous: bool,
     },
 }
 
@@ -204,9 +222,83 @@ async fn admin(settings: Settings, cmd: Admin) -> ExitCode {
             }
         }
         Admin::SealKey(cmd) => seal_key(settings, cmd).await,
-        Admin::CreateApiKey { json, org, mode: _ } => fail(
-            &format!("API keys are not available yet in this version (organization {org:?}); they arrive with the REST API"),
-            json,
-        ),
+        Admin::CreateApiKey { json, org, mode, name } => {
+            let db = match migrate(&settings).await {
+                Ok(db) => db,
+                Err(e) => return fail(&format!("{e:#}"), json),
+            };
+            let mode = match mode {
+                KeyMode::Live => Mode::Live,
+                KeyMode::Test => Mode::Test,
+            };
+            let created = async {
+                let org_id = accounts::find_organization_by_name(&db, &org)
+                    .await?
+                    .ok_or_else(|| dojang_core::AppError::not_found("Organization"))?;
+                api_keys::create(&db, &org_id, mode, &name).await
+            }
+            .await;
+            db.close().await;
+            match created {
+                Ok(k) if json => {
+                    println!("{}", json!({ "id": k.id, "key": k.key, "secret": k.secret, "mode": k.mode.as_str() }));
+                    ExitCode::SUCCESS
+                }
+                Ok(k) => {
+                    println!("key:    {}", k.key);
+                    println!("secret: {}", k.secret);
+                    println!("Store both now: they are not shown again.");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e.message, json),
+            }
+        }
+        Admin::SetQuota { org, monthly } => {
+            let quota = match monthly.as_str() {
+                "unlimited" | "none" => None,
+                n => match n.parse::<i64>() {
+                    Ok(q) if q >= 0 => Some(q),
+                    _ => return fail("--monthly is a number of signature requests or \"unlimited\"", false),
+                },
+            };
+            let db = match migrate(&settings).await {
+                Ok(db) => db,
+                Err(e) => return fail(&format!("{e:#}"), false),
+            };
+            let done = async {
+                let org_id = accounts::find_organization_by_name(&db, &org)
+                    .await?
+                    .ok_or_else(|| dojang_core::AppError::not_found("Organization"))?;
+                usage::set_quota(&db, &org_id, quota).await
+            }
+            .await;
+            db.close().await;
+            match done {
+                Ok(()) => {
+                    println!("monthly quota of {org}: {}", quota.map_or("unlimited".to_owned(), |q| q.to_string()));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e.message, false),
+            }
+        }
+        Admin::RotateTokenKeys { retire_previous } => {
+            let db = match migrate(&settings).await {
+                Ok(db) => db,
+                Err(e) => return fail(&format!("{e:#}"), false),
+            };
+            let done = async {
+                tokens::rotate(&db, &settings.secret_key).await?;
+                if retire_previous { tokens::retire_previous(&db).await } else { Ok(0) }
+            }
+            .await;
+            db.close().await;
+            match done {
+                Ok(retired) => {
+                    println!("new token keys in use; {retired} older keys retired");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e.message, false),
+            }
+        }
     }
 }

@@ -24,6 +24,8 @@ pub enum Mark {
     Ink(DrawnSignature),
     /// A PNG image (an uploaded signature).
     Image(Vec<u8>),
+    /// A notice across the page in red (the test-mode mark).
+    Notice(String),
 }
 
 /// A mark on a page: 0-based page index, where (fractions of the displayed page), what.
@@ -182,6 +184,10 @@ impl Canvas {
             Mark::Text { text, font } => {
                 self.push("0.08 0.13 0.24 rg");
                 self.fitted_text(res, *font, w, h, text);
+            }
+            Mark::Notice(text) => {
+                self.push("0.80 0.08 0.08 rg");
+                self.fitted_text(res, FontKind::Text, w, h, text);
             }
             Mark::Check => self.check(w, h),
             Mark::Ink(d) => self.ink(d, w, h),

@@ -338,6 +338,9 @@ async fn finish_signature(st: &AppState, key: &keys::SealKey, prepared: sign::Pr
     Ok(prepared.embed(&cms::assemble(key, parts, token)?)?)
 }
 
+/// Printed along the top of every page of an envelope made with a test API key.
+pub const TEST_NOTICE: &str = "TEST — not legally binding · 테스트 — 법적 효력 없음";
+
 pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
     let status: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT status, seal_status FROM envelopes WHERE id = $1").bind(id).fetch_optional(st.db.pool()).await?;
@@ -347,6 +350,8 @@ pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
         _ => return Err(AppError::internal_msg(format!("envelope {id} is not completed"))),
     }
     let key = std::sync::Arc::new(keys::active(&st.db, &st.settings.secret_key).await?);
+    let mode: String = sqlx::query_scalar("SELECT mode FROM envelopes WHERE id = $1").bind(id).fetch_one(st.db.pool()).await?;
+    let test_mode = mode == "test";
     let docs = load_documents(st, id).await?;
     let (marks, signatures) = load_marks(st, id).await?;
     let location = st.settings.public_url.clone();
@@ -372,11 +377,18 @@ pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
             .await?
             .ok_or_else(|| AppError::internal_msg(format!("document {} is missing from storage", doc.id)))?;
         let original = prepare_base(st, original).await?;
-        let placed: Vec<Placed> = marks
+        let mut placed: Vec<Placed> = marks
             .iter()
             .filter(|m| m.document_id == doc.id)
             .map(|m| Placed { page: m.page, rect: m.rect, mark: m.mark.clone() })
             .collect();
+        if test_mode {
+            placed.extend((0..doc.geometry.len() as u32).map(|page| Placed {
+                page,
+                rect: FieldRect { x: 0.05, y: 0.004, width: 0.9, height: 0.022 },
+                mark: Mark::Notice(TEST_NOTICE.to_owned()),
+            }));
+        }
         let geometry = doc.geometry.clone();
         let (trail, k) = (trail_in_document.clone(), key.clone());
         let (reason, location) = (reason.clone(), location.clone());

@@ -57,6 +57,14 @@ pub async fn send_envelope(st: &AppState, actor: &Actor, id: &EnvelopeId, req: &
     };
 
     let mut tx = st.db.begin().await?;
+    let mode: Option<String> = sqlx::query_scalar("SELECT mode FROM envelopes WHERE id = $1 AND organization_id = $2")
+        .bind(id)
+        .bind(&actor.organization_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if mode.as_deref() == Some("live") {
+        crate::api::usage::check_quota(&mut tx, &actor.organization_id).await?;
+    }
     let res = sqlx::query(
         "UPDATE envelopes SET status = 'sent', sent_at = $3, message = $4, signing_order = $5, expires_at = $6, \
          reminder_days = $7, redirect_url = $8, updated_at = $3 \

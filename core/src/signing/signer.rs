@@ -110,7 +110,7 @@ async fn state_of(st: &AppState, s: &SignerCtx) -> AppResult<SignerState> {
 pub async fn view(st: &AppState, token: &str) -> AppResult<SignerView> {
     let s = resolve(st, token).await?;
     let state = state_of(st, &s).await?;
-    let actor = crate::actor::Actor { organization_id: s.envelope.organization_id.clone(), user_id: None };
+    let actor = crate::actor::Actor::organization(s.envelope.organization_id.clone());
     let draft = crate::envelopes::load(&st.db, &actor, &s.envelope.id).await?;
     let values: Vec<(String, String)> = sqlx::query_as("SELECT field_id, value FROM field_values WHERE envelope_id = $1")
         .bind(&s.envelope.id)
@@ -222,7 +222,7 @@ pub async fn preview(st: &AppState, token: &str, doc: &DocumentId, page: u32, si
     if n == 0 {
         return Err(AppError::not_found("Document"));
     }
-    let actor = crate::actor::Actor { organization_id: s.envelope.organization_id, user_id: None };
+    let actor = crate::actor::Actor::organization(s.envelope.organization_id);
     documents::preview(st, &actor, doc, page, size).await
 }
 
@@ -348,7 +348,7 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
         st.storage.put(&BlobKey::new(&key)?, &bytes).await?;
         stored.push((method, strokes, typed, key, sha));
     }
-    let actor = crate::actor::Actor { organization_id: s.envelope.organization_id.clone(), user_id: None };
+    let actor = crate::actor::Actor::organization(s.envelope.organization_id.clone());
     let draft = crate::envelopes::load(&st.db, &actor, &s.envelope.id).await?;
     let mine: Vec<_> = draft.fields.into_iter().filter(|f| f.recipient_id == s.recipient_id).collect();
     let today = today_in(&s.envelope.time_zone);

@@ -90,7 +90,7 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
         .route("/lang", get(lang::switch))
         .route("/fonts/dojang-script.ttf", get(script_font))
         .merge(sealed::public_router(settings.max_upload_bytes))
-        .nest("/api", api::router());
+        .nest("/api", api::router(state.clone()));
     if !settings.is_production() && state.mailer.is_capturing() {
         base = base.merge(mailbox::router());
     }

@@ -34,7 +34,7 @@ pub fn public_router(max_upload: u64) -> Router<AppState> {
         .route("/api/v1/verify", post(verify_upload).layer(DefaultBodyLimit::max((max_upload + 1024 * 1024) as usize)))
 }
 
-fn pdf(bytes: Vec<u8>, filename: &str) -> Response {
+pub(crate) fn pdf(bytes: Vec<u8>, filename: &str) -> Response {
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
@@ -49,7 +49,7 @@ fn pdf(bytes: Vec<u8>, filename: &str) -> Response {
 }
 
 /// A sealed document of an envelope, with the document's name.
-async fn sealed_document(st: &AppState, envelope: &EnvelopeId, doc: &DocumentId) -> Result<(Vec<u8>, String), AppError> {
+pub(crate) async fn sealed_document(st: &AppState, envelope: &EnvelopeId, doc: &DocumentId) -> Result<(Vec<u8>, String), AppError> {
     let row: Option<(String, String)> = sqlx::query_as(
         "SELECT s.storage_key, d.name FROM sealed_documents s JOIN documents d ON d.id = s.document_id WHERE s.envelope_id = $1 AND s.document_id = $2",
     )
@@ -62,7 +62,7 @@ async fn sealed_document(st: &AppState, envelope: &EnvelopeId, doc: &DocumentId)
     Ok((bytes, sealed_name(&name)))
 }
 
-async fn trail(st: &AppState, envelope: &EnvelopeId) -> Result<(Vec<u8>, String), AppError> {
+pub(crate) async fn trail(st: &AppState, envelope: &EnvelopeId) -> Result<(Vec<u8>, String), AppError> {
     let row: Option<(Option<String>, String)> =
         sqlx::query_as("SELECT audit_trail_key, name FROM envelopes WHERE id = $1").bind(envelope).fetch_optional(st.db.pool()).await?;
     let (Some(key), name) = row.ok_or_else(|| AppError::not_found("Audit trail"))? else {

@@ -41,11 +41,35 @@ fn admin_create_org_prints_json_and_refuses_duplicates() {
 }
 
 #[test]
-fn admin_create_api_key_says_clearly_that_it_is_not_available_yet() {
+fn admin_create_api_key_prints_the_key_and_secret_once_as_json() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dojang(dir.path()).args(["admin", "create-api-key", "--org", "x", "--mode", "test"]).output().unwrap();
-    assert!(!out.status.success());
-    assert!(text(&out).contains("not available yet"), "{}", text(&out));
+    let org = dojang(dir.path())
+        .args(["admin", "create-org", "--name", "키 회사", "--email", "keys@example.com", "--password", "a long password"])
+        .output()
+        .unwrap();
+    assert!(org.status.success(), "{}", text(&org));
+    let out = dojang(dir.path()).args(["admin", "create-api-key", "--org", "키 회사", "--mode", "test", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let key = v["key"].as_str().unwrap();
+    assert!(key.starts_with("dj_test_"), "{v}");
+    assert_eq!(dojang_core::api::keys::parse_key(key), Some(dojang_core::model::Mode::Test));
+    assert!(v["secret"].as_str().unwrap().len() >= 40);
+    // Only hashes are stored.
+    let db = std::fs::read(dir.path().join("dojang.db")).unwrap();
+    assert!(!db.windows(key.len()).any(|w| w == key.as_bytes()), "the key is not stored in clear");
+
+    let missing = dojang(dir.path()).args(["admin", "create-api-key", "--org", "nobody", "--mode", "live", "--json"]).output().unwrap();
+    assert!(!missing.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&missing.stdout).expect("errors are JSON too");
+    assert!(v["error"].as_str().unwrap().contains("not found"), "{v}");
+
+    let quota = dojang(dir.path()).args(["admin", "set-quota", "--org", "키 회사", "--monthly", "5"]).output().unwrap();
+    assert!(quota.status.success(), "{}", text(&quota));
+    let bad = dojang(dir.path()).args(["admin", "set-quota", "--org", "키 회사", "--monthly", "-3"]).output().unwrap();
+    assert!(!bad.status.success());
+    let rotate = dojang(dir.path()).args(["admin", "rotate-token-keys", "--retire-previous"]).output().unwrap();
+    assert!(rotate.status.success(), "{}", text(&rotate));
 }
 
 #[test]

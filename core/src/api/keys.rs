@@ -1,0 +1,263 @@
+//! API keys: `dj_live_…` / `dj_test_…`, 160 random bits plus a CRC-32 checksum (so typos and
+//! secret scanners can tell a key from noise without a database), and a secret of 256 bits.
+//! Both are shown once and stored only as SHA-256 hashes: with that much entropy a slow hash
+//! adds nothing, and every API request checks a key.
+
+use crate::actor::Actor;
+use crate::db::{Db, Timestamp};
+use crate::error::{AppError, AppResult};
+use crate::ids::{ApiKeyId, OrganizationId};
+use crate::model::{ApiKeySummary, Mode, NewApiKey};
+use rand::distributions::{Alphanumeric, DistString};
+use sha2::{Digest, Sha256};
+
+const BODY_CHARS: usize = 27; // 27 base62 characters ≈ 160 bits
+const CHECK_CHARS: usize = 6;
+const SECRET_CHARS: usize = 43; // ≈ 256 bits
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+fn base62_fixed(mut n: u64, len: usize) -> String {
+    let mut out = vec![b'0'; len];
+    for slot in out.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn checksum(prefix_and_body: &str) -> String {
+    base62_fixed(u64::from(crc32fast::hash(prefix_and_body.as_bytes())), CHECK_CHARS)
+}
+
+fn mode_prefix(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Live => "dj_live_",
+        Mode::Test => "dj_test_",
+    }
+}
+
+/// A new key string for `mode`.
+pub fn generate_key(mode: Mode) -> String {
+    let body = Alphanumeric.sample_string(&mut rand::thread_rng(), BODY_CHARS);
+    let head = format!("{}{body}", mode_prefix(mode));
+    let check = checksum(&head);
+    format!("{head}{check}")
+}
+
+/// The mode a well-formed key belongs to; `None` for anything that is not a key (wrong
+/// shape or checksum), without touching the database.
+pub fn parse_key(key: &str) -> Option<Mode> {
+    let mode = if key.starts_with("dj_live_") {
+        Mode::Live
+    } else if key.starts_with("dj_test_") {
+        Mode::Test
+    } else {
+        return None;
+    };
+    if key.len() != 8 + BODY_CHARS + CHECK_CHARS || !key[8..].bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let (head, check) = key.split_at(8 + BODY_CHARS);
+    (checksum(head) == check).then_some(mode)
+}
+
+pub fn hash(value: &str) -> String {
+    hex::encode(Sha256::digest(value.as_bytes()))
+}
+
+fn generate_secret() -> String {
+    format!("djs_{}", Alphanumeric.sample_string(&mut rand::thread_rng(), SECRET_CHARS))
+}
+
+/// Creates a key for `org` in `mode`. The returned key and secret are never retrievable again.
+pub async fn create(db: &Db, org: &OrganizationId, mode: Mode, name: &str) -> AppResult<NewApiKey> {
+    let name = name.trim();
+    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(AppError::field("name", "invalid", "Use at most 100 characters, without control characters"));
+    }
+    let name = if name.is_empty() { format!("{} key", mode.as_str()) } else { name.to_owned() };
+    let id = ApiKeyId::new();
+    let key = generate_key(mode);
+    let secret = generate_secret();
+    let prefix = format!("{}…", &key[..12]);
+    let now = Timestamp::now();
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO api_keys (id, organization_id, mode, name, prefix, key_hash, secret_hash, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(&id)
+    .bind(org)
+    .bind(mode.as_str())
+    .bind(&name)
+    .bind(&prefix)
+    .bind(hash(&key))
+    .bind(hash(&secret))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(api_key_id = %id, mode = mode.as_str(), "API key created");
+    Ok(NewApiKey { id, key, secret, mode, prefix })
+}
+
+type KeyRow = (String, String, String, String, String, Option<String>, Option<String>);
+
+/// The organization's keys, newest first, revoked ones included (marked).
+pub async fn list(db: &Db, org: &OrganizationId) -> AppResult<Vec<ApiKeySummary>> {
+    let rows: Vec<KeyRow> = sqlx::query_as(
+        "SELECT id, name, prefix, mode, created_at, last_used_at, revoked_at FROM api_keys \
+         WHERE organization_id = $1 ORDER BY created_at DESC, id DESC",
+    )
+    .bind(org)
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter()
+        .map(|(id, name, prefix, mode, created_at, last_used_at, revoked_at)| {
+            Ok(ApiKeySummary {
+                id: ApiKeyId::parse(&id)?,
+                name,
+                prefix,
+                mode: Mode::parse(&mode).unwrap_or_default(),
+                created_at,
+                last_used_at,
+                revoked_at,
+            })
+        })
+        .collect()
+}
+
+/// Revokes a key at once: every request with it, and every token derived from it, fails from now.
+pub async fn revoke(db: &Db, org: &OrganizationId, id: &ApiKeyId) -> AppResult<()> {
+    let now = Timestamp::now();
+    let mut tx = db.begin().await?;
+    let res = sqlx::query(
+        "UPDATE api_keys SET revoked_at = $3, updated_at = $3 WHERE id = $1 AND organization_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .bind(org)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if res.rows_affected() != 1 {
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM api_keys WHERE id = $1 AND organization_id = $2")
+            .bind(id)
+            .bind(org)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(AppError::not_found("API key"));
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(api_key_id = %id, "API key revoked");
+    Ok(())
+}
+
+/// A key found by its hash, with what it acts as.
+#[derive(Clone, Debug)]
+pub struct ActiveKey {
+    pub id: ApiKeyId,
+    pub organization_id: OrganizationId,
+    pub mode: Mode,
+    secret_hash: String,
+}
+
+impl ActiveKey {
+    pub fn actor(&self) -> Actor {
+        Actor { organization_id: self.organization_id.clone(), user_id: None, mode: self.mode, client_id: None }
+    }
+
+    /// Whether `secret` is this key's secret (constant-time over the hashes).
+    pub fn secret_matches(&self, secret: &str) -> bool {
+        let given = hash(secret);
+        given.len() == self.secret_hash.len()
+            && given.bytes().zip(self.secret_hash.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+}
+
+fn invalid_key() -> AppError {
+    AppError::new(crate::error::ErrorCode::Unauthenticated, "The API key is missing, invalid or revoked")
+}
+
+/// The active key `key` names, and notes its use (at most once a minute per key).
+pub async fn authenticate(db: &Db, key: &str) -> AppResult<ActiveKey> {
+    if parse_key(key).is_none() {
+        return Err(invalid_key());
+    }
+    let row: Option<(String, String, String, String)> = sqlx::query_as(
+        "SELECT id, organization_id, mode, secret_hash FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(hash(key))
+    .fetch_optional(db.pool())
+    .await?;
+    let (id, org, mode, secret_hash) = row.ok_or_else(invalid_key)?;
+    let id = ApiKeyId::parse(&id)?;
+    touch(db, &id).await?;
+    Ok(ActiveKey {
+        id,
+        organization_id: OrganizationId::parse(&org)?,
+        mode: Mode::parse(&mode).unwrap_or_default(),
+        secret_hash,
+    })
+}
+
+/// The active key with this id (tokens name their key; a revoked key voids its tokens).
+pub async fn active_by_id(db: &Db, id: &ApiKeyId) -> AppResult<ActiveKey> {
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT organization_id, mode, secret_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    let (org, mode, secret_hash) = row.ok_or_else(invalid_key)?;
+    touch(db, id).await?;
+    Ok(ActiveKey {
+        id: id.clone(),
+        organization_id: OrganizationId::parse(&org)?,
+        mode: Mode::parse(&mode).unwrap_or_default(),
+        secret_hash,
+    })
+}
+
+async fn touch(db: &Db, id: &ApiKeyId) -> AppResult<()> {
+    let now = Timestamp::now();
+    let stale = now.plus(time::Duration::seconds(-60));
+    sqlx::query(
+        "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(stale)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_carry_their_mode_and_a_checksum() {
+        let live = generate_key(Mode::Live);
+        assert!(live.starts_with("dj_live_"));
+        assert_eq!(parse_key(&live), Some(Mode::Live));
+        assert_eq!(parse_key(&generate_key(Mode::Test)), Some(Mode::Test));
+        let mut typo = live.clone().into_bytes();
+        typo[12] = if typo[12] == b'a' { b'b' } else { b'a' };
+        assert_eq!(parse_key(&String::from_utf8(typo).unwrap()), None, "a changed character fails the checksum");
+        assert_eq!(parse_key("dj_live_short"), None);
+        assert_eq!(parse_key(&live.replace("dj_live_", "dj_prod_")), None);
+    }
+
+    #[test]
+    fn keys_are_unique_and_long_enough() {
+        let a = generate_key(Mode::Live);
+        let b = generate_key(Mode::Live);
+        assert_ne!(a, b);
+        // 27 characters from 62 ≥ 160 bits.
+        assert!((BODY_CHARS as f64) * 62f64.log2() >= 160.0);
+        assert!((SECRET_CHARS as f64) * 62f64.log2() >= 256.0);
+    }
+}

@@ -1,0 +1,45 @@
+//! What an API caller may see: its organization's rows in its own mode, and with a client
+//! token only that client's. Everything else is reported as not found — never as forbidden,
+//! so ids of other tenants, modes or clients reveal nothing.
+
+use crate::actor::Actor;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::ids::{DocumentId, EnvelopeId};
+
+/// The SQL condition (on a table aliased `t`) and whether the client id is bound as `$4`.
+fn condition(actor: &Actor) -> &'static str {
+    if actor.client_id.is_some() {
+        "t.id = $1 AND t.organization_id = $2 AND t.mode = $3 AND t.client_id = $4"
+    } else {
+        "t.id = $1 AND t.organization_id = $2 AND t.mode = $3"
+    }
+}
+
+async fn visible(db: &Db, actor: &Actor, table: &str, id: &str) -> AppResult<bool> {
+    let sql = format!("SELECT t.id FROM {table} t WHERE {}", condition(actor));
+    let mut q = sqlx::query_scalar::<_, String>(&sql).bind(id).bind(&actor.organization_id).bind(actor.mode.as_str());
+    if let Some(c) = &actor.client_id {
+        q = q.bind(c);
+    }
+    Ok(q.fetch_optional(db.pool()).await?.is_some())
+}
+
+/// Ok when the caller may see this envelope, else 404.
+pub async fn envelope(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<()> {
+    if visible(db, actor, "envelopes", id.as_str()).await? { Ok(()) } else { Err(AppError::not_found("Contract")) }
+}
+
+/// Ok when the caller may see this document, else 404.
+pub async fn document(db: &Db, actor: &Actor, id: &DocumentId) -> AppResult<()> {
+    if visible(db, actor, "documents", id.as_str()).await? { Ok(()) } else { Err(AppError::not_found("Document")) }
+}
+
+/// The `WHERE` clause for lists: organization `$1`, mode `$2`, and client `$3` when there is one.
+pub fn list_condition(actor: &Actor, alias: &str) -> String {
+    let mut s = format!("{alias}.organization_id = $1 AND {alias}.mode = $2");
+    if actor.client_id.is_some() {
+        s.push_str(&format!(" AND {alias}.client_id = $3"));
+    }
+    s
+}

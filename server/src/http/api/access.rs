@@ -1,0 +1,78 @@
+//! Tokens and client users (the Comake flow), and usage: the integrator's server trades its
+//! key and secret for an admin token, registers its users as clients, and gets a short-lived
+//! client token per user for the hosted screens and for API calls in that user's name.
+
+use super::extract::{ApiJson, Authed};
+use super::schema::*;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use dojang_core::api::{clients, keys, tokens, usage};
+use dojang_core::error::{AppError, AppResult, ErrorCode};
+use dojang_core::ids::ClientId;
+use dojang_core::state::AppState;
+
+/// Trade the API key (Bearer) and its secret for an admin token.
+#[utoipa::path(post, path = "/auth/admin-token", tag = "auth", request_body = AdminTokenIn,
+    responses((status = 200, description = "An admin token", body = AdminTokenOut)))]
+pub async fn admin_token(State(st): State<AppState>, auth: Authed, ApiJson(body): ApiJson<AdminTokenIn>) -> AppResult<Json<AdminTokenOut>> {
+    let caller = auth.key_only()?;
+    let key = keys::active_by_id(&st.db, &caller.key_id).await?;
+    if !key.secret_matches(&body.secret) {
+        return Err(AppError::new(ErrorCode::InvalidCredentials, "The secret does not belong to this API key"));
+    }
+    let token = tokens::issue_admin(&st.db, &st.settings.secret_key, &st.settings.public_url, &key).await?;
+    Ok(Json(AdminTokenOut { admin_token: token, expires_in: tokens::ADMIN_TTL_SECONDS }))
+}
+
+fn client_out(c: clients::Client) -> ClientOut {
+    ClientOut { id: c.id.to_string(), external_id: c.external_id, name: c.name, email: c.email, created_at: c.created_at }
+}
+
+/// Register a client user (or update the one with this `externalId`).
+#[utoipa::path(post, path = "/clients", tag = "auth", request_body = ClientIn,
+    responses((status = 201, description = "Registered", body = ClientOut), (status = 200, description = "Already registered; updated", body = ClientOut)))]
+pub async fn register_client(State(st): State<AppState>, auth: Authed, ApiJson(body): ApiJson<ClientIn>) -> AppResult<Response> {
+    let caller = auth.integrator()?;
+    let input = clients::NewClient::parse(&body.external_id, &body.name, &body.email)?;
+    let (client, created) = clients::register(&st.db, &caller.actor, &input).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(client_out(client))).into_response())
+}
+
+/// List client users.
+#[utoipa::path(get, path = "/clients", tag = "auth", responses((status = 200, description = "Clients", body = ClientList)))]
+pub async fn list_clients(State(st): State<AppState>, auth: Authed) -> AppResult<Json<ClientList>> {
+    let caller = auth.integrator()?;
+    Ok(Json(ClientList { data: clients::list(&st.db, &caller.actor).await?.into_iter().map(client_out).collect() }))
+}
+
+/// Get a client user.
+#[utoipa::path(get, path = "/clients/{id}", tag = "auth", params(("id" = String, Path)),
+    responses((status = 200, description = "The client", body = ClientOut)))]
+pub async fn get_client(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<Json<ClientOut>> {
+    let caller = auth.integrator()?;
+    Ok(Json(client_out(clients::find(&st.db, &caller.actor, &ClientId::parse(&id)?).await?)))
+}
+
+/// Get a client token (one hour) for a registered client user.
+#[utoipa::path(post, path = "/auth/client-token", tag = "auth", request_body = ClientTokenIn,
+    responses((status = 200, description = "A client token", body = ClientTokenOut)))]
+pub async fn client_token(State(st): State<AppState>, auth: Authed, ApiJson(body): ApiJson<ClientTokenIn>) -> AppResult<Json<ClientTokenOut>> {
+    let caller = auth.integrator()?;
+    let id = ClientId::parse(&body.client_id).map_err(|_| AppError::not_found("Client"))?;
+    let client = clients::find(&st.db, &caller.actor, &id).await?;
+    let key = keys::active_by_id(&st.db, &caller.key_id).await?;
+    let token = tokens::issue_client(&st.db, &st.settings.secret_key, &st.settings.public_url, &key, &client.id).await?;
+    Ok(Json(ClientTokenOut { client_token: token, expires_in: tokens::CLIENT_TTL_SECONDS }))
+}
+
+/// Signature requests sent this month and what remains of the quota.
+#[utoipa::path(get, path = "/usage", tag = "usage", responses((status = 200, description = "Usage", body = UsageOut)))]
+pub async fn get_usage(State(st): State<AppState>, auth: Authed) -> AppResult<Json<UsageOut>> {
+    let caller = auth.integrator()?;
+    let u = usage::usage(&st.db, &caller.actor.organization_id).await?;
+    // Test envelopes never count; a test key sees the organization's live usage.
+    Ok(Json(UsageOut { period_start: u.period_start, period_end: u.period_end, sent: u.sent, quota: u.quota, remaining: u.remaining }))
+}

@@ -1,0 +1,397 @@
+//! `/api/v1/envelopes`: drafts made and changed in one request each, listed with paging,
+//! sent (returning every signing link), cancelled, and their sealed results downloaded.
+
+use super::extract::{ApiJson, ApiQuery, Authed, OptionalJson};
+use super::schema::*;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use dojang_core::actor::Actor;
+use dojang_core::api::envelopes::{self as api_env, DraftChange, FieldSpec, RecipientSpec};
+use dojang_core::api::scope;
+use dojang_core::audit::Origin;
+use dojang_core::error::{AppError, AppResult, FieldError};
+use dojang_core::geometry::FieldRect;
+use dojang_core::ids::{DocumentId, EnvelopeId};
+use dojang_core::model::EnvelopeStatus;
+use dojang_core::state::AppState;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use utoipa::IntoParams;
+
+pub fn origin(headers: &HeaderMap, peer: SocketAddr) -> Origin {
+    Origin {
+        ip: Some(peer.ip().to_string()),
+        user_agent: headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(500).collect()),
+    }
+}
+
+fn recipients(list: Vec<RecipientIn>) -> Vec<RecipientSpec> {
+    list.into_iter()
+        .enumerate()
+        .map(|(i, r)| RecipientSpec {
+            email: r.email,
+            name: r.name,
+            role: r.role.into(),
+            order: r.order.unwrap_or(i as i64 + 1),
+            language: r.language.map(Into::into),
+        })
+        .collect()
+}
+
+fn fields(list: Vec<FieldIn>) -> AppResult<Vec<FieldSpec>> {
+    let mut errors = Vec::new();
+    let mut out = Vec::with_capacity(list.len());
+    for (i, f) in list.into_iter().enumerate() {
+        let doc = DocumentId::parse(&f.document);
+        let rect = FieldRect::parse(f.x, f.y, f.width, f.height);
+        match (doc, rect) {
+            (Ok(document_id), Ok(rect)) => out.push(FieldSpec {
+                document_id,
+                page: f.page,
+                rect,
+                kind: f.kind.into(),
+                recipient: f.recipient,
+                required: f.required,
+                label: f.label.unwrap_or_default(),
+                placeholder: f.placeholder.unwrap_or_default(),
+                options: f.options.unwrap_or_default(),
+                format: f.format,
+            }),
+            (Err(_), _) => errors.push(FieldError {
+                field: format!("fields[{i}].document"),
+                code: "unknown".into(),
+                message: "Name a document of this envelope".into(),
+            }),
+            (_, Err(_)) => errors.push(FieldError {
+                field: format!("fields[{i}]"),
+                code: "out_of_page".into(),
+                message: "x, y, width and height are fractions of the page and the field must lie inside it".into(),
+            }),
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(AppError::fields(errors)) }
+}
+
+fn document_ids(list: Vec<String>) -> AppResult<Vec<DocumentId>> {
+    let mut errors = Vec::new();
+    let ids = list
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| {
+            DocumentId::parse(d)
+                .map_err(|_| {
+                    errors.push(FieldError { field: format!("documentIds[{i}]"), code: "unknown".into(), message: "No such document".into() })
+                })
+                .ok()
+        })
+        .collect();
+    if errors.is_empty() { Ok(ids) } else { Err(AppError::fields(errors)) }
+}
+
+/// The API's view of an envelope.
+pub async fn view(st: &AppState, actor: &Actor, id: &EnvelopeId) -> AppResult<EnvelopeOut> {
+    scope::envelope(&st.db, actor, id).await?;
+    let d = dojang_core::signing::send::envelope_detail(&st.db, actor, id).await?;
+    let draft = dojang_core::envelopes::load(&st.db, actor, id).await?;
+    let extras = api_env::extras(&st.db, id).await?;
+    let email_of = |rid: &dojang_core::ids::RecipientId| {
+        d.recipients.iter().find(|r| &r.id == rid).map(|r| r.email.clone()).unwrap_or_default()
+    };
+    Ok(EnvelopeOut {
+        id: id.to_string(),
+        subject: d.name.clone(),
+        status: d.status.as_str().to_owned(),
+        mode: extras.mode.as_str().to_owned(),
+        signing_order: d.signing_order.into(),
+        message: d.message.clone(),
+        redirect_url: extras.redirect_url,
+        expires_in: extras.expires_in,
+        expires_at: d.expires_at.clone(),
+        created_at: extras.created_at,
+        updated_at: extras.updated_at,
+        sent_at: d.sent_at.clone(),
+        completed_at: d.completed_at.clone(),
+        cancelled_at: d.cancelled_at.clone(),
+        documents: d
+            .documents
+            .iter()
+            .map(|doc| {
+                let sealed = d.sealed_documents.iter().find(|s| s.document_id == doc.id).map(|s| s.sealed_sha256.clone());
+                EnvelopeDocumentOut {
+                    id: doc.id.to_string(),
+                    name: doc.name.clone(),
+                    page_count: doc.pages.len() as u32,
+                    sha256_base64url: b64url(&doc.sha256),
+                    sha256: doc.sha256.clone(),
+                    sealed_sha256_base64url: sealed.as_deref().map(b64url),
+                    sealed_sha256: sealed,
+                }
+            })
+            .collect(),
+        recipients: d
+            .recipients
+            .iter()
+            .map(|r| RecipientOut {
+                id: r.id.to_string(),
+                email: r.email.clone(),
+                name: r.name.clone(),
+                role: r.role.into(),
+                order: r.order,
+                language: r.language.into(),
+                status: if r.declined_at.is_some() {
+                    "declined"
+                } else if r.signed_at.is_some() {
+                    "signed"
+                } else if r.viewed_at.is_some() {
+                    "viewed"
+                } else if r.invited_at.is_some() {
+                    "sent"
+                } else {
+                    "pending"
+                }
+                .into(),
+                sent_at: r.invited_at.clone(),
+                viewed_at: r.viewed_at.clone(),
+                signed_at: r.signed_at.clone(),
+                declined_at: r.declined_at.clone(),
+                decline_reason: r.decline_reason.clone(),
+                expires_at: d.expires_at.clone(),
+            })
+            .collect(),
+        fields: draft
+            .fields
+            .iter()
+            .map(|f| FieldOut {
+                id: f.id.to_string(),
+                document: f.document_id.to_string(),
+                page: f.page,
+                x: f.rect.x,
+                y: f.rect.y,
+                width: f.rect.width,
+                height: f.rect.height,
+                kind: f.kind.into(),
+                recipient: email_of(&f.recipient_id),
+                required: f.required,
+                label: f.label.clone(),
+                placeholder: f.placeholder.clone(),
+                options: f.options.clone(),
+                format: f.format.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// Create a draft envelope.
+#[utoipa::path(post, path = "/envelopes", tag = "envelopes", request_body = CreateEnvelope,
+    responses((status = 201, description = "The draft", body = EnvelopeOut)))]
+pub async fn create(State(st): State<AppState>, auth: Authed, ApiJson(body): ApiJson<CreateEnvelope>) -> AppResult<Response> {
+    let actor = auth.0.actor;
+    let change = DraftChange {
+        subject: Some(body.subject),
+        document_ids: Some(document_ids(body.document_ids)?),
+        recipients: Some(recipients(body.recipients)),
+        fields: body.fields.map(fields).transpose()?,
+        signing_order: body.signing_order.map(Into::into),
+        expires_in: Some(body.expires_in),
+        redirect_url: Some(body.redirect_url),
+        message: body.message,
+        language: body.language.map(Into::into),
+    };
+    let id = api_env::create(&st.db, &actor, change).await?;
+    Ok((StatusCode::CREATED, Json(view(&st, &actor, &id).await?)).into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// `draft`, `sent`, `completed`, `declined`, `cancelled` or `expired`.
+    #[param(value_type = Option<String>, pattern = "^(draft|sent|completed|declined|cancelled|expired)$")]
+    pub status: Option<String>,
+    /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
+}
+
+pub fn paging(limit: Option<i64>, offset: Option<i64>) -> AppResult<(i64, i64)> {
+    let limit = limit.unwrap_or(20);
+    let offset = offset.unwrap_or(0);
+    if !(1..=100).contains(&limit) {
+        return Err(AppError::field("limit", "invalid", "limit is 1–100"));
+    }
+    if !(0..=1_000_000).contains(&offset) {
+        return Err(AppError::field("offset", "invalid", "offset is 0 or more"));
+    }
+    Ok((limit, offset))
+}
+
+/// List envelopes, newest first.
+#[utoipa::path(get, path = "/envelopes", tag = "envelopes", params(ListParams),
+    responses((status = 200, description = "One page of envelopes", body = EnvelopeList)))]
+pub async fn list(State(st): State<AppState>, auth: Authed, ApiQuery(q): ApiQuery<ListParams>) -> AppResult<Json<EnvelopeList>> {
+    let actor = auth.0.actor;
+    let (limit, offset) = paging(q.limit, q.offset)?;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(EnvelopeStatus::parse(s).ok_or_else(|| AppError::field("status", "invalid", "Unknown status"))?),
+    };
+    let (ids, has_more) = api_env::list(&st.db, &actor, status, limit, offset).await?;
+    let mut data = Vec::with_capacity(ids.len());
+    for id in &ids {
+        data.push(view(&st, &actor, id).await?);
+    }
+    Ok(Json(EnvelopeList { data, has_more }))
+}
+
+/// Get an envelope.
+#[utoipa::path(get, path = "/envelopes/{id}", tag = "envelopes", params(("id" = String, Path)),
+    responses((status = 200, description = "The envelope", body = EnvelopeOut)))]
+pub async fn get_one(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<Json<EnvelopeOut>> {
+    let id = EnvelopeId::parse(&id)?;
+    Ok(Json(view(&st, &auth.0.actor, &id).await?))
+}
+
+/// Change a draft.
+#[utoipa::path(patch, path = "/envelopes/{id}", tag = "envelopes", params(("id" = String, Path)), request_body = PatchEnvelope,
+    responses((status = 200, description = "The changed draft", body = EnvelopeOut)))]
+pub async fn patch(
+    State(st): State<AppState>,
+    auth: Authed,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PatchEnvelope>,
+) -> AppResult<Json<EnvelopeOut>> {
+    let actor = auth.0.actor;
+    let id = EnvelopeId::parse(&id)?;
+    let change = DraftChange {
+        subject: body.subject,
+        document_ids: body.document_ids.map(document_ids).transpose()?,
+        recipients: body.recipients.map(recipients),
+        fields: body.fields.map(fields).transpose()?,
+        signing_order: body.signing_order.map(Into::into),
+        expires_in: body.expires_in,
+        redirect_url: body.redirect_url,
+        message: body.message,
+        language: body.language.map(Into::into),
+    };
+    api_env::update(&st.db, &actor, &id, change).await?;
+    Ok(Json(view(&st, &actor, &id).await?))
+}
+
+/// Delete a draft (its documents stay in the library).
+#[utoipa::path(delete, path = "/envelopes/{id}", tag = "envelopes", params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted")))]
+pub async fn delete(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<StatusCode> {
+    let id = EnvelopeId::parse(&id)?;
+    api_env::delete_draft(&st.db, &auth.0.actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set the recipients of a draft (fields of recipients who stay are kept).
+#[utoipa::path(put, path = "/envelopes/{id}/recipients", tag = "envelopes", params(("id" = String, Path)), request_body = PutRecipients,
+    responses((status = 200, description = "The changed draft", body = EnvelopeOut)))]
+pub async fn put_recipients(
+    State(st): State<AppState>,
+    auth: Authed,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PutRecipients>,
+) -> AppResult<Json<EnvelopeOut>> {
+    let actor = auth.0.actor;
+    let id = EnvelopeId::parse(&id)?;
+    let change = DraftChange { recipients: Some(recipients(body.recipients)), ..Default::default() };
+    api_env::update(&st.db, &actor, &id, change).await?;
+    Ok(Json(view(&st, &actor, &id).await?))
+}
+
+/// Send a draft: invitations go out and every recipient's signing link is returned.
+#[utoipa::path(post, path = "/envelopes/{id}/send", tag = "envelopes", params(("id" = String, Path)),
+    responses((status = 200, description = "Sent", body = SendOut)))]
+pub async fn send(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    auth: Authed,
+    Path(id): Path<String>,
+) -> AppResult<Json<SendOut>> {
+    let actor = auth.0.actor;
+    let id = EnvelopeId::parse(&id)?;
+    let invited = api_env::send(&st, &actor, &id, &origin(&headers, peer)).await?;
+    let envelope = view(&st, &actor, &id).await?;
+    let recipients = invited
+        .into_iter()
+        .map(|i| SignLink {
+            email: envelope.recipients.iter().find(|r| r.id == i.recipient_id.as_str()).map(|r| r.email.clone()).unwrap_or_default(),
+            recipient_id: i.recipient_id.to_string(),
+            sign_url: i.sign_url,
+            emailed: i.emailed,
+        })
+        .collect();
+    Ok(Json(SendOut { envelope, recipients }))
+}
+
+/// Cancel a sent envelope; its links stop working.
+#[utoipa::path(post, path = "/envelopes/{id}/cancel", tag = "envelopes", params(("id" = String, Path)), request_body(content = Option<CancelIn>),
+    responses((status = 200, description = "Cancelled", body = EnvelopeOut)))]
+pub async fn cancel(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    auth: Authed,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<CancelIn>,
+) -> AppResult<Json<EnvelopeOut>> {
+    let actor = auth.0.actor;
+    let id = EnvelopeId::parse(&id)?;
+    scope::envelope(&st.db, &actor, &id).await?;
+    let reason = body.reason.unwrap_or_default();
+    dojang_core::signing::lifecycle::cancel_envelope(&st, &actor, &id, &reason, &origin(&headers, peer)).await?;
+    Ok(Json(view(&st, &actor, &id).await?))
+}
+
+/// The sealed PDF (of the first document, or of `document`), once the envelope is completed.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SignedParams {
+    /// Which document of the envelope (default: the first).
+    pub document: Option<String>,
+}
+
+#[utoipa::path(get, path = "/envelopes/{id}/signed-document", tag = "envelopes", params(("id" = String, Path), SignedParams),
+    responses((status = 200, description = "The sealed PDF", content_type = "application/pdf", body = Vec<u8>)))]
+pub async fn signed_document(
+    State(st): State<AppState>,
+    auth: Authed,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<SignedParams>,
+) -> AppResult<Response> {
+    let actor = auth.0.actor;
+    let id = EnvelopeId::parse(&id)?;
+    scope::envelope(&st.db, &actor, &id).await?;
+    let doc = match q.document {
+        Some(d) => DocumentId::parse(&d)?,
+        None => {
+            let draft = dojang_core::envelopes::load(&st.db, &actor, &id).await?;
+            draft.documents.first().map(|d| d.id.clone()).ok_or_else(|| AppError::not_found("Sealed document"))?
+        }
+    };
+    let (bytes, name) = crate::http::sealed::sealed_document(&st, &id, &doc).await?;
+    Ok(crate::http::sealed::pdf(bytes, &name))
+}
+
+/// The audit trail as its own PDF, once the envelope is completed.
+#[utoipa::path(get, path = "/envelopes/{id}/audit-trail", tag = "envelopes", params(("id" = String, Path)),
+    responses((status = 200, description = "The audit trail PDF", content_type = "application/pdf", body = Vec<u8>)))]
+pub async fn audit_trail(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<Response> {
+    let actor = auth.0.actor;
+    let id = EnvelopeId::parse(&id)?;
+    scope::envelope(&st.db, &actor, &id).await?;
+    let (bytes, name) = crate::http::sealed::trail(&st, &id).await?;
+    Ok(crate::http::sealed::pdf(bytes, &name))
+}

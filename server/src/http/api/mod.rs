@@ -1,0 +1,81 @@
+//! `/api/…`: the JSON API. v1 routes are declared once with their OpenAPI description
+//! (utoipa), so the spec served at `/api/v1/openapi.json` is generated from the code. Every
+//! unknown path or method answers in the one error shape.
+
+mod access;
+mod docs;
+mod documents;
+pub mod envelopes;
+mod extract;
+mod layers;
+pub mod schema;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::routing::get;
+use axum::Router;
+use dojang_core::api::ratelimit::RateLimiter;
+use dojang_core::error::{AppError, ErrorCode};
+use dojang_core::state::AppState;
+use std::sync::Arc;
+use docs::Conventions;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router(st: AppState) -> Router<AppState> {
+    let (v1, spec) = v1_routes();
+    let limiter = Arc::new(RateLimiter::new(st.settings.api_rate));
+    let body_limit = st.settings.max_upload_bytes as usize + 1024 * 1024;
+    let v1 = v1
+        .route_layer(axum::middleware::from_fn_with_state(st.clone(), layers::idempotent))
+        .route_layer(axum::middleware::from_fn_with_state(limiter, layers::rate_limit))
+        .route_layer(axum::middleware::from_fn_with_state(st, layers::authenticate))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .method_not_allowed_fallback(method_not_allowed);
+    let spec = Arc::new(spec);
+    Router::new()
+        .nest("/v1", v1)
+        .route("/v1/openapi.json", get({
+            let spec = spec.clone();
+            move || docs::spec_json(spec.clone())
+        }))
+        .route("/docs", get(move || docs::reference_page(spec.clone())))
+        .fallback(not_found)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Dojang API", version = "1", description = "Documents, envelopes, tokens and usage. Authenticate with `Authorization: Bearer` and an API key (`dj_live_…` / `dj_test_…`), an admin token or a client token."),
+    servers((url = "/api/v1")),
+    modifiers(&Conventions),
+    tags((name = "documents"), (name = "envelopes"), (name = "auth"), (name = "usage"))
+)]
+struct ApiDoc;
+
+/// The v1 routes and the spec that describes them.
+pub fn v1_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(documents::upload, documents::list))
+        .routes(routes!(documents::get_one, documents::delete))
+        .routes(routes!(envelopes::create, envelopes::list))
+        .routes(routes!(envelopes::get_one, envelopes::patch, envelopes::delete))
+        .routes(routes!(envelopes::put_recipients))
+        .routes(routes!(envelopes::send))
+        .routes(routes!(envelopes::cancel))
+        .routes(routes!(envelopes::signed_document))
+        .routes(routes!(envelopes::audit_trail))
+        .routes(routes!(access::admin_token))
+        .routes(routes!(access::register_client, access::list_clients))
+        .routes(routes!(access::get_client))
+        .routes(routes!(access::client_token))
+        .routes(routes!(access::get_usage))
+        .split_for_parts()
+}
+
+async fn method_not_allowed(req: Request) -> AppError {
+    AppError::new(ErrorCode::MethodNotAllowed, format!("{} is not allowed on {}", req.method(), req.uri().path()))
+}
+
+async fn not_found(req: Request) -> AppError {
+    AppError::new(ErrorCode::NotFound, format!("No API route {} {}", req.method(), req.uri().path()))
+}
