@@ -57,18 +57,18 @@ pub async fn begin(db: &Db, scope: &str, key: &str, request_hash: &str) -> AppRe
         let expired = expires_at <= now.to_db();
         let stale = state == "running" && updated_at <= now.plus(-STALE_CLAIM).to_db();
         if !expired && !stale {
-            if hash != request_hash {
-                return Err(AppError::new(
-                    ErrorCode::IdempotencyKeyReused,
-                    "This Idempotency-Key was used with a different request",
-                ));
-            }
             if state == "running" {
                 return Err(AppError::new(
                     ErrorCode::IdempotencyInProgress,
                     "A request with this Idempotency-Key is still running; retry shortly",
                 )
                 .with_retry_after(1));
+            }
+            if hash != request_hash {
+                return Err(AppError::new(
+                    ErrorCode::IdempotencyKeyReused,
+                    "This Idempotency-Key was used with a different request",
+                ));
             }
             return Ok(Begin::Replay(Stored {
                 status: status.unwrap_or(200) as u16,

@@ -8,6 +8,7 @@ mod documents;
 mod health;
 mod helpers;
 mod pages;
+mod rest;
 mod restart;
 mod seal;
 mod signing;

@@ -47,14 +47,13 @@ pub fn router(st: AppState) -> Router<AppState> {
 #[openapi(
     info(title = "Dojang API", version = "1", description = "Documents, envelopes, tokens and usage. Authenticate with `Authorization: Bearer` and an API key (`dj_live_…` / `dj_test_…`), an admin token or a client token."),
     servers((url = "/api/v1")),
-    modifiers(&Conventions),
     tags((name = "documents"), (name = "envelopes"), (name = "auth"), (name = "usage"))
 )]
 struct ApiDoc;
 
 /// The v1 routes and the spec that describes them.
 pub fn v1_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(documents::upload, documents::list))
         .routes(routes!(documents::get_one, documents::delete))
         .routes(routes!(envelopes::create, envelopes::list))
@@ -69,7 +68,10 @@ pub fn v1_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(access::get_client))
         .routes(routes!(access::client_token))
         .routes(routes!(access::get_usage))
-        .split_for_parts()
+        .split_for_parts();
+    let mut spec = spec;
+    utoipa::Modify::modify(&Conventions, &mut spec);
+    (router, spec)
 }
 
 async fn method_not_allowed(req: Request) -> AppError {
