@@ -2,6 +2,7 @@
 //! previews (JPEG, rendered on demand and cached).
 
 use super::session_user::{csrf_header, SessionUser};
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -35,13 +36,19 @@ async fn upload(
     user: SessionUser,
     headers: HeaderMap,
     Query(q): Query<UploadQuery>,
-    multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
+    let multipart = multipart.map_err(multipart_rejected)?;
     user.check_csrf(csrf_header(&headers)).await?;
     let envelope = q.contract_id.as_deref().filter(|s| !s.is_empty()).map(EnvelopeId::parse).transpose()?;
     let upload = read_file(multipart, st.settings.max_upload_bytes).await?;
     let (envelope_id, document) = documents::add_document(&st, &user.actor(), envelope.as_ref(), upload).await?;
     Ok((StatusCode::CREATED, Json(json!({ "contractId": envelope_id, "document": document }))).into_response())
+}
+
+/// A request that is not multipart/form-data at all (or has no boundary).
+pub fn multipart_rejected(e: MultipartRejection) -> AppError {
+    AppError::new(ErrorCode::UnsupportedMediaType, format!("Send the PDF as the multipart/form-data field \"file\" ({})", e.body_text()))
 }
 
 /// The multipart field `file`, refusing more than `limit` bytes as it streams in.

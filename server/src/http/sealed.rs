@@ -152,7 +152,11 @@ async fn root_pem(State(st): State<AppState>) -> Result<Response, AppError> {
 }
 
 /// `POST /api/v1/verify` (multipart `file`): is this PDF sealed here, and intact?
-async fn verify_upload(State(st): State<AppState>, multipart: Multipart) -> Result<Json<verify::Verification>, AppError> {
+async fn verify_upload(
+    State(st): State<AppState>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Json<verify::Verification>, AppError> {
+    let multipart = multipart.map_err(super::documents::multipart_rejected)?;
     let upload = read_file(multipart, st.settings.max_upload_bytes).await?;
     Ok(Json(verify::verify(&st.db, &upload.bytes).await?))
 }

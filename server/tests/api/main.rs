@@ -3,6 +3,7 @@
 
 mod auth;
 mod cli;
+mod contract;
 mod contracts;
 mod documents;
 mod health;

@@ -3,7 +3,8 @@
 use super::envelopes::paging;
 use super::extract::{ApiQuery, Authed};
 use super::schema::{DocumentList, DocumentOut, UploadForm};
-use crate::http::documents::read_file;
+use crate::http::documents::{multipart_rejected, read_file};
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -19,7 +20,12 @@ use utoipa::IntoParams;
 #[utoipa::path(post, path = "/documents", tag = "documents",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, description = "The stored document", body = DocumentOut)))]
-pub async fn upload(State(st): State<AppState>, auth: Authed, multipart: Multipart) -> AppResult<(StatusCode, Json<DocumentOut>)> {
+pub async fn upload(
+    State(st): State<AppState>,
+    auth: Authed,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> AppResult<(StatusCode, Json<DocumentOut>)> {
+    let multipart = multipart.map_err(multipart_rejected)?;
     let file = read_file(multipart, st.settings.max_upload_bytes).await?;
     let (_, info) = store_document(&st, &auth.0.actor, Destination::Library, file).await?;
     let created = library::get(&st.db, &auth.0.actor, &info.id).await?;
