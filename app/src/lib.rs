@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/contracts/:id") view=pages::envelope::EnvelopePage/>
                 <Route path=path!("/sign/:token") view=pages::sign::SignPage/>
                 <Route path=path!("/verify") view=pages::verify::VerifyPage/>
+                <Route path=path!("/settings/api") view=pages::api_keys::ApiKeysPage/>
             </Routes>
         </Router>
     }

@@ -29,6 +29,7 @@ pub fn Header() -> impl IntoView {
                         match user.await {
                             Ok(Some(u)) => view! {
                                 <A href="/dashboard">{t(k::NAV_DASHBOARD)}</A>
+                                <A href="/settings/api" attr:data-testid=testid::NAV_API_KEYS>{t(k::NAV_API_KEYS)}</A>
                                 <span class="who" data-testid=testid::CURRENT_USER>{u.name}" · "{u.organization_name}</span>
                                 <ActionForm action=logout attr:class="inline">
                                     <CsrfField/>

@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod api_keys;
 pub mod contract;
 pub mod dashboard;
 pub mod envelope;

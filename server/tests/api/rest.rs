@@ -516,3 +516,35 @@ async fn the_spec_is_openapi_3_1_and_describes_every_route() {
     assert!(!page.body.contains("<script"), "no scripts, no CDN");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn keys_are_made_listed_and_revoked_in_the_web_app() {
+    let app = spawn().start().await;
+    assert!(app.sign_up(&Account::unique("ui-keys")).await.status < 400);
+    let page = app.get("/settings/api").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("api-keys-page"), "{}", &page.body[..page.body.len().min(500)]);
+    let csrf = app.csrf_token().await;
+    let made = app.call("api-keys/create", &[("csrf", &csrf), ("name", "ERP 연동"), ("mode", "test")]).await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let k = made.json();
+    let key = k["key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("dj_test_"));
+    assert_eq!(call(&app, &key, "GET", "/usage", None).await.status, 200);
+    let list = app.call("api-keys/list", &[]).await.json();
+    assert_eq!(list[0]["name"], "ERP 연동");
+    assert!(!list.to_string().contains(&key), "the list never shows the key");
+    assert!(list[0]["last_used_at"].is_string());
+    let no_csrf = app.call("api-keys/create", &[("csrf", "forged"), ("name", "x"), ("mode", "live")]).await;
+    assert_eq!(no_csrf.status, 403);
+    let revoked = app.call("api-keys/revoke", &[("csrf", &csrf), ("id", k["id"].as_str().unwrap())]).await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    assert_eq!(call(&app, &key, "GET", "/usage", None).await.status, 401);
+    // Another organization cannot revoke or see these keys.
+    let other = app.new_browser();
+    assert!(other.sign_up(&Account::unique("ui-keys-b")).await.status < 400);
+    assert!(other.call("api-keys/list", &[]).await.json().as_array().unwrap().is_empty());
+    let csrf_b = other.csrf_token().await;
+    assert_eq!(other.call("api-keys/revoke", &[("csrf", &csrf_b), ("id", k["id"].as_str().unwrap())]).await.status, 404);
+    app.stop().await;
+}
