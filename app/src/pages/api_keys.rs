@@ -5,6 +5,7 @@ use crate::components::header::Header;
 use crate::functions::api_keys::{create_api_key, list_api_keys, revoke_api_key};
 use crate::functions::auth::{get_csrf_token, get_current_user};
 use crate::i18n::{error_text, k, t};
+use crate::pages::dashboard::display_time;
 use crate::{testid, PageTitle};
 use dojang_core::error::AppError;
 use dojang_core::model::{ApiKeySummary, Mode, NewApiKey};
@@ -119,8 +120,8 @@ fn KeyList(list: Vec<ApiKeySummary>, csrf: String, reload: impl Fn() + Copy + Se
                             }}
                         </div>
                         <div class="muted">
-                            <span>{t(k::API_KEYS_CREATED)}": "{short(&key.created_at)}</span>
-                            <span>{t(k::API_KEYS_LAST_USED)}": "{key.last_used_at.as_deref().map(short).unwrap_or_else(|| "—".into())}</span>
+                            <span>{t(k::API_KEYS_CREATED)}": "{display_time(&key.created_at)}</span>
+                            <span>{t(k::API_KEYS_LAST_USED)}": "{key.last_used_at.as_deref().map(display_time).unwrap_or_else(|| "—".into())}</span>
                         </div>
                     </li>
                 }
@@ -128,11 +129,4 @@ fn KeyList(list: Vec<ApiKeySummary>, csrf: String, reload: impl Fn() + Copy + Se
         </ul>
     }
     .into_any()
-}
-
-fn short(ts: &str) -> String {
-    match (ts.get(..10), ts.get(11..16)) {
-        (Some(d), Some(hm)) => format!("{d} {hm} UTC"),
-        _ => ts.to_owned(),
-    }
 }

@@ -82,7 +82,7 @@ fn ContractList(list: Vec<ContractSummary>) -> impl IntoView {
 }
 
 /// `2026-11-23T16:11:09.123Z` → `2026-11-23 16:11 UTC` (the same on server and browser).
-fn display_time(ts: &str) -> String {
+pub(crate) fn display_time(ts: &str) -> String {
     match (ts.get(..10), ts.get(11..16)) {
         (Some(d), Some(hm)) => format!("{d} {hm} UTC"),
         _ => ts.to_owned(),

@@ -162,18 +162,21 @@ async fn every_page_is_prerendered_in_the_background() {
     signed_in(&app).await;
     let r = app.upload(None, "boxes.pdf", fixture("rotate-boxes__boxes.pdf")).await.json();
     let contract = r["contractId"].as_str().unwrap().to_owned();
-    let mut rendered = 0;
-    for _ in 0..100 {
+    let sha = r["document"]["sha256"].as_str().unwrap().to_owned();
+    let cached = || std::fs::read_dir(app.data_dir.path().join(format!("blobs/previews/{sha}"))).map(|d| d.count()).unwrap_or(0);
+    let (mut rendered, mut previews) = (0, 0);
+    // Up to a minute: the background worker shares two cores with the whole test suite, and
+    // a page counts as rendered when its preview is stored, its thumbnail just after.
+    for _ in 0..600 {
         let c = app.call("contracts/get", &[("id", &contract)]).await.json();
         rendered = c["documents"][0]["pages_rendered"].as_u64().unwrap();
-        if rendered == 8 {
+        previews = cached();
+        if rendered == 8 && previews == 16 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(rendered, 8, "all pages rendered without anyone asking");
-    let sha = r["document"]["sha256"].as_str().unwrap();
-    let previews = std::fs::read_dir(app.data_dir.path().join(format!("blobs/previews/{sha}"))).unwrap().count();
     assert_eq!(previews, 16, "a page preview and a thumbnail per page, cached in storage");
     app.stop().await;
 }
