@@ -183,7 +183,7 @@ pub async fn load(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<Contract
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
-    let fields = fields_of(&mut *db.pool().acquire().await?, id).await?;
+    let fields = fields(db, id).await?;
     Ok(ContractDraft {
         id: id.clone(),
         name,
@@ -193,6 +193,11 @@ pub async fn load(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<Contract
         recipients,
         fields,
     })
+}
+
+/// An envelope's fields in their saved order (the caller has checked access).
+pub async fn fields(db: &Db, id: &EnvelopeId) -> AppResult<Vec<FieldDraft>> {
+    fields_of(&mut *db.pool().acquire().await?, id).await
 }
 
 /// A draft's fields in their saved order.

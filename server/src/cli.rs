@@ -182,6 +182,11 @@ async fn seal_key(settings: Settings, cmd: SealKey) -> ExitCode {
     }
 }
 
+/// The organization an operator names.
+async fn org_named(db: &Db, name: &str) -> Result<dojang_core::ids::OrganizationId, dojang_core::AppError> {
+    accounts::find_organization_by_name(db, name).await?.ok_or_else(|| dojang_core::AppError::not_found("Organization"))
+}
+
 async fn admin(settings: Settings, cmd: Admin) -> ExitCode {
     match cmd {
         Admin::CreateOrg { name, email, password, owner_name, json } => {
@@ -232,10 +237,7 @@ async fn admin(settings: Settings, cmd: Admin) -> ExitCode {
                 KeyMode::Test => Mode::Test,
             };
             let created = async {
-                let org_id = accounts::find_organization_by_name(&db, &org)
-                    .await?
-                    .ok_or_else(|| dojang_core::AppError::not_found("Organization"))?;
-                api_keys::create(&db, &org_id, mode, &name).await
+                api_keys::create(&db, &org_named(&db, &org).await?, mode, &name).await
             }
             .await;
             db.close().await;
@@ -266,10 +268,7 @@ async fn admin(settings: Settings, cmd: Admin) -> ExitCode {
                 Err(e) => return fail(&format!("{e:#}"), false),
             };
             let done = async {
-                let org_id = accounts::find_organization_by_name(&db, &org)
-                    .await?
-                    .ok_or_else(|| dojang_core::AppError::not_found("Organization"))?;
-                usage::set_quota(&db, &org_id, quota).await
+                usage::set_quota(&db, &org_named(&db, &org).await?, quota).await
             }
             .await;
             db.close().await;

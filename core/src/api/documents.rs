@@ -68,7 +68,7 @@ pub async fn delete(st: &AppState, actor: &Actor, id: &DocumentId) -> AppResult<
         return Err(AppError::new(ErrorCode::DocumentInUse, "An envelope uses this document; remove it from the envelope first"));
     }
     let key: String = sqlx::query_scalar("SELECT storage_key FROM documents WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
-    sqlx::query("DELETE FROM document_pages WHERE document_id = $1").bind(id).execute(&mut *tx).await?;
+    // Its pages go with it (ON DELETE CASCADE).
     sqlx::query("DELETE FROM documents WHERE id = $1").bind(id).execute(&mut *tx).await?;
     let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE storage_key = $1").bind(&key).fetch_one(&mut *tx).await?;
     tx.commit().await?;

@@ -114,9 +114,7 @@ pub async fn delete_draft(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<
     scope::envelope(db, actor, id).await?;
     let mut tx = db.begin().await?;
     touch_draft(&mut tx, actor, id).await?;
-    for table in ["fields", "recipients", "envelope_documents"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE envelope_id = $1")).bind(id).execute(&mut *tx).await?;
-    }
+    // Recipients, fields and the document list go with it (ON DELETE CASCADE).
     sqlx::query("DELETE FROM envelopes WHERE id = $1 AND status = 'draft'").bind(id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
@@ -148,22 +146,8 @@ async fn apply(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, change: DraftChange)
         let mut errors = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (i, d) in docs.iter().enumerate() {
-            let found: Option<String> = sqlx::query_scalar("SELECT id FROM documents WHERE id = $1 AND organization_id = $2 AND mode = $3")
-                .bind(d)
-                .bind(&actor.organization_id)
-                .bind(actor.mode.as_str())
-                .fetch_optional(&mut **tx)
-                .await?;
-            let client_ok = match &actor.client_id {
-                None => true,
-                Some(c) => sqlx::query_scalar::<_, String>("SELECT id FROM documents WHERE id = $1 AND client_id = $2")
-                    .bind(d)
-                    .bind(c)
-                    .fetch_optional(&mut **tx)
-                    .await?
-                    .is_some(),
-            };
-            if found.is_none() || !client_ok {
+            let found = scope::document_visible(&mut **tx, actor, d).await?;
+            if !found {
                 errors.push(FieldError { field: format!("documentIds[{i}]"), code: "unknown".into(), message: "No such document".into() });
             } else if !seen.insert(d.clone()) {
                 errors.push(FieldError { field: format!("documentIds[{i}]"), code: "duplicate".into(), message: "A document appears twice".into() });

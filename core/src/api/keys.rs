@@ -5,7 +5,7 @@
 
 use crate::actor::Actor;
 use crate::db::{Db, Timestamp};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::{ApiKeyId, OrganizationId};
 use crate::model::{ApiKeySummary, Mode, NewApiKey};
 use rand::distributions::{Alphanumeric, DistString};
@@ -160,64 +160,52 @@ pub struct ActiveKey {
     pub id: ApiKeyId,
     pub organization_id: OrganizationId,
     pub mode: Mode,
-    secret_hash: String,
 }
 
 impl ActiveKey {
     pub fn actor(&self) -> Actor {
         Actor { organization_id: self.organization_id.clone(), user_id: None, mode: self.mode, client_id: None }
     }
-
-    /// Whether `secret` is this key's secret (constant-time over the hashes).
-    pub fn secret_matches(&self, secret: &str) -> bool {
-        let given = hash(secret);
-        given.len() == self.secret_hash.len()
-            && given.bytes().zip(self.secret_hash.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-    }
 }
 
 fn invalid_key() -> AppError {
-    AppError::new(crate::error::ErrorCode::Unauthenticated, "The API key is missing, invalid or revoked")
+    AppError::new(ErrorCode::Unauthenticated, "The API key is missing, invalid or revoked")
 }
 
-/// The active key `key` names, and notes its use (at most once a minute per key).
+/// The active key whose `column` is `value`, noting its use (at most once a minute per key).
+async fn active_where(db: &Db, column: &str, value: &str) -> AppResult<ActiveKey> {
+    let sql = format!("SELECT id, organization_id, mode FROM api_keys WHERE {column} = $1 AND revoked_at IS NULL");
+    let row: Option<(String, String, String)> = sqlx::query_as(&sql).bind(value).fetch_optional(db.pool()).await?;
+    let (id, org, mode) = row.ok_or_else(invalid_key)?;
+    let id = ApiKeyId::parse(&id)?;
+    touch(db, &id).await?;
+    Ok(ActiveKey { id, organization_id: OrganizationId::parse(&org)?, mode: Mode::parse(&mode).unwrap_or_default() })
+}
+
+/// The active key `key` names.
 pub async fn authenticate(db: &Db, key: &str) -> AppResult<ActiveKey> {
     if parse_key(key).is_none() {
         return Err(invalid_key());
     }
-    let row: Option<(String, String, String, String)> = sqlx::query_as(
-        "SELECT id, organization_id, mode, secret_hash FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
-    )
-    .bind(hash(key))
-    .fetch_optional(db.pool())
-    .await?;
-    let (id, org, mode, secret_hash) = row.ok_or_else(invalid_key)?;
-    let id = ApiKeyId::parse(&id)?;
-    touch(db, &id).await?;
-    Ok(ActiveKey {
-        id,
-        organization_id: OrganizationId::parse(&org)?,
-        mode: Mode::parse(&mode).unwrap_or_default(),
-        secret_hash,
-    })
+    active_where(db, "key_hash", &hash(key)).await
 }
 
 /// The active key with this id (tokens name their key; a revoked key voids its tokens).
 pub async fn active_by_id(db: &Db, id: &ApiKeyId) -> AppResult<ActiveKey> {
-    let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT organization_id, mode, secret_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL",
-    )
-    .bind(id)
-    .fetch_optional(db.pool())
-    .await?;
-    let (org, mode, secret_hash) = row.ok_or_else(invalid_key)?;
-    touch(db, id).await?;
-    Ok(ActiveKey {
-        id: id.clone(),
-        organization_id: OrganizationId::parse(&org)?,
-        mode: Mode::parse(&mode).unwrap_or_default(),
-        secret_hash,
-    })
+    active_where(db, "id", id.as_str()).await
+}
+
+/// Ok when `secret` is the secret of the active key `id` (compared in constant time over the hashes).
+pub async fn check_secret(db: &Db, id: &ApiKeyId, secret: &str) -> AppResult<()> {
+    let stored: Option<String> = sqlx::query_scalar("SELECT secret_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    let given = hash(secret);
+    let same = stored.is_some_and(|s| {
+        s.len() == given.len() && s.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    });
+    if same { Ok(()) } else { Err(AppError::new(ErrorCode::InvalidCredentials, "The secret does not belong to this API key")) }
 }
 
 async fn touch(db: &Db, id: &ApiKeyId) -> AppResult<()> {

@@ -16,23 +16,28 @@ fn condition(actor: &Actor) -> &'static str {
     }
 }
 
-async fn visible(db: &Db, actor: &Actor, table: &str, id: &str) -> AppResult<bool> {
+async fn visible(conn: &mut sqlx::AnyConnection, actor: &Actor, table: &str, id: &str) -> AppResult<bool> {
     let sql = format!("SELECT t.id FROM {table} t WHERE {}", condition(actor));
     let mut q = sqlx::query_scalar::<_, String>(&sql).bind(id).bind(&actor.organization_id).bind(actor.mode.as_str());
     if let Some(c) = &actor.client_id {
         q = q.bind(c);
     }
-    Ok(q.fetch_optional(db.pool()).await?.is_some())
+    Ok(q.fetch_optional(conn).await?.is_some())
 }
 
 /// Ok when the caller may see this envelope, else 404.
 pub async fn envelope(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<()> {
-    if visible(db, actor, "envelopes", id.as_str()).await? { Ok(()) } else { Err(AppError::not_found("Contract")) }
+    if visible(&mut *db.pool().acquire().await?, actor, "envelopes", id.as_str()).await? { Ok(()) } else { Err(AppError::not_found("Contract")) }
 }
 
 /// Ok when the caller may see this document, else 404.
 pub async fn document(db: &Db, actor: &Actor, id: &DocumentId) -> AppResult<()> {
-    if visible(db, actor, "documents", id.as_str()).await? { Ok(()) } else { Err(AppError::not_found("Document")) }
+    if document_visible(&mut *db.pool().acquire().await?, actor, id).await? { Ok(()) } else { Err(AppError::not_found("Document")) }
+}
+
+/// Whether the caller may see this document, on a connection (inside a transaction too).
+pub async fn document_visible(conn: &mut sqlx::AnyConnection, actor: &Actor, id: &DocumentId) -> AppResult<bool> {
+    visible(conn, actor, "documents", id.as_str()).await
 }
 
 /// The `WHERE` clause for lists: organization `$1`, mode `$2`, and client `$3` when there is one.

@@ -4,7 +4,7 @@
 //! random, encrypted at rest with the instance secret, and rotate: the newest key of a kind
 //! signs, every key not retired verifies (`kid` names it).
 
-use super::keys::{self, ActiveKey};
+use super::keys;
 use super::{AuthKind, Caller};
 use crate::actor::Actor;
 use crate::config::Secret;
@@ -140,8 +140,9 @@ fn mac(key: &[u8], input: &[u8]) -> AppResult<Hmac<Sha256>> {
     Ok(m)
 }
 
-/// A token for `sub` (the API key's id for admin tokens, the client's id for client tokens).
-async fn issue(db: &Db, secret: &Secret, issuer: &str, purpose: Purpose, key: &ActiveKey, sub: &str, ttl: i64) -> AppResult<String> {
+/// A token for `sub` (the API key's id for admin tokens, the client's id for client tokens),
+/// acting with the organization, mode and key of `caller`.
+async fn issue(db: &Db, secret: &Secret, issuer: &str, purpose: Purpose, caller: &Caller, sub: &str, ttl: i64) -> AppResult<String> {
     let (kid, raw) = current_key(db, secret, purpose).await?;
     let now = Timestamp::now().unix_seconds();
     let header = Header { alg: "HS256".into(), typ: purpose.typ().into(), kid };
@@ -152,9 +153,9 @@ async fn issue(db: &Db, secret: &Secret, issuer: &str, purpose: Purpose, key: &A
         iat: now,
         exp: now + ttl,
         jti: uuid::Uuid::new_v4().simple().to_string(),
-        key: key.id.to_string(),
-        org: key.organization_id.to_string(),
-        mode: key.mode.as_str().to_owned(),
+        key: caller.key_id.to_string(),
+        org: caller.actor.organization_id.to_string(),
+        mode: caller.actor.mode.as_str().to_owned(),
     };
     let header = serde_json::to_vec(&header).map_err(AppError::internal)?;
     let claims = serde_json::to_vec(&claims).map_err(AppError::internal)?;
@@ -163,12 +164,12 @@ async fn issue(db: &Db, secret: &Secret, issuer: &str, purpose: Purpose, key: &A
     Ok(format!("{signing_input}.{}", B64.encode(sig)))
 }
 
-pub async fn issue_admin(db: &Db, secret: &Secret, issuer: &str, key: &ActiveKey) -> AppResult<String> {
-    issue(db, secret, issuer, Purpose::Admin, key, key.id.as_str(), ADMIN_TTL_SECONDS).await
+pub async fn issue_admin(db: &Db, secret: &Secret, issuer: &str, caller: &Caller) -> AppResult<String> {
+    issue(db, secret, issuer, Purpose::Admin, caller, caller.key_id.as_str(), ADMIN_TTL_SECONDS).await
 }
 
-pub async fn issue_client(db: &Db, secret: &Secret, issuer: &str, key: &ActiveKey, client: &ClientId) -> AppResult<String> {
-    issue(db, secret, issuer, Purpose::Client, key, client.as_str(), CLIENT_TTL_SECONDS).await
+pub async fn issue_client(db: &Db, secret: &Secret, issuer: &str, caller: &Caller, client: &ClientId) -> AppResult<String> {
+    issue(db, secret, issuer, Purpose::Client, caller, client.as_str(), CLIENT_TTL_SECONDS).await
 }
 
 /// Whether `token` looks like a JWT (three base64url parts) rather than an API key.

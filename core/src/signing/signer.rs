@@ -358,17 +358,7 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
     let mut tx = st.db.begin().await?;
     let now = Timestamp::now();
     // The guard: still sent, not expired, this recipient not yet signed or declined.
-    let open = sqlx::query(
-        "UPDATE envelopes SET updated_at = $2 WHERE id = $1 AND status = 'sent' AND (expires_at IS NULL OR expires_at > $2)",
-    )
-    .bind(&s.envelope.id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if open.rows_affected() != 1 {
-        let ctx = ctx_in_tx(&mut tx, &s.envelope.id).await?;
-        return Err(closed_error(ctx.status, ctx.is_past_expiry()));
-    }
+    while_open(&mut tx, &s.envelope.id, now, "updated_at = $2").await?;
     let res = sqlx::query(
         "UPDATE recipients SET signed_at = $2, signed_ip = $3, signed_user_agent = $4, updated_at = $2 \
          WHERE id = $1 AND signed_at IS NULL AND declined_at IS NULL",
@@ -469,6 +459,18 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
 }
 
 /// Declines with a reason: the envelope is declined and the sender told.
+/// The guard of every signer action: applies `set` (with the time as `$2`) to the envelope
+/// while it is still sent and not expired, or says why it is closed.
+async fn while_open(tx: &mut Tx, id: &EnvelopeId, now: Timestamp, set: &str) -> AppResult<()> {
+    let sql = format!("UPDATE envelopes SET {set} WHERE id = $1 AND status = 'sent' AND (expires_at IS NULL OR expires_at > $2)");
+    let open = sqlx::query(&sql).bind(id).bind(now).execute(&mut **tx).await?;
+    if open.rows_affected() != 1 {
+        let ctx = ctx_in_tx(tx, id).await?;
+        return Err(closed_error(ctx.status, ctx.is_past_expiry()));
+    }
+    Ok(())
+}
+
 pub async fn decline(st: &AppState, token: &str, reason: &str, origin: &Origin) -> AppResult<SignOutcome> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 1000 {
@@ -481,18 +483,7 @@ pub async fn decline(st: &AppState, token: &str, reason: &str, origin: &Origin) 
     }
     let mut tx = st.db.begin().await?;
     let now = Timestamp::now();
-    let open = sqlx::query(
-        "UPDATE envelopes SET status = 'declined', declined_at = $2, updated_at = $2 \
-         WHERE id = $1 AND status = 'sent' AND (expires_at IS NULL OR expires_at > $2)",
-    )
-    .bind(&s.envelope.id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if open.rows_affected() != 1 {
-        let ctx = ctx_in_tx(&mut tx, &s.envelope.id).await?;
-        return Err(closed_error(ctx.status, ctx.is_past_expiry()));
-    }
+    while_open(&mut tx, &s.envelope.id, now, "status = 'declined', declined_at = $2, updated_at = $2").await?;
     let res = sqlx::query(
         "UPDATE recipients SET declined_at = $2, decline_reason = $3, updated_at = $2 WHERE id = $1 AND signed_at IS NULL AND declined_at IS NULL",
     )

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dojang_core::api::{clients, keys, tokens, usage};
-use dojang_core::error::{AppError, AppResult, ErrorCode};
+use dojang_core::error::{AppError, AppResult};
 use dojang_core::ids::ClientId;
 use dojang_core::state::AppState;
 
@@ -18,11 +18,8 @@ use dojang_core::state::AppState;
     responses((status = 200, description = "An admin token", body = AdminTokenOut)))]
 pub async fn admin_token(State(st): State<AppState>, auth: Authed, ApiJson(body): ApiJson<AdminTokenIn>) -> AppResult<Json<AdminTokenOut>> {
     let caller = auth.key_only()?;
-    let key = keys::active_by_id(&st.db, &caller.key_id).await?;
-    if !key.secret_matches(&body.secret) {
-        return Err(AppError::new(ErrorCode::InvalidCredentials, "The secret does not belong to this API key"));
-    }
-    let token = tokens::issue_admin(&st.db, &st.settings.secret_key, &st.settings.public_url, &key).await?;
+    keys::check_secret(&st.db, &caller.key_id, &body.secret).await?;
+    let token = tokens::issue_admin(&st.db, &st.settings.secret_key, &st.settings.public_url, &caller).await?;
     Ok(Json(AdminTokenOut { admin_token: token, expires_in: tokens::ADMIN_TTL_SECONDS }))
 }
 
@@ -63,8 +60,7 @@ pub async fn client_token(State(st): State<AppState>, auth: Authed, ApiJson(body
     let caller = auth.integrator()?;
     let id = ClientId::parse(&body.client_id).map_err(|_| AppError::not_found("Client"))?;
     let client = clients::find(&st.db, &caller.actor, &id).await?;
-    let key = keys::active_by_id(&st.db, &caller.key_id).await?;
-    let token = tokens::issue_client(&st.db, &st.settings.secret_key, &st.settings.public_url, &key, &client.id).await?;
+    let token = tokens::issue_client(&st.db, &st.settings.secret_key, &st.settings.public_url, &caller, &client.id).await?;
     Ok(Json(ClientTokenOut { client_token: token, expires_in: tokens::CLIENT_TTL_SECONDS }))
 }
 

@@ -97,7 +97,7 @@ fn document_ids(list: Vec<String>) -> AppResult<Vec<DocumentId>> {
 pub async fn view(st: &AppState, actor: &Actor, id: &EnvelopeId) -> AppResult<EnvelopeOut> {
     scope::envelope(&st.db, actor, id).await?;
     let d = dojang_core::signing::send::envelope_detail(&st.db, actor, id).await?;
-    let draft = dojang_core::envelopes::load(&st.db, actor, id).await?;
+    let fields = dojang_core::envelopes::fields(&st.db, id).await?;
     let extras = api_env::extras(&st.db, id).await?;
     let email_of = |rid: &dojang_core::ids::RecipientId| {
         d.recipients.iter().find(|r| &r.id == rid).map(|r| r.email.clone()).unwrap_or_default()
@@ -163,8 +163,7 @@ pub async fn view(st: &AppState, actor: &Actor, id: &EnvelopeId) -> AppResult<En
                 expires_at: d.expires_at.clone(),
             })
             .collect(),
-        fields: draft
-            .fields
+        fields: fields
             .iter()
             .map(|f| FieldOut {
                 id: f.id.to_string(),
