@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a benchmark (release build) and writes its table under server/benches/results/.
 #   scripts/bench.sh render     page previews beside MuPDF, first page / all pages, memory
+#   scripts/bench.sh seal       sealing a 100-page PDF beside pdf-lib + @signpdf (Node)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --release
@@ -14,5 +15,10 @@ case "${1:-}" in
     . scripts/leptos-env.sh release
     cargo bench -p server --bench render
     ;;
-  *) echo "usage: $0 render" >&2; exit 2 ;;
+  seal)
+    (cd server/benches/node && npm ci --no-audit --no-fund --silent)
+    . scripts/leptos-env.sh release
+    cargo bench -p server --bench seal
+    ;;
+  *) echo "usage: $0 render|seal" >&2; exit 2 ;;
 esac

@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{cpu_model, num_cores, today};
+
 const DOCS: [&str; 3] = ["long__freeculture.pdf", "long__linearized_with_object_streams.pdf", "long-cjk__lshort-ko.pdf"];
 
 fn root() -> PathBuf {
@@ -186,19 +189,4 @@ fn server_run() -> (Duration, Duration, u64) {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&data);
     (result.0, result.1, peak)
-}
-
-fn today() -> String {
-    Command::new("date").arg("+%Y-%m-%d").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
-        .unwrap_or_else(|| "unknown CPU".into())
-}
-
-fn num_cores() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }

@@ -148,6 +148,19 @@ fn make_seal(root_key: &p256::ecdsa::SigningKey, root: &Certificate, label: &str
     Ok((key, cert))
 }
 
+/// A root and a sealing key held only in memory (benchmarks; nothing stored).
+pub fn ephemeral() -> anyhow::Result<SealKey> {
+    let (root_key, root) = make_root("ephemeral")?;
+    let (key, cert) = make_seal(&root_key, &root, "ephemeral")?;
+    Ok(SealKey {
+        id: "ephemeral".into(),
+        subject: cert.tbs_certificate.subject.to_string(),
+        signer: Signer::P256(key),
+        certificate: cert.to_der()?,
+        chain: vec![root.to_der()?],
+    })
+}
+
 fn not_after(c: &Certificate) -> String {
     c.tbs_certificate.validity.not_after.to_unix_duration().as_secs().to_string()
 }

@@ -309,19 +309,12 @@ fn decrypted(original: &[u8]) -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Seals one document: marks, trail pages, signature. Runs off the async runtime.
-fn seal_document(
-    base: &[u8],
-    geometry: &[PageGeometry],
-    marks: &[Placed],
-    trail: &trail::Trail,
-    key: &keys::SealKey,
-    info: &sign::SignInfo<'_>,
-) -> anyhow::Result<sign::Prepared> {
+/// Prepares one document for its signature: marks, trail pages, signature dictionary. Runs
+/// off the async runtime; the signature itself follows (`finish_signature`).
+pub fn seal_document(base: &[u8], geometry: &[PageGeometry], marks: &[Placed], trail: &trail::Trail, info: &sign::SignInfo<'_>) -> anyhow::Result<sign::Prepared> {
     let mut res = Resources::default();
     let pages = trail::pages(trail, &mut res)?;
     let composed = compose::compose(base, geometry, marks, pages, res)?;
-    let _ = key;
     sign::prepare(&composed, info)
 }
 
@@ -390,13 +383,13 @@ pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
             }));
         }
         let geometry = doc.geometry.clone();
-        let (trail, k) = (trail_in_document.clone(), key.clone());
+        let trail = trail_in_document.clone();
         let (reason, location) = (reason.clone(), location.clone());
         let field = format!("Dojang seal {}", &id.as_str()[..8]);
         let time = sign::pdf_date(time::OffsetDateTime::now_utc());
         let prepared = spawn_blocking_with_tracing(move || {
             let info = sign::SignInfo { field_name: &field, reason: &reason, location: &location, name: "Dojang", time };
-            seal_document(&original, &geometry, &placed, &trail, &k, &info)
+            seal_document(&original, &geometry, &placed, &trail, &info)
         })
         .await??;
         let bytes = finish_signature(st, &key, prepared).await?;
