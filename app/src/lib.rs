@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign/:token") view=pages::sign::SignPage/>
                 <Route path=path!("/verify") view=pages::verify::VerifyPage/>
                 <Route path=path!("/settings/api") view=pages::api_keys::ApiKeysPage/>
+                <Route path=path!("/settings/webhooks") view=pages::webhooks::WebhooksPage/>
             </Routes>
         </Router>
     }

@@ -99,7 +99,7 @@ pub async fn record(tx: &mut Tx, e: Event<'_>) -> AppResult<()> {
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    crate::webhooks::emit(tx, e.envelope_id, e.kind, e.recipient_id, &e.data, now).await
 }
 
 type Row = (i64, String, Option<String>, Option<String>, Option<String>, Option<String>, String, String, String, Timestamp, Option<String>);

@@ -66,6 +66,10 @@ pub struct Settings {
     pub mail_attachment_max_bytes: u64,
     /// API rate limit per key: sustained requests per minute, the burst, and its window.
     pub api_rate: crate::api::ratelimit::Policy,
+    /// Whether webhooks may be sent to loopback and private addresses (tests, closed networks).
+    pub webhook_allow_private: bool,
+    /// Multiplies the webhook retry schedule (1 = about three days; tests use a small value).
+    pub webhook_retry_scale: f64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +143,16 @@ impl Settings {
                 burst: parse_num(&get, "DOJANG_API_BURST", 200)?.clamp(1, 1_000_000) as u32,
                 burst_window: std::time::Duration::from_secs(parse_num(&get, "DOJANG_API_BURST_SECONDS", 10)?.clamp(1, 3600) as u64),
             },
+            webhook_allow_private: parse_bool(&get, "DOJANG_WEBHOOK_ALLOW_PRIVATE")?,
+            webhook_retry_scale: match get("DOJANG_WEBHOOK_RETRY_SCALE") {
+                None => 1.0,
+                Some(v) => v
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| (0.000_001..=10.0).contains(f))
+                    .ok_or_else(|| err(format!("DOJANG_WEBHOOK_RETRY_SCALE must be a number between 0.000001 and 10, not {v:?}")))?,
+            },
         };
         settings.check_production()?;
         Ok(settings)
@@ -182,6 +196,14 @@ impl Settings {
 fn mail_host(public_url: &str) -> String {
     let host = public_url.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
     if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() { "localhost".into() } else { host.to_owned() }
+}
+
+fn parse_bool(get: &impl Fn(&str) -> Option<String>, key: &str) -> Result<bool, ConfigError> {
+    match get(key).as_deref().map(str::trim) {
+        None | Some("false") | Some("0") | Some("no") => Ok(false),
+        Some("true") | Some("1") | Some("yes") => Ok(true),
+        Some(v) => Err(ConfigError(format!("{key} must be true or false, not {v:?}"))),
+    }
 }
 
 fn parse_num(get: &impl Fn(&str) -> Option<String>, key: &str, default: i64) -> Result<i64, ConfigError> {

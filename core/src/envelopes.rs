@@ -5,6 +5,7 @@
 //! from a stale tab is refused with `VERSION_CONFLICT` instead of overwriting newer work.
 
 use crate::actor::Actor;
+use crate::audit::{self, Origin};
 use crate::db::{Db, Timestamp, Tx};
 use crate::documents::document_infos;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
@@ -14,6 +15,7 @@ use crate::model::{
     ContractDraft, ContractSummary, EnvelopeStatus, FieldDraft, FieldKind, RecipientDraft, RecipientRole, DATE_FORMATS,
 };
 use crate::types::{DisplayName, EmailAddress};
+use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
 pub const MAX_RECIPIENTS: usize = 50;
@@ -47,6 +49,11 @@ pub(crate) async fn insert_draft(tx: &mut Tx, actor: &Actor, name: &str, now: Ti
     .bind(actor.mode.as_str())
     .bind(actor.client_id.as_ref())
     .execute(&mut **tx)
+    .await?;
+    audit::record(
+        tx,
+        audit::Event { envelope_id: &id, kind: "envelope.created", recipient_id: None, user_id: actor.user_id.as_ref(), origin: &Origin::default(), data: json!({}) },
+    )
     .await?;
     Ok(id)
 }

@@ -104,6 +104,16 @@ typed_id!(
     ClientId,
     "Client"
 );
+typed_id!(
+    /// A URL an organization registered to receive webhooks.
+    WebhookEndpointId,
+    "Webhook endpoint"
+);
+typed_id!(
+    /// One event queued for one webhook endpoint (`webhook-id` is `msg_` and this id).
+    WebhookMessageId,
+    "Webhook message"
+);
 
 #[cfg(test)]
 mod tests {

@@ -52,3 +52,5 @@ pub mod throttle;
 pub mod web_session;
 
 pub use error::{AppError, AppResult, ErrorCode};
+#[cfg(feature = "server")]
+pub mod webhooks;

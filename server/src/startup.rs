@@ -68,6 +68,8 @@ impl Application {
         let wake = state.jobs_wake.clone();
         workers.spawn("jobs", move |cancel| jobs::worker(st, JOB_HANDLERS, wake, cancel));
         let st = state.clone();
+        workers.spawn("webhooks", |cancel| dojang_core::webhooks::deliver::worker(st, cancel));
+        let st = state.clone();
         let every = std::time::Duration::from_secs(state.settings.sweep_seconds);
         workers.spawn("sweeper", move |cancel| lifecycle::sweeper(st, every, cancel));
         Ok(Self { listener, router, state, workers })

@@ -5,3 +5,4 @@ pub mod api_keys;
 pub mod auth;
 pub mod contracts;
 pub mod signing;
+pub mod webhooks;

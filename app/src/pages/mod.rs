@@ -10,3 +10,4 @@ pub mod not_found;
 pub mod sign;
 pub mod signup;
 pub mod verify;
+pub mod webhooks;

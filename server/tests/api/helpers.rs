@@ -13,6 +13,34 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The Python of the test tools (`scripts/setup.sh --test` puts them in `.tools/venv`).
+pub fn python() -> PathBuf {
+    std::env::var("DOJANG_TEST_PYTHON").map(PathBuf::from).unwrap_or_else(|_| repo_root().join(".tools/venv/bin/python"))
+}
+
+/// The real `dojang` binary on `port` with its data in `data` (log in `data/server.log`),
+/// with extra variables; returns once it accepts connections.
+pub fn start_binary(data: &std::path::Path, port: u16, vars: &[(&str, &str)]) -> std::process::Child {
+    use std::process::{Command, Stdio};
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(data.join("server.log")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_dojang"))
+        .env("DOJANG_BIND", format!("127.0.0.1:{port}"))
+        .env("DOJANG_DATA_DIR", data)
+        .env("DOJANG_PDFIUM_LIB", pdfium_lib())
+        .env("DOJANG_LOG", "info")
+        .envs(vars.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < std::time::Duration::from_secs(30), "dojang did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child
+}
+
 pub fn pdfium_lib() -> String {
     std::env::var("DOJANG_PDFIUM_LIB")
         .unwrap_or_else(|_| repo_root().join(".tools/pdfium/libpdfium.so").display().to_string())

@@ -14,3 +14,4 @@ mod restart;
 mod seal;
 mod signing;
 mod smtp;
+mod webhooks;

@@ -1,29 +1,14 @@
 //! The real `dojang` binary killed while sealing: after a restart the contract completes with
 //! exactly one sealed PDF per document.
 
-use crate::helpers::{fixture, pdfium_lib, Account, TestApp};
+use crate::helpers::{fixture, start_binary, Account, TestApp};
 use crate::signing::{consent, ids, send, Sent};
 use serde_json::{json, Value};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 fn start(data: &std::path::Path, port: u16) -> Child {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(data.join("server.log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_dojang"))
-        .env("DOJANG_BIND", format!("127.0.0.1:{port}"))
-        .env("DOJANG_DATA_DIR", data)
-        .env("DOJANG_PDFIUM_LIB", pdfium_lib())
-        .env("DOJANG_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(30), "dojang did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
+    start_binary(data, port, &[])
 }
 
 async fn sealed_count(app: &TestApp, envelope: &str) -> i64 {

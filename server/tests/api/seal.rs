@@ -2,16 +2,12 @@
 //! signature checked by tools nobody here wrote (pyHanko, poppler's pdfsig), tampering
 //! detected, Korean text and rotated pages right, and the verification endpoint.
 
-use crate::helpers::{repo_root, spawn, TestApp};
+use crate::helpers::{python, repo_root, spawn, TestApp};
 use crate::signing::{consent, drawing, send_contract, submit, Sent};
 use crate::smtp::SmtpSink;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Command;
-
-fn python() -> std::path::PathBuf {
-    std::env::var("DOJANG_TEST_PYTHON").map(Into::into).unwrap_or_else(|_| repo_root().join(".tools/venv/bin/python"))
-}
 
 /// pyHanko's verdict on every signature of `pdf`, trusting `root_pem`.
 pub fn pyhanko(pdf: &Path, root_pem: &Path) -> Vec<Value> {

@@ -1,7 +1,7 @@
 //! A real SMTP server for the tests: aiosmtpd (PyPI), started on a free port, storing every
 //! message in a maildir that the tests read back.
 
-use std::path::PathBuf;
+use crate::helpers::python;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -33,10 +33,6 @@ impl Mail {
     pub fn token(&self) -> String {
         self.sign_link().rsplit('/').next().unwrap().to_owned()
     }
-}
-
-fn python() -> PathBuf {
-    std::env::var("DOJANG_TEST_PYTHON").map(PathBuf::from).unwrap_or_else(|_| crate::helpers::repo_root().join(".tools/venv/bin/python"))
 }
 
 impl SmtpSink {

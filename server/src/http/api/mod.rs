@@ -9,6 +9,7 @@ pub mod envelopes;
 mod extract;
 mod layers;
 pub mod schema;
+mod webhooks;
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::routing::get;
@@ -45,9 +46,9 @@ pub fn router(st: AppState) -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Dojang API", version = "1", description = "Documents, envelopes, tokens and usage. Authenticate with `Authorization: Bearer` and an API key (`dj_live_…` / `dj_test_…`), an admin token or a client token."),
+    info(title = "Dojang API", version = "1", description = "Documents, envelopes, tokens, usage and webhooks. Authenticate with `Authorization: Bearer` and an API key (`dj_live_…` / `dj_test_…`), an admin token or a client token."),
     servers((url = "/api/v1")),
-    tags((name = "documents"), (name = "envelopes"), (name = "auth"), (name = "usage"))
+    tags((name = "documents"), (name = "envelopes"), (name = "auth"), (name = "usage"), (name = "webhooks"))
 )]
 struct ApiDoc;
 
@@ -68,6 +69,11 @@ pub fn v1_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(access::get_client))
         .routes(routes!(access::client_token))
         .routes(routes!(access::get_usage))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::get_one, webhooks::delete))
+        .routes(routes!(webhooks::enable))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::resend))
         .split_for_parts();
     let mut spec = spec;
     utoipa::Modify::modify(&Conventions, &mut spec);

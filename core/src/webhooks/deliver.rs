@@ -1,0 +1,266 @@
+//! Delivers queued webhook messages: claims a due message (a claim of a process that died
+//! expires), posts it signed to its endpoint, and records the attempt. A failed message is
+//! tried again on a schedule of growing delays with jitter over about three days (or when
+//! the receiver's `Retry-After` says); after the last attempt the message has failed and the
+//! endpoint is disabled until its owner turns it back on.
+//!
+//! Only public addresses are called unless the operator allows private ones: the host is
+//! resolved, every address checked, and the connection pinned to a checked address (so a
+//! DNS answer cannot change between check and connect). Redirects are not followed.
+
+use super::endpoints::open_secret;
+use crate::db::Timestamp;
+use crate::error::AppResult;
+use crate::state::AppState;
+use rand::Rng as _;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// Delay after each failed attempt (seconds, before scaling and jitter): about 2.8 days in
+/// all, twelve attempts.
+const SCHEDULE: [i64; 11] = [5, 60, 300, 1800, 3600, 7200, 14_400, 28_800, 43_200, 57_600, 86_400];
+const LOCK: time::Duration = time::Duration::seconds(60);
+const TIMEOUT: Duration = Duration::from_secs(15);
+/// The longest `Retry-After` honoured.
+const MAX_RETRY_AFTER: i64 = 86_400;
+
+pub async fn worker(st: AppState, cancel: CancellationToken) {
+    loop {
+        match run_next(&st).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e.message, "webhooks"),
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+    }
+}
+
+type Claimed = (String, String, String, i64);
+type EndpointRow = (String, String, i64);
+
+/// Claims one due message and attempts it; false when none was due.
+pub async fn run_next(st: &AppState) -> AppResult<bool> {
+    let now = Timestamp::now();
+    let claimed: Option<Claimed> = sqlx::query_as(
+        "UPDATE webhook_messages SET locked_until = $1, updated_at = $2 \
+         WHERE id = (SELECT id FROM webhook_messages WHERE status = 'pending' AND next_attempt_at <= $2 \
+                     AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at, id LIMIT 1) \
+           AND (locked_until IS NULL OR locked_until < $2) \
+         RETURNING id, endpoint_id, payload, attempts",
+    )
+    .bind(now.plus(LOCK))
+    .bind(now)
+    .fetch_optional(st.db.pool())
+    .await?;
+    let Some((id, endpoint_id, payload, attempts)) = claimed else { return Ok(false) };
+    let endpoint: Option<EndpointRow> = sqlx::query_as("SELECT url, secret, enabled FROM webhook_endpoints WHERE id = $1")
+        .bind(&endpoint_id)
+        .fetch_optional(st.db.pool())
+        .await?;
+    let Some((url, secret, enabled)) = endpoint else { return Ok(true) };
+    if enabled != 1 {
+        // Disabled meanwhile: kept as failed, to be resent once the endpoint is on again.
+        sqlx::query("UPDATE webhook_messages SET status = 'failed', locked_until = NULL, updated_at = $2 WHERE id = $1")
+            .bind(&id)
+            .bind(Timestamp::now())
+            .execute(st.db.pool())
+            .await?;
+        return Ok(true);
+    }
+    let secret = open_secret(&st.settings, &secret)?;
+    let started = Instant::now();
+    let outcome = attempt(st.settings.webhook_allow_private, &url, &secret, &id, &payload).await;
+    let duration_ms = started.elapsed().as_millis() as i64;
+    let attempt_no = attempts + 1;
+    let now = Timestamp::now();
+    let (status_code, error, retry_after) = match &outcome {
+        Outcome::Response { status, retry_after } => (Some(*status as i64), None, *retry_after),
+        Outcome::Failed(e) => (None, Some(e.clone()), None),
+    };
+    let delivered = matches!(outcome, Outcome::Response { status, .. } if (200..300).contains(&status));
+    let next = if delivered { None } else { next_delay(attempt_no, retry_after, st.settings.webhook_retry_scale).map(|d| now.plus(d)) };
+    let status = match (delivered, next) {
+        (true, _) => "delivered",
+        (false, Some(_)) => "pending",
+        (false, None) => "failed",
+    };
+    let mut tx = st.db.begin().await?;
+    let number: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_attempts WHERE message_id = $1").bind(&id).fetch_one(&mut *tx).await?;
+    sqlx::query(
+        "INSERT INTO webhook_attempts (id, message_id, attempt, status_code, error, duration_ms, next_attempt_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(uuid::Uuid::now_v7().simple().to_string())
+    .bind(&id)
+    .bind(number + 1)
+    .bind(status_code)
+    .bind(&error)
+    .bind(duration_ms)
+    .bind(next)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE webhook_messages SET status = $2, attempts = $3, next_attempt_at = $4, locked_until = NULL, updated_at = $5 WHERE id = $1")
+        .bind(&id)
+        .bind(status)
+        .bind(attempt_no)
+        .bind(next)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    if status == "failed" {
+        sqlx::query("UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $2, updated_at = $3 WHERE id = $1")
+            .bind(&endpoint_id)
+            .bind(format!("Disabled after {attempt_no} failed attempts to deliver a message"))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tracing::warn!(endpoint = %endpoint_id, "webhook endpoint disabled after persistent failure");
+    }
+    tx.commit().await?;
+    tracing::info!(message = %id, attempt = attempt_no, status, code = ?status_code, error = ?error, "webhook attempt");
+    Ok(true)
+}
+
+/// When to try again after attempt `n` failed (None: that was the last). `Retry-After` (capped
+/// at a day) wins over the schedule; the schedule is scaled and gets ±10 % jitter.
+pub fn next_delay(n: i64, retry_after: Option<i64>, scale: f64) -> Option<time::Duration> {
+    let base = *SCHEDULE.get(usize::try_from(n - 1).ok()?)?;
+    if let Some(s) = retry_after {
+        return Some(time::Duration::seconds(s.clamp(0, MAX_RETRY_AFTER)));
+    }
+    let jitter = rand::thread_rng().gen_range(0.9..1.1);
+    Some(time::Duration::milliseconds((base as f64 * 1000.0 * scale * jitter).round() as i64))
+}
+
+enum Outcome {
+    Response { status: u16, retry_after: Option<i64> },
+    Failed(String),
+}
+
+async fn attempt(allow_private: bool, url: &str, secret: &str, id: &str, payload: &str) -> Outcome {
+    let Ok(parsed) = reqwest::Url::parse(url) else { return Outcome::Failed("invalid URL".into()) };
+    let host = parsed.host_str().unwrap_or("").trim_start_matches('[').trim_end_matches(']').to_owned();
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<SocketAddr> = match tokio::net::lookup_host((host.as_str(), port)).await {
+        Ok(a) => a.collect(),
+        Err(e) => return Outcome::Failed(format!("cannot resolve {host}: {e}")),
+    };
+    let allowed: Vec<SocketAddr> = addrs.into_iter().filter(|a| allow_private || !is_private(a.ip())).collect();
+    let Some(addr) = allowed.first().copied() else {
+        return Outcome::Failed(format!("refused: {host} resolves to a loopback or private address"));
+    };
+    let msg_id = format!("msg_{id}");
+    let ts = Timestamp::now().unix_seconds();
+    let signature = match super::signature::sign(secret, &msg_id, ts, payload) {
+        Ok(s) => s,
+        Err(e) => return Outcome::Failed(format!("signing: {e}")),
+    };
+    let client = match reqwest::Client::builder().resolve(&host, addr).redirect(reqwest::redirect::Policy::none()).timeout(TIMEOUT).build() {
+        Ok(c) => c,
+        Err(e) => return Outcome::Failed(format!("HTTP client: {e}")),
+    };
+    let sent = client
+        .post(parsed)
+        .header("content-type", "application/json")
+        .header("user-agent", "Dojang-Webhooks/1")
+        .header("webhook-id", &msg_id)
+        .header("webhook-timestamp", ts.to_string())
+        .header("webhook-signature", signature)
+        .body(payload.to_owned())
+        .send()
+        .await;
+    match sent {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let retry_after = r.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok());
+            Outcome::Response { status, retry_after }
+        }
+        Err(e) if e.is_timeout() => Outcome::Failed("timed out".into()),
+        Err(e) => Outcome::Failed(format!("{e}")),
+    }
+}
+
+/// A host that is a loopback, private or otherwise non-public address by itself (an IP
+/// literal or `localhost`); names are checked again after resolution when sending.
+pub fn is_private_host(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => is_private(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => is_private(IpAddr::V6(ip)),
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        None => true,
+    }
+}
+
+/// Not a public unicast address: loopback, private, link-local, shared (CGNAT), unspecified,
+/// multicast, broadcast, documentation, benchmarking or reserved ranges.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 198 && (18..20).contains(&o[1]))
+                || o[0] >= 240
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_private(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x64 && s[1] == 0xff9b)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_special_addresses_are_refused_public_ones_pass() {
+        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "224.0.0.1"] {
+            assert!(is_private(ip.parse().unwrap()), "{ip} must be refused");
+        }
+        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "172.32.0.1"] {
+            assert!(!is_private(ip.parse().unwrap()), "{ip} is public");
+        }
+        let url = |s: &str| reqwest::Url::parse(s).unwrap();
+        assert!(is_private_host(&url("http://localhost:8080/x")));
+        assert!(is_private_host(&url("http://[::1]/x")));
+        assert!(!is_private_host(&url("https://hooks.example.com/x")));
+    }
+
+    #[test]
+    fn the_schedule_grows_spans_about_three_days_and_ends() {
+        let delays: Vec<i64> = (1..=11).map(|n| next_delay(n, None, 1.0).unwrap().whole_seconds()).collect();
+        assert!(delays.windows(2).all(|w| w[1] > w[0]), "{delays:?}");
+        let total: i64 = delays.iter().sum();
+        assert!((2 * 86_400..4 * 86_400).contains(&total), "{total}");
+        assert_eq!(next_delay(12, None, 1.0), None);
+        assert_eq!(next_delay(2, Some(120), 1.0), Some(time::Duration::seconds(120)));
+        assert_eq!(next_delay(2, Some(10_000_000), 1.0), Some(time::Duration::seconds(MAX_RETRY_AFTER)));
+        assert_eq!(next_delay(12, Some(5), 1.0), None);
+    }
+}
