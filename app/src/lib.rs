@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod components;
+pub mod embed;
 pub mod functions;
 pub mod i18n;
 pub mod pages;

@@ -36,9 +36,35 @@ pub async fn require_user() -> Result<CurrentUser, AppError> {
     current_user().await?.ok_or_else(AppError::unauthenticated)
 }
 
+/// The embed session of this request (a hosted screen opened with a client token), if any.
+pub async fn embed_session() -> Result<Option<dojang_core::embed::EmbedSession>, AppError> {
+    let Some(token) = use_context::<Parts>().and_then(|p| dojang_core::embed::cookie_token(&p.headers)) else { return Ok(None) };
+    dojang_core::embed::resolve(&state()?.db, &token).await
+}
+
+/// Who the contract editor acts for: the embed session's client user, else the signed-in user.
+pub async fn require_actor() -> Result<dojang_core::actor::Actor, AppError> {
+    if let Some(e) = embed_session().await? {
+        return Ok(e.actor);
+    }
+    Ok(dojang_core::actor::Actor::from(&require_user().await?))
+}
+
+/// The CSRF token forms must carry: the embed session's, else the browser session's.
+pub async fn csrf_token() -> Result<String, AppError> {
+    if let Some(e) = embed_session().await? {
+        return Ok(e.csrf);
+    }
+    web_session::csrf_token(&session().await?).await
+}
+
 pub async fn check_csrf(token: &str) -> Result<Session, AppError> {
     let session = session().await?;
-    web_session::verify_csrf(&session, token).await?;
+    match embed_session().await? {
+        Some(e) if web_session::constant_time_eq(e.csrf.as_bytes(), token.as_bytes()) => {}
+        Some(_) => return Err(AppError::new(ErrorCode::CsrfFailed, "The form has expired; reload the page and try again")),
+        None => web_session::verify_csrf(&session, token).await?,
+    }
     Ok(session)
 }
 

@@ -19,6 +19,7 @@ pub enum ErrorCode {
     // 401 / 403
     Unauthenticated,
     InvalidCredentials,
+    TokenExpired,
     Forbidden,
     CsrfFailed,
     // 404 / 405 / 409 / 413 / 415
@@ -75,7 +76,7 @@ impl ErrorCode {
         match self {
             BadRequest | InvalidJson => 400,
             ValidationFailed => 422,
-            Unauthenticated | InvalidCredentials => 401,
+            Unauthenticated | InvalidCredentials | TokenExpired => 401,
             Forbidden | CsrfFailed => 403,
             NotFound => 404,
             MethodNotAllowed => 405,

@@ -54,3 +54,5 @@ pub mod web_session;
 pub use error::{AppError, AppResult, ErrorCode};
 #[cfg(feature = "server")]
 pub mod webhooks;
+#[cfg(feature = "server")]
+pub mod embed;

@@ -633,6 +633,9 @@ pub struct SignerView {
     /// Today in the sender's terms, for date fields (YYYY-MM-DD).
     pub today: String,
     pub redirect_url: Option<String>,
+    /// Origins the organization lets embed this page (where its events may be posted).
+    #[serde(default)]
+    pub embed_origins: Vec<String>,
 }
 
 /// What the signer sees after finishing or declining.

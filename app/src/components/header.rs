@@ -10,6 +10,10 @@ use leptos_router::hooks::use_location;
 
 #[component]
 pub fn Header() -> impl IntoView {
+    // Inside another company's site the host page is the frame; no bar of ours.
+    if crate::embed::embedded() {
+        return ().into_any();
+    }
     let user = Resource::new(|| (), |_| get_current_user());
     let logout = ServerAction::<LogOut>::new();
     let location = use_location();
@@ -48,6 +52,7 @@ pub fn Header() -> impl IntoView {
             </nav>
         </header>
     }
+    .into_any()
 }
 
 fn urlencode(s: &str) -> String {

@@ -48,3 +48,32 @@ pub async fn revoke_api_key(csrf: String, id: String) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// The origins allowed to embed the organization's screens.
+#[server(prefix = "/_fn", endpoint = "embedding/get")]
+pub async fn get_embed_origins() -> Result<Vec<String>, AppError> {
+    respond(
+        async {
+            let st = ssr::state()?;
+            let user = ssr::require_user().await?;
+            dojang_core::embed::allowed_origins(&st.db, &user.organization_id).await
+        }
+        .await,
+    )
+}
+
+/// Replaces the allowlist; `origins` separated by spaces, commas or new lines.
+#[server(prefix = "/_fn", endpoint = "embedding/set")]
+pub async fn set_embed_origins(csrf: String, origins: String) -> Result<Vec<String>, AppError> {
+    respond(
+        async {
+            ssr::check_csrf(&csrf).await?;
+            let st = ssr::state()?;
+            let user = ssr::require_user().await?;
+            let list = dojang_core::embed::parse_origins(&origins)?;
+            dojang_core::embed::set_allowed_origins(&st.db, &user.organization_id, &list).await?;
+            Ok(list)
+        }
+        .await,
+    )
+}

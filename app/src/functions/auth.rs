@@ -17,7 +17,22 @@ pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
 /// The session's CSRF token, for hidden form fields.
 #[server(prefix = "/_fn", endpoint = "auth/csrf_token")]
 pub async fn get_csrf_token() -> Result<String, AppError> {
-    respond(async { web_session::csrf_token(&ssr::session().await?).await }.await)
+    respond(ssr::csrf_token().await)
+}
+
+/// For a live embed session (a hosted screen opened with a client token): the origins its
+/// organization lets embed the screens. None without one.
+#[server(prefix = "/_fn", endpoint = "auth/embed_origins")]
+pub async fn embed_origins() -> Result<Option<Vec<String>>, AppError> {
+    respond(
+        async {
+            match ssr::embed_session().await? {
+                Some(e) => Ok(Some(dojang_core::embed::allowed_origins(&ssr::state()?.db, &e.actor.organization_id).await?)),
+                None => Ok(None),
+            }
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_fn", endpoint = "auth/sign_up")]

@@ -13,7 +13,7 @@ use dojang_core::{actor::Actor, envelopes, ids::DocumentId, ids::EnvelopeId};
 
 #[cfg(feature = "ssr")]
 async fn actor() -> Result<Actor, AppError> {
-    Ok(Actor::from(&ssr::require_user().await?))
+    ssr::require_actor().await
 }
 
 #[server(prefix = "/_fn", endpoint = "contracts/list")]

@@ -2,7 +2,7 @@
 //! afterwards only the prefix, mode, creation and last use are listed. Revoking is immediate.
 
 use crate::components::header::Header;
-use crate::functions::api_keys::{create_api_key, list_api_keys, revoke_api_key};
+use crate::functions::api_keys::{create_api_key, get_embed_origins, list_api_keys, revoke_api_key, set_embed_origins};
 use crate::functions::auth::{get_csrf_token, get_current_user};
 use crate::i18n::{error_text, k, t};
 use crate::pages::dashboard::display_time;
@@ -40,7 +40,8 @@ pub fn ApiKeysPage() -> impl IntoView {
                                         <label>{t(k::API_KEYS_SECRET)}<input readonly value=k.secret.clone() data-testid=testid::API_KEY_SECRET/></label>
                                     </section>
                                 })}
-                                <KeyList list csrf reload/>
+                                <KeyList list csrf=csrf.clone() reload/>
+                                <EmbedOrigins csrf/>
                             }.into_any()
                         }
                         _ => view! { <Redirect path="/login"/> }.into_any(),
@@ -129,4 +130,44 @@ fn KeyList(list: Vec<ApiKeySummary>, csrf: String, reload: impl Fn() + Copy + Se
         </ul>
     }
     .into_any()
+}
+
+#[component]
+fn EmbedOrigins(csrf: String) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<AppError>);
+    let saved = RwSignal::new(false);
+    let current = Resource::new(|| (), |_| get_embed_origins());
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = current.get() {
+            text.set(list.join("\n"));
+        }
+    });
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let csrf = csrf.clone();
+        leptos::task::spawn_local(async move {
+            match set_embed_origins(csrf, text.get_untracked()).await {
+                Ok(list) => {
+                    text.set(list.join("\n"));
+                    error.set(None);
+                    saved.set(true);
+                }
+                Err(e) => {
+                    saved.set(false);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
+    view! {
+        <form class="card" data-testid=testid::EMBED_ORIGINS_FORM on:submit=submit>
+            <h2>{t(k::EMBEDDING_TITLE)}</h2>
+            <p class="muted">{t(k::EMBEDDING_INTRO)}</p>
+            <textarea rows="3" data-testid=testid::EMBED_ORIGINS placeholder="https://app.example.com" prop:value=text on:input=move |e| { saved.set(false); text.set(event_target_value(&e)) }></textarea>
+            {move || error.get().map(|e| view! { <div class="alert" role="alert">{error_text(&e)}</div> })}
+            {move || saved.get().then(|| view! { <p class="ok" role="status">{t(k::EMBEDDING_SAVED)}</p> })}
+            <button type="submit" data-testid=testid::EMBED_ORIGINS_SAVE>{t(k::EMBEDDING_SAVE)}</button>
+        </form>
+    }
 }

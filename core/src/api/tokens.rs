@@ -169,7 +169,12 @@ pub async fn issue_admin(db: &Db, secret: &Secret, issuer: &str, caller: &Caller
 }
 
 pub async fn issue_client(db: &Db, secret: &Secret, issuer: &str, caller: &Caller, client: &ClientId) -> AppResult<String> {
-    issue(db, secret, issuer, Purpose::Client, caller, client.as_str(), CLIENT_TTL_SECONDS).await
+    issue_client_for(db, secret, issuer, caller, client, CLIENT_TTL_SECONDS).await
+}
+
+/// A client token living `ttl` seconds (tests use a negative one for an expired token).
+pub async fn issue_client_for(db: &Db, secret: &Secret, issuer: &str, caller: &Caller, client: &ClientId, ttl: i64) -> AppResult<String> {
+    issue(db, secret, issuer, Purpose::Client, caller, client.as_str(), ttl).await
 }
 
 /// Whether `token` looks like a JWT (three base64url parts) rather than an API key.
@@ -207,8 +212,12 @@ pub async fn verify(db: &Db, secret: &Secret, issuer: &str, token: &str) -> AppR
     mac(&raw, format!("{h}.{c}").as_bytes())?.verify_slice(&sig).map_err(|_| invalid())?;
     let claims: Claims = B64.decode(c).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(invalid)?;
     let now = Timestamp::now().unix_seconds();
-    if claims.iss != issuer || claims.aud != AUDIENCE || claims.exp + LEEWAY_SECONDS < now || claims.iat > now + LEEWAY_SECONDS {
+    if claims.iss != issuer || claims.aud != AUDIENCE || claims.iat > now + LEEWAY_SECONDS {
         return Err(invalid());
+    }
+    // Genuine but past its time: said so, so a screen can tell the user to reopen it.
+    if claims.exp + LEEWAY_SECONDS < now {
+        return Err(AppError::new(ErrorCode::TokenExpired, "The token has expired"));
     }
     let key_id = ApiKeyId::parse(&claims.key).map_err(|_| invalid())?;
     let key = keys::active_by_id(db, &key_id).await.map_err(|_| invalid())?;

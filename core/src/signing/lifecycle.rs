@@ -167,6 +167,9 @@ pub async fn sweeper(st: AppState, every: Duration, cancel: CancellationToken) {
         if let Err(e) = sweep(&st).await {
             tracing::warn!(error = %e.message, "sweeper");
         }
+        if let Err(e) = crate::embed::sweep(&st.db).await {
+            tracing::warn!(error = %e.message, "embed sessions sweeper");
+        }
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = tokio::time::sleep(every) => {}

@@ -143,6 +143,7 @@ pub async fn view(st: &AppState, token: &str) -> AppResult<SignerView> {
         fields,
         today: today_in(&s.envelope.time_zone),
         redirect_url: s.envelope.redirect_url.clone(),
+        embed_origins: crate::embed::allowed_origins(&st.db, &s.envelope.organization_id).await?,
     })
 }
 

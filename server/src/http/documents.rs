@@ -1,7 +1,7 @@
 //! The app's document endpoints: upload (multipart, with progress in the browser) and page
 //! previews (JPEG, rendered on demand and cached).
 
-use super::session_user::{csrf_header, SessionUser};
+use super::session_user::{csrf_header, EditorActor};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -33,7 +33,7 @@ struct UploadQuery {
 
 async fn upload(
     State(st): State<AppState>,
-    user: SessionUser,
+    user: EditorActor,
     headers: HeaderMap,
     Query(q): Query<UploadQuery>,
     multipart: Result<Multipart, MultipartRejection>,
@@ -42,7 +42,7 @@ async fn upload(
     user.check_csrf(csrf_header(&headers)).await?;
     let envelope = q.contract_id.as_deref().filter(|s| !s.is_empty()).map(EnvelopeId::parse).transpose()?;
     let upload = read_file(multipart, st.settings.max_upload_bytes).await?;
-    let (envelope_id, document) = documents::add_document(&st, &user.actor(), envelope.as_ref(), upload).await?;
+    let (envelope_id, document) = documents::add_document(&st, &user.actor, envelope.as_ref(), upload).await?;
     Ok((StatusCode::CREATED, Json(json!({ "contractId": envelope_id, "document": document }))).into_response())
 }
 
@@ -86,7 +86,7 @@ struct PreviewQuery {
 
 async fn preview(
     State(st): State<AppState>,
-    user: SessionUser,
+    user: EditorActor,
     Path((id, page)): Path<(String, String)>,
     Query(q): Query<PreviewQuery>,
 ) -> Result<Response, AppError> {
@@ -96,7 +96,7 @@ async fn preview(
         None => PreviewSize::Page,
         Some(s) => PreviewSize::parse(s).ok_or_else(|| AppError::field("size", "invalid", "size is page or thumb"))?,
     };
-    let jpeg = documents::preview(&st, &user.actor(), &id, page, size).await?;
+    let jpeg = documents::preview(&st, &user.actor, &id, page, size).await?;
     let mut res = jpeg.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));

@@ -3,6 +3,7 @@
 
 mod api;
 mod documents;
+mod embed;
 mod health;
 mod lang;
 mod mailbox;
@@ -82,6 +83,7 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
         .merge(app_endpoints)
         .merge(signer_endpoints)
         .layer(axum::middleware::from_fn_with_state(settings.clone(), middleware::check_fetch_site))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), embed::layer))
         .layer(session_layer);
 
     let mut base = Router::new()

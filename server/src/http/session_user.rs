@@ -39,6 +39,42 @@ impl FromRequestParts<AppState> for SessionUser {
     }
 }
 
+/// Who may use the contract editor's endpoints (uploads, previews): an embed session (a
+/// hosted screen opened with a client token) or else the signed-in user.
+pub struct EditorActor {
+    pub actor: Actor,
+    csrf: Csrf,
+}
+
+enum Csrf {
+    Session(Session),
+    Embed(String),
+}
+
+impl EditorActor {
+    pub async fn check_csrf(&self, token: Option<&str>) -> Result<(), AppError> {
+        match &self.csrf {
+            Csrf::Session(s) => web_session::verify_csrf(s, token.unwrap_or_default()).await,
+            Csrf::Embed(expected) if web_session::constant_time_eq(expected.as_bytes(), token.unwrap_or_default().as_bytes()) => Ok(()),
+            Csrf::Embed(_) => Err(AppError::new(dojang_core::error::ErrorCode::CsrfFailed, "The form has expired; reload the page and try again")),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for EditorActor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(token) = dojang_core::embed::cookie_token(&parts.headers) {
+            if let Some(e) = dojang_core::embed::resolve(&state.db, &token).await? {
+                return Ok(Self { actor: e.actor, csrf: Csrf::Embed(e.csrf) });
+            }
+        }
+        let user = SessionUser::from_request_parts(parts, state).await?;
+        Ok(Self { actor: user.actor(), csrf: Csrf::Session(user.session) })
+    }
+}
+
 pub fn csrf_header(parts: &axum::http::HeaderMap) -> Option<&str> {
     parts.get("x-csrf-token").and_then(|v| v.to_str().ok())
 }

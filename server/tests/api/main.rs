@@ -6,6 +6,7 @@ mod cli;
 mod contract;
 mod contracts;
 mod documents;
+mod embed;
 mod health;
 mod helpers;
 mod pages;

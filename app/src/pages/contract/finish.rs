@@ -16,6 +16,7 @@ pub fn FinishStep() -> impl IntoView {
     let name = RwSignal::new(editor.name.get_untracked());
     let error = RwSignal::new(None::<AppError>);
     let busy = RwSignal::new(false);
+    let saved = RwSignal::new(false);
     let navigate = use_navigate();
     let signers_without_fields = move || {
         editor.recipients.with(|rs| {
@@ -41,7 +42,14 @@ pub fn FinishStep() -> impl IntoView {
             match res {
                 Ok(()) => {
                     editor.name.set(name.get_untracked());
-                    navigate("/dashboard", Default::default());
+                    if crate::embed::embedded() {
+                        let host = expect_context::<super::EmbedHost>();
+                        host.post("contract.saved", serde_json::json!({ "contractId": editor.contract_id.get_value(), "name": name.get_untracked() }));
+                        saved.set(true);
+                        host.return_to();
+                    } else {
+                        navigate("/dashboard", Default::default());
+                    }
                 }
                 Err(e) => error.set(Some(e)),
             }
@@ -64,6 +72,7 @@ pub fn FinishStep() -> impl IntoView {
                 (!missing.is_empty()).then(|| view! { <p class="warn">{t(k::FINISH_SIGNER_NO_FIELDS)}" "{missing.join(", ")}</p> })
             }}
             {move || error.get().map(|e| view! { <div class="alert" role="alert" data-code=e.code.as_str()>{error_text(&e)}</div> })}
+            {move || saved.get().then(|| view! { <p class="ok" role="status" data-testid=testid::EMBED_SAVED>{t(k::EMBED_SAVED)}</p> })}
             <button type="submit" data-testid=testid::SAVE_CONTRACT disabled=move || busy.get()>{t(k::FINISH_SAVE)}</button>
         </form>
     }

@@ -9,7 +9,7 @@ pub mod state;
 mod upload;
 
 use crate::components::header::Header;
-use crate::functions::auth::{get_csrf_token, get_current_user};
+use crate::functions::auth::{embed_origins, get_csrf_token, get_current_user};
 use crate::functions::contracts::get_contract;
 use crate::i18n::{error_text, k, t};
 use crate::{testid, PageTitle};
@@ -52,6 +52,8 @@ pub fn ContractPage() -> impl IntoView {
     let initial_id = query.with_untracked(|q| q.get("contractId"));
     let initial_step = query.with_untracked(|q| q.get("step").and_then(|s| Step::parse(&s)));
     let user = Resource::new(|| (), |_| get_current_user());
+    let embedded = crate::embed::embedded();
+    let embed = Resource::new(|| (), |_| embed_origins());
     let csrf = Resource::new(|| (), |_| get_csrf_token());
     let draft = Resource::new(
         move || initial_id.clone(),
@@ -68,13 +70,26 @@ pub fn ContractPage() -> impl IntoView {
         <main class="contract" data-testid=testid::CONTRACT_PAGE>
             <Suspense fallback=|| view! { <p class="muted">{t(k::LOADING)}</p> }>
                 {move || Suspend::new(async move {
-                    let (user, csrf, draft) = (user.await, csrf.await, draft.await);
-                    match (user, draft) {
-                        (Ok(None), _) | (Err(_), _) => view! { <Redirect path="/login"/> }.into_any(),
-                        (_, Err(e)) => view! {
-                            <div class="alert" role="alert" data-testid=testid::FORM_ERROR data-code=e.code.as_str()>{error_text(&e)}</div>
+                    let (user, embed, csrf, draft) = (user.await, embed.await, csrf.await, draft.await);
+                    let allowed = embed.clone().ok().flatten().unwrap_or_default();
+                    provide_context(EmbedHost(StoredValue::new(allowed.clone())));
+                    let signed_in = matches!(user, Ok(Some(_))) || matches!(embed, Ok(Some(_)));
+                    match (signed_in, draft) {
+                        // Embedded without a live session: say so (never a login form inside another site).
+                        (false, _) if embedded => view! {
+                            <div class="card closed" role="alert" data-testid=testid::EMBED_EXPIRED>
+                                <span class="seal big" aria-hidden="true">"印"</span>
+                                <p>{t(k::EMBED_SESSION_EXPIRED)}</p>
+                            </div>
                         }.into_any(),
-                        (Ok(Some(_)), Ok(draft)) => {
+                        (false, _) => view! { <Redirect path="/login"/> }.into_any(),
+                        (true, Err(e)) => {
+                            crate::embed::post(&allowed, "error", serde_json::json!({ "code": e.code.as_str(), "message": e.message }));
+                            view! {
+                                <div class="alert" role="alert" data-testid=testid::FORM_ERROR data-code=e.code.as_str()>{error_text(&e)}</div>
+                            }.into_any()
+                        }
+                        (true, Ok(draft)) => {
                             let draft = draft.unwrap_or_else(empty_draft);
                             view! { <Workspace draft csrf=csrf.unwrap_or_default() initial_step/> }.into_any()
                         }
@@ -82,6 +97,20 @@ pub fn ContractPage() -> impl IntoView {
                 })}
             </Suspense>
         </main>
+    }
+}
+
+/// The origins the host page of an embedded editor may be (empty when not embedded).
+#[derive(Clone, Copy)]
+pub struct EmbedHost(pub StoredValue<Vec<String>>);
+
+impl EmbedHost {
+    pub fn post(self, kind: &str, data: serde_json::Value) {
+        self.0.with_value(|a| crate::embed::post(a, kind, data));
+    }
+
+    pub fn return_to(self) -> bool {
+        self.0.with_value(|a| crate::embed::return_to(a))
     }
 }
 
@@ -110,14 +139,21 @@ fn Workspace(draft: ContractDraft, csrf: String, initial_step: Option<Step>) -> 
     provide_context(editor);
     let step = RwSignal::new(start);
     // Keep the address bar in step with the contract and step, so a reload lands here again.
+    let carried = crate::embed::carried_query();
     Effect::new(move |_| {
         let s = step.get();
         let id = editor.contract_id.get_value();
         editor.documents.track();
         if !id.is_empty() {
-            crate::browser::replace_url(&format!("/contract/upload?contractId={id}&step={}", s.as_str()));
+            crate::browser::replace_url(&format!("/contract/upload?contractId={id}&step={}{carried}", s.as_str()));
         }
     });
+    let host = expect_context::<EmbedHost>();
+    Effect::new(move |_| host.post("contract.loaded", serde_json::json!({ "contractId": editor.contract_id.get_value() })));
+    let close = move |_| {
+        host.post("contract.closed", serde_json::json!({ "contractId": editor.contract_id.get_value() }));
+        crate::embed::close_popup();
+    };
     let has_docs = move || editor.documents.with(|d| !d.is_empty());
     let tab = move |s: Step, key| {
         view! {
@@ -139,6 +175,9 @@ fn Workspace(draft: ContractDraft, csrf: String, initial_step: Option<Step>) -> 
             {tab(Step::Fields, k::STEP_FIELDS)}
             {tab(Step::Finish, k::STEP_FINISH)}
             <canvas::SaveStatus/>
+            {crate::embed::embedded().then(|| view! {
+                <button type="button" class="secondary small" data-testid=testid::EMBED_CLOSE on:click=close>{t(k::EMBED_CLOSE)}</button>
+            })}
         </nav>
         <Show when=move || editable fallback=|| view! { <p class="alert">{t(k::CONTRACT_NOT_DRAFT)}</p> }>
             {move || match step.get() {

@@ -139,8 +139,11 @@ fn Signing(v: SignerView, token: String) -> impl IntoView {
     let token = StoredValue::new(token);
     let redirect = StoredValue::new(v.redirect_url.clone());
 
+    let embed_origins = StoredValue::new(v.embed_origins.clone());
+    let tell_host = move |kind: &str, data: serde_json::Value| embed_origins.with_value(|a| crate::embed::post(a, kind, data));
     // Count the first real opening (from a browser running the page, not a link preview).
     Effect::new(move |_| {
+        tell_host("signing.loaded", serde_json::json!({ "state": format!("{:?}", state.get_untracked()).to_lowercase() }));
         leptos::task::spawn_local(async move {
             let _ = signer_opened(token.get_value()).await;
         });
@@ -185,6 +188,10 @@ fn Signing(v: SignerView, token: String) -> impl IntoView {
             match signer_submit(token.get_value(), SignSubmission { fields, signatures }).await {
                 Ok(out) => {
                     state.set(out.state);
+                    tell_host("signing.completed", serde_json::json!({ "state": format!("{:?}", out.state).to_lowercase() }));
+                    if embed_origins.with_value(|a| crate::embed::return_to(a)) {
+                        return;
+                    }
                     if let Some(url) = out.redirect_url.or(redirect) {
                         go_to(&url);
                     }
@@ -203,6 +210,7 @@ fn Signing(v: SignerView, token: String) -> impl IntoView {
                 Ok(out) => {
                     state.set(out.state);
                     declining.set(false);
+                    tell_host("signing.declined", serde_json::json!({ "reason": reason.get_untracked() }));
                 }
                 Err(e) => error.set(Some(e)),
             }

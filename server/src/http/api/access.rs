@@ -72,3 +72,20 @@ pub async fn get_usage(State(st): State<AppState>, auth: Authed) -> AppResult<Js
     // Test envelopes never count; a test key sees the organization's live usage.
     Ok(Json(UsageOut { period_start: u.period_start, period_end: u.period_end, sent: u.sent, quota: u.quota, remaining: u.remaining }))
 }
+
+/// Origins allowed to embed the hosted screens.
+#[utoipa::path(get, path = "/embedding", tag = "embedding", responses((status = 200, description = "The allowlist", body = EmbeddingSettings)))]
+pub async fn get_embedding(State(st): State<AppState>, auth: Authed) -> AppResult<Json<EmbeddingSettings>> {
+    let caller = auth.integrator()?;
+    Ok(Json(EmbeddingSettings { allowed_origins: dojang_core::embed::allowed_origins(&st.db, &caller.actor.organization_id).await? }))
+}
+
+/// Replace the origins allowed to embed the hosted screens (`frame-ancestors` and `postMessage` targets).
+#[utoipa::path(put, path = "/embedding", tag = "embedding", request_body = EmbeddingSettings,
+    responses((status = 200, description = "The allowlist now", body = EmbeddingSettings)))]
+pub async fn put_embedding(State(st): State<AppState>, auth: Authed, ApiJson(body): ApiJson<EmbeddingSettings>) -> AppResult<Json<EmbeddingSettings>> {
+    let caller = auth.integrator()?;
+    let origins = dojang_core::embed::parse_origins(&body.allowed_origins.join(" "))?;
+    dojang_core::embed::set_allowed_origins(&st.db, &caller.actor.organization_id, &origins).await?;
+    Ok(Json(EmbeddingSettings { allowed_origins: origins }))
+}

@@ -48,7 +48,7 @@ pub fn router(st: AppState) -> Router<AppState> {
 #[openapi(
     info(title = "Dojang API", version = "1", description = "Documents, envelopes, tokens, usage and webhooks. Authenticate with `Authorization: Bearer` and an API key (`dj_live_…` / `dj_test_…`), an admin token or a client token."),
     servers((url = "/api/v1")),
-    tags((name = "documents"), (name = "envelopes"), (name = "auth"), (name = "usage"), (name = "webhooks"))
+    tags((name = "documents"), (name = "envelopes"), (name = "auth"), (name = "usage"), (name = "webhooks"), (name = "embedding"))
 )]
 struct ApiDoc;
 
@@ -69,6 +69,7 @@ pub fn v1_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(access::get_client))
         .routes(routes!(access::client_token))
         .routes(routes!(access::get_usage))
+        .routes(routes!(access::get_embedding, access::put_embedding))
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::get_one, webhooks::delete))
         .routes(routes!(webhooks::enable))

@@ -622,3 +622,11 @@ impl From<dojang_core::webhooks::endpoints::Delivery> for WebhookDeliveryOut {
 pub struct WebhookDeliveryList {
     pub data: Vec<WebhookDeliveryOut>,
 }
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EmbeddingSettings {
+    /// Origins (`https://app.example.com`) allowed to frame Dojang's screens and receive
+    /// their events; empty: nobody.
+    pub allowed_origins: Vec<String>,
+}

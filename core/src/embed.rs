@@ -1,0 +1,191 @@
+//! Embedding Dojang's screens in another company's site. A client token in the URL is
+//! exchanged once for a short-lived embed session (a random token in a `Partitioned`,
+//! `SameSite=None` cookie, so it works inside a third-party iframe), after which the hosted
+//! screens act as that client user. Only origins on the organization's allowlist may frame
+//! the screens (`frame-ancestors`) or receive their `postMessage` events.
+
+use crate::actor::Actor;
+use crate::api::{tokens, AuthKind};
+use crate::config::Settings;
+use crate::db::{Db, Timestamp};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::ids::{ClientId, OrganizationId};
+use crate::model::Mode;
+use crate::signing::token::hash_token;
+use crate::web_session::random_token;
+
+/// The cookie holding an embed session's token.
+pub const COOKIE: &str = "dojang_embed";
+/// How long an embed session lasts.
+pub const SESSION_SECONDS: i64 = 3600;
+pub const MAX_ORIGINS: usize = 20;
+
+/// An origin as browsers send it: `scheme://host[:port]`, lowercase, no path.
+pub fn parse_origin(raw: &str) -> Option<String> {
+    let url = reqwest::Url::parse(raw.trim()).ok()?;
+    let plain = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && matches!(url.path(), "" | "/")
+        && url.query().is_none()
+        && url.fragment().is_none();
+    plain.then(|| url.origin().ascii_serialization())
+}
+
+/// A list of origins separated by spaces, commas or new lines, each checked.
+pub fn parse_origins(raw: &str) -> AppResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for part in raw.split([' ', ',', '\n', '\r', '\t']).filter(|p| !p.is_empty()) {
+        match parse_origin(part) {
+            Some(o) if !out.contains(&o) => out.push(o),
+            Some(_) => {}
+            None => {
+                return Err(AppError::fields(vec![FieldError {
+                    field: "allowedOrigins".into(),
+                    code: "invalid".into(),
+                    message: format!("{part:?} is not an origin like https://app.example.com"),
+                }]))
+            }
+        }
+    }
+    if out.len() > MAX_ORIGINS {
+        return Err(AppError::field("allowedOrigins", "too_many", format!("At most {MAX_ORIGINS} origins")));
+    }
+    Ok(out)
+}
+
+pub async fn allowed_origins(db: &Db, org: &OrganizationId) -> AppResult<Vec<String>> {
+    let raw: Option<String> = sqlx::query_scalar("SELECT embed_origins FROM organizations WHERE id = $1").bind(org).fetch_optional(db.pool()).await?;
+    Ok(raw.unwrap_or_default().split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+}
+
+pub async fn set_allowed_origins(db: &Db, org: &OrganizationId, origins: &[String]) -> AppResult<()> {
+    sqlx::query("UPDATE organizations SET embed_origins = $2, updated_at = $3 WHERE id = $1")
+        .bind(org)
+        .bind(origins.join(" "))
+        .bind(Timestamp::now())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// The `frame-ancestors` sources for these origins (`'none'` when there are none).
+pub fn frame_ancestors(origins: &[String]) -> String {
+    if origins.is_empty() {
+        "'none'".into()
+    } else {
+        format!("'self' {}", origins.join(" "))
+    }
+}
+
+/// A live embed session.
+#[derive(Clone, Debug)]
+pub struct EmbedSession {
+    pub actor: Actor,
+    pub csrf: String,
+}
+
+/// Exchanges a client token for an embed session; returns the session's token (for the
+/// cookie). An expired token is `TOKEN_EXPIRED`; anything else not a valid client token is
+/// `UNAUTHENTICATED`.
+pub async fn start(db: &Db, settings: &Settings, client_token: &str) -> AppResult<String> {
+    let caller = tokens::verify(db, &settings.secret_key, &settings.public_url, client_token).await?;
+    let AuthKind::ClientToken(client) = &caller.kind else {
+        return Err(AppError::new(ErrorCode::Unauthenticated, "Open this screen with a client token"));
+    };
+    let token = random_token();
+    let now = Timestamp::now();
+    sqlx::query(
+        "INSERT INTO embed_sessions (id, token_hash, organization_id, mode, client_id, api_key_id, csrf, expires_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(uuid::Uuid::now_v7().simple().to_string())
+    .bind(hash_token(&token))
+    .bind(&caller.actor.organization_id)
+    .bind(caller.actor.mode.as_str())
+    .bind(client)
+    .bind(&caller.key_id)
+    .bind(random_token())
+    .bind(now.plus(time::Duration::seconds(SESSION_SECONDS)))
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(token)
+}
+
+type Row = (String, String, String, String, String);
+
+/// The session of an embed cookie, if it is live and its API key still is.
+pub async fn resolve(db: &Db, token: &str) -> AppResult<Option<EmbedSession>> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT s.organization_id, s.mode, s.client_id, s.csrf, s.api_key_id FROM embed_sessions s \
+         JOIN api_keys k ON k.id = s.api_key_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND k.revoked_at IS NULL",
+    )
+    .bind(hash_token(token))
+    .bind(Timestamp::now())
+    .fetch_optional(db.pool())
+    .await?;
+    let Some((org, mode, client, csrf, _key)) = row else { return Ok(None) };
+    let actor = Actor {
+        organization_id: OrganizationId::parse(&org)?,
+        user_id: None,
+        mode: Mode::parse(&mode).unwrap_or_default(),
+        client_id: Some(ClientId::parse(&client)?),
+    };
+    Ok(Some(EmbedSession { actor, csrf }))
+}
+
+/// The embed session token in a request's cookies.
+pub fn cookie_token(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The `Set-Cookie` value for a session token: readable in a third-party iframe (`SameSite=None;
+/// Secure; Partitioned`), never by scripts.
+pub fn set_cookie(token: &str) -> String {
+    format!("{COOKIE}={token}; Path=/; Max-Age={SESSION_SECONDS}; HttpOnly; Secure; SameSite=None; Partitioned")
+}
+
+/// Removes expired sessions; returns how many.
+pub async fn sweep(db: &Db) -> AppResult<u64> {
+    Ok(sqlx::query("DELETE FROM embed_sessions WHERE expires_at <= $1").bind(Timestamp::now()).execute(db.pool()).await?.rows_affected())
+}
+
+/// The organization behind a signing link (to frame the signer's page by its allowlist).
+pub async fn signing_organization(db: &Db, sign_token: &str) -> AppResult<Option<OrganizationId>> {
+    let org: Option<String> = sqlx::query_scalar(
+        "SELECT e.organization_id FROM signing_links l JOIN envelopes e ON e.id = l.envelope_id WHERE l.token_hash = $1",
+    )
+    .bind(hash_token(sign_token))
+    .fetch_optional(db.pool())
+    .await?;
+    org.map(|o| OrganizationId::parse(&o)).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_normalised_and_anything_else_refused() {
+        assert_eq!(parse_origin("https://App.Example.com/"), Some("https://app.example.com".into()));
+        assert_eq!(parse_origin("http://localhost:5173"), Some("http://localhost:5173".into()));
+        assert_eq!(parse_origin("https://example.com:443"), Some("https://example.com".into()));
+        for bad in ["https://example.com/path", "ftp://example.com", "example.com", "https://u:p@example.com", "*", "https://example.com?x=1"] {
+            assert_eq!(parse_origin(bad), None, "{bad}");
+        }
+        assert_eq!(parse_origins("https://a.example, https://b.example\nhttps://a.example").unwrap(), vec!["https://a.example", "https://b.example"]);
+        assert!(parse_origins("https://a.example nope").is_err());
+        assert_eq!(frame_ancestors(&[]), "'none'");
+        assert_eq!(frame_ancestors(&["https://a.example".into()]), "'self' https://a.example");
+    }
+}

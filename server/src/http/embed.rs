@@ -1,0 +1,162 @@
+//! The hosted screens in another company's site. `GET /contract/upload?token=…` exchanges
+//! the client token for an embed session (cookie) and redirects to the same screen without
+//! the token; an expired or forged token gets a clear page, never a login form. Every HTML
+//! page of an embed session or of a signing link may be framed by the origins on its
+//! organization's allowlist (`frame-ancestors`), and by nobody else.
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use dojang_core::embed;
+use dojang_core::error::{AppError, ErrorCode};
+use dojang_core::ids::OrganizationId;
+use dojang_core::state::AppState;
+
+const EXCHANGE_PATH: &str = "/contract/upload";
+
+fn query_param(uri: &Uri, name: &str) -> Option<String> {
+    let q = uri.query()?;
+    url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).filter(|v| !v.is_empty())
+}
+
+pub async fn layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() == axum::http::Method::GET && req.uri().path() == EXCHANGE_PATH {
+        if let Some(token) = query_param(req.uri(), "token") {
+            return exchange(&st, req.uri(), &token).await;
+        }
+    }
+    let (org, in_session) = framing_organization(&st, req.uri().path(), req.headers()).await;
+    let mut res = next.run(req).await;
+    let html = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
+    if let (Some(org), true) = (org, html) {
+        let origins = embed::allowed_origins(&st.db, &org).await.unwrap_or_default();
+        allow_framing(res.headers_mut(), &origins);
+        if in_session {
+            no_trace(res.headers_mut());
+        }
+    }
+    res
+}
+
+/// The organization whose allowlist governs framing this request: a signing link's, or the
+/// embed session's. The flag says it is an embed session.
+async fn framing_organization(st: &AppState, path: &str, headers: &HeaderMap) -> (Option<OrganizationId>, bool) {
+    if let Some(rest) = path.strip_prefix("/sign/") {
+        let token = rest.split('/').next().unwrap_or("");
+        return (embed::signing_organization(&st.db, token).await.ok().flatten(), false);
+    }
+    match embed::cookie_token(headers) {
+        Some(token) => match embed::resolve(&st.db, &token).await {
+            Ok(Some(s)) => (Some(s.actor.organization_id), true),
+            _ => (None, false),
+        },
+        None => (None, false),
+    }
+}
+
+/// Lets `origins` frame the page (and keep a popup's opener): the page's own CSP keeps
+/// everything else and only its `frame-ancestors` changes.
+fn allow_framing(h: &mut HeaderMap, origins: &[String]) {
+    if origins.is_empty() {
+        return;
+    }
+    if let Some(csp) = h.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()) {
+        let csp = csp.replace("frame-ancestors 'none'", &format!("frame-ancestors {}", embed::frame_ancestors(origins)));
+        if let Ok(v) = HeaderValue::from_str(&csp) {
+            h.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    h.remove(header::X_FRAME_OPTIONS);
+    h.insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("unsafe-none"));
+}
+
+fn no_trace(h: &mut HeaderMap) {
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+async fn exchange(st: &AppState, uri: &Uri, token: &str) -> Response {
+    let claimed_origin = query_param(uri, "origin").and_then(|o| embed::parse_origin(&o));
+    let session = match embed::start(&st.db, &st.settings, token).await {
+        Ok(s) => s,
+        Err(e) => return clear_page(&e, claimed_origin.as_deref()),
+    };
+    let org = match embed::resolve(&st.db, &session).await {
+        Ok(Some(s)) => s.actor.organization_id,
+        _ => return clear_page(&AppError::unauthenticated(), claimed_origin.as_deref()),
+    };
+    let allowed = embed::allowed_origins(&st.db, &org).await.unwrap_or_default();
+    let mut next = url::form_urlencoded::Serializer::new(String::new());
+    next.append_pair("embed", "1");
+    if let Some(id) = query_param(uri, "contractId") {
+        next.append_pair("contractId", &id);
+    }
+    if let Some(o) = query_param(uri, "origin") {
+        match embed::parse_origin(&o).filter(|o| allowed.contains(o)) {
+            Some(o) => next.append_pair("origin", &o),
+            None => return clear_page(&not_allowed(), None),
+        };
+    }
+    if let Some(r) = query_param(uri, "returnUrl") {
+        let ok = url::Url::parse(&r).ok().is_some_and(|u| allowed.contains(&u.origin().ascii_serialization()));
+        if !ok {
+            return clear_page(&not_allowed(), claimed_origin.as_deref());
+        }
+        next.append_pair("returnUrl", &r);
+    }
+    let location = format!("{EXCHANGE_PATH}?{}", next.finish());
+    let mut res = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+    if let Ok(v) = HeaderValue::from_str(&embed::set_cookie(&session)) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    no_trace(res.headers_mut());
+    res
+}
+
+fn not_allowed() -> AppError {
+    AppError::new(ErrorCode::Forbidden, "This site is not allowed to embed Dojang")
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The page for a token that cannot open the screen: what happened, in Korean and English.
+/// It can be framed by anyone (it shows nothing of anyone), and tells the host page through
+/// an `error` event posted to the origin the host named.
+fn clear_page(e: &AppError, host_origin: Option<&str>) -> Response {
+    let (status, code, ko, en) = match e.code {
+        ErrorCode::TokenExpired => (401, "TOKEN_EXPIRED", "이 링크는 만료되었습니다.", "This link has expired."),
+        ErrorCode::Forbidden => (403, "ORIGIN_NOT_ALLOWED", "이 사이트에서는 도장 화면을 열 수 없습니다.", "This site is not allowed to open Dojang's screens."),
+        _ => (401, "TOKEN_INVALID", "이 링크는 올바르지 않습니다.", "This link is not valid."),
+    };
+    let nonce = dojang_core::web_session::random_token();
+    let script = host_origin
+        .map(|o| {
+            let msg = serde_json::json!({ "source": "dojang", "version": 1, "type": "error", "data": { "code": code, "message": en } });
+            let target = serde_json::to_string(o).unwrap_or_default();
+            format!(
+                "<script nonce=\"{nonce}\">(function(){{var w=window.parent!==window?window.parent:window.opener;if(w)w.postMessage({msg},{target});}})();</script>"
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        "<!doctype html><html lang=\"ko\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>Dojang</title><style>body{{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0;color:#1f2937}}\
+         main{{max-width:28rem;padding:2rem;text-align:center}}.seal{{font-size:2.5rem;color:#b91c1c}}</style></head>\
+         <body><main data-testid=\"embed-error\" data-code=\"{code}\"><div class=\"seal\" aria-hidden=\"true\">印</div>\
+         <h1>{ko}</h1><p lang=\"en\">{en}</p><p>사용하시던 사이트에서 화면을 다시 열어 주세요. Please open it again from the site you came from.</p></main>{script}</body></html>",
+        ko = escape(ko),
+        en = escape(en),
+    );
+    let mut res = (StatusCode::from_u16(status).unwrap_or(StatusCode::UNAUTHORIZED), [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+    let h = res.headers_mut();
+    let csp = format!("default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; base-uri 'none'; frame-ancestors *");
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("unsafe-none"));
+    no_trace(h);
+    res
+}
