@@ -65,7 +65,8 @@ pub fn post(allowed: &[String], kind: &str, data: serde_json::Value) {
         let w = window();
         let target: Option<web_sys::Window> = match w.parent() {
             Ok(Some(p)) if !js_sys::Object::is(&p, &w) => Some(p),
-            _ => w.opener().ok().and_then(|o| o.dyn_into::<web_sys::Window>().ok()),
+            // A cross-origin opener fails `instanceof Window`, so no checked cast here.
+            _ => w.opener().ok().filter(|o| !o.is_null() && !o.is_undefined()).map(|o| o.unchecked_into::<web_sys::Window>()),
         };
         let Some(target) = target else { return };
         let msg = serde_json::json!({ "source": "dojang", "version": 1, "type": kind, "data": data });

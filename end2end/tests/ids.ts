@@ -100,5 +100,8 @@ export const id = {
   padFile: "pad-file",
   padError: "pad-error",
   padAdopt: "pad-adopt",
+  embedExpired: "embed-expired",
+  embedClose: "embed-close",
+  embedSaved: "embed-saved",
 } as const;
 export const tid = (name: keyof typeof id) => `[data-testid="${id[name]}"]`;

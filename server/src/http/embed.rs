@@ -111,6 +111,8 @@ async fn exchange(st: &AppState, uri: &Uri, token: &str) -> Response {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     no_trace(res.headers_mut());
+    // A popup keeps its opener through the redirect.
+    res.headers_mut().insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("unsafe-none"));
     res
 }
 

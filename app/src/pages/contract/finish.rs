@@ -17,6 +17,7 @@ pub fn FinishStep() -> impl IntoView {
     let error = RwSignal::new(None::<AppError>);
     let busy = RwSignal::new(false);
     let saved = RwSignal::new(false);
+    let host = expect_context::<super::EmbedHost>();
     let navigate = use_navigate();
     let signers_without_fields = move || {
         editor.recipients.with(|rs| {
@@ -43,7 +44,6 @@ pub fn FinishStep() -> impl IntoView {
                 Ok(()) => {
                     editor.name.set(name.get_untracked());
                     if crate::embed::embedded() {
-                        let host = expect_context::<super::EmbedHost>();
                         host.post("contract.saved", serde_json::json!({ "contractId": editor.contract_id.get_value(), "name": name.get_untracked() }));
                         saved.set(true);
                         host.return_to();

@@ -1,0 +1,189 @@
+import { expect, FrameLocator, Page, test, APIRequestContext } from "@playwright/test";
+import { createServer, Server } from "node:http";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { createDecipheriv, createHmac, hkdfSync } from "node:crypto";
+import { tid } from "./ids";
+import { dragWithMouse, fixture, signUp, sql } from "./helpers";
+
+// The example host page (end2end/embed-host/index.html) served from another origin: a
+// company's own site embedding Dojang.
+const hostPage = readFileSync(resolve(__dirname, "../embed-host/index.html"));
+function serveHost(): Promise<{ server: Server; origin: string }> {
+  return new Promise((done) => {
+    const server = createServer((_, res) => {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(hostPage);
+    });
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      done({ server, origin: `http://localhost:${port}` });
+    });
+  });
+}
+
+let allowed: { server: Server; origin: string };
+let stranger: { server: Server; origin: string };
+test.beforeAll(async () => {
+  allowed = await serveHost();
+  stranger = await serveHost();
+});
+test.afterAll(() => {
+  allowed.server.close();
+  stranger.server.close();
+});
+
+/** An integrator: an organization with an API key, the host origin on its allowlist, a client user. */
+async function integrator(request: APIRequestContext) {
+  await signUp(request, "embed");
+  const csrf = await (await request.post("/_fn/auth/csrf_token")).json();
+  const made = await (await request.post("/_fn/api-keys/create", { form: { csrf, name: "host", mode: "live" } })).json();
+  const api = (method: string, path: string, data?: unknown) =>
+    request.fetch(`/api/v1${path}`, { method, headers: { authorization: `Bearer ${made.key}` }, data });
+  expect((await api("PUT", "/embedding", { allowedOrigins: [allowed.origin] })).status()).toBe(200);
+  const client = await (await api("POST", "/clients", { externalId: `u-${Date.now()}`, name: "정하늘", email: "haneul@example.com" })).json();
+  const token = async () => (await (await api("POST", "/auth/client-token", { clientId: client.id })).json()).clientToken as string;
+  return { api, token };
+}
+
+type Root = Page | FrameLocator;
+
+/** Upload, one field for a new recipient, a name, save — inside whatever holds the editor. */
+async function prepareInside(page: Page, root: Root, staysAfterSave = true) {
+  await expect(root.locator("html")).toHaveAttribute("data-hydrated", "true");
+  await root.locator(tid("fileInput")).setInputFiles(fixture("basic__002-trivial-libre-office-writer.pdf"));
+  await expect(root.locator(tid("documentRow"))).toHaveCount(1, { timeout: 30_000 });
+  await root.locator(tid("nextFields")).click();
+  await root.locator(tid("recipientName")).fill("김민지");
+  await root.locator(tid("recipientEmail")).fill("minji@example.com");
+  await root.locator(tid("recipientAdd")).click();
+  const pageBox = (await root.locator(tid("page")).first().boundingBox())!;
+  const palette = root.locator(`${tid("paletteItem")}[data-kind="signature"]`);
+  const from = (await palette.boundingBox())!;
+  await dragWithMouse(page, { x: from.x + from.width / 2, y: from.y + from.height / 2 }, { x: pageBox.x + pageBox.width * 0.4, y: pageBox.y + pageBox.height * 0.3 });
+  await expect(root.locator(tid("field"))).toHaveCount(1);
+  await expect(root.locator(tid("saveStatus"))).toHaveAttribute("data-state", "saved", { timeout: 15_000 });
+  await root.locator(tid("nextFinish")).click();
+  await root.locator(tid("contractName")).fill("입사 계약서 (임베드)");
+  await root.locator(tid("saveContract")).click();
+  if (staysAfterSave) await expect(root.locator(tid("embedSaved"))).toBeVisible();
+}
+
+const events = (page: Page) => page.evaluate(() => (window as unknown as { dojangEvents?: { type: string; data: Record<string, unknown> }[] }).dojangEvents ?? []);
+
+async function eventOf(page: Page, type: string) {
+  await expect.poll(async () => (await events(page)).map((e) => e.type), { timeout: 15_000 }).toContain(type);
+  return (await events(page)).find((e) => e.type === type)!;
+}
+
+test("in an iframe on an allowed site: upload, place a field, name, save; the host hears contract.saved", async ({ page, baseURL }) => {
+  const i = await integrator(page.request);
+  await page.goto(`${allowed.origin}/?dojang=${encodeURIComponent(baseURL!)}&token=${await i.token()}&auto=iframe`);
+  const frame = page.frameLocator("#dojang iframe");
+  await expect(frame.locator(tid("contractPage"))).toBeVisible();
+  await expect(frame.locator(tid("currentUser"))).toHaveCount(0);
+  await eventOf(page, "contract.loaded");
+  await prepareInside(page, frame);
+  const saved = await eventOf(page, "contract.saved");
+  expect(saved.data.contractId).toMatch(/^[0-9a-f]{32}$/);
+  // The token left the iframe's address; the contract is the client user's.
+  const src = page.frames().find((f) => f.url().startsWith(baseURL!))!.url();
+  expect(src).not.toContain("token=");
+  const got = await i.api("GET", `/envelopes/${saved.data.contractId}`);
+  expect((await got.json()).subject).toBe("입사 계약서 (임베드)");
+  // Close tells the host too.
+  await frame.locator(tid("embedClose")).click();
+  await eventOf(page, "contract.closed");
+});
+
+test("in a popup: the same, the opener hears contract.saved, and the popup goes where it was told", async ({ page, baseURL }) => {
+  const i = await integrator(page.request);
+  const done = `${allowed.origin}/done`;
+  await page.goto(`${allowed.origin}/?dojang=${encodeURIComponent(baseURL!)}&token=${await i.token()}&returnUrl=${encodeURIComponent(done)}`);
+  await expect.poll(() => page.evaluate(() => typeof (window as unknown as { Dojang?: unknown }).Dojang)).toBe("object");
+  const [popup] = await Promise.all([page.waitForEvent("popup"), page.click("#open-popup")]);
+  await expect(popup.locator(tid("contractPage"))).toBeVisible();
+  expect(popup.url()).not.toContain("token=");
+  await prepareInside(popup, popup, false);
+  const saved = await eventOf(page, "contract.saved");
+  expect(saved.data.contractId).toMatch(/^[0-9a-f]{32}$/);
+  await expect(popup).toHaveURL(done);
+});
+
+test("a site not on the allowlist cannot frame Dojang", async ({ page, baseURL }) => {
+  const i = await integrator(page.request);
+  await page.goto(`${stranger.origin}/`);
+  const editor = page.waitForResponse((r) => r.url().includes("/contract/upload?embed=1"));
+  await page.evaluate(([src]) => {
+    const f = document.createElement("iframe");
+    f.id = "raw";
+    f.src = src;
+    document.body.appendChild(f);
+  }, [`${baseURL}/contract/upload?token=${await i.token()}`]);
+  const res = await editor;
+  expect(res.headers()["content-security-policy"]).toContain(`frame-ancestors 'self' ${allowed.origin}`);
+  await page.waitForTimeout(1000);
+  await expect(page.frameLocator("#raw").locator(tid("contractPage"))).toHaveCount(0);
+  // Through the snippet (naming its origin) it gets the not-allowed page instead.
+  await page.goto(`${stranger.origin}/?dojang=${encodeURIComponent(baseURL!)}&token=${await i.token()}&auto=iframe`);
+  await expect(page.frameLocator("#dojang iframe").locator('[data-testid="embed-error"]')).toHaveAttribute("data-code", "ORIGIN_NOT_ALLOWED");
+});
+
+/** The same client token with its expiry moved into the past, signed with Dojang's token key. */
+function expire(token: string): string {
+  const b64 = (s: string) => Buffer.from(s, "base64url");
+  const [h, c] = token.split(".");
+  const header = JSON.parse(b64(h).toString());
+  const claims = JSON.parse(b64(c).toString());
+  const [[stored]] = sql("SELECT secret FROM api_token_keys WHERE id = ?", [header.kid]) as [[string]];
+  const blob = Buffer.from(stored.slice(3), "base64");
+  const key = Buffer.from(hkdfSync("sha256", "dojang-development-secret-key-not-for-production-use", "dojang", "seal-private-key-v1", 32));
+  const d = createDecipheriv("aes-256-gcm", key, blob.subarray(0, 12));
+  d.setAuthTag(blob.subarray(blob.length - 16));
+  const raw = Buffer.concat([d.update(blob.subarray(12, blob.length - 16)), d.final()]);
+  const now = Math.floor(Date.now() / 1000);
+  const body = Buffer.from(JSON.stringify({ ...claims, iat: now - 7200, exp: now - 3600 })).toString("base64url");
+  const sig = createHmac("sha256", raw).update(`${h}.${body}`).digest("base64url");
+  return `${h}.${body}.${sig}`;
+}
+
+test("a forged and an expired token each get their clear page, and the host an error event", async ({ page, baseURL }) => {
+  const i = await integrator(page.request);
+  const good = await i.token();
+  const forged = good.slice(0, -2) + (good.endsWith("AA") ? "BB" : "AA");
+  for (const [token, code] of [[forged, "TOKEN_INVALID"], [expire(good), "TOKEN_EXPIRED"]]) {
+    await page.goto(`${allowed.origin}/?dojang=${encodeURIComponent(baseURL!)}&token=${token}&auto=iframe`);
+    const frame = page.frameLocator("#dojang iframe");
+    await expect(frame.locator('[data-testid="embed-error"]')).toHaveAttribute("data-code", code);
+    await expect(frame.locator('input[type="password"]')).toHaveCount(0);
+    const err = await eventOf(page, "error");
+    expect(err.data.code).toBe(code);
+  }
+});
+
+test("a signing link in an iframe: the signer signs and the host hears signing.completed", async ({ page, baseURL }) => {
+  const i = await integrator(page.request);
+  const up = await page.request.post("/api/v1/documents", {
+    headers: { authorization: `Bearer ${await i.token()}` },
+    multipart: { file: { name: "계약서.pdf", mimeType: "application/pdf", buffer: readFileSync(fixture("basic__002-trivial-libre-office-writer.pdf")) } },
+  });
+  const doc = (await up.json()).id;
+  const created = await i.api("POST", "/envelopes", {
+    subject: "임베드 서명", documentIds: [doc],
+    recipients: [{ email: "signer@example.com", name: "오서명", role: "SIGNER", order: 1 }],
+    fields: [{ document: doc, page: 0, x: 0.1, y: 0.5, width: 0.4, height: 0.05, type: "text", recipient: "signer@example.com" }],
+  });
+  const envelope = (await created.json()).id;
+  const sent = await (await i.api("POST", `/envelopes/${envelope}/send`)).json();
+  const link = sent.recipients[0].signUrl as string;
+  await page.goto(`${allowed.origin}/?dojang=${encodeURIComponent(baseURL!)}&sign=${encodeURIComponent(link)}&auto=iframe`);
+  const frame = page.frameLocator("#dojang iframe");
+  await expect(frame.locator("html")).toHaveAttribute("data-hydrated", "true");
+  await eventOf(page, "signing.loaded");
+  await frame.locator(tid("consentAgree")).click();
+  await frame.locator(`${tid("signField")}[data-kind="text"] input`).fill("동의합니다");
+  await frame.locator(tid("signFinish")).click();
+  await expect(frame.locator(tid("signState"))).toHaveAttribute("data-state", "Signed");
+  const done = await eventOf(page, "signing.completed");
+  expect(done.data.state).toBe("signed");
+});
