@@ -2,6 +2,7 @@
 # Runs a benchmark (release build) and writes its table under server/benches/results/.
 #   scripts/bench.sh render     page previews beside MuPDF, first page / all pages, memory
 #   scripts/bench.sh seal       sealing a 100-page PDF beside pdf-lib + @signpdf (Node)
+#   scripts/bench.sh signer     the signer page on a throttled phone: bytes, time to the pad
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --release
@@ -20,5 +21,10 @@ case "${1:-}" in
     . scripts/leptos-env.sh release
     cargo bench -p server --bench seal
     ;;
-  *) echo "usage: $0 render|seal" >&2; exit 2 ;;
+  signer)
+    ./scripts/setup.sh --test
+    cargo leptos build --release
+    node end2end/bench/signer.mjs 5
+    ;;
+  *) echo "usage: $0 render|seal|signer" >&2; exit 2 ;;
 esac

@@ -56,6 +56,8 @@ impl Application {
             mailer,
             jobs_wake: Arc::new(tokio::sync::Notify::new()),
         };
+        let site_root = state.settings.site_root.clone();
+        tokio::task::spawn_blocking(move || http::precompress_assets(&site_root));
         let sessions = DbSessionStore::new(state.db.clone());
         let router = http::router(state.clone(), sessions.clone());
         let mut workers = Workers::default();

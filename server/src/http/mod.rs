@@ -2,6 +2,7 @@
 //! (pages and server functions), wrapped in request ids, tracing and security headers.
 
 mod api;
+mod assets;
 mod documents;
 mod embed;
 mod health;
@@ -39,6 +40,8 @@ async fn script_font() -> impl IntoResponse {
         dojang_core::fonts::NANUM_PEN,
     )
 }
+
+pub use assets::precompress as precompress_assets;
 
 pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
     let settings = state.settings.clone();
@@ -80,6 +83,7 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(leptos_options)
+        .merge(assets::router(&settings.site_root))
         .merge(app_endpoints)
         .merge(signer_endpoints)
         .layer(axum::middleware::from_fn_with_state(settings.clone(), middleware::check_fetch_site))
@@ -98,5 +102,11 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
     }
     let base = base.with_state(state);
 
-    middleware::wrap(base.merge(ui), settings)
+    // Pages and JSON compressed on the fly; wasm only precompressed (a debug build's is too big
+    // to compress per request, a release build's has its twins).
+    use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate as _};
+    let compress = tower_http::compression::CompressionLayer::new()
+        .quality(tower_http::CompressionLevel::Precise(4))
+        .compress_when(DefaultPredicate::new().and(NotForContentType::const_new("application/wasm")));
+    middleware::wrap(base.merge(ui).layer(compress), settings)
 }
