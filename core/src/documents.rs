@@ -341,13 +341,30 @@ async fn prefetch_document(st: &AppState, id: &DocumentId, cancel: &Cancellation
             .bind(id)
             .fetch_all(st.db.pool())
             .await?;
+    // A few pages in flight: while one page's JPEG is encoded on a blocking thread, PDFium
+    // (one thread) renders the next, so both cores stay busy.
+    let mut running = tokio::task::JoinSet::new();
     for page in pages {
         if cancel.is_cancelled() {
-            return Ok(());
+            break;
         }
-        let page = page as u32;
-        render_cached(st, &doc, page, PreviewSize::Page, false).await?;
-        render_cached(st, &doc, page, PreviewSize::Thumb, false).await?;
+        while running.len() >= PREFETCH_IN_FLIGHT {
+            if let Some(done) = running.join_next().await {
+                done.map_err(|e| AppError::internal_msg(format!("pre-render task: {e}")))??;
+            }
+        }
+        let (st, doc) = (st.clone(), doc.clone());
+        running.spawn(async move {
+            let page = page as u32;
+            render_cached(&st, &doc, page, PreviewSize::Page, false).await?;
+            render_cached(&st, &doc, page, PreviewSize::Thumb, false).await.map(|_| ())
+        });
+    }
+    while let Some(done) = running.join_next().await {
+        done.map_err(|e| AppError::internal_msg(format!("pre-render task: {e}")))??;
     }
     Ok(())
 }
+
+/// Pages pre-rendered at once (see `prefetch_document`).
+const PREFETCH_IN_FLIGHT: usize = 3;
