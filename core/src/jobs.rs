@@ -47,16 +47,32 @@ pub type Handler = for<'a> fn(&'a AppState, &'a str, &'a Value) -> Pin<Box<dyn F
 
 /// Runs due jobs until cancelled; `handlers` maps kinds to functions.
 pub async fn worker(st: AppState, handlers: &'static [(&'static str, Handler)], wake: std::sync::Arc<tokio::sync::Notify>, cancel: CancellationToken) {
+    drain("jobs", Duration::from_secs(1), Some(&*wake), &cancel, || run_next(&st, handlers)).await
+}
+
+/// The loop of every queue worker: runs `step` while it finds work (it answers true), then
+/// waits for `wake`, `idle` or cancellation. Errors are logged and the loop goes on.
+pub async fn drain<F, Fut>(what: &str, idle: Duration, wake: Option<&tokio::sync::Notify>, cancel: &CancellationToken, mut step: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = AppResult<bool>>,
+{
     loop {
-        match run_next(&st, handlers).await {
+        match step().await {
             Ok(true) => continue,
             Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e.message, "jobs"),
+            Err(e) => tracing::warn!(error = %e.message, worker = what, "queue worker"),
         }
+        let woken = async {
+            match wake {
+                Some(w) => w.notified().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = woken => {}
+            _ = tokio::time::sleep(idle) => {}
         }
     }
 }

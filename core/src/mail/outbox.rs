@@ -86,18 +86,7 @@ type Claimed = (String, Option<String>, Option<String>, String, String, String, 
 
 /// Delivers queued mail until cancelled.
 pub async fn worker(st: AppState, cancel: CancellationToken) {
-    loop {
-        match deliver_next(&st).await {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e.message, "outbox"),
-        }
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = st.mailer.wake.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-        }
-    }
+    crate::jobs::drain("outbox", Duration::from_secs(1), Some(&*st.mailer.wake), &cancel, || deliver_next(&st)).await
 }
 
 /// Claims and delivers one due message; false when none was due.

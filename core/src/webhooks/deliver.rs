@@ -26,17 +26,7 @@ const TIMEOUT: Duration = Duration::from_secs(15);
 const MAX_RETRY_AFTER: i64 = 86_400;
 
 pub async fn worker(st: AppState, cancel: CancellationToken) {
-    loop {
-        match run_next(&st).await {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e.message, "webhooks"),
-        }
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
-        }
-    }
+    crate::jobs::drain("webhooks", Duration::from_millis(250), None, &cancel, || run_next(&st)).await
 }
 
 type Claimed = (String, String, String, i64);
