@@ -161,8 +161,8 @@ test("a forged and an expired token each get their clear page, and the host an e
   }
 });
 
-test("a signing link in an iframe: the signer signs and the host hears signing.completed", async ({ page, baseURL }) => {
-  const i = await integrator(page.request);
+/** A sent envelope of one signer with one text field; returns the signing link. */
+async function signingLink(page: Page, i: Awaited<ReturnType<typeof integrator>>) {
   const up = await page.request.post("/api/v1/documents", {
     headers: { authorization: `Bearer ${await i.token()}` },
     multipart: { file: { name: "계약서.pdf", mimeType: "application/pdf", buffer: readFileSync(fixture("basic__002-trivial-libre-office-writer.pdf")) } },
@@ -175,7 +175,12 @@ test("a signing link in an iframe: the signer signs and the host hears signing.c
   });
   const envelope = (await created.json()).id;
   const sent = await (await i.api("POST", `/envelopes/${envelope}/send`)).json();
-  const link = sent.recipients[0].signUrl as string;
+  return sent.recipients[0].signUrl as string;
+}
+
+test("a signing link in an iframe: the signer signs and the host hears signing.completed", async ({ page, baseURL }) => {
+  const i = await integrator(page.request);
+  const link = await signingLink(page, i);
   await page.goto(`${allowed.origin}/?dojang=${encodeURIComponent(baseURL!)}&sign=${encodeURIComponent(link)}&auto=iframe`);
   const frame = page.frameLocator("#dojang iframe");
   await expect(frame.locator("html")).toHaveAttribute("data-hydrated", "true");
@@ -186,4 +191,19 @@ test("a signing link in an iframe: the signer signs and the host hears signing.c
   await expect(frame.locator(tid("signState"))).toHaveAttribute("data-state", "Signed");
   const done = await eventOf(page, "signing.completed");
   expect(done.data.state).toBe("signed");
+});
+
+test("a signing link in an iframe: the signer declines and the host hears signing.declined", async ({ page, baseURL }) => {
+  const i = await integrator(page.request);
+  const link = await signingLink(page, i);
+  await page.goto(`${allowed.origin}/?dojang=${encodeURIComponent(baseURL!)}&sign=${encodeURIComponent(link)}&auto=iframe`);
+  const frame = page.frameLocator("#dojang iframe");
+  await expect(frame.locator("html")).toHaveAttribute("data-hydrated", "true");
+  await frame.locator(tid("consentAgree")).click();
+  await frame.locator(tid("signDecline")).click();
+  await frame.locator(tid("declineReason")).fill("금액이 다릅니다");
+  await frame.locator(tid("declineSubmit")).click();
+  await expect(frame.locator(tid("signState"))).toHaveAttribute("data-state", "Declined");
+  const declined = await eventOf(page, "signing.declined");
+  expect(declined.data.reason).toBe("금액이 다릅니다");
 });
