@@ -11,9 +11,9 @@ export DOJANG_PDFIUM_LIB="$PWD/.tools/pdfium/libpdfium.so"
 case "${1:-}" in
   render)
     command -v mutool >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get install -y -qq mupdf-tools; }
-    cargo leptos build --release
     # shellcheck source=scripts/leptos-env.sh
     . scripts/leptos-env.sh release
+    cargo leptos build --release
     cargo bench -p server --bench render
     ;;
   seal)
@@ -23,6 +23,7 @@ case "${1:-}" in
     ;;
   signer)
     ./scripts/setup.sh --test
+    . scripts/leptos-env.sh release
     cargo leptos build --release
     node end2end/bench/signer.mjs 5
     ;;

@@ -6,9 +6,11 @@
 export LEPTOS_OUTPUT_NAME=dojang LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
   LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=frontend \
   LEPTOS_BIN_DIR=server LEPTOS_HASH_FILES=false
+# Views are type-erased in both profiles (`erase_components`): faster debug builds, and a
+# release wasm a quarter smaller (2.44 → 1.83 MB after wasm-opt).
+export RUSTFLAGS="--cfg erase_components"
 if [ "${1:-debug}" = release ]; then
   export LEPTOS_JS_MINIFY=true
-  unset RUSTFLAGS
 else
-  export LEPTOS_JS_MINIFY=false RUSTFLAGS="--cfg erase_components"
+  export LEPTOS_JS_MINIFY=false
 fi
