@@ -79,16 +79,24 @@ where
 
 type Claimed = (String, String, String, i64);
 
+/// How every persisted queue (jobs, the mail outbox, webhook messages) claims its next row:
+/// the oldest due row in `status` whose claim is free or expired, locked until `$1` (`$2` is
+/// now), with `also` added to the SET list; returns the `returning` columns. The conditional
+/// update makes the claim atomic on SQLite and PostgreSQL alike.
+pub fn claim_sql(table: &str, status: &str, due: &str, also: &str, returning: &str) -> String {
+    format!(
+        "UPDATE {table} SET locked_until = $1, updated_at = $2{also} \
+         WHERE id = (SELECT id FROM {table} WHERE status = '{status}' AND {due} <= $2 \
+                     AND (locked_until IS NULL OR locked_until < $2) ORDER BY {due}, id LIMIT 1) \
+           AND (locked_until IS NULL OR locked_until < $2) \
+         RETURNING {returning}"
+    )
+}
+
 /// Claims one due job and runs it; false when none was due.
 pub async fn run_next(st: &AppState, handlers: &[(&str, Handler)]) -> AppResult<bool> {
     let now = Timestamp::now();
-    let claimed: Option<Claimed> = sqlx::query_as(
-        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1, updated_at = $2 \
-         WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND run_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
-                     ORDER BY run_at, id LIMIT 1) \
-           AND (locked_until IS NULL OR locked_until < $2) \
-         RETURNING id, kind, payload, attempts",
-    )
+    let claimed: Option<Claimed> = sqlx::query_as(&claim_sql("jobs", "pending", "run_at", ", attempts = attempts + 1", "id, kind, payload, attempts"))
     .bind(now.plus(LOCK))
     .bind(now)
     .fetch_optional(st.db.pool())

@@ -92,13 +92,13 @@ pub async fn worker(st: AppState, cancel: CancellationToken) {
 /// Claims and delivers one due message; false when none was due.
 pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
     let now = Timestamp::now();
-    let claimed: Option<Claimed> = sqlx::query_as(
-        "UPDATE emails SET locked_until = $1, attempts = attempts + 1, updated_at = $2 \
-         WHERE id = (SELECT id FROM emails WHERE status = 'queued' AND next_attempt_at <= $2 \
-                     AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at, id LIMIT 1) \
-           AND (locked_until IS NULL OR locked_until < $2) \
-         RETURNING id, envelope_id, recipient_id, kind, to_email, to_name, subject, html, text, attachments, attempts",
-    )
+    let claimed: Option<Claimed> = sqlx::query_as(&crate::jobs::claim_sql(
+        "emails",
+        "queued",
+        "next_attempt_at",
+        ", attempts = attempts + 1",
+        "id, envelope_id, recipient_id, kind, to_email, to_name, subject, html, text, attachments, attempts",
+    ))
     .bind(now.plus(LOCK))
     .bind(now)
     .fetch_optional(st.db.pool())

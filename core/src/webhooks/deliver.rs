@@ -35,13 +35,8 @@ type EndpointRow = (String, String, i64);
 /// Claims one due message and attempts it; false when none was due.
 pub async fn run_next(st: &AppState) -> AppResult<bool> {
     let now = Timestamp::now();
-    let claimed: Option<Claimed> = sqlx::query_as(
-        "UPDATE webhook_messages SET locked_until = $1, updated_at = $2 \
-         WHERE id = (SELECT id FROM webhook_messages WHERE status = 'pending' AND next_attempt_at <= $2 \
-                     AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at, id LIMIT 1) \
-           AND (locked_until IS NULL OR locked_until < $2) \
-         RETURNING id, endpoint_id, payload, attempts",
-    )
+    let claimed: Option<Claimed> =
+        sqlx::query_as(&crate::jobs::claim_sql("webhook_messages", "pending", "next_attempt_at", "", "id, endpoint_id, payload, attempts"))
     .bind(now.plus(LOCK))
     .bind(now)
     .fetch_optional(st.db.pool())
