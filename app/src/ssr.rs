@@ -36,15 +36,15 @@ pub async fn require_user() -> Result<CurrentUser, AppError> {
     current_user().await?.ok_or_else(AppError::unauthenticated)
 }
 
-/// The embed session of this request (a hosted screen opened with a client token), if any.
-pub async fn embed_session() -> Result<Option<dojang_core::embed::EmbedSession>, AppError> {
-    let Some(token) = use_context::<Parts>().and_then(|p| dojang_core::embed::cookie_token(&p.headers)) else { return Ok(None) };
-    dojang_core::embed::resolve(&state()?.db, &token).await
+/// The embed session of this request (a hosted screen opened with a client token), if any;
+/// the server's embed layer resolved its cookie once for the request.
+pub fn embed_session() -> Option<dojang_core::embed::EmbedSession> {
+    use_context::<Parts>().and_then(|p| p.extensions.get::<dojang_core::embed::EmbedSession>().cloned())
 }
 
 /// Who the contract editor acts for: the embed session's client user, else the signed-in user.
 pub async fn require_actor() -> Result<dojang_core::actor::Actor, AppError> {
-    if let Some(e) = embed_session().await? {
+    if let Some(e) = embed_session() {
         return Ok(e.actor);
     }
     Ok(dojang_core::actor::Actor::from(&require_user().await?))
@@ -52,7 +52,7 @@ pub async fn require_actor() -> Result<dojang_core::actor::Actor, AppError> {
 
 /// The CSRF token forms must carry: the embed session's, else the browser session's.
 pub async fn csrf_token() -> Result<String, AppError> {
-    if let Some(e) = embed_session().await? {
+    if let Some(e) = embed_session() {
         return Ok(e.csrf);
     }
     web_session::csrf_token(&session().await?).await
@@ -60,9 +60,8 @@ pub async fn csrf_token() -> Result<String, AppError> {
 
 pub async fn check_csrf(token: &str) -> Result<Session, AppError> {
     let session = session().await?;
-    match embed_session().await? {
-        Some(e) if web_session::constant_time_eq(e.csrf.as_bytes(), token.as_bytes()) => {}
-        Some(_) => return Err(AppError::new(ErrorCode::CsrfFailed, "The form has expired; reload the page and try again")),
+    match embed_session() {
+        Some(e) => web_session::check_csrf_token(Some(&e.csrf), token)?,
         None => web_session::verify_csrf(&session, token).await?,
     }
     Ok(session)

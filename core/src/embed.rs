@@ -55,9 +55,14 @@ pub fn parse_origins(raw: &str) -> AppResult<Vec<String>> {
     Ok(out)
 }
 
+/// The stored form of an allowlist (space-separated) as a list.
+fn split_origins(stored: &str) -> Vec<String> {
+    stored.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
 pub async fn allowed_origins(db: &Db, org: &OrganizationId) -> AppResult<Vec<String>> {
     let raw: Option<String> = sqlx::query_scalar("SELECT embed_origins FROM organizations WHERE id = $1").bind(org).fetch_optional(db.pool()).await?;
-    Ok(raw.unwrap_or_default().split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+    Ok(split_origins(&raw.unwrap_or_default()))
 }
 
 pub async fn set_allowed_origins(db: &Db, org: &OrganizationId, origins: &[String]) -> AppResult<()> {
@@ -79,22 +84,23 @@ pub fn frame_ancestors(origins: &[String]) -> String {
     }
 }
 
-/// A live embed session.
+/// A live embed session, with its organization's allowlist.
 #[derive(Clone, Debug)]
 pub struct EmbedSession {
     pub actor: Actor,
     pub csrf: String,
+    pub allowed_origins: Vec<String>,
 }
 
 /// Exchanges a client token for an embed session; returns the session's token (for the
-/// cookie). An expired token is `TOKEN_EXPIRED`; anything else not a valid client token is
-/// `UNAUTHENTICATED`.
-pub async fn start(db: &Db, settings: &Settings, client_token: &str) -> AppResult<String> {
+/// cookie) and the session. An expired token is `TOKEN_EXPIRED`; anything else not a valid
+/// client token is `UNAUTHENTICATED`.
+pub async fn start(db: &Db, settings: &Settings, client_token: &str) -> AppResult<(String, EmbedSession)> {
     let caller = tokens::verify(db, &settings.secret_key, &settings.public_url, client_token).await?;
     let AuthKind::ClientToken(client) = &caller.kind else {
         return Err(AppError::new(ErrorCode::Unauthenticated, "Open this screen with a client token"));
     };
-    let token = random_token();
+    let (token, csrf) = (random_token(), random_token());
     let now = Timestamp::now();
     sqlx::query(
         "INSERT INTO embed_sessions (id, token_hash, organization_id, mode, client_id, api_key_id, csrf, expires_at, created_at, updated_at) \
@@ -106,12 +112,13 @@ pub async fn start(db: &Db, settings: &Settings, client_token: &str) -> AppResul
     .bind(caller.actor.mode.as_str())
     .bind(client)
     .bind(&caller.key_id)
-    .bind(random_token())
+    .bind(&csrf)
     .bind(now.plus(time::Duration::seconds(SESSION_SECONDS)))
     .bind(now)
     .execute(db.pool())
     .await?;
-    Ok(token)
+    let allowed_origins = allowed_origins(db, &caller.actor.organization_id).await?;
+    Ok((token, EmbedSession { actor: caller.actor, csrf, allowed_origins }))
 }
 
 type Row = (String, String, String, String, String);
@@ -119,21 +126,22 @@ type Row = (String, String, String, String, String);
 /// The session of an embed cookie, if it is live and its API key still is.
 pub async fn resolve(db: &Db, token: &str) -> AppResult<Option<EmbedSession>> {
     let row: Option<Row> = sqlx::query_as(
-        "SELECT s.organization_id, s.mode, s.client_id, s.csrf, s.api_key_id FROM embed_sessions s \
-         JOIN api_keys k ON k.id = s.api_key_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND k.revoked_at IS NULL",
+        "SELECT s.organization_id, s.mode, s.client_id, s.csrf, o.embed_origins FROM embed_sessions s \
+         JOIN api_keys k ON k.id = s.api_key_id JOIN organizations o ON o.id = s.organization_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND k.revoked_at IS NULL",
     )
     .bind(hash_token(token))
     .bind(Timestamp::now())
     .fetch_optional(db.pool())
     .await?;
-    let Some((org, mode, client, csrf, _key)) = row else { return Ok(None) };
+    let Some((org, mode, client, csrf, origins)) = row else { return Ok(None) };
     let actor = Actor {
         organization_id: OrganizationId::parse(&org)?,
         user_id: None,
         mode: Mode::parse(&mode).unwrap_or_default(),
         client_id: Some(ClientId::parse(&client)?),
     };
-    Ok(Some(EmbedSession { actor, csrf }))
+    Ok(Some(EmbedSession { actor, csrf, allowed_origins: split_origins(&origins) }))
 }
 
 /// The embed session token in a request's cookies.
@@ -160,15 +168,16 @@ pub async fn sweep(db: &Db) -> AppResult<u64> {
     Ok(sqlx::query("DELETE FROM embed_sessions WHERE expires_at <= $1").bind(Timestamp::now()).execute(db.pool()).await?.rows_affected())
 }
 
-/// The organization behind a signing link (to frame the signer's page by its allowlist).
-pub async fn signing_organization(db: &Db, sign_token: &str) -> AppResult<Option<OrganizationId>> {
-    let org: Option<String> = sqlx::query_scalar(
-        "SELECT e.organization_id FROM signing_links l JOIN envelopes e ON e.id = l.envelope_id WHERE l.token_hash = $1",
+/// The allowlist of the organization behind a signing link (who may frame the signer's page).
+pub async fn signing_origins(db: &Db, sign_token: &str) -> AppResult<Vec<String>> {
+    let origins: Option<String> = sqlx::query_scalar(
+        "SELECT o.embed_origins FROM signing_links l JOIN envelopes e ON e.id = l.envelope_id \
+         JOIN organizations o ON o.id = e.organization_id WHERE l.token_hash = $1",
     )
     .bind(hash_token(sign_token))
     .fetch_optional(db.pool())
     .await?;
-    org.map(|o| OrganizationId::parse(&o)).transpose()
+    Ok(split_origins(&origins.unwrap_or_default()))
 }
 
 #[cfg(test)]

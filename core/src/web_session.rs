@@ -43,6 +43,12 @@ pub async fn csrf_token(session: &Session) -> Result<String, AppError> {
 /// Refuses a form whose token is not this session's.
 pub async fn verify_csrf(session: &Session, submitted: &str) -> Result<(), AppError> {
     let expected: Option<String> = session.get(CSRF_KEY).await.map_err(store_err)?;
+    check_csrf_token(expected.as_deref(), submitted)
+}
+
+/// Refuses a submitted CSRF token unless it is the expected one (a session's, or an embed
+/// session's).
+pub fn check_csrf_token(expected: Option<&str>, submitted: &str) -> Result<(), AppError> {
     match expected {
         Some(e) if constant_time_eq(e.as_bytes(), submitted.as_bytes()) => Ok(()),
         _ => Err(AppError::new(ErrorCode::CsrfFailed, "The form has expired; reload the page and try again")),

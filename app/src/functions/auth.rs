@@ -24,15 +24,7 @@ pub async fn get_csrf_token() -> Result<String, AppError> {
 /// organization lets embed the screens. None without one.
 #[server(prefix = "/_fn", endpoint = "auth/embed_origins")]
 pub async fn embed_origins() -> Result<Option<Vec<String>>, AppError> {
-    respond(
-        async {
-            match ssr::embed_session().await? {
-                Some(e) => Ok(Some(dojang_core::embed::allowed_origins(&ssr::state()?.db, &e.actor.organization_id).await?)),
-                None => Ok(None),
-            }
-        }
-        .await,
-    )
+    respond(Ok(ssr::embed_session().map(|e| e.allowed_origins)))
 }
 
 #[server(prefix = "/_fn", endpoint = "auth/sign_up")]

@@ -8,6 +8,7 @@ use crate::db::{Db, Timestamp};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::{WebhookEndpointId, WebhookMessageId};
 use crate::seal::keys::{decrypt, encrypt};
+use std::collections::HashMap;
 
 pub const MAX_ENDPOINTS: i64 = 20;
 const MAX_URL_CHARS: usize = 2000;
@@ -140,9 +141,10 @@ pub async fn delete(db: &Db, actor: &Actor, id: &WebhookEndpointId) -> AppResult
 /// Turns an endpoint back on after it was disabled for failing; new events reach it again
 /// (messages that failed meanwhile can be resent one by one).
 pub async fn enable(db: &Db, actor: &Actor, id: &WebhookEndpointId) -> AppResult<Endpoint> {
-    find(db, actor, id).await?;
-    sqlx::query("UPDATE webhook_endpoints SET enabled = 1, disabled_reason = NULL, updated_at = $2 WHERE id = $1")
+    sqlx::query("UPDATE webhook_endpoints SET enabled = 1, disabled_reason = NULL, updated_at = $4 WHERE id = $1 AND organization_id = $2 AND mode = $3")
         .bind(id)
+        .bind(&actor.organization_id)
+        .bind(actor.mode.as_str())
         .bind(Timestamp::now())
         .execute(db.pool())
         .await?;
@@ -169,21 +171,24 @@ pub async fn deliveries(db: &Db, actor: &Actor, id: &WebhookEndpointId, limit: i
     .bind(limit.clamp(1, 100))
     .fetch_all(db.pool())
     .await?;
-    let attempts: Vec<AttemptRow> = sqlx::query_as(
-        "SELECT a.message_id, a.attempt, a.status_code, a.error, a.duration_ms, a.created_at, a.next_attempt_at \
-         FROM webhook_attempts a JOIN webhook_messages m ON m.id = a.message_id WHERE m.endpoint_id = $1 ORDER BY a.attempt",
+    // The attempts of exactly those messages, grouped by message.
+    let rows: Vec<AttemptRow> = sqlx::query_as(
+        "SELECT message_id, attempt, status_code, error, duration_ms, created_at, next_attempt_at FROM webhook_attempts \
+         WHERE message_id IN (SELECT id FROM webhook_messages WHERE endpoint_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2) \
+         ORDER BY attempt",
     )
     .bind(id)
+    .bind(limit.clamp(1, 100))
     .fetch_all(db.pool())
     .await?;
+    let mut attempts: HashMap<String, Vec<Attempt>> = HashMap::new();
+    for (mid, attempt, status_code, error, duration_ms, at, next_attempt_at) in rows {
+        attempts.entry(mid).or_default().push(Attempt { attempt, status_code, error, duration_ms, at, next_attempt_at });
+    }
     Ok(messages
         .into_iter()
         .map(|(mid, event_type, envelope_id, status, payload, created_at, next)| Delivery {
-            attempts: attempts
-                .iter()
-                .filter(|a| a.0 == mid)
-                .map(|a| Attempt { attempt: a.1, status_code: a.2, error: a.3.clone(), duration_ms: a.4, at: a.5.clone(), next_attempt_at: a.6.clone() })
-                .collect(),
+            attempts: attempts.remove(&mid).unwrap_or_default(),
             next_attempt_at: if status == "pending" { next } else { None },
             id: format!("msg_{mid}"),
             event_type,

@@ -10,7 +10,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use dojang_core::embed;
 use dojang_core::error::{AppError, ErrorCode};
-use dojang_core::ids::OrganizationId;
 use dojang_core::state::AppState;
 
 const EXCHANGE_PATH: &str = "/contract/upload";
@@ -20,39 +19,41 @@ fn query_param(uri: &Uri, name: &str) -> Option<String> {
     url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).filter(|v| !v.is_empty())
 }
 
-pub async fn layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
+/// Exchanges tokens; otherwise resolves the embed cookie once for the whole request (handlers,
+/// server functions and pages read the session from the request's extensions) and, for HTML
+/// answers of an embed session or a signing link, applies the organization's allowlist.
+pub async fn layer(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
     if req.method() == axum::http::Method::GET && req.uri().path() == EXCHANGE_PATH {
         if let Some(token) = query_param(req.uri(), "token") {
             return exchange(&st, req.uri(), &token).await;
         }
     }
-    let (org, in_session) = framing_organization(&st, req.uri().path(), req.headers()).await;
+    let session = match embed::cookie_token(req.headers()) {
+        Some(token) => embed::resolve(&st.db, &token).await.ok().flatten(),
+        None => None,
+    };
+    let sign_token = req.uri().path().strip_prefix("/sign/").map(|rest| rest.split('/').next().unwrap_or("").to_owned());
+    if let Some(s) = &session {
+        req.extensions_mut().insert(s.clone());
+    }
     let mut res = next.run(req).await;
     let html = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
-    if let (Some(org), true) = (org, html) {
-        let origins = embed::allowed_origins(&st.db, &org).await.unwrap_or_default();
-        allow_framing(res.headers_mut(), &origins);
-        if in_session {
+    if !html {
+        return res;
+    }
+    // A signing link's page follows its own organization; other pages the embed session's.
+    match (sign_token, session) {
+        (Some(token), _) => {
+            let origins = embed::signing_origins(&st.db, &token).await.unwrap_or_default();
+            allow_framing(res.headers_mut(), &origins);
+        }
+        (None, Some(s)) => {
+            allow_framing(res.headers_mut(), &s.allowed_origins);
             no_trace(res.headers_mut());
         }
+        (None, None) => {}
     }
     res
-}
-
-/// The organization whose allowlist governs framing this request: a signing link's, or the
-/// embed session's. The flag says it is an embed session.
-async fn framing_organization(st: &AppState, path: &str, headers: &HeaderMap) -> (Option<OrganizationId>, bool) {
-    if let Some(rest) = path.strip_prefix("/sign/") {
-        let token = rest.split('/').next().unwrap_or("");
-        return (embed::signing_organization(&st.db, token).await.ok().flatten(), false);
-    }
-    match embed::cookie_token(headers) {
-        Some(token) => match embed::resolve(&st.db, &token).await {
-            Ok(Some(s)) => (Some(s.actor.organization_id), true),
-            _ => (None, false),
-        },
-        None => (None, false),
-    }
 }
 
 /// Lets `origins` frame the page (and keep a popup's opener): the page's own CSP keeps
@@ -77,23 +78,20 @@ fn no_trace(h: &mut HeaderMap) {
 }
 
 async fn exchange(st: &AppState, uri: &Uri, token: &str) -> Response {
-    let claimed_origin = query_param(uri, "origin").and_then(|o| embed::parse_origin(&o));
-    let session = match embed::start(&st.db, &st.settings, token).await {
+    let named_origin = query_param(uri, "origin");
+    let claimed_origin = named_origin.as_deref().and_then(embed::parse_origin);
+    let (cookie, session) = match embed::start(&st.db, &st.settings, token).await {
         Ok(s) => s,
         Err(e) => return clear_page(&e, claimed_origin.as_deref()),
     };
-    let org = match embed::resolve(&st.db, &session).await {
-        Ok(Some(s)) => s.actor.organization_id,
-        _ => return clear_page(&AppError::unauthenticated(), claimed_origin.as_deref()),
-    };
-    let allowed = embed::allowed_origins(&st.db, &org).await.unwrap_or_default();
+    let allowed = &session.allowed_origins;
     let mut next = url::form_urlencoded::Serializer::new(String::new());
     next.append_pair("embed", "1");
     if let Some(id) = query_param(uri, "contractId") {
         next.append_pair("contractId", &id);
     }
-    if let Some(o) = query_param(uri, "origin") {
-        match embed::parse_origin(&o).filter(|o| allowed.contains(o)) {
+    if named_origin.is_some() {
+        match claimed_origin.clone().filter(|o| allowed.contains(o)) {
             Some(o) => next.append_pair("origin", &o),
             None => return clear_page(&not_allowed(), None),
         };
@@ -107,7 +105,7 @@ async fn exchange(st: &AppState, uri: &Uri, token: &str) -> Response {
     }
     let location = format!("{EXCHANGE_PATH}?{}", next.finish());
     let mut res = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
-    if let Ok(v) = HeaderValue::from_str(&embed::set_cookie(&session)) {
+    if let Ok(v) = HeaderValue::from_str(&embed::set_cookie(&cookie)) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     no_trace(res.headers_mut());

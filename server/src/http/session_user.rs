@@ -55,8 +55,7 @@ impl EditorActor {
     pub async fn check_csrf(&self, token: Option<&str>) -> Result<(), AppError> {
         match &self.csrf {
             Csrf::Session(s) => web_session::verify_csrf(s, token.unwrap_or_default()).await,
-            Csrf::Embed(expected) if web_session::constant_time_eq(expected.as_bytes(), token.unwrap_or_default().as_bytes()) => Ok(()),
-            Csrf::Embed(_) => Err(AppError::new(dojang_core::error::ErrorCode::CsrfFailed, "The form has expired; reload the page and try again")),
+            Csrf::Embed(expected) => web_session::check_csrf_token(Some(expected), token.unwrap_or_default()),
         }
     }
 }
@@ -65,10 +64,9 @@ impl FromRequestParts<AppState> for EditorActor {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(token) = dojang_core::embed::cookie_token(&parts.headers) {
-            if let Some(e) = dojang_core::embed::resolve(&state.db, &token).await? {
-                return Ok(Self { actor: e.actor, csrf: Csrf::Embed(e.csrf) });
-            }
+        // Resolved from its cookie by the embed layer, once per request.
+        if let Some(e) = parts.extensions.get::<dojang_core::embed::EmbedSession>() {
+            return Ok(Self { actor: e.actor.clone(), csrf: Csrf::Embed(e.csrf.clone()) });
         }
         let user = SessionUser::from_request_parts(parts, state).await?;
         Ok(Self { actor: user.actor(), csrf: Csrf::Session(user.session) })

@@ -18,6 +18,7 @@ pub fn FinishStep() -> impl IntoView {
     let busy = RwSignal::new(false);
     let saved = RwSignal::new(false);
     let host = expect_context::<super::EmbedHost>();
+    let embedded = crate::embed::embedded();
     let navigate = use_navigate();
     let signers_without_fields = move || {
         editor.recipients.with(|rs| {
@@ -43,7 +44,7 @@ pub fn FinishStep() -> impl IntoView {
             match res {
                 Ok(()) => {
                     editor.name.set(name.get_untracked());
-                    if crate::embed::embedded() {
+                    if embedded {
                         host.post("contract.saved", serde_json::json!({ "contractId": editor.contract_id.get_value(), "name": name.get_untracked() }));
                         saved.set(true);
                         host.return_to();
