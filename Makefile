@@ -5,6 +5,7 @@
 
 run:
 	./scripts/setup.sh
+	./scripts/build-signer.sh
 	cargo leptos serve
 
 test:
@@ -15,4 +16,5 @@ setup:
 
 build:
 	./scripts/setup.sh
+	./scripts/build-signer.sh
 	cargo leptos build

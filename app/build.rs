@@ -68,6 +68,11 @@ fn main() {
         }
         writeln!(code, "];").unwrap();
     }
+    writeln!(code, "const NAMES: [&str; {}] = [", keys.len()).unwrap();
+    for key in &keys {
+        writeln!(code, "    {key:?},").unwrap();
+    }
+    writeln!(code, "];").unwrap();
     writeln!(code, "fn key_by_name(name: &str) -> Option<Key> {{\n    match name {{").unwrap();
     for (i, key) in keys.iter().enumerate() {
         writeln!(code, "        {key:?} => Some(Key({i})),").unwrap();

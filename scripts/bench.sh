@@ -24,6 +24,7 @@ case "${1:-}" in
   signer)
     ./scripts/setup.sh --test
     . scripts/leptos-env.sh release
+    ./scripts/build-signer.sh
     cargo leptos build --release
     node end2end/bench/signer.mjs 5
     ;;

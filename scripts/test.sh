@@ -8,6 +8,7 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PWD/.tools/venv/bin:$PATH"
 export DOJANG_PDFIUM_LIB="$PWD/.tools/pdfium/libpdfium.so"
 
 echo "==> cargo leptos build (server + wasm, debug)"
+./scripts/build-signer.sh
 cargo leptos build
 
 # shellcheck source=scripts/leptos-env.sh

@@ -40,40 +40,15 @@ fn js_encode(v: &str) -> String {
     }
 }
 
-/// A parameter of the page's own address (browser only).
+/// Posting events and going to `returnUrl`: the same code as the signer module's.
 #[cfg(feature = "hydrate")]
-fn param(name: &str) -> Option<String> {
-    let href = window().location().href().ok()?;
-    web_sys::Url::new(&href).ok()?.search_params().get(name).filter(|v| !v.is_empty())
-}
-
-/// The host origin to tell, if this screen is embedded and `allowed` holds it.
-#[cfg(feature = "hydrate")]
-fn host(allowed: &[String]) -> Option<String> {
-    if param("embed").as_deref() != Some("1") {
-        return None;
-    }
-    param("origin").filter(|o| allowed.iter().any(|a| a == o))
-}
+#[path = "../../frontend/signer/src/host.rs"]
+mod host;
 
 /// Posts an event to the host page (nothing when not embedded or the origin is not allowed).
 pub fn post(allowed: &[String], kind: &str, data: serde_json::Value) {
     #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        let Some(origin) = host(allowed) else { return };
-        let w = window();
-        let target: Option<web_sys::Window> = match w.parent() {
-            Ok(Some(p)) if !js_sys::Object::is(&p, &w) => Some(p),
-            // A cross-origin opener fails `instanceof Window`, so no checked cast here.
-            _ => w.opener().ok().filter(|o| !o.is_null() && !o.is_undefined()).map(|o| o.unchecked_into::<web_sys::Window>()),
-        };
-        let Some(target) = target else { return };
-        let msg = serde_json::json!({ "source": "dojang", "version": 1, "type": kind, "data": data });
-        if let Ok(v) = js_sys::JSON::parse(&msg.to_string()) {
-            let _ = target.post_message(&v, &origin);
-        }
-    }
+    host::post(allowed, kind, data);
     #[cfg(not(feature = "hydrate"))]
     let _ = (allowed, kind, data);
 }
@@ -82,12 +57,7 @@ pub fn post(allowed: &[String], kind: &str, data: serde_json::Value) {
 pub fn return_to(allowed: &[String]) -> bool {
     #[cfg(feature = "hydrate")]
     {
-        let Some(url) = host(allowed).and(param("returnUrl")) else { return false };
-        let ok = web_sys::Url::new(&url).ok().is_some_and(|u| allowed.iter().any(|a| *a == u.origin()));
-        if ok {
-            let _ = window().location().set_href(&url);
-        }
-        ok
+        host::return_to(allowed)
     }
     #[cfg(not(feature = "hydrate"))]
     {

@@ -109,6 +109,17 @@ pub fn t(key: Key) -> &'static str {
     key.text(lang())
 }
 
+/// The text of a key given by name (empty when there is no such key).
+pub fn text_by_name(name: &str) -> &'static str {
+    key_by_name(name).map(t).unwrap_or("")
+}
+
+/// Every text whose key `wanted` accepts, by key, in the current language (for a page whose
+/// script shows texts after the page was rendered).
+pub fn texts_where(wanted: impl Fn(&str) -> bool) -> std::collections::BTreeMap<String, String> {
+    NAMES.iter().enumerate().filter(|(_, n)| wanted(n)).map(|(i, n)| ((*n).to_owned(), t(Key(i)).to_owned())).collect()
+}
+
 /// A user-facing message for an error: its code's translation, else the server's message.
 pub fn error_text(err: &AppError) -> String {
     let name = format!("error.{}", err.code.as_str().to_ascii_lowercase());

@@ -16,7 +16,7 @@ use i18n::{t, Lang};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// The whole HTML document, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -32,13 +32,38 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                {if signer_page() { SignerScripts().into_any() } else { view! { <HydrationScripts options/> }.into_any() }}
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Whether this request is for a signing link (`/sign/{token}`): those pages load the small
+/// signer module instead of hydrating the whole app (see `pages::sign`).
+fn signer_page() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/sign/"))
+    }
+    #[cfg(not(feature = "ssr"))]
+    false
+}
+
+/// The signer module (`frontend/signer`, built by `scripts/build-signer.sh`): its wasm is
+/// fetched at once, in parallel with its JavaScript.
+#[allow(non_snake_case)]
+fn SignerScripts() -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    view! {
+        <link rel="modulepreload" href="/signer/dojang-signer.js" nonce=nonce.clone()/>
+        <link rel="preload" href="/signer/dojang-signer_bg.wasm" r#as="fetch" r#type="application/wasm" crossorigin=""/>
+        <script type="module" nonce=nonce>
+            "import init from '/signer/dojang-signer.js'; init({ module_or_path: '/signer/dojang-signer_bg.wasm' });"
+        </script>
     }
 }
 
@@ -65,7 +90,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage/>
                 <Route path=path!("/contract/upload") view=pages::contract::ContractPage/>
                 <Route path=path!("/contracts/:id") view=pages::envelope::EnvelopePage/>
-                <Route path=path!("/sign/:token") view=pages::sign::SignPage/>
+                <Route path=path!("/sign/:token") view=pages::sign::SignPage ssr=SsrMode::Async/>
                 <Route path=path!("/verify") view=pages::verify::VerifyPage/>
                 <Route path=path!("/settings/api") view=pages::api_keys::ApiKeysPage/>
                 <Route path=path!("/settings/webhooks") view=pages::webhooks::WebhooksPage/>

@@ -52,6 +52,17 @@ pub fn segments(pts: &[(f64, f64)], widths: &[f64]) -> Vec<Segment> {
     out
 }
 
+/// A short fingerprint of strokes (FNV-1a over their JSON): the pad shows it so tests can see
+/// that a redraw kept the drawing exactly.
+pub fn digest(strokes: &[Stroke]) -> String {
+    let json = serde_json::to_string(strokes).unwrap_or_default();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in json.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +91,14 @@ mod tests {
         assert_eq!(s[0].to, (3.0, 1.0));
         assert_eq!(s[1].to, (4.0, 2.0));
         assert_eq!(segments(&[(1.0, 1.0)], &[2.0])[0].from, (1.0, 1.0));
+    }
+
+    #[test]
+    fn the_digest_changes_with_the_drawing() {
+        let a = vec![stroke(PointerKind::Mouse, 0.05, None)];
+        let mut b = a.clone();
+        b[0].points[2].x += 0.01;
+        assert_eq!(digest(&a), digest(&a.clone()));
+        assert_ne!(digest(&a), digest(&b));
     }
 }

@@ -604,6 +604,22 @@ pub enum SignerState {
     ViewOnly,
 }
 
+impl SignerState {
+    /// The key of the sentence telling the signer where they stand (in the locale files).
+    pub fn message_key(self) -> &'static str {
+        match self {
+            Self::Ready => "sign_ready",
+            Self::NotYourTurn => "sign_not_your_turn",
+            Self::Signed => "sign_done",
+            Self::Declined => "sign_declined",
+            Self::Cancelled => "sign_cancelled",
+            Self::Expired => "sign_expired",
+            Self::Completed => "sign_completed",
+            Self::ViewOnly => "sign_view_only",
+        }
+    }
+}
+
 /// A field on the signer's page: theirs to fill, or someone else's shown for context.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SignerField {
@@ -644,4 +660,18 @@ pub struct SignOutcome {
     pub state: SignerState,
     pub redirect_url: Option<String>,
     pub envelope_completed: bool,
+}
+
+/// What the signer page's script needs besides the markup (written into the page as JSON):
+/// the link's token, where the signer stands, where to go when done, who may hear events, and
+/// the texts it shows after the page was rendered, in the signer's language.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SignerBoot {
+    pub token: String,
+    pub consented: bool,
+    pub signer_name: String,
+    pub redirect_url: Option<String>,
+    pub embed_origins: Vec<String>,
+    /// Texts by their key in the locale files (`sign_done`, `pad_too_small`, `error.not_found`, …).
+    pub texts: std::collections::BTreeMap<String, String>,
 }

@@ -1,4 +1,6 @@
-//! The web app's build output (`<site root>/pkg`: wasm, JavaScript, CSS), served compressed.
+//! The web app's build output (`<site root>/pkg`: wasm, JavaScript, CSS) and the signer
+//! page's module (`<site root>/signer`, built by `scripts/build-signer.sh` into `public/`,
+//! which cargo-leptos copies into the site), served compressed.
 //! Each file gets a Brotli (quality 11) and a gzip twin once per build, written beside it in
 //! the background at start; `ServeDir` then answers with the twin the browser accepts. Other
 //! responses (pages, JSON) are compressed on the fly by the router's compression layer.
@@ -8,18 +10,22 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use tower_http::services::ServeDir;
 
+/// The folders under the site root that hold build output.
+const DIRS: [&str; 2] = ["pkg", "signer"];
+
 pub fn router(site_root: &Path) -> Router {
-    Router::new().nest_service("/pkg", ServeDir::new(site_root.join("pkg")).precompressed_br().precompressed_gzip())
+    DIRS.iter().fold(Router::new(), |r, dir| {
+        r.nest_service(&format!("/{dir}"), ServeDir::new(site_root.join(dir)).precompressed_br().precompressed_gzip())
+    })
 }
 
 /// Larger files are debug builds: compressed on the fly instead (quality 11 would take long).
 const MAX_PRECOMPRESS_BYTES: u64 = 8 * 1024 * 1024;
 
-/// Writes missing or stale `.br` and `.gz` twins of the files under `<site root>/pkg`, once
-/// per process.
+/// Writes missing or stale `.br` and `.gz` twins of the build output's files, once per process.
 pub fn precompress(site_root: &Path) {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| precompress_dir(&site_root.join("pkg")));
+    ONCE.call_once(|| DIRS.iter().for_each(|dir| precompress_dir(&site_root.join(dir))));
 }
 
 fn precompress_dir(dir: &Path) {

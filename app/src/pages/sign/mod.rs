@@ -1,20 +1,23 @@
-//! `/sign/{token}`: the signer's page, mobile first. The signer agrees to sign electronically,
-//! fills their fields in place (a guide goes to the next one), signs with the pad, and
-//! finishes — or declines with a reason. Anyone else's fields show for context.
+//! `/sign/{token}`: the signer's page, mobile first — rendered here, on the server, as plain
+//! markup in its first state. It is not hydrated by the app's wasm: a phone on a slow network
+//! would wait for the whole app. The page's own small wasm module (`frontend/signer`) brings it
+//! to life instead: consent, filling fields in place with a guide to the next one, the pad
+//! (kept in this page as a `<template>`), finishing or declining with a reason.
+//!
+//! The contract between the two is this markup (test ids, `data-*` attributes) and the
+//! `SignerBoot` JSON written into the page.
 
-mod pad;
-
-use crate::functions::signing::{load_signing_page, signer_consent, signer_decline, signer_opened, signer_submit};
-use crate::i18n::{error_text, k, t, Lang};
+use crate::functions::signing::load_signing_page;
+use crate::i18n::{error_text, k, t, text_by_name, texts_where, Lang};
 use crate::testid;
-use dojang_core::error::AppError;
-use dojang_core::ids::FieldId;
-use dojang_core::model::{FieldInput, FieldKind, Language, SignSubmission, SignatureInput, SignerField, SignerState, SignerView};
+use dojang_core::model::{FieldKind, Language, SignerBoot, SignerField, SignerState, SignerView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use pad::SignaturePad;
-use std::collections::HashMap;
+
+/// The ids the signer module looks up.
+pub const BOOT_ID: &str = "sign-boot";
+pub const PAD_TEMPLATE_ID: &str = "sign-pad";
 
 #[component]
 pub fn SignPage() -> impl IntoView {
@@ -35,7 +38,13 @@ pub fn SignPage() -> impl IntoView {
                     let token = token.clone();
                     Suspend::new(async move {
                         match view_res.await {
-                            Err(e) => view! { <Closed message=error_text(&e) code=e.code.as_str()/> }.into_any(),
+                            Err(e) => view! {
+                                <section class="card closed" data-testid=testid::SIGN_CLOSED data-code=e.code.as_str()>
+                                    <span class="seal big" aria-hidden="true">"印"</span>
+                                    <p>{error_text(&e)}</p>
+                                </section>
+                            }
+                            .into_any(),
                             Ok(v) => view! { <Signing v token/> }.into_any(),
                         }
                     })
@@ -45,51 +54,12 @@ pub fn SignPage() -> impl IntoView {
     }
 }
 
-#[component]
-fn Closed(message: String, code: String) -> impl IntoView {
-    view! {
-        <section class="card closed" data-testid=testid::SIGN_CLOSED data-code=code>
-            <span class="seal big" aria-hidden="true">"印"</span>
-            <p>{message}</p>
-        </section>
-    }
-}
-
-fn state_message(s: SignerState) -> &'static str {
-    t(match s {
-        SignerState::Ready => k::SIGN_READY,
-        SignerState::NotYourTurn => k::SIGN_NOT_YOUR_TURN,
-        SignerState::Signed => k::SIGN_DONE,
-        SignerState::Declined => k::SIGN_DECLINED,
-        SignerState::Cancelled => k::SIGN_CANCELLED,
-        SignerState::Expired => k::SIGN_EXPIRED,
-        SignerState::Completed => k::SIGN_COMPLETED,
-        SignerState::ViewOnly => k::SIGN_VIEW_ONLY,
-    })
-}
-
-/// What the signer has filled in so far.
-#[derive(Clone, Copy)]
-struct Fill {
-    values: RwSignal<HashMap<FieldId, String>>,
-    /// Adopted signatures, with the PNG shown on the page.
-    signatures: RwSignal<Vec<(SignatureInput, String)>>,
-    /// Which signature each signature/initials field uses.
-    uses: RwSignal<HashMap<FieldId, usize>>,
-    /// The last signature adopted for signatures and for initials.
-    adopted: RwSignal<(Option<usize>, Option<usize>)>,
-    pad_for: RwSignal<Option<(FieldId, FieldKind)>>,
-    focus: RwSignal<Option<FieldId>>,
-}
-
-impl Fill {
-    fn is_filled(&self, f: &SignerField) -> bool {
-        match f.field.kind {
-            FieldKind::Signature | FieldKind::Initials => self.uses.with(|u| u.contains_key(&f.field.id)),
-            FieldKind::Date => true,
-            FieldKind::Checkbox => !f.field.required || self.values.with(|v| v.get(&f.field.id).is_some_and(|x| x == "true")),
-            _ => self.values.with(|v| v.get(&f.field.id).is_some_and(|x| !x.trim().is_empty())),
-        }
+/// Whether a field counts as filled before the signer touched anything.
+fn filled_at_start(f: &SignerField) -> bool {
+    match f.field.kind {
+        FieldKind::Date | FieldKind::Name | FieldKind::Email => true,
+        FieldKind::Checkbox => !f.field.required,
+        _ => false,
     }
 }
 
@@ -100,218 +70,101 @@ fn Signing(v: SignerView, token: String) -> impl IntoView {
         Language::En => Lang::En,
     };
     provide_context(lang);
-    let state = RwSignal::new(v.state);
-    let consented = RwSignal::new(v.consented);
-    let error = RwSignal::new(None::<AppError>);
-    let declining = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let fill = Fill {
-        values: RwSignal::new(HashMap::new()),
-        signatures: RwSignal::new(Vec::new()),
-        uses: RwSignal::new(HashMap::new()),
-        adopted: RwSignal::new((None, None)),
-        pad_for: RwSignal::new(None),
-        focus: RwSignal::new(None),
-    };
-    // Name and email fields start with what the sender entered.
-    for f in v.fields.iter().filter(|f| f.mine) {
-        let start = match f.field.kind {
-            FieldKind::Name => Some(v.recipient_name.clone()),
-            FieldKind::Email => Some(v.recipient_email.clone()),
-            _ => None,
-        };
-        if let Some(s) = start {
-            fill.values.update(|m| {
-                m.insert(f.field.id.clone(), s);
-            });
-        }
-    }
+    let ready = v.state == SignerState::Ready;
+    let active = ready && v.consented;
     // The guide goes through the signer's fields in reading order: document, page, top, left.
     let doc_index = |id: &dojang_core::ids::DocumentId| v.documents.iter().position(|d| d.id == *id).unwrap_or(0);
-    let mut mine: Vec<SignerField> = v.fields.iter().filter(|f| f.mine).cloned().collect();
-    mine.sort_by(|a, b| {
-        let key = |f: &SignerField| (doc_index(&f.field.document_id), f.field.page, (f.field.rect.y * 1000.0) as i64, (f.field.rect.x * 1000.0) as i64);
-        key(a).cmp(&key(b))
-    });
-    let mine = StoredValue::new(mine);
-    let remaining = move || mine.with_value(|m| m.iter().filter(|f| f.field.required && !fill.is_filled(f)).count());
-    let total = mine.with_value(|m| m.iter().filter(|f| f.field.required).count());
-    let token = StoredValue::new(token);
-    let redirect = StoredValue::new(v.redirect_url.clone());
+    let mut mine: Vec<&SignerField> = v.fields.iter().filter(|f| f.mine).collect();
+    mine.sort_by_key(|f| (doc_index(&f.field.document_id), f.field.page, (f.field.rect.y * 1000.0) as i64, (f.field.rect.x * 1000.0) as i64));
+    let order: Vec<_> = mine.iter().map(|f| f.field.id.clone()).collect();
+    let total = mine.iter().filter(|f| f.field.required).count();
+    let remaining = mine.iter().filter(|f| f.field.required && !filled_at_start(f)).count();
 
-    let embed_origins = StoredValue::new(v.embed_origins.clone());
-    let tell_host = move |kind: &str, data: serde_json::Value| embed_origins.with_value(|a| crate::embed::post(a, kind, data));
-    // Count the first real opening (from a browser running the page, not a link preview).
-    Effect::new(move |_| {
-        tell_host("signing.loaded", serde_json::json!({ "state": format!("{:?}", state.get_untracked()).to_lowercase() }));
-        leptos::task::spawn_local(async move {
-            let _ = signer_opened(token.get_value()).await;
-        });
-    });
+    let boot = SignerBoot {
+        token: token.clone(),
+        consented: v.consented,
+        signer_name: v.recipient_name.clone(),
+        redirect_url: v.redirect_url.clone(),
+        embed_origins: v.embed_origins.clone(),
+        texts: texts_where(|n| n.starts_with("sign_") || n.starts_with("pad_") || n.starts_with("error.")),
+    };
+    // `<` escaped so that no text can close the script element.
+    let boot_json = serde_json::to_string(&boot).unwrap_or_default().replace('<', "\\u003c");
 
-    let agree = move |_| {
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match signer_consent(token.get_value()).await {
-                Ok(()) => consented.set(true),
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    };
-    let next = move |_| {
-        let next = mine.with_value(|m| m.iter().find(|f| f.field.required && !fill.is_filled(f)).or_else(|| m.iter().find(|f| !fill.is_filled(f))).cloned());
-        if let Some(f) = next {
-            fill.focus.set(Some(f.field.id.clone()));
-            scroll_to(&f.field.id);
-            if matches!(f.field.kind, FieldKind::Signature | FieldKind::Initials) {
-                sign_field(fill, &f.field.id, f.field.kind);
-            }
-        }
-    };
-    #[cfg_attr(feature = "ssr", allow(unused_variables))]
-    let finish = move |_: leptos::ev::MouseEvent| {
-        let fields: Vec<FieldInput> = mine.with_value(|m| {
-            m.iter()
-                .map(|f| FieldInput {
-                    field_id: f.field.id.clone(),
-                    value: fill.values.with(|v| v.get(&f.field.id).cloned().unwrap_or_default()),
-                    signature: fill.uses.with(|u| u.get(&f.field.id).copied()),
+    let pages = v
+        .documents
+        .iter()
+        .flat_map(|doc| doc.pages.iter().map(move |p| (doc, p)))
+        .map(|(doc, p)| {
+            let src = format!("/_app/sign/{token}/documents/{}/pages/{}?size=page", doc.id, p.index);
+            let fields = v
+                .fields
+                .iter()
+                .filter(|f| f.field.document_id == doc.id && f.field.page == p.index)
+                .map(|f| {
+                    let position = order.iter().position(|id| *id == f.field.id);
+                    view! { <SignField f=f.clone() order=position today=v.today.clone() name=v.recipient_name.clone() email=v.recipient_email.clone()/> }
                 })
-                .collect()
-        });
-        let signatures = fill.signatures.with(|s| s.iter().map(|(i, _)| i.clone()).collect());
-        busy.set(true);
-        error.set(None);
-        let redirect = redirect.get_value();
-        leptos::task::spawn_local(async move {
-            match signer_submit(token.get_value(), SignSubmission { fields, signatures }).await {
-                Ok(out) => {
-                    state.set(out.state);
-                    tell_host("signing.completed", serde_json::json!({ "state": format!("{:?}", out.state).to_lowercase() }));
-                    if embed_origins.with_value(|a| crate::embed::return_to(a)) {
-                        return;
-                    }
-                    if let Some(url) = out.redirect_url.or(redirect) {
-                        go_to(&url);
-                    }
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    };
-    let reason = RwSignal::new(String::new());
-    let decline = move |e: leptos::ev::SubmitEvent| {
-        e.prevent_default();
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match signer_decline(token.get_value(), reason.get_untracked()).await {
-                Ok(out) => {
-                    state.set(out.state);
-                    declining.set(false);
-                    tell_host("signing.declined", serde_json::json!({ "reason": reason.get_untracked() }));
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    };
-    let v = StoredValue::new(v);
-    let header = v.with_value(|v| {
-        view! {
-            <header class="sign-head">
-                <span class="seal" aria-hidden="true">"印"</span>
-                <div>
-                    <h1 data-testid=testid::SIGN_ENVELOPE>{v.envelope_name.clone()}</h1>
-                    <p class="muted">{format!("{} · {}", v.sender_name, v.organization_name)}</p>
+                .collect_view();
+            view! {
+                <div class="page sign-page" style=format!("aspect-ratio: 1 / {:.6}", p.aspect()) data-page=p.index.to_string()>
+                    <img src=src alt="" loading="lazy" decoding="async" fetchpriority="low" draggable="false"/>
+                    {fields}
                 </div>
-            </header>
-            {(!v.message.is_empty()).then(|| view! { <p class="message">{v.message.clone()}</p> })}
-        }
-    });
+            }
+        })
+        .collect_view();
+
     view! {
-        {header}
-        {move || (state.get() != SignerState::Ready).then(|| view! {
-            <section class="card closed" data-testid=testid::SIGN_STATE data-state=format!("{:?}", state.get())>
-                <p>{state_message(state.get())}</p>
+        <header class="sign-head">
+            <span class="seal" aria-hidden="true">"印"</span>
+            <div>
+                <h1 data-testid=testid::SIGN_ENVELOPE>{v.envelope_name.clone()}</h1>
+                <p class="muted">{format!("{} · {}", v.sender_name, v.organization_name)}</p>
+            </div>
+        </header>
+        {(!v.message.is_empty()).then(|| view! { <p class="message">{v.message.clone()}</p> })}
+        {(!ready).then(|| view! {
+            <section class="card closed" data-testid=testid::SIGN_STATE data-state=format!("{:?}", v.state)>
+                <p>{text_by_name(v.state.message_key())}</p>
             </section>
         })}
-        <Show when=move || state.get() == SignerState::Ready && !consented.get()>
+        {(ready && !v.consented).then(|| view! {
             <section class="card consent" data-testid=testid::CONSENT>
                 <h2>{t(k::CONSENT_TITLE)}</h2>
-                <p>{v.with_value(|v| v.consent_text.clone())}</p>
-                <p class="muted">{t(k::CONSENT_VERSION)}" "{v.with_value(|v| v.consent_version.clone())}</p>
-                <button type="button" data-testid=testid::CONSENT_AGREE disabled=move || busy.get() on:click=agree>{t(k::CONSENT_AGREE)}</button>
-                <button type="button" class="secondary" on:click=move |_| declining.set(true)>{t(k::SIGN_DECLINE)}</button>
+                <p>{v.consent_text.clone()}</p>
+                <p class="muted">{t(k::CONSENT_VERSION)}" "{v.consent_version.clone()}</p>
+                <button type="button" data-testid=testid::CONSENT_AGREE>{t(k::CONSENT_AGREE)}</button>
+                <button type="button" class="secondary" data-action="decline">{t(k::SIGN_DECLINE)}</button>
             </section>
-        </Show>
-        <Show when=move || state.get() == SignerState::Ready && consented.get()>
-            <div class="sign-bar" data-testid=testid::SIGN_BAR>
-                <span class="count" data-testid=testid::SIGN_REMAINING data-remaining=move || remaining().to_string()>
-                    {move || format!("{}/{} {}", total - remaining(), total, t(k::SIGN_FIELDS_DONE))}
-                </span>
-                <button type="button" class="secondary" data-testid=testid::SIGN_NEXT on:click=next>{t(k::SIGN_NEXT)}</button>
-                <button type="button" data-testid=testid::SIGN_FINISH disabled=move || { remaining() > 0 || busy.get() } on:click=finish>{t(k::SIGN_FINISH)}</button>
-                <button type="button" class="ghost" data-testid=testid::SIGN_DECLINE on:click=move |_| declining.set(true)>{t(k::SIGN_DECLINE)}</button>
-            </div>
-        </Show>
-        {move || error.get().map(|e| view! { <div class="alert" role="alert" data-testid=testid::FORM_ERROR data-code=e.code.as_str()>{error_text(&e)}</div> })}
-        <Show when=move || declining.get()>
-            <form class="card decline" data-testid=testid::DECLINE_FORM on:submit=decline>
-                <label>{t(k::DECLINE_REASON)}
-                    <textarea rows="3" required=true data-testid=testid::DECLINE_REASON prop:value=reason on:input=move |e| reason.set(event_target_value(&e))></textarea>
-                </label>
-                <button type="submit" class="danger" data-testid=testid::DECLINE_SUBMIT disabled=move || busy.get()>{t(k::DECLINE_SUBMIT)}</button>
-                <button type="button" class="ghost" on:click=move |_| declining.set(false)>{t(k::PAD_CANCEL)}</button>
-            </form>
-        </Show>
-        <div class="sign-pages" class:locked=move || !(state.get() == SignerState::Ready && consented.get())>
-            {v.with_value(|v| v.documents.iter().map(|doc| {
-                let fields: Vec<SignerField> = v.fields.iter().filter(|f| f.field.document_id == doc.id).cloned().collect();
-                doc.pages.iter().map(|p| {
-                    let src = format!("/_app/sign/{}/documents/{}/pages/{}?size=page", token.get_value(), doc.id, p.index);
-                    let on_page: Vec<SignerField> = fields.iter().filter(|f| f.field.page == p.index).cloned().collect();
-                    let today = v.today.clone();
-                    view! {
-                        <div class="page sign-page" style=format!("aspect-ratio: 1 / {:.6}", p.aspect()) data-page=p.index.to_string()>
-                            <img src=src alt="" loading="lazy" draggable="false"/>
-                            {on_page.into_iter().map(|f| view! { <SignField f today=today.clone() fill/> }).collect_view()}
-                        </div>
-                    }
-                }).collect_view()
-            }).collect_view())}
-        </div>
-        {move || fill.pad_for.get().map(|(field, kind)| {
-            let name = v.with_value(|v| v.recipient_name.clone());
-            let adopt = Callback::new(move |(input, png): (SignatureInput, String)| {
-                let idx = fill.signatures.with_untracked(|s| s.len());
-                fill.signatures.update(|s| s.push((input, png)));
-                fill.adopted.update(|a| if kind == FieldKind::Initials { a.1 = Some(idx) } else { a.0 = Some(idx) });
-                fill.uses.update(|u| { u.insert(field.clone(), idx); });
-                fill.pad_for.set(None);
-            });
-            view! { <SignaturePad purpose=kind signer_name=name on_adopt=adopt on_close=Callback::new(move |_| fill.pad_for.set(None))/> }
         })}
-    }
-}
-
-/// Opens the pad for a signature field, or reuses the signature already adopted.
-fn sign_field(fill: Fill, id: &FieldId, kind: FieldKind) {
-    let adopted = fill.adopted.with_untracked(|a| if kind == FieldKind::Initials { a.1 } else { a.0 });
-    match adopted {
-        Some(i) if !fill.uses.with_untracked(|u| u.contains_key(id)) => fill.uses.update(|u| {
-            u.insert(id.clone(), i);
-        }),
-        _ => fill.pad_for.set(Some((id.clone(), kind))),
+        {ready.then(|| view! {
+            <div class="sign-bar" data-testid=testid::SIGN_BAR hidden=!active>
+                <span class="count" data-testid=testid::SIGN_REMAINING data-remaining=remaining.to_string() data-total=total.to_string()>
+                    {format!("{}/{} {}", total - remaining, total, t(k::SIGN_FIELDS_DONE))}
+                </span>
+                <button type="button" class="secondary" data-testid=testid::SIGN_NEXT>{t(k::SIGN_NEXT)}</button>
+                <button type="button" data-testid=testid::SIGN_FINISH disabled=remaining > 0>{t(k::SIGN_FINISH)}</button>
+                <button type="button" class="ghost" data-testid=testid::SIGN_DECLINE data-action="decline">{t(k::SIGN_DECLINE)}</button>
+            </div>
+            <form class="card decline" data-testid=testid::DECLINE_FORM hidden=true>
+                <label>{t(k::DECLINE_REASON)}
+                    <textarea rows="3" required=true data-testid=testid::DECLINE_REASON></textarea>
+                </label>
+                <button type="submit" class="danger" data-testid=testid::DECLINE_SUBMIT>{t(k::DECLINE_SUBMIT)}</button>
+                <button type="button" class="ghost" data-action="decline-cancel">{t(k::PAD_CANCEL)}</button>
+            </form>
+            <template id=PAD_TEMPLATE_ID><Pad/></template>
+        })}
+        <div class="sign-pages" class:locked=!active>{pages}</div>
+        <script type="application/json" id=BOOT_ID inner_html=boot_json></script>
     }
 }
 
 #[component]
-fn SignField(f: SignerField, today: String, fill: Fill) -> impl IntoView {
+fn SignField(f: SignerField, order: Option<usize>, today: String, name: String, email: String) -> impl IntoView {
     let r = f.field.rect;
     let style = format!("left:{:.4}%;top:{:.4}%;width:{:.4}%;height:{:.4}%", r.x * 100.0, r.y * 100.0, r.width * 100.0, r.height * 100.0);
-    let id = f.field.id.clone();
     let kind = f.field.kind;
     if !f.mine {
         return view! {
@@ -321,100 +174,89 @@ fn SignField(f: SignerField, today: String, fill: Fill) -> impl IntoView {
         }
         .into_any();
     }
-    let filled = {
-        let f = f.clone();
-        move || fill.is_filled(&f)
-    };
-    let focus_id = id.clone();
-    let focused = move || fill.focus.with(|x| x.as_ref() == Some(&focus_id));
     let placeholder = if f.field.label.is_empty() { f.field.placeholder.clone() } else { f.field.label.clone() };
     let body = match kind {
-        FieldKind::Signature | FieldKind::Initials => {
-            let (id1, id2) = (id.clone(), id.clone());
-            let image = move || fill.uses.with(|u| u.get(&id1).copied()).and_then(|i| fill.signatures.with(|s| s.get(i).map(|x| x.1.clone())));
-            view! {
-                <button type="button" class="sig-button" data-testid=testid::SIGN_SIGNATURE_FIELD on:click=move |_| sign_field(fill, &id2, kind)>
-                    {move || match image() {
-                        Some(src) => view! { <img src=src alt=""/> }.into_any(),
-                        None => view! { <span>{if kind == FieldKind::Initials { t(k::SIGN_TAP_INITIALS) } else { t(k::SIGN_TAP_SIGN) }}</span> }.into_any(),
-                    }}
-                </button>
-            }
-            .into_any()
+        FieldKind::Signature | FieldKind::Initials => view! {
+            <button type="button" class="sig-button" data-testid=testid::SIGN_SIGNATURE_FIELD>
+                <span>{if kind == FieldKind::Initials { t(k::SIGN_TAP_INITIALS) } else { t(k::SIGN_TAP_SIGN) }}</span>
+            </button>
         }
+        .into_any(),
         FieldKind::Date => {
             let fmt = f.field.format.clone().unwrap_or_else(|| "YYYY-MM-DD".into());
             view! { <span class="value date">{dojang_core::model::format_date_preview(&today, &fmt)}</span> }.into_any()
         }
-        FieldKind::Checkbox => {
-            let (id1, id2) = (id.clone(), id.clone());
-            let checked = move || fill.values.with(|v| v.get(&id1).is_some_and(|x| x == "true"));
-            view! {
-                <input type="checkbox" data-testid=testid::SIGN_INPUT prop:checked=checked
-                    on:change=move |e| { let c = event_target_checked(&e); fill.values.update(|v| { v.insert(id2.clone(), c.to_string()); }); }/>
-            }
-            .into_any()
+        FieldKind::Checkbox => view! { <input type="checkbox" data-testid=testid::SIGN_INPUT/> }.into_any(),
+        FieldKind::Radio | FieldKind::Select => view! {
+            <select data-testid=testid::SIGN_INPUT>
+                <option value="">{placeholder.clone()}</option>
+                {f.field.options.iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+            </select>
         }
-        FieldKind::Radio | FieldKind::Select => {
-            let (id1, id2) = (id.clone(), id.clone());
-            let current = move || fill.values.with(|v| v.get(&id1).cloned().unwrap_or_default());
-            view! {
-                <select data-testid=testid::SIGN_INPUT prop:value=current
-                    on:change=move |e| { let x = event_target_value(&e); fill.values.update(|v| { v.insert(id2.clone(), x); }); }>
-                    <option value="">{placeholder.clone()}</option>
-                    {f.field.options.iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
-                </select>
-            }
-            .into_any()
-        }
+        .into_any(),
         _ => {
-            let (id1, id2) = (id.clone(), id.clone());
-            let value = move || fill.values.with(|v| v.get(&id1).cloned().unwrap_or_default());
-            let input_type = match kind {
-                FieldKind::Email => "email",
-                FieldKind::Number => "text",
-                _ => "text",
+            let (input_type, mode) = match kind {
+                FieldKind::Email => ("email", "email"),
+                FieldKind::Number => ("text", "decimal"),
+                _ => ("text", "text"),
             };
-            let mode = if kind == FieldKind::Number { "decimal" } else { "text" };
-            view! {
-                <input type=input_type inputmode=mode data-testid=testid::SIGN_INPUT placeholder=placeholder prop:value=value
-                    on:input=move |e| { let x = event_target_value(&e); fill.values.update(|v| { v.insert(id2.clone(), x); }); }/>
-            }
-            .into_any()
+            let value = match kind {
+                FieldKind::Name => name,
+                FieldKind::Email => email,
+                _ => String::new(),
+            };
+            view! { <input type=input_type inputmode=mode data-testid=testid::SIGN_INPUT placeholder=placeholder value=value/> }.into_any()
         }
     };
     view! {
-        <div class="sfield mine" class:filled=filled class:focused=focused class:required=f.field.required style=style
-            id=format!("field-{}", id) data-testid=testid::SIGN_FIELD data-kind=kind.as_str() data-field-id=id.to_string()>
+        <div class="sfield mine" class:filled=filled_at_start(&f) class:required=f.field.required style=style
+            id=format!("field-{}", f.field.id) data-testid=testid::SIGN_FIELD data-kind=kind.as_str() data-field-id=f.field.id.to_string()
+            data-required=f.field.required.to_string() data-order=order.map(|o| o.to_string())>
             {body}
         </div>
     }
     .into_any()
 }
 
-fn scroll_to(id: &FieldId) {
-    #[cfg(feature = "hydrate")]
-    if let Some(el) = document().get_element_by_id(&format!("field-{id}")) {
-        let opts = web_sys::ScrollIntoViewOptions::new();
-        opts.set_behavior(web_sys::ScrollBehavior::Smooth);
-        opts.set_block(web_sys::ScrollLogicalPosition::Center);
-        el.scroll_into_view_with_scroll_into_view_options(&opts);
-        if let Ok(Some(input)) = el.query_selector("input, select") {
-            use wasm_bindgen::JsCast;
-            if let Ok(h) = input.dyn_into::<web_sys::HtmlElement>() {
-                let _ = h.focus();
-            }
+/// The signature and initials pad, copied out of its `<template>` by the signer module each
+/// time it opens (its title and the canvas's aspect are set then, by what is signed).
+#[component]
+fn Pad() -> impl IntoView {
+    let tab = |id: &'static str, key, current: bool| {
+        view! {
+            <button type="button" role="tab" class="tab" class:current=current data-testid=id data-tab=id aria-selected=current.to_string()>{t(key)}</button>
         }
+    };
+    view! {
+        <div class="pad-backdrop" role="dialog" aria-modal="true" data-testid=testid::PAD>
+            <div class="pad">
+                <h2></h2>
+                <div class="tabs" role="tablist">
+                    {tab(testid::PAD_TAB_DRAW, k::PAD_DRAW, true)}
+                    {tab(testid::PAD_TAB_TYPE, k::PAD_TYPE, false)}
+                    {tab(testid::PAD_TAB_UPLOAD, k::PAD_UPLOAD, false)}
+                </div>
+                <div class="pad-body" data-panel=testid::PAD_TAB_DRAW>
+                    <canvas class="pad-canvas" data-testid=testid::PAD_CANVAS data-strokes="0" data-points="0" data-pen-seen="false"></canvas>
+                    <p class="hint">{t(k::PAD_DRAW_HINT)}</p>
+                    <div class="inline">
+                        <button type="button" class="ghost" data-testid=testid::PAD_UNDO>{t(k::PAD_UNDO)}</button>
+                        <button type="button" class="ghost" data-testid=testid::PAD_CLEAR>{t(k::PAD_CLEAR)}</button>
+                    </div>
+                </div>
+                <div class="pad-body hidden" data-panel=testid::PAD_TAB_TYPE>
+                    <input type="text" class="typed-input" maxlength="100" data-testid=testid::PAD_TYPED/>
+                    <p class="typed-preview" data-testid=testid::PAD_TYPED_PREVIEW></p>
+                </div>
+                <div class="pad-body hidden" data-panel=testid::PAD_TAB_UPLOAD>
+                    <input type="file" accept="image/png,image/jpeg" data-testid=testid::PAD_FILE/>
+                </div>
+                <p class="alert" role="alert" data-testid=testid::PAD_ERROR hidden=true></p>
+                <div class="pad-actions">
+                    <button type="button" class="secondary" data-action="pad-cancel">{t(k::PAD_CANCEL)}</button>
+                    <button type="button" data-testid=testid::PAD_ADOPT>{t(k::PAD_ADOPT)}</button>
+                </div>
+            </div>
+        </div>
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = id;
-}
-
-fn go_to(url: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = window().location().set_href(url);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = url;
 }
