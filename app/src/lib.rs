@@ -53,18 +53,29 @@ fn signer_page() -> bool {
     false
 }
 
-/// The signer module (`frontend/signer`, built by `scripts/build-signer.sh`): its wasm is
-/// fetched at once, in parallel with its JavaScript.
+/// The signer module (`frontend/signer`, built by `scripts/build-signer.sh`) and the styles,
+/// inlined: a signing page is a single response (see `ssr::signer_assets`). Linked instead
+/// when the files cannot be read.
 #[allow(non_snake_case)]
 fn SignerScripts() -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
+    #[cfg(feature = "ssr")]
+    if let Some(a) = ssr::signer_assets() {
+        return view! {
+            <style inner_html=a.css.clone()></style>
+            <script type="module" nonce=nonce inner_html=a.script.clone()></script>
+        }
+        .into_any();
+    }
     view! {
+        <link rel="stylesheet" href="/pkg/dojang.css"/>
         <link rel="modulepreload" href="/signer/dojang-signer.js" nonce=nonce.clone()/>
         <link rel="preload" href="/signer/dojang-signer_bg.wasm" r#as="fetch" r#type="application/wasm" crossorigin=""/>
         <script type="module" nonce=nonce>
             "import init from '/signer/dojang-signer.js'; init({ module_or_path: '/signer/dojang-signer_bg.wasm' });"
         </script>
     }
+    .into_any()
 }
 
 #[component]
@@ -80,7 +91,8 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="dojang" href="/pkg/dojang.css"/>
+        // Signing pages carry their styles inline (see `SignerScripts`).
+        {(!signer_page()).then(|| view! { <Stylesheet id="dojang" href="/pkg/dojang.css"/> })}
         <Title formatter=|page: String| if page.is_empty() { "Dojang".to_owned() } else { format!("{page} · Dojang") }/>
         <Router>
             <Routes fallback=pages::not_found::NotFound>

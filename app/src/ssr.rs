@@ -112,3 +112,46 @@ pub fn set_page_headers() {
     }
     opts.insert_header(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
+
+/// The signer page's module and the stylesheet, ready to inline into a signing page: one
+/// response carries everything, which saves a phone on a slow network a whole round trip
+/// (see `pages::sign`). The wasm travels deflated and in base64 (the page's own compression
+/// cannot shrink base64 of raw wasm well) and is inflated by the browser's
+/// `DecompressionStream`; a browser without it fetches `/signer/dojang-signer_bg.wasm`.
+/// Read once from the site folder; `None` when the module is not built.
+pub struct SignerAssets {
+    /// The module's JavaScript, its wasm, and the call that starts it.
+    pub script: String,
+    pub css: String,
+}
+
+pub fn signer_assets() -> Option<&'static SignerAssets> {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    static ASSETS: std::sync::OnceLock<Option<SignerAssets>> = std::sync::OnceLock::new();
+    ASSETS
+        .get_or_init(|| {
+            let root = state().ok()?.settings.site_root.clone();
+            let read = |p: &str| std::fs::read(root.join(p)).ok();
+            let js = String::from_utf8(read("signer/dojang-signer.js")?).ok()?;
+            let mut deflate = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+            deflate.write_all(&read("signer/dojang-signer_bg.wasm")?).ok()?;
+            let wasm = base64::engine::general_purpose::STANDARD.encode(deflate.finish().ok()?);
+            let css = String::from_utf8(read("pkg/dojang.css")?).ok()?;
+            if js.contains("</script") || css.contains("</style") {
+                return None;
+            }
+            // In a block of its own: the glue's top-level names stay untouched.
+            let script = format!(
+                "{js}\n{{\n\
+                 const b64 = \"{wasm}\";\n\
+                 const bytes = () => {{ try {{\n\
+                   const z = Uint8Array.fromBase64 ? Uint8Array.fromBase64(b64) : Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));\n\
+                   return new Response(new Blob([z]).stream().pipeThrough(new DecompressionStream(\"deflate-raw\"))).arrayBuffer();\n\
+                 }} catch {{ return fetch(\"/signer/dojang-signer_bg.wasm\").then((r) => r.arrayBuffer()); }} }};\n\
+                 bytes().then((m) => __wbg_init({{ module_or_path: m }}));\n}}\n"
+            );
+            Some(SignerAssets { script, css })
+        })
+        .as_ref()
+}

@@ -605,6 +605,35 @@ pub enum SignerState {
 }
 
 impl SignerState {
+    pub const ALL: [SignerState; 8] = [
+        Self::Ready,
+        Self::NotYourTurn,
+        Self::Signed,
+        Self::Declined,
+        Self::Cancelled,
+        Self::Expired,
+        Self::Completed,
+        Self::ViewOnly,
+    ];
+
+    /// The state's name on the wire (as serde writes it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ready => "ready",
+            Self::NotYourTurn => "not_your_turn",
+            Self::Signed => "signed",
+            Self::Declined => "declined",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+            Self::Completed => "completed",
+            Self::ViewOnly => "view_only",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.name() == s)
+    }
+
     /// The key of the sentence telling the signer where they stand (in the locale files).
     pub fn message_key(self) -> &'static str {
         match self {
@@ -674,4 +703,18 @@ pub struct SignerBoot {
     pub embed_origins: Vec<String>,
     /// Texts by their key in the locale files (`sign_done`, `pad_too_small`, `error.not_found`, …).
     pub texts: std::collections::BTreeMap<String, String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signer_state_names_are_the_wire_names() {
+        for s in SignerState::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::Value::from(s.name()));
+            assert_eq!(SignerState::from_name(s.name()), Some(s));
+        }
+        assert_eq!(SignerState::from_name("Ready"), None);
+    }
 }

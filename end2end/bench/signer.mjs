@@ -2,8 +2,11 @@
 // against the release server). Chromium with 4× CPU throttling and DevTools' "Slow 4G"
 // profile, a 390×844 touch viewport; a cold cache for every run.
 //   bytes: everything transferred (as encoded on the wire, i.e. compressed) except page images
-//   interactive: navigation start → the page hydrated (the signer can act)
+//   interactive: navigation start → the signer module has wired the page (the signer can act)
 //   pad ready: navigation start → consent given and the signature pad open, drawable
+// Each time is read twice: by the page's own clock (performance.now(), i.e. since the
+// navigation started; stamped by the module) and by this script (Date.now() around
+// Playwright's calls, which adds the harness's own polling and its throttled scripts).
 // It starts `target/release/dojang` on a throwaway data folder, makes an organization and an
 // API key with the admin CLI, sends a contract through the API, measures its signing link,
 // prints a table and writes it to server/benches/results/signer.md.
@@ -58,6 +61,8 @@ const browser = await chromium.launch({
 async function once(first) {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 3 });
   const page = await context.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+  page.on("console", (m) => m.type() === "error" && console.error("console:", m.text()));
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
   await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
@@ -66,7 +71,16 @@ async function once(first) {
   const urls = new Map();
   let bytes = 0;
   const counted = [];
-  cdp.on("Network.requestWillBeSent", (e) => urls.set(e.requestId, e.request.url));
+  // A waterfall of the run (seconds since the navigation's request), printed for the last run.
+  const waterfall = new Map();
+  let navAt = null;
+  cdp.on("Network.requestWillBeSent", (e) => {
+    urls.set(e.requestId, e.request.url);
+    navAt ??= e.timestamp;
+    waterfall.set(e.requestId, { url: e.request.url.replace(base, "").split("?")[0].slice(0, 40), start: e.timestamp - navAt });
+  });
+  cdp.on("Network.responseReceived", (e) => { const w = waterfall.get(e.requestId); if (w) w.response = e.timestamp - navAt; });
+  cdp.on("Network.loadingFinished", (e) => { const w = waterfall.get(e.requestId); if (w) w.end = e.timestamp - navAt; });
   cdp.on("Network.loadingFinished", (e) => {
     const url = urls.get(e.requestId) ?? "";
     if (/\/pages\/\d+/.test(url)) return; // page images are not counted
@@ -77,6 +91,7 @@ async function once(first) {
   await page.goto(link, { waitUntil: "commit" });
   await page.locator('html[data-hydrated="true"]').waitFor({ timeout: 120_000 });
   const interactive = Date.now() - t0;
+  const interactiveInPage = Number(await page.locator("html").getAttribute("data-hydrated-at"));
   if (first) {
     await page.click('[data-testid="consent-agree"]');
     await page.locator('[data-testid="sign-signature-field"]').first().click();
@@ -84,11 +99,13 @@ async function once(first) {
     // Consent is recorded once per signer; later runs open the pad straight away.
     await page.locator('[data-testid="sign-signature-field"]').first().click();
   }
-  await page.locator('[data-testid="pad-canvas"]').waitFor({ state: "visible", timeout: 60_000 });
+  // The module marks the canvas once its pointer listeners are attached.
+  await page.locator('[data-testid="pad-canvas"][data-ready="true"]').waitFor({ state: "visible", timeout: 60_000 });
   const pad = Date.now() - t0;
+  const padInPage = Number(await page.locator('[data-testid="pad-canvas"]').getAttribute("data-ready-at"));
   await page.waitForLoadState("networkidle");
   await context.close();
-  return { bytes, interactive, pad, counted };
+  return { bytes, interactive, pad, interactiveInPage, padInPage, counted, waterfall: [...waterfall.values()] };
 }
 
 const results = [];
@@ -99,10 +116,15 @@ try {
   server.kill("SIGTERM");
 }
 rmSync(data, { recursive: true, force: true });
+const ms = (x) => (x === undefined ? "-" : `${Math.round(x * 1000)}`.padStart(5));
+console.log("last run, ms after the navigation request: start / first byte / end");
+for (const w of results[results.length - 1].waterfall) console.log(`${ms(w.start)} ${ms(w.response)} ${ms(w.end)}  ${w.url}`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const bytes = median(results.map((r) => r.bytes));
 const interactive = median(results.map((r) => r.interactive));
 const pad = median(results.slice(1).map((r) => r.pad));
+const interactiveInPage = median(results.map((r) => r.interactiveInPage));
+const padInPage = median(results.slice(1).map((r) => r.padInPage));
 const kb = (b) => (b / 1024).toFixed(0);
 const files = results[results.length - 1].counted.sort((a, b) => b[1] - a[1]).slice(0, 8);
 const cpu = cpus()[0]?.model ?? "unknown CPU";
@@ -112,12 +134,12 @@ Measured ${new Date().toISOString().slice(0, 10)} on ${cpu} (${cpus().length} co
 390×844 touch viewport, 4× CPU throttling, DevTools "Slow 4G" (562.5 ms latency, 1.44 Mbit/s down),
 cold cache, median of ${runs} runs (pad ready: runs after the first, whose signer had consented).
 
-| measure | value | goal |
-| --- | ---: | ---: |
-| bytes transferred (compressed, without page images) | ${kb(bytes)} KB | ≤ 250 KB |
-| navigation → page interactive (hydrated) | ${interactive} ms | |
-| navigation → signature pad open and accepting input | ${pad} ms | < 1500 ms |
-| first visit: navigation → consent given → pad open | ${results[0].pad} ms | |
+| measure | page's clock | harness's clock | goal |
+| --- | ---: | ---: | ---: |
+| bytes transferred (compressed, without page images) | ${kb(bytes)} KB | | ≤ 250 KB |
+| navigation → page interactive (module started) | ${interactiveInPage} ms | ${interactive} ms | |
+| navigation → signature pad open and accepting input | ${padInPage} ms | ${pad} ms | < 1500 ms |
+| first visit: navigation → consent given → pad open | ${results[0].padInPage} ms | ${results[0].pad} ms | |
 
 Largest transfers (last run): ${files.map(([u, b]) => `\`${u.split("?")[0]}\` ${kb(b)} KB`).join(", ")}.
 `;

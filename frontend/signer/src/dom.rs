@@ -17,6 +17,14 @@ pub fn document() -> Document {
     window().document().expect_throw("no document")
 }
 
+/// Marks `el` with the milliseconds since the navigation started (`name`) — how the benchmark
+/// reads when the page and the pad became usable, by the page's own clock.
+pub fn stamp(el: &Element, name: &str) {
+    if let Some(p) = window().performance() {
+        let _ = el.set_attribute(name, &(p.now() as u64).to_string());
+    }
+}
+
 /// The selector of a test id.
 pub fn tid(id: &str) -> String {
     format!("[data-testid=\"{id}\"]")

@@ -1,10 +1,9 @@
 //! Calls to the signer's server functions (`/_fn/sign/*`), which take the link's token
-//! instead of a session. Answers and errors are the same JSON the app's server functions use.
+//! instead of a session. Answers are read with the browser's JSON parser (no deserializer is
+//! compiled into the module).
 
 use crate::dom::window;
-use dojang_core::error::{AppError, ErrorCode};
-use serde::de::DeserializeOwned;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 pub enum Body {
@@ -13,19 +12,33 @@ pub enum Body {
     Json(String),
 }
 
-fn unreachable_server() -> AppError {
-    AppError::new(ErrorCode::ServiceUnavailable, "Could not reach the server.")
+/// A refused call: the error's stable code, its message and the HTTP status.
+pub struct Failure {
+    pub code: String,
+    pub message: String,
+    pub status: u16,
 }
 
-pub async fn call<T: DeserializeOwned>(endpoint: &str, body: Body) -> Result<T, AppError> {
+impl Failure {
+    fn unreachable() -> Self {
+        Self { code: "SERVICE_UNAVAILABLE".into(), message: "Could not reach the server.".into(), status: 503 }
+    }
+}
+
+/// A string property of a parsed JSON object.
+pub fn text(v: &JsValue, key: &str) -> Option<String> {
+    js_sys::Reflect::get(v, &JsValue::from_str(key)).ok()?.as_string()
+}
+
+pub async fn call(endpoint: &str, body: Body) -> Result<JsValue, Failure> {
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
-    let headers = web_sys::Headers::new().map_err(|_| unreachable_server())?;
+    let headers = web_sys::Headers::new().map_err(|_| Failure::unreachable())?;
     let _ = headers.set("accept", "application/json");
-    let text = match body {
+    let text_body = match body {
         Body::Form(pairs) => {
             let _ = headers.set("content-type", "application/x-www-form-urlencoded");
-            let params = web_sys::UrlSearchParams::new().map_err(|_| unreachable_server())?;
+            let params = web_sys::UrlSearchParams::new().map_err(|_| Failure::unreachable())?;
             for (k, v) in pairs {
                 params.append(k, &v);
             }
@@ -37,16 +50,21 @@ pub async fn call<T: DeserializeOwned>(endpoint: &str, body: Body) -> Result<T, 
         }
     };
     init.set_headers(&headers);
-    init.set_body(&text.into());
-    let resp = JsFuture::from(window().fetch_with_str_and_init(&format!("/_fn/{endpoint}"), &init)).await.map_err(|_| unreachable_server())?;
-    let resp: web_sys::Response = resp.dyn_into().map_err(|_| unreachable_server())?;
-    let text = match resp.text() {
+    init.set_body(&text_body.into());
+    let resp = JsFuture::from(window().fetch_with_str_and_init(&format!("/_fn/{endpoint}"), &init)).await.map_err(|_| Failure::unreachable())?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|_| Failure::unreachable())?;
+    let raw = match resp.text() {
         Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
         Err(_) => String::new(),
     };
+    let parsed = js_sys::JSON::parse(&raw).unwrap_or(JsValue::NULL);
     if resp.ok() {
-        serde_json::from_str(&text).map_err(|_| AppError::new(ErrorCode::Internal, "Unexpected answer from the server."))
-    } else {
-        Err(serde_json::from_str(&text).unwrap_or_else(|_| AppError::new(ErrorCode::Internal, "Something went wrong.")))
+        return Ok(parsed);
     }
+    let status = resp.status();
+    Err(Failure {
+        code: text(&parsed, "code").unwrap_or_else(|| if status >= 500 { "INTERNAL" } else { "BAD_REQUEST" }.into()),
+        message: text(&parsed, "message").unwrap_or_default(),
+        status,
+    })
 }

@@ -57,7 +57,8 @@ pub fn open(template: &Element, host: &Element, purpose: FieldKind, signer_name:
     let fragment = cast::<web_sys::HtmlTemplateElement>(template)?.content().clone_node_with_deep(true).ok()?;
     let root = fragment.dyn_ref::<web_sys::DocumentFragment>()?.first_element_child()?;
     host.append_child(&fragment).ok()?;
-    let aspect = if purpose == FieldKind::Initials { 2.0 } else { 3.0 };
+    // Width over height; whole numbers, so no float formatting is compiled in.
+    let aspect: u32 = if purpose == FieldKind::Initials { 2 } else { 3 };
     let title = texts.get(if purpose == FieldKind::Initials { "pad_title_initials" } else { "pad_title_signature" });
     let _ = root.set_attribute("aria-label", title);
     if let Some(h) = find(&root, "h2") {
@@ -289,6 +290,7 @@ pub fn open(template: &Element, host: &Element, purpose: FieldKind, signer_name:
     changed();
     // Tells tests and the benchmark that the pad takes input now.
     let _ = canvas.set_attribute("data-ready", "true");
+    crate::dom::stamp(&canvas, "data-ready-at");
     Some(Pad { root, _listeners: listeners })
 }
 
@@ -345,18 +347,18 @@ fn draw_all(c: &HtmlCanvasElement, strokes: &[Stroke]) {
 const INK: &str = "#14213d";
 
 /// The typed name in the handwriting font (which covers Hangul), as a PNG.
-async fn render_typed(text: &str, aspect: f64) -> String {
+async fn render_typed(text: &str, aspect: u32) -> String {
     let _ = wasm_bindgen_futures::JsFuture::from(document().fonts().load_with_text("120px 'Dojang Script'", text)).await;
-    let (w, h) = ((200.0 * aspect) as u32 * 2, 400);
+    let (w, h) = (400 * aspect, 400);
     let Some((c, ctx)) = new_canvas(w, h) else { return String::new() };
-    let mut size = 220.0;
+    let mut size: u32 = 220;
     loop {
         ctx.set_font(&format!("{size}px 'Dojang Script'"));
         let width = ctx.measure_text(text).map(|m| m.width()).unwrap_or(0.0);
-        if width <= f64::from(w) * 0.9 || size < 30.0 {
+        if width <= f64::from(w) * 0.9 || size < 30 {
             break;
         }
-        size *= 0.9;
+        size = size * 9 / 10;
     }
     ctx.set_fill_style_str(INK);
     ctx.set_text_align("center");
@@ -366,7 +368,7 @@ async fn render_typed(text: &str, aspect: f64) -> String {
 }
 
 /// Reads an uploaded image (up to 5 MB), fits it on a transparent canvas, keeps it as PNG.
-fn load_image(input: &HtmlInputElement, aspect: f64, out: impl FnOnce(String) + 'static) {
+fn load_image(input: &HtmlInputElement, aspect: u32, out: impl FnOnce(String) + 'static) {
     let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
     if file.size() > 5.0 * 1024.0 * 1024.0 {
         return;
@@ -375,7 +377,7 @@ fn load_image(input: &HtmlInputElement, aspect: f64, out: impl FnOnce(String) + 
     let Ok(img) = web_sys::HtmlImageElement::new() else { return };
     let img2 = img.clone();
     let onload = Closure::once_into_js(move || {
-        let (w, h) = ((300.0 * aspect) as u32, 300);
+        let (w, h) = (300 * aspect, 300);
         let Some((c, ctx)) = new_canvas(w, h) else { return };
         let (iw, ih) = (f64::from(img2.natural_width()), f64::from(img2.natural_height()));
         let scale = (f64::from(w) / iw).min(f64::from(h) / ih).min(1.0).max(0.0001);

@@ -4,9 +4,9 @@
 
 use crate::dom::{cast, document, find, find_all, on, set_disabled, set_hidden, testid, tid, toggle_class, window};
 use crate::{host, net, pad};
-use dojang_core::error::AppError;
+use crate::net::Failure;
 use dojang_core::ids::FieldId;
-use dojang_core::model::{FieldInput, FieldKind, SignOutcome, SignSubmission, SignatureInput, SignerBoot, SignerState};
+use dojang_core::model::{FieldInput, FieldKind, SignSubmission, SignatureInput, SignerBoot, SignerState};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -14,19 +14,20 @@ use wasm_bindgen::JsCast;
 use web_sys::Element;
 
 /// The page's texts in the signer's language, by locale key.
-pub struct Texts(BTreeMap<String, String>);
+pub struct Texts(pub BTreeMap<String, String>);
 
 impl Texts {
     pub fn get(&self, key: &str) -> &str {
         self.0.get(key).map(String::as_str).unwrap_or("")
     }
 
-    /// The message for an error: its code's translation, else the server's message.
-    fn error(&self, e: &AppError) -> String {
-        let key = format!("error.{}", e.code.as_str().to_ascii_lowercase());
+    /// The message for an error: its code's translation, else the server's message (the
+    /// same rule as the app's `error_text`).
+    fn error(&self, e: &Failure) -> String {
+        let key = format!("error.{}", e.code.to_ascii_lowercase());
         match self.0.get(&key) {
             Some(t) => t.clone(),
-            None if e.code.status() >= 500 => self.get("error.generic").to_owned(),
+            None if e.status >= 500 => self.get("error.generic").to_owned(),
             None => e.message.clone(),
         }
     }
@@ -96,7 +97,7 @@ impl Page {
         }
     }
 
-    fn show_error(&self, e: Option<&AppError>) {
+    fn show_error(&self, e: Option<&Failure>) {
         if let Some(old) = self.part(testid::FORM_ERROR) {
             old.remove();
         }
@@ -105,7 +106,7 @@ impl Page {
         let _ = alert.set_attribute("class", "alert");
         let _ = alert.set_attribute("role", "alert");
         let _ = alert.set_attribute("data-testid", testid::FORM_ERROR);
-        let _ = alert.set_attribute("data-code", &e.code.as_str());
+        let _ = alert.set_attribute("data-code", &e.code);
         alert.set_text_content(Some(&self.texts.error(e)));
         let anchor = self.part(testid::SIGN_BAR).or_else(|| self.part(testid::CONSENT));
         match anchor {
@@ -151,8 +152,13 @@ impl Page {
     }
 }
 
+/// The signer's state in a `SignOutcome` answer.
+fn outcome_state(out: &wasm_bindgen::JsValue) -> SignerState {
+    net::text(out, "state").and_then(|s| SignerState::from_name(&s)).unwrap_or(SignerState::Signed)
+}
+
 fn state_name(s: SignerState) -> String {
-    format!("{s:?}").to_lowercase()
+    format!("{s:?}").to_ascii_lowercase()
 }
 
 /// Brings the server-rendered signing page to life.
@@ -168,7 +174,7 @@ pub fn start(boot: SignerBoot) {
             Some((order, MyField { id, kind, required, el }))
         })
         .collect();
-    fields.sort_by_key(|(o, _)| *o);
+    fields.sort_unstable_by_key(|(o, _)| *o);
     let fields: Vec<MyField> = fields.into_iter().map(|(_, f)| f).collect();
     // Name and email fields start with what the sender entered.
     let values = fields
@@ -197,10 +203,10 @@ pub fn start(boot: SignerBoot) {
 
     // Count the first real opening (from a browser running the page, not a link preview).
     let state = find(&main, &tid(testid::SIGN_STATE)).and_then(|e| e.get_attribute("data-state")).unwrap_or_else(|| "Ready".into());
-    page.borrow().tell_host("signing.loaded", serde_json::json!({ "state": state.to_lowercase() }));
+    page.borrow().tell_host("signing.loaded", serde_json::json!({ "state": state.to_ascii_lowercase() }));
     let token = page.borrow().boot.token.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let _ = net::call::<()>("sign/opened", net::Body::Form(vec![("token", token)])).await;
+        let _ = net::call("sign/opened", net::Body::Form(vec![("token", token)])).await;
     });
 }
 
@@ -295,11 +301,11 @@ fn agree(page: &Shared) {
     let page = page.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let token = page.borrow().boot.token.clone();
-        let result = net::call::<()>("sign/consent", net::Body::Form(vec![("token", token)])).await;
+        let result = net::call("sign/consent", net::Body::Form(vec![("token", token)])).await;
         {
             let p = page.borrow();
             match &result {
-                Ok(()) => {
+                Ok(_) => {
                     if let Some(c) = p.part(testid::CONSENT) {
                         c.remove();
                     }
@@ -329,13 +335,13 @@ fn decline(page: &Shared) {
     let page = page.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let token = page.borrow().boot.token.clone();
-        let result = net::call::<SignOutcome>("sign/decline", net::Body::Form(vec![("token", token), ("reason", reason.clone())])).await;
+        let result = net::call("sign/decline", net::Body::Form(vec![("token", token), ("reason", reason.clone())])).await;
         set_busy(&page, false);
         let p = page.borrow();
         match result {
             Ok(out) => {
                 p.show_error(None);
-                p.settle(out.state);
+                p.settle(outcome_state(&out));
                 p.tell_host("signing.declined", serde_json::json!({ "reason": reason }));
             }
             Err(e) => p.show_error(Some(&e)),
@@ -451,17 +457,18 @@ fn finish(page: &Shared) {
     wasm_bindgen_futures::spawn_local(async move {
         let token = page.borrow().boot.token.clone();
         let body = serde_json::json!({ "token": token, "submission": submission }).to_string();
-        let result = net::call::<SignOutcome>("sign/submit", net::Body::Json(body)).await;
+        let result = net::call("sign/submit", net::Body::Json(body)).await;
         set_busy(&page, false);
         let p = page.borrow();
         match result {
             Ok(out) => {
-                p.settle(out.state);
-                p.tell_host("signing.completed", serde_json::json!({ "state": state_name(out.state) }));
+                let state = outcome_state(&out);
+                p.settle(state);
+                p.tell_host("signing.completed", serde_json::json!({ "state": state_name(state) }));
                 if host::return_to(&p.boot.embed_origins) {
                     return;
                 }
-                if let Some(url) = out.redirect_url.or_else(|| p.boot.redirect_url.clone()) {
+                if let Some(url) = net::text(&out, "redirect_url").or_else(|| p.boot.redirect_url.clone()) {
                     let _ = window().location().set_href(&url);
                 }
             }
