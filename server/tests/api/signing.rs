@@ -490,3 +490,30 @@ async fn signer_previews_need_the_link_of_that_contract() {
     assert_eq!(status, 404, "another contract's link cannot see this document");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_signing_page_is_one_response_with_its_module_and_styles_inline() {
+    let app = spawn().start().await;
+    app.sign_up(&Account::unique("inline")).await;
+    let sent = send_contract(&app, &[("김서명", "kim@example.com", 1)], |_| json!({})).await;
+    let token = link_token(&app, &sent, 0).await;
+    let r = app.get(&format!("/sign/{token}")).await;
+    assert_eq!(r.status, 200);
+    // Nothing else to fetch before the signer can act: no app bundle, no stylesheet link.
+    assert!(!r.body.contains("/pkg/dojang.js") && !r.body.contains("/pkg/dojang.wasm"), "the app's wasm is not loaded");
+    assert!(!r.body.contains("rel=\"stylesheet\""), "styles are inline");
+    assert!(r.body.contains("<style>") && r.body.contains(".sign-bar"), "the stylesheet is in the page");
+    assert!(r.body.contains("DecompressionStream(\"deflate-raw\")"), "the module's wasm is in the page");
+    // The inline module runs under the page's script nonce.
+    let csp = r.header("content-security-policy").unwrap().to_owned();
+    let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).unwrap();
+    assert!(r.body.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")), "{csp}");
+    // What the module needs is in the page, in the signer's language; the markup is complete.
+    let boot = r.body.split("<script type=\"application/json\" id=\"sign-boot\">").nth(1).and_then(|s| s.split("</script>").next()).unwrap();
+    let boot: Value = serde_json::from_str(boot).unwrap();
+    assert_eq!(boot["token"], token);
+    assert_eq!(boot["signer_name"], "김서명");
+    assert_eq!(boot["texts"]["sign_done"], "감사합니다. 서명을 마쳤습니다. 모두 서명하면 서명된 문서를 받게 됩니다.", "Korean by default");
+    assert!(r.body.contains("data-testid=\"consent-agree\"") && r.body.contains("id=\"sign-pad\""));
+    app.stop().await;
+}
