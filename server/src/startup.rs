@@ -1,6 +1,8 @@
 //! Builds the application from settings: database (migrated), PDFium engine, HTTP router,
 //! background workers, and a bound listener. `run_until_stopped` serves until the shutdown
-//! future resolves, then drains requests and stops every worker.
+//! future resolves, then drains requests and stops every worker — each step bounded by
+//! `STOP_GRACE`, so a stuck client or task cannot keep the process from stopping (queued work
+//! is persisted and picked up again after a restart).
 
 use crate::http;
 use crate::workers::{self, Workers};
@@ -15,7 +17,7 @@ use dojang_core::storage::{LocalDisk, Storage};
 use dojang_core::pdf::PdfEngine;
 use dojang_core::session_store::DbSessionStore;
 use dojang_core::state::AppState;
-use std::future::Future;
+use std::future::{Future, IntoFuture as _};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -88,17 +90,39 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let Self { listener, router, state, workers } = self;
         tracing::info!(addr = %listener.local_addr()?, public_url = %state.settings.public_url, "Dojang is listening");
-        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await;
-        workers.shutdown().await;
-        state.db.close().await;
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let signal = {
+            let stopping = stopping.clone();
+            async move {
+                shutdown.await;
+                stopping.notify_one();
+            }
+        };
+        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(signal)
+            .into_future();
+        let served = tokio::select! {
+            r = serve => r,
+            _ = async { stopping.notified().await; tokio::time::sleep(STOP_GRACE).await } => {
+                tracing::warn!("connections still open {STOP_GRACE:?} after the stop request; closing them");
+                Ok(())
+            }
+        };
+        if tokio::time::timeout(STOP_GRACE, workers.shutdown()).await.is_err() {
+            tracing::warn!("background work still running {STOP_GRACE:?} after the stop request; aborted");
+        }
+        if tokio::time::timeout(STOP_GRACE, state.db.close()).await.is_err() {
+            tracing::warn!("database connections still busy {STOP_GRACE:?} after the stop request");
+        }
         tracing::info!("Dojang stopped");
         served.context("serving HTTP")
     }
 }
 
 /// Resolves on SIGINT or SIGTERM.
+/// How long each step of stopping (open connections, background work, database) may take.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -28,7 +28,7 @@ impl Workers {
         });
     }
 
-    /// Asks every worker to stop and waits for them.
+    /// Asks every worker to stop and waits for them (dropping this future aborts the rest).
     pub async fn shutdown(mut self) {
         self.cancel.cancel();
         while self.set.join_next().await.is_some() {}
