@@ -160,6 +160,10 @@ test("rotating or resizing the phone keeps the drawing exactly", async ({ browse
   expect((await ink()).inked).toBeGreaterThan(100);
   await p.setViewportSize({ width: 390, height: 844 });
   expect(await canvas.getAttribute("data-digest")).toBe(before.digest);
+  // Escape closes the pad without adopting anything.
+  await p.keyboard.press("Escape");
+  await expect(p.locator(tid("pad"))).toHaveCount(0);
+  await expect(p.locator(tid("signRemaining"))).toHaveAttribute("data-remaining", "1");
   await ctx.close();
 });
 

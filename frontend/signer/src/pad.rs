@@ -251,10 +251,18 @@ pub fn open(template: &Element, host: &Element, purpose: FieldKind, signer_name:
         }));
     }
 
-    // Cancel and adopt.
+    // Cancel (the button, or Escape anywhere in the dialog) and adopt.
     if let Some(b) = find(&root, "[data-action=\"pad-cancel\"]") {
         let done = done.clone();
         on(&mut listeners, &b, "click", Box::new(move |_| done(None)));
+    }
+    {
+        let done = done.clone();
+        on(&mut listeners, &root, "keydown", Box::new(move |e| {
+            if e.dyn_ref::<web_sys::KeyboardEvent>().is_some_and(|k| k.key() == "Escape") {
+                done(None);
+            }
+        }));
     }
     if let Some(b) = find(&root, &tid(testid::PAD_ADOPT)) {
         let (state, canvas, typed) = (state.clone(), canvas.clone(), typed.clone());
@@ -288,6 +296,11 @@ pub fn open(template: &Element, host: &Element, purpose: FieldKind, signer_name:
         }));
     }
     changed();
+    // Keyboard and screen reader users land in the dialog.
+    let _ = root.set_attribute("tabindex", "-1");
+    if let Some(r) = root.dyn_ref::<web_sys::HtmlElement>() {
+        let _ = r.focus();
+    }
     // Tells tests and the benchmark that the pad takes input now.
     let _ = canvas.set_attribute("data-ready", "true");
     crate::dom::stamp(&canvas, "data-ready-at");
