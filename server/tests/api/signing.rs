@@ -515,5 +515,6 @@ async fn the_signing_page_is_one_response_with_its_module_and_styles_inline() {
     assert_eq!(boot["signer_name"], "김서명");
     assert_eq!(boot["texts"]["sign_done"], "감사합니다. 서명을 마쳤습니다. 모두 서명하면 서명된 문서를 받게 됩니다.", "Korean by default");
     assert!(r.body.contains("data-testid=\"consent-agree\"") && r.body.contains("id=\"sign-pad\""));
+    assert!(!r.body.contains("\"envelope_name\""), "no hydration data: the page is not hydrated");
     app.stop().await;
 }
