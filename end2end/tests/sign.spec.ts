@@ -206,11 +206,17 @@ test("declining, cancelling, expiry, a second tab and out-of-turn each end in a 
   // Cancelled by the sender: the link says so.
   const can = await make("parallel");
   const link = mintLink(baseURL!, can.envelope, can.recipients[0]);
+  await openLink(s, link); // open before the sender cancels, agree after
   await page.goto(`/contracts/${can.envelope}`);
   await hydrated(page);
   await page.fill(tid("cancelReason"), "조건 변경");
   await page.click(tid("cancelSubmit"));
   await expect(page.locator(tid("envelopeStatus"))).toHaveAttribute("data-status", "cancelled");
+  // Agreeing opens the fields at once; the refused consent closes them again and says why.
+  await s.click(tid("consentAgree"));
+  await expect(s.locator(tid("formError"))).toHaveAttribute("data-code", "ENVELOPE_CANCELLED");
+  await expect(s.locator(tid("consent"))).toBeVisible();
+  await expect(s.locator(tid("signBar"))).toBeHidden();
   await openLink(s, link);
   await expect(s.locator(tid("signState"))).toHaveAttribute("data-state", "Cancelled");
 

@@ -53,6 +53,8 @@ struct Page {
     /// The last signature adopted, for signatures and for initials.
     adopted: (Option<usize>, Option<usize>),
     busy: bool,
+    /// Agreed, and the consent is on its way to the server.
+    consenting: bool,
     pad: Option<pad::Pad>,
 }
 
@@ -88,12 +90,25 @@ impl Page {
             count.set_text_content(Some(&format!("{}/{} {}", total - remaining, total, self.texts.get("sign_fields_done"))));
         }
         if let Some(b) = self.part(testid::SIGN_FINISH) {
-            set_disabled(&b, remaining > 0 || self.busy);
+            set_disabled(&b, remaining > 0 || self.busy || self.consenting);
         }
         for id in [testid::CONSENT_AGREE, testid::DECLINE_SUBMIT] {
             if let Some(b) = self.part(id) {
                 set_disabled(&b, self.busy);
             }
+        }
+    }
+
+    /// Shows the consent card (the fields locked), or the fields and the sign bar.
+    fn ask_consent(&self, asking: bool) {
+        if let Some(c) = self.part(testid::CONSENT) {
+            set_hidden(&c, !asking);
+        }
+        if let Some(bar) = self.part(testid::SIGN_BAR) {
+            set_hidden(&bar, asking);
+        }
+        if let Some(pages) = find(&self.main, ".sign-pages") {
+            toggle_class(&pages, "locked", asking);
         }
     }
 
@@ -196,6 +211,7 @@ pub fn start(boot: SignerBoot) {
         uses: HashMap::new(),
         adopted: (None, None),
         busy: false,
+        consenting: false,
         pad: None,
     }));
     wire(&page);
@@ -296,31 +312,43 @@ fn set_busy(page: &Shared, busy: bool) {
     p.refresh();
 }
 
+/// Agreeing opens the fields at once while the consent is recorded (a round trip a phone on
+/// a slow network would otherwise wait for). Finishing waits for it — the server refuses a
+/// signature without consent anyway — and a refusal closes the fields again and says why.
 fn agree(page: &Shared) {
-    set_busy(page, true);
+    {
+        let mut p = page.borrow_mut();
+        p.consenting = true;
+        p.ask_consent(false);
+        p.refresh();
+    }
     let page = page.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let token = page.borrow().boot.token.clone();
         let result = net::call("sign/consent", net::Body::Form(vec![("token", token)])).await;
-        {
-            let p = page.borrow();
-            match &result {
+        let pad = {
+            let mut p = page.borrow_mut();
+            p.consenting = false;
+            let pad = match &result {
                 Ok(_) => {
                     if let Some(c) = p.part(testid::CONSENT) {
                         c.remove();
                     }
-                    if let Some(bar) = p.part(testid::SIGN_BAR) {
-                        set_hidden(&bar, false);
-                    }
-                    if let Some(pages) = find(&p.main, ".sign-pages") {
-                        toggle_class(&pages, "locked", false);
-                    }
                     p.show_error(None);
+                    None
                 }
-                Err(e) => p.show_error(Some(e)),
-            }
+                Err(e) => {
+                    p.ask_consent(true);
+                    p.show_error(Some(e));
+                    p.pad.take()
+                }
+            };
+            p.refresh();
+            pad
+        };
+        if let Some(pad) = pad {
+            pad.close();
         }
-        set_busy(&page, false);
     });
 }
 
