@@ -103,9 +103,13 @@ async function once(first) {
   await page.locator('[data-testid="pad-canvas"][data-ready="true"]').waitFor({ state: "visible", timeout: 60_000 });
   const pad = Date.now() - t0;
   const padInPage = Number(await page.locator('[data-testid="pad-canvas"]').getAttribute("data-ready-at"));
+  const nav = await page.evaluate(() => {
+    const n = performance.getEntriesByType("navigation")[0];
+    return { responseEnd: Math.round(n.responseEnd), domInteractive: Math.round(n.domInteractive), domContentLoaded: Math.round(n.domContentLoadedEventEnd) };
+  });
   await page.waitForLoadState("networkidle");
   await context.close();
-  return { bytes, interactive, pad, interactiveInPage, padInPage, counted, waterfall: [...waterfall.values()] };
+  return { bytes, interactive, pad, interactiveInPage, padInPage, nav, counted, waterfall: [...waterfall.values()] };
 }
 
 const results = [];
@@ -116,6 +120,7 @@ try {
   server.kill("SIGTERM");
 }
 rmSync(data, { recursive: true, force: true });
+console.log("last run, page's clock (ms):", JSON.stringify({ ...results[results.length - 1].nav, moduleStarted: results[results.length - 1].interactiveInPage, padReady: results[results.length - 1].padInPage }));
 const ms = (x) => (x === undefined ? "-" : `${Math.round(x * 1000)}`.padStart(5));
 console.log("last run, ms after the navigation request: start / first byte / end");
 for (const w of results[results.length - 1].waterfall) console.log(`${ms(w.start)} ${ms(w.response)} ${ms(w.end)}  ${w.url}`);
