@@ -569,6 +569,15 @@ pub enum SignatureInput {
     Uploaded { png: String },
 }
 
+impl SignatureInput {
+    /// The picture of the signature (a PNG data URL), however it was made.
+    pub fn png(&self) -> &str {
+        match self {
+            Self::Drawn { png, .. } | Self::Typed { png, .. } | Self::Uploaded { png } => png,
+        }
+    }
+}
+
 /// A value a signer gives one field. Signature and initials fields name a signature by its
 /// index in the submission's `signatures`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -33,8 +33,8 @@ struct State {
     uploaded: Option<String>,
 }
 
-/// What the pad ends with: a signature and its picture (PNG data URL), or nothing (cancelled).
-pub type Done = Rc<dyn Fn(Option<(SignatureInput, String)>)>;
+/// What the pad ends with: a signature, or nothing (cancelled).
+pub type Done = Rc<dyn Fn(Option<SignatureInput>)>;
 
 /// An open pad: its element and listeners (both go away when it is closed).
 pub struct Pad {
@@ -94,15 +94,12 @@ pub fn open(template: &Element, host: &Element, purpose: FieldKind, signer_name:
     };
     let changed = Rc::new(changed);
     let mut listeners = Vec::new();
-    let on = |listeners: &mut Vec<Listener>, el: &Element, ev: &'static str, f: Box<dyn FnMut(web_sys::Event)>| {
-        listeners.push(Listener::new(el, ev, f));
-    };
 
     // Tabs.
     for id in TABS {
         let Some(button) = find(&root, &tid(id)) else { continue };
         let (root2, state, show_error) = (root.clone(), state.clone(), show_error.clone());
-        on(&mut listeners, &button, "click", Box::new(move |_| {
+        listeners.push(Listener::new(&button, "click", move |_| {
             state.borrow_mut().tab = id;
             for other in TABS {
                 let current = other == id;
@@ -137,7 +134,7 @@ pub fn open(template: &Element, host: &Element, purpose: FieldKind, signer_name:
     };
     {
         let (state, changed, canvas2, point, show_error) = (state.clone(), changed.clone(), canvas.clone(), point.clone(), show_error.clone());
-        on(&mut listeners, &canvas, "pointerdown", Box::new(move |e| {
+        listeners.push(Listener::new(&canvas, "pointerdown", move |e| {
             let Some(e) = e.dyn_ref::<PointerEvent>() else { return };
             let kind = match e.pointer_type().as_str() {
                 "pen" => PointerKind::Pen,
@@ -167,7 +164,7 @@ pub fn open(template: &Element, host: &Element, purpose: FieldKind, signer_name:
     }
     {
         let (state, changed, point) = (state.clone(), changed.clone(), point.clone());
-        on(&mut listeners, &canvas, "pointermove", Box::new(move |e| {
+        listeners.push(Listener::new(&canvas, "pointermove", move |e| {
             let Some(e) = e.dyn_ref::<PointerEvent>() else { return };
             let t0 = {
                 let s = state.borrow();
@@ -190,7 +187,7 @@ pub fn open(template: &Element, host: &Element, purpose: FieldKind, signer_name:
     }
     for ev in ["pointerup", "pointercancel"] {
         let state = state.clone();
-        on(&mut listeners, &canvas, ev, Box::new(move |e| {
+        listeners.push(Listener::new(&canvas, ev, move |e| {
             let Some(e) = e.dyn_ref::<PointerEvent>() else { return };
             let mut s = state.borrow_mut();
             if s.ink.active == Some(e.pointer_id()) {
@@ -200,7 +197,7 @@ pub fn open(template: &Element, host: &Element, purpose: FieldKind, signer_name:
     }
     if let Some(b) = find(&root, &tid(testid::PAD_UNDO)) {
         let (state, changed) = (state.clone(), changed.clone());
-        on(&mut listeners, &b, "click", Box::new(move |_| {
+        listeners.push(Listener::new(&b, "click", move |_| {
             {
                 let mut s = state.borrow_mut();
                 s.ink.strokes.pop();
@@ -211,7 +208,7 @@ pub fn open(template: &Element, host: &Element, purpose: FieldKind, signer_name:
     }
     if let Some(b) = find(&root, &tid(testid::PAD_CLEAR)) {
         let (state, changed) = (state.clone(), changed.clone());
-        on(&mut listeners, &b, "click", Box::new(move |_| {
+        listeners.push(Listener::new(&b, "click", move |_| {
             {
                 let mut s = state.borrow_mut();
                 let pen_seen = s.ink.pen_seen;
@@ -229,11 +226,11 @@ pub fn open(template: &Element, host: &Element, purpose: FieldKind, signer_name:
     // Typing and uploading.
     {
         let (typed2, preview) = (typed.clone(), preview.clone());
-        on(&mut listeners, &typed, "input", Box::new(move |_| preview.set_text_content(Some(&typed2.value()))));
+        listeners.push(Listener::new(&typed, "input", move |_| preview.set_text_content(Some(&typed2.value()))));
     }
     if let Some(file) = find(&root, &tid(testid::PAD_FILE)) {
         let (state, root2) = (state.clone(), root.clone());
-        on(&mut listeners, &file.clone(), "change", Box::new(move |_| {
+        listeners.push(Listener::new(&file.clone(), "change", move |_| {
             let (state, root2) = (state.clone(), root2.clone());
             let Some(input) = cast::<HtmlInputElement>(&file) else { return };
             load_image(&input, aspect, move |png| {
@@ -254,11 +251,11 @@ pub fn open(template: &Element, host: &Element, purpose: FieldKind, signer_name:
     // Cancel (the button, or Escape anywhere in the dialog) and adopt.
     if let Some(b) = find(&root, "[data-action=\"pad-cancel\"]") {
         let done = done.clone();
-        on(&mut listeners, &b, "click", Box::new(move |_| done(None)));
+        listeners.push(Listener::new(&b, "click", move |_| done(None)));
     }
     {
         let done = done.clone();
-        on(&mut listeners, &root, "keydown", Box::new(move |e| {
+        listeners.push(Listener::new(&root, "keydown", move |e| {
             if e.dyn_ref::<web_sys::KeyboardEvent>().is_some_and(|k| k.key() == "Escape") {
                 done(None);
             }
@@ -266,7 +263,7 @@ pub fn open(template: &Element, host: &Element, purpose: FieldKind, signer_name:
     }
     if let Some(b) = find(&root, &tid(testid::PAD_ADOPT)) {
         let (state, canvas, typed) = (state.clone(), canvas.clone(), typed.clone());
-        on(&mut listeners, &b, "click", Box::new(move |_| {
+        listeners.push(Listener::new(&b, "click", move |_| {
             let tab = state.borrow().tab;
             match tab {
                 testid::PAD_TAB_TYPE => {
@@ -277,11 +274,11 @@ pub fn open(template: &Element, host: &Element, purpose: FieldKind, signer_name:
                     let done = done.clone();
                     wasm_bindgen_futures::spawn_local(async move {
                         let png = render_typed(&text, aspect).await;
-                        done(Some((SignatureInput::Typed { text, png: png.clone() }, png)));
+                        done(Some(SignatureInput::Typed { text, png }));
                     });
                 }
                 testid::PAD_TAB_UPLOAD => match state.borrow().uploaded.clone() {
-                    Some(png) => done(Some((SignatureInput::Uploaded { png: png.clone() }, png))),
+                    Some(png) => done(Some(SignatureInput::Uploaded { png })),
                     None => show_error(Some(texts.get("pad_upload_empty"))),
                 },
                 _ => {
@@ -290,7 +287,7 @@ pub fn open(template: &Element, host: &Element, purpose: FieldKind, signer_name:
                         return show_error(Some(texts.get("pad_too_small")));
                     }
                     let png = canvas.to_data_url().unwrap_or_default();
-                    done(Some((SignatureInput::Drawn { drawing, png: png.clone() }, png)));
+                    done(Some(SignatureInput::Drawn { drawing, png }));
                 }
             }
         }));

@@ -177,7 +177,7 @@ fn state_name(s: SignerState) -> String {
 }
 
 /// Brings the server-rendered signing page to life.
-pub fn start(boot: SignerBoot) {
+pub fn start(mut boot: SignerBoot) {
     let Some(main) = document().query_selector(&tid(testid::SIGN_PAGE)).ok().flatten() else { return };
     let mut fields: Vec<(usize, MyField)> = find_all(&main, &format!("{}[data-order]", tid(testid::SIGN_FIELD)))
         .into_iter()
@@ -200,7 +200,7 @@ pub fn start(boot: SignerBoot) {
             (!v.is_empty()).then(|| (f.id.clone(), v))
         })
         .collect();
-    let texts = Rc::new(Texts(boot.texts.clone()));
+    let texts = Rc::new(Texts(std::mem::take(&mut boot.texts)));
     let page: Shared = Rc::new(RefCell::new(Page {
         boot,
         texts,
@@ -290,11 +290,8 @@ fn wire(page: &Shared) {
                     Some(s) => s.value(),
                     None => el2.dyn_ref::<web_sys::HtmlInputElement>().map(|i| i.value()).unwrap_or_default(),
                 };
-                let read2 = read.clone();
-                let page2 = page.clone();
-                let id2 = id.clone();
+                // Text inputs and selects both fire `input` on every change.
                 on(&el, "input", move |_| set_value(&page, &id, read()));
-                on(&el, "change", move |_| set_value(&page2, &id2, read2()));
             }
         }
     }
@@ -421,12 +418,12 @@ fn sign_field(page: &Shared, id: &FieldId, kind: FieldKind) {
     };
     let done: pad::Done = {
         let (page, id) = (page.clone(), id.clone());
-        Rc::new(move |result: Option<(SignatureInput, String)>| {
+        Rc::new(move |result: Option<SignatureInput>| {
             let pad = page.borrow_mut().pad.take();
             if let Some(pad) = pad {
                 pad.close();
             }
-            let Some((input, png)) = result else { return };
+            let Some(input) = result else { return };
             let index = {
                 let mut p = page.borrow_mut();
                 p.signatures.push(input);
@@ -436,7 +433,6 @@ fn sign_field(page: &Shared, id: &FieldId, kind: FieldKind) {
                 } else {
                     p.adopted.0 = Some(index);
                 }
-                let _ = png;
                 index
             };
             use_signature(&page, &id, index);
@@ -450,10 +446,7 @@ fn sign_field(page: &Shared, id: &FieldId, kind: FieldKind) {
 fn use_signature(page: &Shared, id: &FieldId, index: usize) {
     let mut p = page.borrow_mut();
     p.uses.insert(id.clone(), index);
-    let png = match p.signatures.get(index) {
-        Some(SignatureInput::Drawn { png, .. } | SignatureInput::Typed { png, .. } | SignatureInput::Uploaded { png }) => png.clone(),
-        None => String::new(),
-    };
+    let png = p.signatures.get(index).map(|s| s.png().to_owned()).unwrap_or_default();
     if let Some(button) = p.fields.iter().find(|f| f.id == *id).and_then(|f| find(&f.el, &tid(testid::SIGN_SIGNATURE_FIELD))) {
         button.set_inner_html("");
         if let Ok(img) = document().create_element("img") {
