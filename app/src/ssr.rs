@@ -1,7 +1,6 @@
 //! Server-only helpers for pages and server functions: the shared state, the session, the
 //! signed-in user, CSRF checks and response headers.
 
-use axum::extract::ConnectInfo;
 use dojang_core::error::{AppError, ErrorCode};
 use dojang_core::model::CurrentUser;
 use dojang_core::state::AppState;
@@ -10,7 +9,6 @@ use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 pub fn state() -> Result<AppState, AppError> {
@@ -69,15 +67,13 @@ pub async fn check_csrf(token: &str) -> Result<Session, AppError> {
 
 /// Where this request came from, for the audit log.
 pub fn origin() -> dojang_core::audit::Origin {
-    let ua = use_context::<Parts>()
-        .and_then(|p| p.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(500).collect()));
-    dojang_core::audit::Origin { ip: Some(client_ip()), user_agent: ua }
+    use_context::<Parts>().map(|p| dojang_core::audit::Origin::of_request(&p.extensions, &p.headers)).unwrap_or_default()
 }
 
-/// The peer address of this request.
+/// The client's address (behind trusted proxies, the one they forwarded; see `client_ip`).
 pub fn client_ip() -> String {
     use_context::<Parts>()
-        .and_then(|p| p.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()))
+        .and_then(|p| p.extensions.get::<dojang_core::client_ip::ClientIp>().map(|c| c.0.to_string()))
         .unwrap_or_else(|| "unknown".into())
 }
 

@@ -14,13 +14,6 @@ pub struct Actor {
     pub client_id: Option<ClientId>,
 }
 
-impl Actor {
-    /// The organization itself (signers' links, workers): live mode, no client.
-    pub fn organization(organization_id: OrganizationId) -> Self {
-        Self { organization_id, user_id: None, mode: Mode::Live, client_id: None }
-    }
-}
-
 impl From<&CurrentUser> for Actor {
     fn from(u: &CurrentUser) -> Self {
         Self { organization_id: u.organization_id.clone(), user_id: Some(u.id.clone()), mode: Mode::Live, client_id: None }

@@ -18,6 +18,28 @@ pub struct Origin {
     pub user_agent: Option<String>,
 }
 
+impl Origin {
+    /// Where a request came from: its client's address (as `client_ip` resolved it) and its
+    /// user agent (at most 500 characters).
+    pub fn of_request(extensions: &http::Extensions, headers: &http::HeaderMap) -> Self {
+        Self {
+            ip: extensions.get::<crate::client_ip::ClientIp>().map(|c| c.0.to_string()),
+            user_agent: headers
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(500).collect()),
+        }
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Origin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of_request(&parts.extensions, &parts.headers))
+    }
+}
+
 /// One thing that happened.
 pub struct Event<'a> {
     pub envelope_id: &'a EnvelopeId,

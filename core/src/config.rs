@@ -70,6 +70,11 @@ pub struct Settings {
     pub webhook_allow_private: bool,
     /// Multiplies the webhook retry schedule (1 = about three days; tests use a small value).
     pub webhook_retry_scale: f64,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers are believed.
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
+    /// Multiplies the per-address limits of the public surfaces (signing, verify, sign-up and
+    /// log-in, downloads).
+    pub address_rate_scale: f64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,15 +149,10 @@ impl Settings {
                 burst_window: std::time::Duration::from_secs(parse_num(&get, "DOJANG_API_BURST_SECONDS", 10)?.clamp(1, 3600) as u64),
             },
             webhook_allow_private: parse_bool(&get, "DOJANG_WEBHOOK_ALLOW_PRIVATE")?,
-            webhook_retry_scale: match get("DOJANG_WEBHOOK_RETRY_SCALE") {
-                None => 1.0,
-                Some(v) => v
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|f| (0.000_001..=10.0).contains(f))
-                    .ok_or_else(|| err(format!("DOJANG_WEBHOOK_RETRY_SCALE must be a number between 0.000001 and 10, not {v:?}")))?,
-            },
+            webhook_retry_scale: parse_scale(&get, "DOJANG_WEBHOOK_RETRY_SCALE", 0.000_001, 10.0)?,
+            trusted_proxies: crate::client_ip::TrustedProxies::parse(&get("DOJANG_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|e| err(format!("DOJANG_TRUSTED_PROXIES: {e}")))?,
+            address_rate_scale: parse_scale(&get, "DOJANG_ADDRESS_RATE_SCALE", 0.01, 1000.0)?,
         };
         settings.check_production()?;
         Ok(settings)
@@ -203,6 +203,19 @@ fn parse_bool(get: &impl Fn(&str) -> Option<String>, key: &str) -> Result<bool, 
         None | Some("false") | Some("0") | Some("no") => Ok(false),
         Some("true") | Some("1") | Some("yes") => Ok(true),
         Some(v) => Err(ConfigError(format!("{key} must be true or false, not {v:?}"))),
+    }
+}
+
+/// A multiplier between `min` and `max` (1 when unset).
+fn parse_scale(get: &impl Fn(&str) -> Option<String>, key: &str, min: f64, max: f64) -> Result<f64, ConfigError> {
+    match get(key) {
+        None => Ok(1.0),
+        Some(v) => v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| (min..=max).contains(f))
+            .ok_or_else(|| ConfigError(format!("{key} must be a number between {min} and {max}, not {v:?}"))),
     }
 }
 

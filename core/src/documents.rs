@@ -238,15 +238,16 @@ pub async fn document_infos(db: &Db, ids: &[(DocumentId, String, String, i64)]) 
     Ok(out)
 }
 
-/// A page preview for someone in the document's organization.
+/// A page preview for a caller who may see the document (else 404).
 pub async fn preview(st: &AppState, actor: &Actor, id: &DocumentId, page: u32, size: PreviewSize) -> AppResult<Vec<u8>> {
-    let row: Option<(String, String, i64)> = sqlx::query_as(
-        "SELECT sha256, storage_key, page_count FROM documents WHERE id = $1 AND organization_id = $2",
-    )
-    .bind(id)
-    .bind(&actor.organization_id)
-    .fetch_optional(st.db.pool())
-    .await?;
+    crate::api::scope::document(&st.db, actor, id).await?;
+    page_preview(st, id, page, size).await
+}
+
+/// A page preview, for code that has already established access (a signing link).
+pub(crate) async fn page_preview(st: &AppState, id: &DocumentId, page: u32, size: PreviewSize) -> AppResult<Vec<u8>> {
+    let row: Option<(String, String, i64)> =
+        sqlx::query_as("SELECT sha256, storage_key, page_count FROM documents WHERE id = $1").bind(id).fetch_optional(st.db.pool()).await?;
     let (sha256, storage_key, page_count) = row.ok_or_else(|| AppError::not_found("Document"))?;
     if i64::from(page) >= page_count {
         return Err(AppError::not_found("Page"));

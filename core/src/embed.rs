@@ -163,6 +163,17 @@ pub fn set_cookie(token: &str) -> String {
     format!("{COOKIE}={token}; Path=/; Max-Age={SESSION_SECONDS}; HttpOnly; Secure; SameSite=None; Partitioned")
 }
 
+/// The `Set-Cookie` value that removes the embed cookie.
+pub fn clear_cookie() -> String {
+    format!("{COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=None; Partitioned")
+}
+
+/// Ends the embed session of a cookie token (the browser signed in as a user meanwhile).
+pub async fn end(db: &Db, token: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM embed_sessions WHERE token_hash = $1").bind(hash_token(token)).execute(db.pool()).await?;
+    Ok(())
+}
+
 /// Removes expired sessions; returns how many.
 pub async fn sweep(db: &Db) -> AppResult<u64> {
     Ok(sqlx::query("DELETE FROM embed_sessions WHERE expires_at <= $1").bind(Timestamp::now()).execute(db.pool()).await?.rows_affected())

@@ -5,6 +5,7 @@
 //! from a stale tab is refused with `VERSION_CONFLICT` instead of overwriting newer work.
 
 use crate::actor::Actor;
+use crate::api::scope;
 use crate::audit::{self, Origin};
 use crate::db::{Db, Timestamp, Tx};
 use crate::documents::document_infos;
@@ -58,15 +59,11 @@ pub(crate) async fn insert_draft(tx: &mut Tx, actor: &Actor, name: &str, now: Ti
     Ok(id)
 }
 
-/// Why a guarded update of a draft touched no row: unknown (or another tenant's) → 404,
-/// no longer a draft → 409.
-async fn draft_guard_failed(tx: &mut Tx, actor: &Actor, id: &EnvelopeId) -> AppError {
+/// Why a guarded update of a draft touched no row: no longer a draft → 409, else another
+/// change won (the caller has checked that the envelope is theirs to see).
+async fn draft_guard_failed(tx: &mut Tx, id: &EnvelopeId) -> AppError {
     let status: Result<Option<String>, _> =
-        sqlx::query_scalar("SELECT status FROM envelopes WHERE id = $1 AND organization_id = $2")
-            .bind(id)
-            .bind(&actor.organization_id)
-            .fetch_optional(&mut **tx)
-            .await;
+        sqlx::query_scalar("SELECT status FROM envelopes WHERE id = $1").bind(id).fetch_optional(&mut **tx).await;
     match status {
         Ok(None) => AppError::not_found("Contract"),
         Ok(Some(s)) if s != "draft" => {
@@ -79,6 +76,7 @@ async fn draft_guard_failed(tx: &mut Tx, actor: &Actor, id: &EnvelopeId) -> AppE
 
 /// Marks a draft as changed (taking its row lock on PostgreSQL), or says why it cannot be.
 pub(crate) async fn touch_draft(tx: &mut Tx, actor: &Actor, id: &EnvelopeId) -> AppResult<()> {
+    scope::envelope_in(&mut **tx, actor, id).await?;
     let res = sqlx::query(
         "UPDATE envelopes SET updated_at = $3 WHERE id = $1 AND organization_id = $2 AND status = 'draft'",
     )
@@ -87,11 +85,12 @@ pub(crate) async fn touch_draft(tx: &mut Tx, actor: &Actor, id: &EnvelopeId) -> 
     .bind(Timestamp::now())
     .execute(&mut **tx)
     .await?;
-    if res.rows_affected() == 1 { Ok(()) } else { Err(draft_guard_failed(tx, actor, id).await) }
+    if res.rows_affected() == 1 { Ok(()) } else { Err(draft_guard_failed(tx, id).await) }
 }
 
 /// Bumps the version of a draft, guarding on the version the caller saw.
 async fn bump_version(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, seen: i64) -> AppResult<i64> {
+    scope::envelope_in(&mut **tx, actor, id).await?;
     let res = sqlx::query(
         "UPDATE envelopes SET version = version + 1, updated_at = $4 \
          WHERE id = $1 AND organization_id = $2 AND status = 'draft' AND version = $3",
@@ -102,7 +101,7 @@ async fn bump_version(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, seen: i64) ->
     .bind(Timestamp::now())
     .execute(&mut **tx)
     .await?;
-    if res.rows_affected() == 1 { Ok(seen + 1) } else { Err(draft_guard_failed(tx, actor, id).await) }
+    if res.rows_affected() == 1 { Ok(seen + 1) } else { Err(draft_guard_failed(tx, id).await) }
 }
 
 pub async fn create_draft(db: &Db, actor: &Actor, name: &str) -> AppResult<EnvelopeId> {
@@ -115,14 +114,15 @@ pub async fn create_draft(db: &Db, actor: &Actor, name: &str) -> AppResult<Envel
 
 /// The organization's contracts, most recently changed first.
 pub async fn list(db: &Db, actor: &Actor) -> AppResult<Vec<ContractSummary>> {
-    let rows: Vec<(String, String, String, Timestamp)> = sqlx::query_as(
-        "SELECT id, name, status, updated_at FROM envelopes WHERE organization_id = $1 AND mode = $2 \
-         ORDER BY updated_at DESC, id DESC LIMIT 500",
-    )
-    .bind(&actor.organization_id)
-    .bind(actor.mode.as_str())
-    .fetch_all(db.pool())
-    .await?;
+    let sql = format!(
+        "SELECT t.id, t.name, t.status, t.updated_at FROM envelopes t WHERE {} ORDER BY t.updated_at DESC, t.id DESC LIMIT 500",
+        scope::list_condition(actor, "t")
+    );
+    let mut q = sqlx::query_as::<_, (String, String, String, Timestamp)>(&sql).bind(&actor.organization_id).bind(actor.mode.as_str());
+    if let Some(c) = &actor.client_id {
+        q = q.bind(c);
+    }
+    let rows = q.fetch_all(db.pool()).await?;
     let mut out = Vec::with_capacity(rows.len());
     for (id, name, status, updated) in rows {
         let documents: Vec<String> = sqlx::query_scalar(
@@ -151,12 +151,18 @@ pub async fn list(db: &Db, actor: &Actor) -> AppResult<Vec<ContractSummary>> {
 
 type FieldRow = (String, String, String, i64, f64, f64, f64, f64, String, i64, String, String, String, Option<String>);
 
-/// Everything the editor shows.
+/// Everything the editor shows, for a caller who may see the envelope (else 404).
 pub async fn load(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<ContractDraft> {
+    scope::envelope(db, actor, id).await?;
+    contents(db, id).await
+}
+
+/// An envelope's documents, recipients and fields, for code that has already established
+/// access (a signing link, a worker).
+pub(crate) async fn contents(db: &Db, id: &EnvelopeId) -> AppResult<ContractDraft> {
     let row: Option<(String, String, i64)> =
-        sqlx::query_as("SELECT name, status, version FROM envelopes WHERE id = $1 AND organization_id = $2")
+        sqlx::query_as("SELECT name, status, version FROM envelopes WHERE id = $1")
             .bind(id)
-            .bind(&actor.organization_id)
             .fetch_optional(db.pool())
             .await?;
     let (name, status, version) = row.ok_or_else(|| AppError::not_found("Contract"))?;

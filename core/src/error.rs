@@ -60,6 +60,10 @@ pub enum ErrorCode {
     IdempotencyInProgress,
     QuotaExceeded,
     DocumentInUse,
+    // Embedding
+    /// A client token was opened in a browser signed in to Dojang (the embed session would
+    /// take over the user's own session).
+    EmbedSignedIn,
     // 429
     LoginThrottled,
     RateLimited,
@@ -93,6 +97,7 @@ impl ErrorCode {
             IdempotencyInProgress => 409,
             QuotaExceeded => 403,
             DocumentInUse => 409,
+            EmbedSignedIn => 409,
             LoginThrottled | RateLimited => 429,
             Internal => 500,
             TimestampFailed => 502,

@@ -11,6 +11,10 @@ pub mod types;
 #[cfg(feature = "server")]
 pub mod accounts;
 #[cfg(feature = "server")]
+pub mod address_limits;
+#[cfg(feature = "server")]
+pub mod client_ip;
+#[cfg(feature = "server")]
 pub mod api;
 #[cfg(feature = "server")]
 pub mod actor;

@@ -1,4 +1,4 @@
-import { expect, FrameLocator, Page, test, APIRequestContext } from "@playwright/test";
+import { expect, FrameLocator, Page, test, request as http } from "@playwright/test";
 import { createServer, Server } from "node:http";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -33,8 +33,11 @@ test.afterAll(() => {
   stranger.server.close();
 });
 
-/** An integrator: an organization with an API key, the host origin on its allowlist, a client user. */
-async function integrator(request: APIRequestContext) {
+/** An integrator: an organization with an API key, the host origin on its allowlist, a client user.
+ * Set up from the integrator's own back office (a context of its own): the browser under test
+ * is an end user's, not signed in to Dojang (a signed-in browser is never taken over). */
+async function integrator(baseURL: string) {
+  const request = await http.newContext({ baseURL });
   await signUp(request, "embed");
   const csrf = await (await request.post("/_fn/auth/csrf_token")).json();
   const made = await (await request.post("/_fn/api-keys/create", { form: { csrf, name: "host", mode: "live" } })).json();
@@ -77,7 +80,7 @@ async function eventOf(page: Page, type: string) {
 }
 
 test("in an iframe on an allowed site: upload, place a field, name, save; the host hears contract.saved", async ({ page, baseURL }) => {
-  const i = await integrator(page.request);
+  const i = await integrator(baseURL!);
   await page.goto(`${allowed.origin}/?dojang=${encodeURIComponent(baseURL!)}&token=${await i.token()}&auto=iframe`);
   const frame = page.frameLocator("#dojang iframe");
   await expect(frame.locator(tid("contractPage"))).toBeVisible();
@@ -97,7 +100,7 @@ test("in an iframe on an allowed site: upload, place a field, name, save; the ho
 });
 
 test("in a popup: the same, the opener hears contract.saved, and the popup goes where it was told", async ({ page, baseURL }) => {
-  const i = await integrator(page.request);
+  const i = await integrator(baseURL!);
   const done = `${allowed.origin}/done`;
   await page.goto(`${allowed.origin}/?dojang=${encodeURIComponent(baseURL!)}&token=${await i.token()}&returnUrl=${encodeURIComponent(done)}`);
   await expect.poll(() => page.evaluate(() => typeof (window as unknown as { Dojang?: unknown }).Dojang)).toBe("object");
@@ -111,7 +114,7 @@ test("in a popup: the same, the opener hears contract.saved, and the popup goes 
 });
 
 test("a site not on the allowlist cannot frame Dojang", async ({ page, baseURL }) => {
-  const i = await integrator(page.request);
+  const i = await integrator(baseURL!);
   await page.goto(`${stranger.origin}/`);
   const editor = page.waitForResponse((r) => r.url().includes("/contract/upload?embed=1"));
   await page.evaluate(([src]) => {
@@ -148,7 +151,7 @@ function expire(token: string): string {
 }
 
 test("a forged and an expired token each get their clear page, and the host an error event", async ({ page, baseURL }) => {
-  const i = await integrator(page.request);
+  const i = await integrator(baseURL!);
   const good = await i.token();
   const forged = good.slice(0, -2) + (good.endsWith("AA") ? "BB" : "AA");
   for (const [token, code] of [[forged, "TOKEN_INVALID"], [expire(good), "TOKEN_EXPIRED"]]) {
@@ -179,7 +182,7 @@ async function signingLink(page: Page, i: Awaited<ReturnType<typeof integrator>>
 }
 
 test("a signing link in an iframe: the signer signs and the host hears signing.completed", async ({ page, baseURL }) => {
-  const i = await integrator(page.request);
+  const i = await integrator(baseURL!);
   const link = await signingLink(page, i);
   await page.goto(`${allowed.origin}/?dojang=${encodeURIComponent(baseURL!)}&sign=${encodeURIComponent(link)}&auto=iframe`);
   const frame = page.frameLocator("#dojang iframe");
@@ -194,7 +197,7 @@ test("a signing link in an iframe: the signer signs and the host hears signing.c
 });
 
 test("a signing link in an iframe: the signer declines and the host hears signing.declined", async ({ page, baseURL }) => {
-  const i = await integrator(page.request);
+  const i = await integrator(baseURL!);
   const link = await signingLink(page, i);
   await page.goto(`${allowed.origin}/?dojang=${encodeURIComponent(baseURL!)}&sign=${encodeURIComponent(link)}&auto=iframe`);
   const frame = page.frameLocator("#dojang iframe");

@@ -20,6 +20,14 @@ pub async fn get_csrf_token() -> Result<String, AppError> {
     respond(ssr::csrf_token().await)
 }
 
+/// The embed session's CSRF token, for the hosted editor's calls (none without a live embed
+/// session). Kept apart from `auth/csrf_token` so that a page outside the hosted screens never
+/// receives it.
+#[server(prefix = "/_fn", endpoint = "auth/embed_csrf_token")]
+pub async fn embed_csrf_token() -> Result<Option<String>, AppError> {
+    respond(Ok(ssr::embed_session().map(|e| e.csrf)))
+}
+
 /// For a live embed session (a hosted screen opened with a client token): the origins its
 /// organization lets embed the screens. None without one.
 #[server(prefix = "/_fn", endpoint = "auth/embed_origins")]

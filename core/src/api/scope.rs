@@ -1,4 +1,4 @@
-//! What an API caller may see: its organization's rows in its own mode, and with a client
+//! What a caller (the REST API, the web app, an embedded screen) may see: its organization's rows in its own mode, and with a client
 //! token only that client's. Everything else is reported as not found — never as forbidden,
 //! so ids of other tenants, modes or clients reveal nothing.
 
@@ -27,7 +27,13 @@ async fn visible(conn: &mut sqlx::AnyConnection, actor: &Actor, table: &str, id:
 
 /// Ok when the caller may see this envelope, else 404.
 pub async fn envelope(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<()> {
-    if visible(&mut *db.pool().acquire().await?, actor, "envelopes", id.as_str()).await? { Ok(()) } else { Err(AppError::not_found("Contract")) }
+    envelope_in(&mut *db.pool().acquire().await?, actor, id).await
+}
+
+/// Ok when the caller may see this envelope, else 404, on a connection (inside a
+/// transaction too).
+pub async fn envelope_in(conn: &mut sqlx::AnyConnection, actor: &Actor, id: &EnvelopeId) -> AppResult<()> {
+    if visible(conn, actor, "envelopes", id.as_str()).await? { Ok(()) } else { Err(AppError::not_found("Contract")) }
 }
 
 /// Ok when the caller may see this document, else 404.

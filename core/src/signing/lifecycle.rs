@@ -22,6 +22,7 @@ pub async fn cancel_envelope(st: &AppState, actor: &Actor, id: &EnvelopeId, reas
     if reason.chars().count() > 1000 {
         return Err(AppError::field("reason", "too_long", "Use at most 1000 characters"));
     }
+    crate::api::scope::envelope(&st.db, actor, id).await?;
     let ctx = envelope_ctx(&st.db, id, Some(&actor.organization_id)).await?;
     let mut tx = st.db.begin().await?;
     let now = Timestamp::now();

@@ -30,6 +30,7 @@ pub struct Invited {
 
 /// Sends a draft. Returns every recipient's signing link.
 pub async fn send_envelope(st: &AppState, actor: &Actor, id: &EnvelopeId, req: &SendRequest, origin: &Origin) -> AppResult<Vec<Invited>> {
+    crate::api::scope::envelope(&st.db, actor, id).await?;
     let message = req.message.trim().to_owned();
     if message.chars().count() > 2000 {
         return Err(AppError::field("message", "too_long", "Use at most 2000 characters"));
@@ -337,6 +338,7 @@ type ProgressRow = (
 
 /// The sender's view: status, each recipient's progress, the audit log.
 pub async fn envelope_detail(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<EnvelopeDetail> {
+    crate::api::scope::envelope(db, actor, id).await?;
     let ctx = envelope_ctx(db, id, Some(&actor.organization_id)).await?;
     let times: (Option<Timestamp>, Option<Timestamp>, Option<Timestamp>, Option<String>) = sqlx::query_as(
         "SELECT sent_at, completed_at, cancelled_at, cancel_reason FROM envelopes WHERE id = $1",

@@ -23,7 +23,11 @@ use serde_json::json;
 use std::collections::HashMap;
 
 /// Largest signature image accepted (PNG bytes).
-const MAX_SIGNATURE_PNG: usize = 2 * 1024 * 1024;
+pub const MAX_SIGNATURE_PNG: usize = 1024 * 1024;
+/// Most signatures (and initials) in one submission.
+pub const MAX_SIGNATURES: usize = 20;
+/// Most points of one drawn signature.
+const MAX_SIGNATURE_POINTS: usize = 50_000;
 const MAX_TEXT_VALUE: usize = 1000;
 
 /// A recipient reached through their signing link.
@@ -110,27 +114,33 @@ async fn state_of(st: &AppState, s: &SignerCtx) -> AppResult<SignerState> {
 pub async fn view(st: &AppState, token: &str) -> AppResult<SignerView> {
     let s = resolve(st, token).await?;
     let state = state_of(st, &s).await?;
-    let actor = crate::actor::Actor::organization(s.envelope.organization_id.clone());
-    let draft = crate::envelopes::load(&st.db, &actor, &s.envelope.id).await?;
-    let values: Vec<(String, String)> = sqlx::query_as("SELECT field_id, value FROM field_values WHERE envelope_id = $1")
-        .bind(&s.envelope.id)
-        .fetch_all(st.db.pool())
-        .await?;
-    let values: HashMap<String, String> = values.into_iter().collect();
-    let fields = draft
-        .fields
-        .into_iter()
-        .map(|f| {
-            let mine = f.recipient_id == s.recipient_id;
-            let value = values.get(f.id.as_str()).cloned();
-            SignerField { field: f, mine, value }
-        })
-        .collect();
+    // Once the envelope has ended, the link shows where it stands and nothing of its contents.
+    let ended = matches!(state, SignerState::Cancelled | SignerState::Expired | SignerState::Declined | SignerState::Completed);
+    let (documents, fields) = if ended {
+        (Vec::new(), Vec::new())
+    } else {
+        let draft = crate::envelopes::contents(&st.db, &s.envelope.id).await?;
+        let values: Vec<(String, String)> = sqlx::query_as("SELECT field_id, value FROM field_values WHERE envelope_id = $1")
+            .bind(&s.envelope.id)
+            .fetch_all(st.db.pool())
+            .await?;
+        let values: HashMap<String, String> = values.into_iter().collect();
+        let fields = draft
+            .fields
+            .into_iter()
+            .map(|f| {
+                let mine = f.recipient_id == s.recipient_id;
+                let value = values.get(f.id.as_str()).cloned();
+                SignerField { field: f, mine, value }
+            })
+            .collect();
+        (draft.documents, fields)
+    };
     Ok(SignerView {
         envelope_name: s.envelope.name.clone(),
         organization_name: s.envelope.organization_name.clone(),
         sender_name: s.envelope.sender_name.clone(),
-        message: s.envelope.message.clone(),
+        message: if ended { String::new() } else { s.envelope.message.clone() },
         recipient_name: s.name.clone(),
         recipient_email: s.email.clone(),
         language: s.language,
@@ -139,7 +149,7 @@ pub async fn view(st: &AppState, token: &str) -> AppResult<SignerView> {
         consent_version: CONSENT_VERSION.to_owned(),
         consent_text: consent_text(s.language).to_owned(),
         expires_at: s.envelope.expires_at.map(|e| e.to_db()),
-        documents: draft.documents,
+        documents,
         fields,
         today: today_in(&s.envelope.time_zone),
         redirect_url: s.envelope.redirect_url.clone(),
@@ -212,9 +222,13 @@ async fn event(tx: &mut Tx, s: &SignerCtx, kind: &'static str, origin: &Origin, 
     .await
 }
 
-/// A page preview for the signer (only documents of their envelope).
+/// A page preview for the signer: only documents of their envelope, and only while it is
+/// open for signing.
 pub async fn preview(st: &AppState, token: &str, doc: &DocumentId, page: u32, size: PreviewSize) -> AppResult<Vec<u8>> {
     let s = resolve(st, token).await?;
+    if s.envelope.status != EnvelopeStatus::Sent || s.envelope.is_past_expiry() {
+        return Err(closed_error(s.envelope.status, s.envelope.is_past_expiry()));
+    }
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM envelope_documents WHERE envelope_id = $1 AND document_id = $2")
         .bind(&s.envelope.id)
         .bind(doc)
@@ -223,8 +237,7 @@ pub async fn preview(st: &AppState, token: &str, doc: &DocumentId, page: u32, si
     if n == 0 {
         return Err(AppError::not_found("Document"));
     }
-    let actor = crate::actor::Actor::organization(s.envelope.organization_id);
-    documents::preview(st, &actor, doc, page, size).await
+    documents::page_preview(st, doc, page, size).await
 }
 
 /// A checked value for one field.
@@ -303,11 +316,14 @@ fn check_values(
 /// A signature's PNG, checked.
 fn decode_png(data: &str) -> AppResult<Vec<u8>> {
     let b64 = data.strip_prefix("data:image/png;base64,").unwrap_or(data);
+    if b64.len() > MAX_SIGNATURE_PNG / 3 * 4 + 8 {
+        return Err(AppError::new(ErrorCode::SignatureInvalid, "The signature must be a PNG image of at most 1 MB"));
+    }
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
         .map_err(|_| AppError::new(ErrorCode::SignatureInvalid, "The signature image is not valid"))?;
     if bytes.len() > MAX_SIGNATURE_PNG || !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return Err(AppError::new(ErrorCode::SignatureInvalid, "The signature must be a PNG image of at most 2 MB"));
+        return Err(AppError::new(ErrorCode::SignatureInvalid, "The signature must be a PNG image of at most 1 MB"));
     }
     Ok(bytes)
 }
@@ -320,16 +336,16 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
     if !s.consented {
         return Err(AppError::new(ErrorCode::ConsentRequired, "Agree to sign electronically first"));
     }
-    if sub.signatures.len() > 20 || sub.fields.len() > 2000 {
+    if sub.signatures.len() > MAX_SIGNATURES || sub.fields.len() > crate::envelopes::MAX_FIELDS {
         return Err(AppError::new(ErrorCode::BadRequest, "Too many values"));
     }
-    // Check and store the signature images before the transaction (content-addressed).
-    let mut stored = Vec::with_capacity(sub.signatures.len());
+    // Everything is checked before anything is stored: the signatures, then every value.
+    let mut checked = Vec::with_capacity(sub.signatures.len());
     for sig in &sub.signatures {
         let (method, png, strokes, typed) = match sig {
             SignatureInput::Drawn { drawing, png } => {
                 let points: usize = drawing.strokes.iter().map(|s| s.points.len()).sum();
-                if !drawing.is_substantial() || points > 50_000 {
+                if !drawing.is_substantial() || points > MAX_SIGNATURE_POINTS {
                     return Err(AppError::new(ErrorCode::SignatureEmpty, "Draw your signature (a dot or an empty pad is not a signature)"));
                 }
                 ("drawn", png, Some(serde_json::to_string(drawing).unwrap_or_default()), None)
@@ -343,17 +359,20 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
             }
             SignatureInput::Uploaded { png } => ("uploaded", png, None, None),
         };
-        let bytes = decode_png(png)?;
+        checked.push((method, decode_png(png)?, strokes, typed));
+    }
+    let draft = crate::envelopes::contents(&st.db, &s.envelope.id).await?;
+    let mine: Vec<_> = draft.fields.into_iter().filter(|f| f.recipient_id == s.recipient_id).collect();
+    let today = today_in(&s.envelope.time_zone);
+    let values = check_values(&mine, sub, &s.name, &today)?;
+    // Then the images, content-addressed, before the transaction that refers to them.
+    let mut stored = Vec::with_capacity(checked.len());
+    for (method, bytes, strokes, typed) in checked {
         let sha = documents::sha256_hex(&bytes);
         let key = format!("signatures/{sha}.png");
         st.storage.put(&BlobKey::new(&key)?, &bytes).await?;
         stored.push((method, strokes, typed, key, sha));
     }
-    let actor = crate::actor::Actor::organization(s.envelope.organization_id.clone());
-    let draft = crate::envelopes::load(&st.db, &actor, &s.envelope.id).await?;
-    let mine: Vec<_> = draft.fields.into_iter().filter(|f| f.recipient_id == s.recipient_id).collect();
-    let today = today_in(&s.envelope.time_zone);
-    let values = check_values(&mine, sub, &s.name, &today)?;
     let kinds: HashMap<&FieldId, FieldKind> = mine.iter().map(|f| (&f.id, f.kind)).collect();
 
     let mut tx = st.db.begin().await?;

@@ -19,24 +19,59 @@ fn query_param(uri: &Uri, name: &str) -> Option<String> {
     url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).filter(|v| !v.is_empty())
 }
 
+/// Where an embed session counts: the hosted editor and the calls it makes. Everywhere else
+/// (dashboard, contract details, settings) a browser is only ever its signed-in user.
+fn embeddable(path: &str) -> bool {
+    path == EXCHANGE_PATH
+        || path.starts_with("/_fn/contracts/")
+        || path.starts_with("/_app/documents")
+        || matches!(path, "/_fn/auth/embed_csrf_token" | "/_fn/auth/embed_origins")
+}
+
+/// Whether the browser is signed in to Dojang (its session names a user).
+async fn signed_in(session: Option<tower_sessions::Session>) -> bool {
+    match session {
+        Some(s) => matches!(dojang_core::web_session::user_id(&s).await, Ok(Some(_))),
+        None => false,
+    }
+}
+
 /// Exchanges tokens; otherwise resolves the embed cookie once for the whole request (handlers,
 /// server functions and pages read the session from the request's extensions) and, for HTML
 /// answers of an embed session or a signing link, applies the organization's allowlist.
+///
+/// An embed session never takes over a signed-in browser: a token is not exchanged while
+/// the browser is signed in (the page says why), and when both cookies arrive the signed-in
+/// user wins and the embed session ends.
 pub async fn layer(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    let signed_in = signed_in(req.extensions().get::<tower_sessions::Session>().cloned()).await;
     if req.method() == axum::http::Method::GET && req.uri().path() == EXCHANGE_PATH {
         if let Some(token) = query_param(req.uri(), "token") {
+            if signed_in {
+                let origin = query_param(req.uri(), "origin").and_then(|o| embed::parse_origin(&o));
+                return clear_page(&AppError::new(ErrorCode::EmbedSignedIn, "Signed in to Dojang"), origin.as_deref());
+            }
             return exchange(&st, req.uri(), &token).await;
         }
     }
-    let session = match embed::cookie_token(req.headers()) {
-        Some(token) => embed::resolve(&st.db, &token).await.ok().flatten(),
-        None => None,
+    let cookie = embed::cookie_token(req.headers());
+    let session = match &cookie {
+        Some(token) if !signed_in && embeddable(req.uri().path()) => embed::resolve(&st.db, token).await.ok().flatten(),
+        _ => None,
     };
     let sign_token = req.uri().path().strip_prefix("/sign/").map(|rest| rest.split('/').next().unwrap_or("").to_owned());
     if let Some(s) = &session {
         req.extensions_mut().insert(s.clone());
     }
     let mut res = next.run(req).await;
+    if let (true, Some(token)) = (signed_in, &cookie) {
+        if let Err(e) = embed::end(&st.db, token).await {
+            tracing::warn!(error = %e.message, "ending an embed session");
+        }
+        if let Ok(v) = HeaderValue::from_str(&embed::clear_cookie()) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
     let html = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     if !html {
         return res;
@@ -129,6 +164,12 @@ fn clear_page(e: &AppError, host_origin: Option<&str>) -> Response {
     let (status, code, ko, en) = match e.code {
         ErrorCode::TokenExpired => (401, "TOKEN_EXPIRED", "이 링크는 만료되었습니다.", "This link has expired."),
         ErrorCode::Forbidden => (403, "ORIGIN_NOT_ALLOWED", "이 사이트에서는 도장 화면을 열 수 없습니다.", "This site is not allowed to open Dojang's screens."),
+        ErrorCode::EmbedSignedIn => (
+            409,
+            "SIGNED_IN",
+            "이 브라우저는 도장에 로그인되어 있어, 다른 계정을 위한 이 화면을 여기서 열 수 없습니다. 도장에서 로그아웃한 뒤 다시 열어 주세요.",
+            "This browser is signed in to Dojang, so this screen cannot act for another account here. Sign out of Dojang, then open it again.",
+        ),
         _ => (401, "TOKEN_INVALID", "이 링크는 올바르지 않습니다.", "This link is not valid."),
     };
     let nonce = dojang_core::web_session::random_token();

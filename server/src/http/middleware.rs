@@ -7,7 +7,11 @@ use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use axum::extract::ConnectInfo;
+use dojang_core::address_limits::{AddressLimits, Surface};
+use dojang_core::client_ip::{self, ClientIp};
 use dojang_core::config::Settings;
+use std::net::SocketAddr;
 use dojang_core::error::{AppError, ErrorCode};
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
@@ -16,6 +20,7 @@ use tower_http::trace::TraceLayer;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn wrap(router: Router, settings: Arc<Settings>) -> Router {
+    let limits = Arc::new(AddressLimits::new(settings.address_rate_scale));
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
         let id = req
             .extensions()
@@ -26,10 +31,42 @@ pub fn wrap(router: Router, settings: Arc<Settings>) -> Router {
         tracing::info_span!("request", request_id = %id, method = %req.method(), path = %redact(req.uri().path()))
     });
     router
+        .layer(axum::middleware::from_fn_with_state(limits, limit_by_address))
+        .layer(axum::middleware::from_fn_with_state(settings.clone(), resolve_client_ip))
         .layer(axum::middleware::from_fn_with_state(settings, security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Resolves the client's address once (`client_ip`: forwarding headers only from trusted
+/// proxies) for everything after: the audit log, throttles and rate limits.
+async fn resolve_client_ip(State(settings): State<Arc<Settings>>, mut req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    if let Some(peer) = peer {
+        let ip = client_ip::resolve(peer, req.headers(), &settings.trusted_proxies);
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    next.run(req).await
+}
+
+/// The per-address limits of the public surfaces (see `address_limits`).
+async fn limit_by_address(State(limits): State<Arc<AddressLimits>>, req: Request, next: Next) -> Response {
+    let (Some(surface), Some(ClientIp(ip))) = (Surface::of(req.method(), req.uri().path()), req.extensions().get::<ClientIp>().copied()) else {
+        return next.run(req).await;
+    };
+    let d = limits.check(surface, ip);
+    if d.allowed {
+        return next.run(req).await;
+    }
+    tracing::info!(surface = surface.name(), ip = %ip, retry_after = d.retry_after, "rate limited by address");
+    let mut res = AppError::new(ErrorCode::RateLimited, "Too many requests from your address; wait and retry")
+        .with_retry_after(d.retry_after)
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&limits.policy(surface).header()) {
+        res.headers_mut().insert(HeaderName::from_static("ratelimit-policy"), v);
+    }
+    res
 }
 
 /// A path fit for logs: signing-link tokens replaced by `<token>`.
@@ -94,4 +131,43 @@ pub async fn check_fetch_site(State(settings): State<Arc<Settings>>, req: Reques
         tracing::warn!(sec_fetch_site = ?site, "cross-site request refused");
         AppError::new(ErrorCode::CsrfFailed, "Cross-site requests are not allowed").into_response()
     }
+}
+
+/// Largest body of a server function call: its arguments as a form or JSON.
+pub const FN_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Largest signer submission: values and the signature images (each at most 1 MB, 20 at most;
+/// a submission as a whole at most this).
+pub const SUBMIT_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Bounds the body of every server function call before any of it is parsed: larger bodies
+/// get `413 PAYLOAD_TOO_LARGE` in the error shape, whether they announce their length or not.
+pub async fn limit_fn_body(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/_fn/") {
+        return next.run(req).await;
+    }
+    let limit = if req.uri().path() == "/_fn/sign/submit" { SUBMIT_BODY_LIMIT } else { FN_BODY_LIMIT };
+    let too_large = || {
+        AppError::new(ErrorCode::PayloadTooLarge, format!("The request is larger than {} MB", limit / (1024 * 1024))).into_response()
+    };
+    let announced = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return too_large();
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(e) if is_length_limit(&e) => too_large(),
+        Err(e) => AppError::new(ErrorCode::BadRequest, format!("The request body could not be read: {e}")).into_response(),
+    }
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }

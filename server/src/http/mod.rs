@@ -86,6 +86,7 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
         .merge(assets::router(&settings.site_root))
         .merge(app_endpoints)
         .merge(signer_endpoints)
+        .layer(axum::middleware::from_fn(middleware::limit_fn_body))
         .layer(axum::middleware::from_fn_with_state(settings.clone(), middleware::check_fetch_site))
         .layer(axum::middleware::from_fn_with_state(state.clone(), embed::layer))
         .layer(session_layer);

@@ -74,14 +74,7 @@ pub(crate) async fn trail(st: &AppState, envelope: &EnvelopeId) -> Result<(Vec<u
 
 async fn owned(st: &AppState, user: &SessionUser, id: &str) -> Result<EnvelopeId, AppError> {
     let id = EnvelopeId::parse(id)?;
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM envelopes WHERE id = $1 AND organization_id = $2")
-        .bind(&id)
-        .bind(&user.user.organization_id)
-        .fetch_one(st.db.pool())
-        .await?;
-    if n == 0 {
-        return Err(AppError::not_found("Contract"));
-    }
+    dojang_core::api::scope::envelope(&st.db, &user.actor(), &id).await?;
     Ok(id)
 }
 

@@ -80,7 +80,7 @@ async fn a_client_token_opens_the_editor_as_that_client_without_staying_in_the_a
     // The session works for the editor's calls, with its own CSRF token, as the client user.
     let embed_origins = app_call(&app, &cookie, "auth/embed_origins", &[]).await;
     assert_eq!(embed_origins.json(), json!([HOST, "https://other.example"]));
-    let csrf: String = app_call(&app, &cookie, "auth/csrf_token", &[]).await.json().as_str().unwrap().to_owned();
+    let csrf: String = app_call(&app, &cookie, "auth/embed_csrf_token", &[]).await.json().as_str().unwrap().to_owned();
     let part = reqwest::multipart::Part::bytes(fixture("basic__002-trivial-libre-office-writer.pdf")).file_name("계약서.pdf");
     let up = reqwest::Client::new()
         .post(app.url("/_app/documents"))

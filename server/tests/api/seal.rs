@@ -514,6 +514,8 @@ async fn large_results_are_mailed_as_a_link_that_expires() {
     assert_eq!(app.get_bytes(&format!("{path}/audit-trail.pdf")).await.0, 200);
     sqlx::query("UPDATE download_links SET expires_at = '2020-01-01T00:00:00.000Z'").execute(app.db.pool()).await.unwrap();
     assert_eq!(app.get(&path).await.status, 404, "expired");
+    assert_eq!(app.get_bytes(&format!("{path}/documents/{doc}")).await.0, 404, "an expired link serves no document");
+    assert_eq!(app.get_bytes(&format!("{path}/audit-trail.pdf")).await.0, 404, "nor the audit trail");
     app.stop().await;
 }
 

@@ -212,7 +212,7 @@ async fn signing_out_of_turn_is_refused_with_a_clear_state() {
 
 /// A signing link minted for a recipient the way the sending code does, for tests that need
 /// one without reading mail (captured mail holds the invitation links too).
-async fn link_token(app: &TestApp, sent: &Sent, index: usize) -> String {
+pub async fn link_token(app: &TestApp, sent: &Sent, index: usize) -> String {
     let envelope = &sent.envelope;
     let rows: Vec<(String, String)> = sqlx::query_as("SELECT recipient_id, text FROM emails WHERE envelope_id = $1 AND kind = 'invitation'")
         .bind(envelope)

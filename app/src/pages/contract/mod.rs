@@ -9,7 +9,7 @@ pub mod state;
 mod upload;
 
 use crate::components::header::Header;
-use crate::functions::auth::{embed_origins, get_csrf_token, get_current_user};
+use crate::functions::auth::{embed_csrf_token, embed_origins, get_csrf_token, get_current_user};
 use crate::functions::contracts::get_contract;
 use crate::i18n::{error_text, k, t};
 use crate::{testid, PageTitle};
@@ -54,7 +54,7 @@ pub fn ContractPage() -> impl IntoView {
     let user = Resource::new(|| (), |_| get_current_user());
     let embedded = crate::embed::embedded();
     let embed = Resource::new(|| (), |_| embed_origins());
-    let csrf = Resource::new(|| (), |_| get_csrf_token());
+    let csrf = Resource::new(|| (), move |_| async move { if embedded { embed_csrf_token().await.map(Option::unwrap_or_default) } else { get_csrf_token().await } });
     let draft = Resource::new(
         move || initial_id.clone(),
         |id| async move {

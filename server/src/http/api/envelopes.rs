@@ -3,8 +3,8 @@
 
 use super::extract::{ApiJson, ApiQuery, Authed, OptionalJson};
 use super::schema::*;
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dojang_core::actor::Actor;
@@ -17,18 +17,7 @@ use dojang_core::ids::{DocumentId, EnvelopeId};
 use dojang_core::model::EnvelopeStatus;
 use dojang_core::state::AppState;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use utoipa::IntoParams;
-
-pub fn origin(headers: &HeaderMap, peer: SocketAddr) -> Origin {
-    Origin {
-        ip: Some(peer.ip().to_string()),
-        user_agent: headers
-            .get(http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(500).collect()),
-    }
-}
 
 fn recipients(list: Vec<RecipientIn>) -> Vec<RecipientSpec> {
     list.into_iter()
@@ -313,14 +302,13 @@ pub async fn put_recipients(
     responses((status = 200, description = "Sent", body = SendOut)))]
 pub async fn send(
     State(st): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    origin: Origin,
     auth: Authed,
     Path(id): Path<String>,
 ) -> AppResult<Json<SendOut>> {
     let actor = auth.0.actor;
     let id = EnvelopeId::parse(&id)?;
-    let invited = api_env::send(&st, &actor, &id, &origin(&headers, peer)).await?;
+    let invited = api_env::send(&st, &actor, &id, &origin).await?;
     let envelope = view(&st, &actor, &id).await?;
     let recipients = invited
         .into_iter()
@@ -339,8 +327,7 @@ pub async fn send(
     responses((status = 200, description = "Cancelled", body = EnvelopeOut)))]
 pub async fn cancel(
     State(st): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    origin: Origin,
     auth: Authed,
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<CancelIn>,
@@ -349,7 +336,7 @@ pub async fn cancel(
     let id = EnvelopeId::parse(&id)?;
     scope::envelope(&st.db, &actor, &id).await?;
     let reason = body.reason.unwrap_or_default();
-    dojang_core::signing::lifecycle::cancel_envelope(&st, &actor, &id, &reason, &origin(&headers, peer)).await?;
+    dojang_core::signing::lifecycle::cancel_envelope(&st, &actor, &id, &reason, &origin).await?;
     Ok(Json(view(&st, &actor, &id).await?))
 }
 
