@@ -97,11 +97,11 @@ pub async fn sign_up(db: &Db, input: SignUp) -> AppResult<CurrentUser> {
 }
 
 /// Checks an email and password. Unknown email and wrong password give the same error after
-/// the same work; repeated failures are throttled.
+/// the same work; repeated attempts are throttled (counted before the password is checked).
 pub async fn log_in(db: &Db, email: &str, password: &str, client_ip: &str) -> AppResult<CurrentUser> {
     let email = email.trim().to_lowercase();
     let keys = LoginKeys::new(&email, client_ip);
-    throttle::check(db, &keys).await?;
+    throttle::attempt(db, &keys).await?;
     let row: Option<(String, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
         .bind(&email)
         .fetch_optional(db.pool())
@@ -117,13 +117,10 @@ pub async fn log_in(db: &Db, email: &str, password: &str, client_ip: &str) -> Ap
     };
     match user {
         Some(user) => {
-            throttle::clear_account(db, &keys).await?;
+            throttle::succeeded(db, &keys).await?;
             Ok(user)
         }
-        None => {
-            throttle::record_failure(db, &keys).await?;
-            Err(AppError::new(ErrorCode::InvalidCredentials, "Email or password is incorrect"))
-        }
+        None => Err(AppError::new(ErrorCode::InvalidCredentials, "Email or password is incorrect")),
     }
 }
 

@@ -84,10 +84,16 @@ type Claimed = (String, String, String, i64);
 /// now), with `also` added to the SET list; returns the `returning` columns. The conditional
 /// update makes the claim atomic on SQLite and PostgreSQL alike.
 pub fn claim_sql(table: &str, status: &str, due: &str, also: &str, returning: &str) -> String {
+    claim_sql_where(table, status, due, "", also, returning)
+}
+
+/// `claim_sql` with a further condition on the rows that may be claimed (`extra`, starting
+/// with `AND`).
+pub fn claim_sql_where(table: &str, status: &str, due: &str, extra: &str, also: &str, returning: &str) -> String {
     format!(
         "UPDATE {table} SET locked_until = $1, updated_at = $2{also} \
          WHERE id = (SELECT id FROM {table} WHERE status = '{status}' AND {due} <= $2 \
-                     AND (locked_until IS NULL OR locked_until < $2) ORDER BY {due}, id LIMIT 1) \
+                     AND (locked_until IS NULL OR locked_until < $2){extra} ORDER BY {due}, id LIMIT 1) \
            AND (locked_until IS NULL OR locked_until < $2) \
          RETURNING {returning}"
     )

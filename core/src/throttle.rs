@@ -1,7 +1,9 @@
-//! Login throttling: failures are counted per account-and-address and per address within a
+//! Login throttling: attempts are counted per account-and-address and per address within a
 //! window; past the limit, logins are refused (before the password is even checked) until
-//! the window ends. Counts live in the database so they survive restarts and are shared by
-//! every server process.
+//! the window ends. Each attempt is counted atomically *before* the password is checked, so
+//! guesses sent at once cannot all pass a check that none of them has recorded yet; a
+//! successful login then takes its attempt back. Counts live in the database so they survive
+//! restarts and are shared by every server process.
 
 use crate::db::{Db, Timestamp};
 use crate::error::{AppError, ErrorCode};
@@ -28,53 +30,43 @@ impl LoginKeys {
     }
 }
 
-/// Refuses with `LOGIN_THROTTLED` and a `Retry-After` when any key is over its limit.
-pub async fn check(db: &Db, keys: &LoginKeys) -> Result<(), AppError> {
+/// Counts one attempt on every key; refuses with `LOGIN_THROTTLED` and a `Retry-After` when
+/// the attempt goes past a key's limit. Call before checking the password.
+pub async fn attempt(db: &Db, keys: &LoginKeys) -> Result<(), AppError> {
     let now = Timestamp::now();
     let since = now.plus(-WINDOW);
     for (key, limit) in keys.with_limits() {
-        let row: Option<(i64, Timestamp)> =
-            sqlx::query_as("SELECT failures, window_start FROM login_throttle WHERE key = $1")
-                .bind(key)
-                .fetch_optional(db.pool())
-                .await?;
-        if let Some((failures, start)) = row {
-            if start > since && failures >= limit {
-                let retry = (start.plus(WINDOW).unix_seconds() - now.unix_seconds()).max(1) as u64;
-                return Err(AppError::new(
-                    ErrorCode::LoginThrottled,
-                    "Too many failed sign-in attempts. Wait a few minutes and try again.",
-                )
-                .with_retry_after(retry));
-            }
-        }
-    }
-    Ok(())
-}
-
-pub async fn record_failure(db: &Db, keys: &LoginKeys) -> Result<(), AppError> {
-    let now = Timestamp::now();
-    let since = now.plus(-WINDOW);
-    for (key, _) in keys.with_limits() {
-        sqlx::query(
+        let (count, start): (i64, Timestamp) = sqlx::query_as(
             "INSERT INTO login_throttle (key, failures, window_start, created_at, updated_at) \
              VALUES ($1, 1, $2, $2, $2) \
              ON CONFLICT (key) DO UPDATE SET \
                failures = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.failures + 1 END, \
                window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END, \
-               updated_at = $2",
+               updated_at = $2 \
+             RETURNING failures, window_start",
         )
         .bind(key)
         .bind(now)
         .bind(since)
-        .execute(db.pool())
+        .fetch_one(db.pool())
         .await?;
+        if count > limit {
+            let retry = (start.plus(WINDOW).unix_seconds() - now.unix_seconds()).max(1) as u64;
+            return Err(AppError::new(ErrorCode::LoginThrottled, "Too many failed sign-in attempts. Wait a few minutes and try again.")
+                .with_retry_after(retry));
+        }
     }
     Ok(())
 }
 
-/// A successful login forgets the account's failures (not the address's).
-pub async fn clear_account(db: &Db, keys: &LoginKeys) -> Result<(), AppError> {
+/// A successful login: the account's failures are forgotten and the address's attempt is
+/// taken back (it was not a failure).
+pub async fn succeeded(db: &Db, keys: &LoginKeys) -> Result<(), AppError> {
     sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(&keys.account).execute(db.pool()).await?;
+    sqlx::query("UPDATE login_throttle SET failures = failures - 1, updated_at = $2 WHERE key = $1 AND failures > 0")
+        .bind(&keys.address)
+        .bind(Timestamp::now())
+        .execute(db.pool())
+        .await?;
     Ok(())
 }

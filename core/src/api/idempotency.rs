@@ -2,7 +2,13 @@
 //! our side) is kept 24 hours and replayed for the same key; the same key with another body
 //! is refused (422), and while the first request still runs a second one gets 409. A request
 //! that crashed midway leaves a claim that lapses after a few minutes.
+//!
+//! A kept response can carry what is otherwise never stored in the clear (signing links,
+//! webhook secrets, tokens), so it is stored encrypted (`crypto`); the sweeper removes what
+//! is past its 24 hours.
 
+use crate::config::Secret;
+use crate::crypto::{self, Purpose};
 use crate::db::{Db, Timestamp};
 use crate::error::{AppError, AppResult, ErrorCode};
 use time::Duration;
@@ -41,7 +47,7 @@ pub fn check_key(key: &str) -> AppResult<()> {
 type Row = (String, String, Option<i64>, Option<String>, Option<String>, String, String);
 
 /// Claims `key` for a request with `request_hash`, or says what to answer instead.
-pub async fn begin(db: &Db, scope: &str, key: &str, request_hash: &str) -> AppResult<Begin> {
+pub async fn begin(db: &Db, secret: &Secret, scope: &str, key: &str, request_hash: &str) -> AppResult<Begin> {
     check_key(key)?;
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
@@ -70,10 +76,15 @@ pub async fn begin(db: &Db, scope: &str, key: &str, request_hash: &str) -> AppRe
                     "This Idempotency-Key was used with a different request",
                 ));
             }
+            let body = match body {
+                Some(sealed) => String::from_utf8(crypto::decrypt(secret, Purpose::IdempotentResponse, &sealed)?)
+                    .map_err(|e| AppError::internal(anyhow::anyhow!("a kept response is not text: {e}")))?,
+                None => String::new(),
+            };
             return Ok(Begin::Replay(Stored {
                 status: status.unwrap_or(200) as u16,
                 content_type: content_type.unwrap_or_else(|| "application/json".into()),
-                body: body.unwrap_or_default(),
+                body,
             }));
         }
         sqlx::query("DELETE FROM idempotency_keys WHERE credential = $1 AND idem_key = $2")
@@ -98,7 +109,8 @@ pub async fn begin(db: &Db, scope: &str, key: &str, request_hash: &str) -> AppRe
 }
 
 /// Keeps the response of a request that ran.
-pub async fn finish(db: &Db, scope: &str, key: &str, stored: &Stored) -> AppResult<()> {
+pub async fn finish(db: &Db, secret: &Secret, scope: &str, key: &str, stored: &Stored) -> AppResult<()> {
+    let body = crypto::encrypt(secret, Purpose::IdempotentResponse, stored.body.as_bytes())?;
     sqlx::query(
         "UPDATE idempotency_keys SET state = 'done', status = $3, content_type = $4, body = $5, updated_at = $6 \
          WHERE credential = $1 AND idem_key = $2",
@@ -107,7 +119,7 @@ pub async fn finish(db: &Db, scope: &str, key: &str, stored: &Stored) -> AppResu
     .bind(key)
     .bind(i64::from(stored.status))
     .bind(&stored.content_type)
-    .bind(&stored.body)
+    .bind(&body)
     .bind(Timestamp::now())
     .execute(db.pool())
     .await?;

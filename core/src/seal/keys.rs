@@ -5,9 +5,8 @@
 //! derived from `DOJANG_SECRET_KEY` (HKDF-SHA256 → AES-256-GCM).
 
 use crate::config::Secret;
+use crate::crypto;
 use crate::db::{Db, Timestamp};
-use aes_gcm::aead::{Aead, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce};
 use anyhow::{anyhow, bail, Context as _};
 use base64::Engine as _;
 use der::{Decode, Encode};
@@ -87,29 +86,13 @@ pub struct SealKey {
     pub subject: String,
 }
 
-/// AES-256-GCM under a key derived from the instance secret.
-fn cipher(secret: &Secret) -> Aes256Gcm {
-    let hk = hkdf::Hkdf::<Sha256>::new(Some(b"dojang"), secret.expose().as_bytes());
-    let mut key = [0u8; 32];
-    hk.expand(b"seal-private-key-v1", &mut key).expect("32 bytes is a valid HKDF length");
-    Aes256Gcm::new_from_slice(&key).expect("a 32-byte key")
-}
-
+/// A private key sealed for storage (see `crypto`).
 pub fn encrypt(secret: &Secret, plain: &[u8]) -> anyhow::Result<String> {
-    let mut nonce = [0u8; 12];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let ct = cipher(secret).encrypt(Nonce::from_slice(&nonce), plain).map_err(|_| anyhow!("encrypting a key"))?;
-    let mut blob = nonce.to_vec();
-    blob.extend(ct);
-    Ok(format!("v1:{}", B64.encode(blob)))
+    crypto::encrypt(secret, crypto::Purpose::StoredKey, plain)
 }
 
 pub fn decrypt(secret: &Secret, stored: &str) -> anyhow::Result<Vec<u8>> {
-    let blob = B64.decode(stored.strip_prefix("v1:").context("unknown key format")?)?;
-    anyhow::ensure!(blob.len() > 12, "stored key too short");
-    cipher(secret)
-        .decrypt(Nonce::from_slice(&blob[..12]), &blob[12..])
-        .map_err(|_| anyhow!("cannot decrypt the sealing key: DOJANG_SECRET_KEY differs from the one it was stored with"))
+    crypto::decrypt(secret, crypto::Purpose::StoredKey, stored)
 }
 
 fn random_serial() -> anyhow::Result<SerialNumber> {
@@ -290,15 +273,6 @@ pub async fn root_pem(db: &Db) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_round_trip_encrypted_and_only_with_the_same_secret() {
-        let s = Secret::new("a-secret-of-some-length-for-testing-only");
-        let enc = encrypt(&s, b"private").unwrap();
-        assert!(!enc.contains("private"));
-        assert_eq!(decrypt(&s, &enc).unwrap(), b"private");
-        assert!(decrypt(&Secret::new("another secret entirely"), &enc).is_err());
-    }
 
     #[test]
     fn the_seal_certificate_is_issued_by_the_root() {

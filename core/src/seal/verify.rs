@@ -69,36 +69,48 @@ struct Found {
     sub_filter: String,
 }
 
-/// Every `/ByteRange [a b c d]` with its `/Contents <…>`, by scanning the raw bytes.
+/// Signatures examined in one file at most; a real document has a handful.
+pub const MAX_SIGNATURES: usize = 16;
+/// Largest `/Contents` hex string examined (a PAdES signature with its chain and timestamp
+/// fits in a few dozen kilobytes).
+const MAX_CONTENTS_HEX: usize = 1024 * 1024;
+
+/// Every `/ByteRange [0 b c d]` whose gap `b..c` is exactly a `<…>` hex string, by scanning
+/// the raw bytes once (so a damaged or altered file still gets an answer). Work stays linear
+/// in the file: each candidate is checked in constant time before its gap is read, gaps are
+/// bounded, repeats are skipped and at most `MAX_SIGNATURES` are kept.
 fn find_signatures(bytes: &[u8]) -> Vec<Found> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(rel) = find(&bytes[from..], b"/ByteRange") {
-        let at = from + rel;
-        from = at + 10;
-        let Some(range) = parse_range(&bytes[at + 10..]) else { continue };
-        let (b, c) = (range[1], range[2]);
-        if range[0] != 0 || b >= c || c > bytes.len() || range[2].checked_add(range[3]).is_none_or(|end| end > bytes.len()) {
+    let mut out: Vec<Found> = Vec::new();
+    for at in memchr::memmem::find_iter(bytes, b"/ByteRange") {
+        if out.len() >= MAX_SIGNATURES {
+            break;
+        }
+        let Some(range) = parse_range(&bytes[at + 10..(at + 10 + 128).min(bytes.len())]) else { continue };
+        let [a, b, c, d] = range;
+        let well_formed = a == 0
+            && b < c
+            && c - b >= 2
+            && c - b <= MAX_CONTENTS_HEX
+            && c.checked_add(d).is_some_and(|end| end <= bytes.len())
+            && bytes[b] == b'<'
+            && bytes[c - 1] == b'>';
+        if !well_formed || out.iter().any(|f| f.range == range) {
             continue;
         }
-        let hex: Vec<u8> = bytes[b..c].iter().copied().filter(|x| x.is_ascii_hexdigit()).collect();
+        let hex: Vec<u8> = bytes[b + 1..c - 1].iter().copied().filter(|x| x.is_ascii_hexdigit()).collect();
         let Ok(mut contents) = hex::decode(if hex.len() % 2 == 0 { &hex[..] } else { &hex[..hex.len() - 1] }) else { continue };
         while contents.last() == Some(&0) {
             contents.pop();
         }
         // The dictionary around it: look a little before and after for /SubFilter.
-        let window = &bytes[at.saturating_sub(2048)..(c + 2048).min(bytes.len())];
-        let sub_filter = find(window, b"/SubFilter")
+        let window = &bytes[at.saturating_sub(2048)..(at + 2048).min(bytes.len())];
+        let sub_filter = memchr::memmem::find(window, b"/SubFilter")
             .and_then(|i| window[i + 10..].split(|b| *b == b'/').nth(1))
             .map(|n| String::from_utf8_lossy(n.split(|b| !b.is_ascii_alphanumeric() && *b != b'.').next().unwrap_or(b"")).into_owned())
             .unwrap_or_default();
         out.push(Found { range, contents, sub_filter });
     }
     out
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn parse_range(s: &[u8]) -> Option<[usize; 4]> {
@@ -182,12 +194,30 @@ fn verify_with(cert: &Certificate, msg: &[u8], sig: &[u8]) -> bool {
     false
 }
 
-/// Verifies `bytes` against this instance's seals and records.
-pub async fn verify(db: &Db, bytes: &[u8]) -> AppResult<Verification> {
-    let known = keys::known_certificates(db).await?;
+/// What the bytes alone say: every signature found and checked, the file's hash, and the
+/// hashes of the revisions the signatures cover (CPU work, run off the async runtime).
+pub struct Scan {
+    pub signatures: Vec<SignatureReport>,
+    pub sha256: String,
+    revisions: Vec<String>,
+}
+
+/// Scans a file against the certificates this instance has sealed with.
+pub fn scan(bytes: &[u8], known: &[(String, Vec<u8>)]) -> Scan {
     let found = find_signatures(bytes);
-    let signatures: Vec<SignatureReport> = found.iter().map(|f| check(bytes, f, &known)).collect();
-    let sha256 = sha256_hex(bytes);
+    let signatures = found.iter().map(|f| check(bytes, f, known)).collect();
+    // Latest revision first: a file with updates appended after our seal names its envelope
+    // through the revision our seal covers.
+    let mut ends: Vec<usize> = found.iter().map(|f| f.range[2] + f.range[3]).collect();
+    ends.sort_unstable_by(|a, b| b.cmp(a));
+    ends.dedup();
+    Scan { signatures, sha256: sha256_hex(bytes), revisions: ends.into_iter().map(|end| sha256_hex(&bytes[..end])).collect() }
+}
+
+/// Verifies `bytes` against this instance's seals and records.
+pub async fn verify(db: &Db, bytes: Vec<u8>) -> AppResult<Verification> {
+    let known = keys::known_certificates(db).await?;
+    let Scan { signatures, sha256, revisions } = crate::blocking::spawn_blocking_with_tracing(move || scan(&bytes, &known)).await?;
     // Ours and valid over the bytes it covers.
     let ours: Vec<(usize, &SignatureReport)> =
         signatures.iter().enumerate().filter(|(_, s)| s.issued_by_this_instance && s.digest_matches && s.signature_valid).collect();
@@ -197,9 +227,8 @@ pub async fn verify(db: &Db, bytes: &[u8]) -> AppResult<Verification> {
     // Which contract: by the file's hash, else by the signed revision's.
     let mut envelope_id: Option<String> = find_envelope(db, &sha256).await?;
     if envelope_id.is_none() {
-        for f in &found {
-            let end = f.range[2] + f.range[3];
-            if let Some(e) = find_envelope(db, &sha256_hex(&bytes[..end])).await? {
+        for revision in &revisions {
+            if let Some(e) = find_envelope(db, revision).await? {
                 envelope_id = Some(e);
                 break;
             }

@@ -171,6 +171,9 @@ pub async fn sweeper(st: AppState, every: Duration, cancel: CancellationToken) {
         if let Err(e) = crate::embed::sweep(&st.db).await {
             tracing::warn!(error = %e.message, "embed sessions sweeper");
         }
+        if let Err(e) = crate::api::idempotency::sweep(&st.db).await {
+            tracing::warn!(error = %e.message, "idempotency sweeper");
+        }
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = tokio::time::sleep(every) => {}

@@ -13,8 +13,10 @@ use crate::db::Timestamp;
 use crate::error::AppResult;
 use crate::state::AppState;
 use rand::Rng as _;
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// Delay after each failed attempt (seconds, before scaling and jitter): about 2.8 days in
@@ -25,28 +27,98 @@ const TIMEOUT: Duration = Duration::from_secs(15);
 /// The longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: i64 = 86_400;
 
+/// Messages delivered at once, over all endpoints.
+pub const IN_FLIGHT: usize = 16;
+/// Messages delivered at once to one endpoint: a receiver that hangs holds only these, and
+/// every other endpoint's messages go on meanwhile.
+pub const PER_ENDPOINT: usize = 2;
+
+/// Delivers due messages until cancelled: up to `IN_FLIGHT` at once, at most `PER_ENDPOINT` of
+/// them to any one endpoint. On cancel, deliveries under way finish (each is bounded by its
+/// timeout); a claim cut short lapses and the message is sent again (at least once).
 pub async fn worker(st: AppState, cancel: CancellationToken) {
-    crate::jobs::drain("webhooks", Duration::from_millis(250), None, &cancel, || run_next(&st)).await
+    let mut running: JoinSet<String> = JoinSet::new();
+    let mut busy: HashMap<String, usize> = HashMap::new();
+    loop {
+        while let Some(done) = running.try_join_next() {
+            release(&mut busy, done);
+        }
+        if running.len() < IN_FLIGHT {
+            let full: Vec<String> = busy.iter().filter(|(_, n)| **n >= PER_ENDPOINT).map(|(e, _)| e.clone()).collect();
+            match claim(&st, &full).await {
+                Ok(Some(msg)) => {
+                    *busy.entry(msg.endpoint_id.clone()).or_default() += 1;
+                    let st = st.clone();
+                    running.spawn(async move {
+                        let endpoint = msg.endpoint_id.clone();
+                        if let Err(e) = deliver(&st, msg).await {
+                            tracing::warn!(error = %e.message, "webhook delivery");
+                        }
+                        endpoint
+                    });
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e.message, worker = "webhooks", "queue worker"),
+            }
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            Some(done) = running.join_next(), if !running.is_empty() => release(&mut busy, done),
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+    }
+    while let Some(done) = running.join_next().await {
+        release(&mut busy, done);
+    }
 }
 
-type Claimed = (String, String, String, i64);
+fn release(busy: &mut HashMap<String, usize>, done: Result<String, tokio::task::JoinError>) {
+    let Ok(endpoint) = done else { return };
+    if let Some(n) = busy.get_mut(&endpoint) {
+        *n -= 1;
+        if *n == 0 {
+            busy.remove(&endpoint);
+        }
+    }
+}
+
+/// A message claimed for one attempt.
+#[derive(sqlx::FromRow)]
+struct Claimed {
+    id: String,
+    endpoint_id: String,
+    payload: String,
+    attempts: i64,
+}
+
 type EndpointRow = (String, String, i64);
 
-/// Claims one due message and attempts it; false when none was due.
-pub async fn run_next(st: &AppState) -> AppResult<bool> {
+/// Claims the oldest due message whose endpoint is not in `full`.
+async fn claim(st: &AppState, full: &[String]) -> AppResult<Option<Claimed>> {
+    let extra = if full.is_empty() {
+        String::new()
+    } else {
+        let marks: Vec<String> = (0..full.len()).map(|i| format!("${}", i + 3)).collect();
+        format!(" AND endpoint_id NOT IN ({})", marks.join(", "))
+    };
+    let sql = crate::jobs::claim_sql_where("webhook_messages", "pending", "next_attempt_at", &extra, "", "id, endpoint_id, payload, attempts");
     let now = Timestamp::now();
-    let claimed: Option<Claimed> =
-        sqlx::query_as(&crate::jobs::claim_sql("webhook_messages", "pending", "next_attempt_at", "", "id, endpoint_id, payload, attempts"))
-    .bind(now.plus(LOCK))
-    .bind(now)
-    .fetch_optional(st.db.pool())
-    .await?;
-    let Some((id, endpoint_id, payload, attempts)) = claimed else { return Ok(false) };
+    let mut q = sqlx::query_as::<_, Claimed>(&sql).bind(now.plus(LOCK)).bind(now);
+    for e in full {
+        q = q.bind(e);
+    }
+    Ok(q.fetch_optional(st.db.pool()).await?)
+}
+
+/// Attempts one claimed message and records the attempt.
+async fn deliver(st: &AppState, msg: Claimed) -> AppResult<()> {
+    let Claimed { id, endpoint_id, payload, attempts } = msg;
     let endpoint: Option<EndpointRow> = sqlx::query_as("SELECT url, secret, enabled FROM webhook_endpoints WHERE id = $1")
         .bind(&endpoint_id)
         .fetch_optional(st.db.pool())
         .await?;
-    let Some((url, secret, enabled)) = endpoint else { return Ok(true) };
+    let Some((url, secret, enabled)) = endpoint else { return Ok(()) };
     if enabled != 1 {
         // Disabled meanwhile: kept as failed, to be resent once the endpoint is on again.
         sqlx::query("UPDATE webhook_messages SET status = 'failed', locked_until = NULL, updated_at = $2 WHERE id = $1")
@@ -54,7 +126,7 @@ pub async fn run_next(st: &AppState) -> AppResult<bool> {
             .bind(Timestamp::now())
             .execute(st.db.pool())
             .await?;
-        return Ok(true);
+        return Ok(());
     }
     let secret = open_secret(&st.settings, &secret)?;
     let started = Instant::now();
@@ -108,7 +180,7 @@ pub async fn run_next(st: &AppState) -> AppResult<bool> {
     }
     tx.commit().await?;
     tracing::info!(message = %id, attempt = attempt_no, status, code = ?status_code, error = ?error, "webhook attempt");
-    Ok(true)
+    Ok(())
 }
 
 /// When to try again after attempt `n` failed (None: that was the last). `Retry-After` (capped
@@ -145,7 +217,8 @@ async fn attempt(allow_private: bool, url: &str, secret: &str, id: &str, payload
         Ok(s) => s,
         Err(e) => return Outcome::Failed(format!("signing: {e}")),
     };
-    let client = match reqwest::Client::builder().resolve(&host, addr).redirect(reqwest::redirect::Policy::none()).timeout(TIMEOUT).build() {
+    // No proxy from the environment: the connection must go to the address just checked.
+    let client = match reqwest::Client::builder().no_proxy().resolve(&host, addr).redirect(reqwest::redirect::Policy::none()).timeout(TIMEOUT).build() {
         Ok(c) => c,
         Err(e) => return Outcome::Failed(format!("HTTP client: {e}")),
     };

@@ -151,5 +151,5 @@ async fn verify_upload(
 ) -> Result<Json<verify::Verification>, AppError> {
     let multipart = multipart.map_err(super::documents::multipart_rejected)?;
     let upload = read_file(multipart, st.settings.max_upload_bytes).await?;
-    Ok(Json(verify::verify(&st.db, &upload.bytes).await?))
+    Ok(Json(verify::verify(&st.db, upload.bytes).await?))
 }

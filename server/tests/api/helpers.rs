@@ -313,7 +313,12 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(app: &TestApp) -> Self {
-        Self { address: app.address.clone(), embedded: false, jar: Default::default(), client: client() }
+        Self::with_client(&app.address, client())
+    }
+
+    /// A browser talking to `address` (the app, or a proxy in front of it) through `client`.
+    pub fn with_client(address: &str, client: reqwest::Client) -> Self {
+        Self { address: address.to_owned(), embedded: false, jar: Default::default(), client }
     }
 
     pub fn cookie(&self, name: &str) -> Option<String> {

@@ -1,6 +1,7 @@
 //! Integration tests: each one starts the real application on port 0 with a fresh SQLite
 //! database and talks to it over HTTP, as a browser or an API client would.
 
+mod addresses;
 mod auth;
 mod cli;
 mod contract;
@@ -15,7 +16,9 @@ mod limits;
 mod pages;
 mod rest;
 mod restart;
+mod secrets;
 mod seal;
 mod signing;
 mod smtp;
+mod verify;
 mod webhooks;

@@ -377,7 +377,7 @@ async fn idempotency_keys_replay_refuse_changes_and_wait_for_the_first() {
 
     // While the first request runs, the same key gets 409.
     let caller = keys::authenticate(&app.db, &key).await.unwrap();
-    let begun = dojang_core::api::idempotency::begin(&app.db, caller.id.as_str(), "running-1", "some-hash").await.unwrap();
+    let begun = dojang_core::api::idempotency::begin(&app.db, &dojang_core::config::Secret::new(dojang_core::config::DEV_SECRET_KEY), caller.id.as_str(), "running-1", "some-hash").await.unwrap();
     assert!(matches!(begun, dojang_core::api::idempotency::Begin::Fresh));
     let running = call_with(&app, &key, "POST", "/envelopes", Some(body.clone()), &[("Idempotency-Key", "running-1")]).await;
     assert_eq!((running.status, running.code().as_str()), (409, "IDEMPOTENCY_IN_PROGRESS"));

@@ -360,3 +360,70 @@ async fn the_settings_page_manages_endpoints_and_shows_the_delivery_log() {
     assert_eq!(app.call("webhooks/delete", &[("csrf", csrf.as_str()), ("id", &id)]).await.status, 200);
     assert_eq!(app.call("webhooks/list", &[]).await.json(), json!([]));
 }
+
+/// A receiver that accepts connections and never answers (a black hole); counts them.
+async fn black_hole() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = seen.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn a_receiver_that_hangs_delays_nobody_else() {
+    let app = spawn().var("DOJANG_WEBHOOK_ALLOW_PRIVATE", "true").start().await;
+    // One tenant's endpoint swallows every request (free test mode is enough for that).
+    let (hole, seen) = black_hole().await;
+    let slow = org_with_key(&app, "hooks-hole", Mode::Test).await.key;
+    register(&app, &slow, &hole, &["envelope.created"]).await;
+    for _ in 0..8 {
+        let r = call(&app, &slow, "POST", "/envelopes", Some(json!({ "subject": "black hole", "documentIds": [] }))).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let t = Instant::now();
+    while seen.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+        assert!(t.elapsed() < Duration::from_secs(10), "the hanging endpoint is being called");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Another tenant's healthy endpoint gets its event at once all the same.
+    let receiver = Receiver::start();
+    let key = key_for(&app, "hooks-healthy").await;
+    let endpoint = register(&app, &key, &receiver.url(), &["envelope.created"]).await;
+    receiver.setup(json!({ "secret": endpoint["secret"] })).await;
+    let sent = Instant::now();
+    call(&app, &key, "POST", "/envelopes", Some(json!({ "subject": "healthy", "documentIds": [] }))).await;
+    receiver.wait("the healthy endpoint's event", 2, |log| log.iter().any(|e| e["status"] == 200)).await;
+    let waited = sent.elapsed();
+    assert!(waited < Duration::from_secs(2), "{waited:?}");
+    // The hanging endpoint never holds more than its share of deliveries at once.
+    assert!(seen.load(std::sync::atomic::Ordering::SeqCst) <= dojang_core::webhooks::deliver::PER_ENDPOINT, "{}", seen.load(std::sync::atomic::Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn deliveries_ignore_proxy_settings_in_the_environment() {
+    let receiver = Receiver::start();
+    let (proxy, seen) = black_hole().await;
+    let proxy = proxy.trim_end_matches("/hook").to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let vars = [("DOJANG_WEBHOOK_ALLOW_PRIVATE", "true"), ("HTTP_PROXY", proxy.as_str()), ("http_proxy", proxy.as_str()), ("ALL_PROXY", proxy.as_str()), ("NO_PROXY", "")];
+    let mut child = start_binary(dir.path(), port, &vars);
+    let db_url = format!("sqlite://{}", dir.path().join("dojang.db").display());
+    let app = TestApp::external(format!("http://127.0.0.1:{port}"), &db_url).await;
+    let key = key_for(&app, "hooks-proxy").await;
+    let endpoint = register(&app, &key, &receiver.url(), &["envelope.created"]).await;
+    receiver.setup(json!({ "secret": endpoint["secret"] })).await;
+    draft(&app, &key).await;
+    receiver.wait("delivered straight to the checked address", 20, |log| log.iter().any(|e| e["status"] == 200)).await;
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 0, "the proxy from the environment was never used");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -119,7 +119,7 @@ pub async fn idempotent(State(st): State<AppState>, req: Request, next: Next) ->
     };
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let hash = request_hash(&parts.method, parts.uri.path(), content_type, &bytes);
-    match idempotency::begin(&st.db, &scope, &key, &hash).await {
+    match idempotency::begin(&st.db, &st.settings.secret_key, &scope, &key, &hash).await {
         Err(e) => return e.into_response(),
         Ok(Begin::Replay(stored)) => return replay(stored),
         Ok(Begin::Fresh) => {}
@@ -144,7 +144,7 @@ pub async fn idempotent(State(st): State<AppState>, req: Request, next: Next) ->
                     .to_owned(),
                 body: text,
             };
-            if let Err(e) = idempotency::finish(&st.db, &scope, &key, &stored).await {
+            if let Err(e) = idempotency::finish(&st.db, &st.settings.secret_key, &scope, &key, &stored).await {
                 tracing::warn!(error = ?e, "could not keep an idempotent response");
             }
         }
