@@ -64,6 +64,8 @@ export default defineConfig({
       DOJANG_DATA_DIR: dataDir,
       DOJANG_LOG: process.env.DOJANG_LOG ?? "warn",
       DOJANG_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      // Every test's browser comes from 127.0.0.1: the per-address limits are for the public.
+      DOJANG_ADDRESS_RATE_SCALE: "20",
     },
   }],
 });
