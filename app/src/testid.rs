@@ -139,3 +139,5 @@ pub const EMBED_SAVED: &str = "embed-saved";
 pub const EMBED_ORIGINS_FORM: &str = "embed-origins-form";
 pub const EMBED_ORIGINS: &str = "embed-origins";
 pub const EMBED_ORIGINS_SAVE: &str = "embed-origins-save";
+pub const AUDIT_INTEGRITY: &str = "audit-integrity";
+pub const SIGN_TEST_MODE: &str = "sign-test-mode";

@@ -1,11 +1,13 @@
 //! The append-only audit log of an envelope. Each event's hash covers the previous event's
-//! hash and the event itself, so changing or removing any event breaks the chain after it;
-//! the head hash is printed in the audit trail.
+//! hash and the event itself (with the recipient's name and email as they were), so changing
+//! or removing any event breaks the chain after it; the envelope keeps the chain's length and
+//! head, so removing the newest events is detected too. The head hash is printed in the
+//! audit trail.
 
 use crate::db::{Db, Timestamp, Tx};
 use crate::error::AppResult;
 use crate::ids::{EnvelopeId, RecipientId, UserId};
-use crate::model::AuditEntry;
+use crate::model::{AuditEntry, AuditIntegrity};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -50,25 +52,36 @@ pub struct Event<'a> {
     pub data: Value,
 }
 
-/// The hash of an event given the previous hash: SHA-256 over the previous hash and the
-/// event's fields as canonical JSON (keys sorted).
-#[allow(clippy::too_many_arguments)]
-pub fn event_hash(
-    prev: &str,
-    seq: i64,
-    envelope_id: &str,
-    kind: &str,
-    recipient_id: Option<&str>,
-    user_id: Option<&str>,
-    ip: Option<&str>,
-    user_agent: Option<&str>,
-    data: &str,
-    at: &str,
-) -> String {
-    let body = json!({
-        "at": at, "data": data, "envelope": envelope_id, "ip": ip, "kind": kind,
-        "recipient": recipient_id, "seq": seq, "user": user_id, "user_agent": user_agent,
+/// What an event's hash covers, besides the previous hash.
+pub struct Hashed<'a> {
+    pub seq: i64,
+    pub envelope_id: &'a str,
+    pub kind: &'a str,
+    pub recipient_id: Option<&'a str>,
+    pub user_id: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub data: &'a str,
+    pub at: &'a str,
+    /// The recipient as they were named at the time (version 2 on).
+    pub recipient_name: Option<&'a str>,
+    pub recipient_email: Option<&'a str>,
+}
+
+/// The hash version events are recorded with now (1: before recipients' names and emails
+/// were covered).
+pub const HASH_VERSION: i64 = 2;
+
+/// SHA-256 over the previous hash and the event's fields as canonical JSON (keys sorted).
+pub fn event_hash(prev: &str, version: i64, e: &Hashed<'_>) -> String {
+    let mut body = json!({
+        "at": e.at, "data": e.data, "envelope": e.envelope_id, "ip": e.ip, "kind": e.kind,
+        "recipient": e.recipient_id, "seq": e.seq, "user": e.user_id, "user_agent": e.user_agent,
     });
+    if version >= 2 {
+        body["recipient_email"] = json!(e.recipient_email);
+        body["recipient_name"] = json!(e.recipient_name);
+    }
     let mut h = Sha256::new();
     h.update(prev.as_bytes());
     h.update(b"\n");
@@ -78,34 +91,40 @@ pub fn event_hash(
 
 /// Appends an event inside the caller's transaction.
 pub async fn record(tx: &mut Tx, e: Event<'_>) -> AppResult<()> {
-    // Take the envelope's row lock (a no-op update) so appends to one log never interleave.
-    sqlx::query("UPDATE envelopes SET updated_at = updated_at WHERE id = $1").bind(e.envelope_id).execute(&mut **tx).await?;
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_events WHERE envelope_id = $1 ORDER BY seq DESC LIMIT 1")
+    // Taking the next number locks the envelope's row, so appends to one log never interleave.
+    let (seq, prev): (i64, Option<String>) =
+        sqlx::query_as("UPDATE envelopes SET audit_seq = audit_seq + 1 WHERE id = $1 RETURNING audit_seq, audit_head")
             .bind(e.envelope_id)
-            .fetch_optional(&mut **tx)
+            .fetch_one(&mut **tx)
             .await?;
-    let (seq, prev) = match last {
-        Some((s, h)) => (s + 1, h),
-        None => (1, GENESIS.to_owned()),
+    let prev = prev.unwrap_or_else(|| GENESIS.to_owned());
+    let recipient: Option<(String, String)> = match e.recipient_id {
+        Some(r) => sqlx::query_as("SELECT name, email FROM recipients WHERE id = $1").bind(r).fetch_optional(&mut **tx).await?,
+        None => None,
     };
     let now = Timestamp::now();
-    let data = e.data.to_string();
+    let (data, at) = (e.data.to_string(), now.to_db());
     let hash = event_hash(
         &prev,
-        seq,
-        e.envelope_id.as_str(),
-        e.kind,
-        e.recipient_id.map(|r| r.as_str()),
-        e.user_id.map(|u| u.as_str()),
-        e.origin.ip.as_deref(),
-        e.origin.user_agent.as_deref(),
-        &data,
-        &now.to_db(),
+        HASH_VERSION,
+        &Hashed {
+            seq,
+            envelope_id: e.envelope_id.as_str(),
+            kind: e.kind,
+            recipient_id: e.recipient_id.map(|r| r.as_str()),
+            user_id: e.user_id.map(|u| u.as_str()),
+            ip: e.origin.ip.as_deref(),
+            user_agent: e.origin.user_agent.as_deref(),
+            data: &data,
+            at: &at,
+            recipient_name: recipient.as_ref().map(|r| r.0.as_str()),
+            recipient_email: recipient.as_ref().map(|r| r.1.as_str()),
+        },
     );
     sqlx::query(
-        "INSERT INTO audit_events (id, envelope_id, seq, kind, recipient_id, user_id, ip, user_agent, data, prev_hash, hash, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+        "INSERT INTO audit_events (id, envelope_id, seq, kind, recipient_id, user_id, ip, user_agent, data, prev_hash, hash, \
+         hash_version, recipient_name, recipient_email, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
     )
     .bind(uuid::Uuid::now_v7().simple().to_string())
     .bind(e.envelope_id)
@@ -118,67 +137,122 @@ pub async fn record(tx: &mut Tx, e: Event<'_>) -> AppResult<()> {
     .bind(&data)
     .bind(&prev)
     .bind(&hash)
+    .bind(HASH_VERSION)
+    .bind(recipient.as_ref().map(|r| r.0.as_str()))
+    .bind(recipient.as_ref().map(|r| r.1.as_str()))
     .bind(now)
     .execute(&mut **tx)
     .await?;
+    sqlx::query("UPDATE envelopes SET audit_head = $2 WHERE id = $1").bind(e.envelope_id).bind(&hash).execute(&mut **tx).await?;
     crate::webhooks::emit(tx, e.envelope_id, e.kind, e.recipient_id, &e.data, now).await
 }
 
-type Row = (i64, String, Option<String>, Option<String>, Option<String>, Option<String>, String, String, String, Timestamp, Option<String>);
+#[derive(sqlx::FromRow)]
+struct Row {
+    seq: i64,
+    kind: String,
+    recipient_id: Option<String>,
+    user_id: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    data: String,
+    prev_hash: String,
+    hash: String,
+    created_at: Timestamp,
+    hash_version: i64,
+    recipient_name: Option<String>,
+    recipient_email: Option<String>,
+    /// The recipient's name now (for events recorded before names were).
+    current_name: Option<String>,
+}
 
-/// The envelope's events in order, with recipient names, and whether the chain holds.
-pub async fn events(db: &Db, envelope_id: &EnvelopeId) -> AppResult<(Vec<AuditEntry>, bool)> {
+/// The envelope's events in order and whether the log is whole: every hash as recorded,
+/// every link to the one before, and as many events, ending in the head the envelope keeps.
+pub async fn events(db: &Db, envelope_id: &EnvelopeId) -> AppResult<(Vec<AuditEntry>, AuditIntegrity)> {
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT a.seq, a.kind, a.recipient_id, a.user_id, a.ip, a.user_agent, a.data, a.prev_hash, a.hash, a.created_at, r.name \
+        "SELECT a.seq, a.kind, a.recipient_id, a.user_id, a.ip, a.user_agent, a.data, a.prev_hash, a.hash, a.created_at, \
+                a.hash_version, a.recipient_name, a.recipient_email, r.name AS current_name \
          FROM audit_events a LEFT JOIN recipients r ON r.id = a.recipient_id WHERE a.envelope_id = $1 ORDER BY a.seq",
     )
     .bind(envelope_id)
     .fetch_all(db.pool())
     .await?;
+    let kept: Option<(i64, Option<String>)> =
+        sqlx::query_as("SELECT audit_seq, audit_head FROM envelopes WHERE id = $1").bind(envelope_id).fetch_optional(db.pool()).await?;
     let mut prev = GENESIS.to_owned();
     let mut intact = true;
     let mut out = Vec::with_capacity(rows.len());
-    for (seq, kind, recipient, user, ip, ua, data, prev_hash, hash, at, name) in rows {
+    for (i, r) in rows.into_iter().enumerate() {
+        let at = r.created_at.to_db();
         let expected = event_hash(
             &prev,
-            seq,
-            envelope_id.as_str(),
-            &kind,
-            recipient.as_deref(),
-            user.as_deref(),
-            ip.as_deref(),
-            ua.as_deref(),
-            &data,
-            &at.to_db(),
+            r.hash_version,
+            &Hashed {
+                seq: r.seq,
+                envelope_id: envelope_id.as_str(),
+                kind: &r.kind,
+                recipient_id: r.recipient_id.as_deref(),
+                user_id: r.user_id.as_deref(),
+                ip: r.ip.as_deref(),
+                user_agent: r.user_agent.as_deref(),
+                data: &r.data,
+                at: &at,
+                recipient_name: r.recipient_name.as_deref(),
+                recipient_email: r.recipient_email.as_deref(),
+            },
         );
-        intact &= prev_hash == prev && expected == hash;
-        prev = hash.clone();
+        intact &= r.seq == i as i64 + 1 && r.prev_hash == prev && expected == r.hash && (1..=HASH_VERSION).contains(&r.hash_version);
+        prev = r.hash.clone();
         out.push(AuditEntry {
-            seq,
-            kind,
-            at: at.to_db(),
-            recipient: name,
-            ip,
-            user_agent: ua,
-            data: serde_json::from_str(&data).unwrap_or(Value::Null),
-            hash,
+            seq: r.seq,
+            kind: r.kind,
+            at,
+            recipient: r.recipient_name.or(r.current_name),
+            ip: r.ip,
+            user_agent: r.user_agent,
+            data: serde_json::from_str(&r.data).unwrap_or(Value::Null),
+            hash: r.hash,
         });
     }
-    Ok((out, intact))
+    let head = out.last().map(|e| e.hash.clone()).unwrap_or_else(|| GENESIS.to_owned());
+    if let Some((count, kept_head)) = kept {
+        intact &= count == out.len() as i64 && kept_head.unwrap_or_else(|| GENESIS.to_owned()) == head;
+    }
+    let events = out.len() as i64;
+    Ok((out, AuditIntegrity { intact, events, head }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn event<'a>(seq: i64, ip: &'a str, data: &'a str, name: Option<&'a str>) -> Hashed<'a> {
+        Hashed {
+            seq,
+            envelope_id: "e",
+            kind: "k",
+            recipient_id: Some("r"),
+            user_id: None,
+            ip: Some(ip),
+            user_agent: Some("ua"),
+            data,
+            at: "t",
+            recipient_name: name,
+            recipient_email: Some("a@example.com"),
+        }
+    }
+
     #[test]
     fn the_hash_covers_the_previous_hash_and_every_field() {
-        let base = event_hash(GENESIS, 1, "e", "k", Some("r"), None, Some("1.2.3.4"), Some("ua"), "{}", "t");
+        let base = event_hash(GENESIS, 2, &event(1, "1.2.3.4", "{}", Some("김민준")));
         assert_eq!(base.len(), 64);
-        assert_ne!(base, event_hash(&base, 1, "e", "k", Some("r"), None, Some("1.2.3.4"), Some("ua"), "{}", "t"));
-        assert_ne!(base, event_hash(GENESIS, 2, "e", "k", Some("r"), None, Some("1.2.3.4"), Some("ua"), "{}", "t"));
-        assert_ne!(base, event_hash(GENESIS, 1, "e", "k", Some("r"), None, Some("1.2.3.5"), Some("ua"), "{}", "t"));
-        assert_ne!(base, event_hash(GENESIS, 1, "e", "k", Some("r"), None, Some("1.2.3.4"), Some("ua"), "{\"a\":1}", "t"));
-        assert_eq!(base, event_hash(GENESIS, 1, "e", "k", Some("r"), None, Some("1.2.3.4"), Some("ua"), "{}", "t"));
+        assert_ne!(base, event_hash(&base, 2, &event(1, "1.2.3.4", "{}", Some("김민준"))));
+        assert_ne!(base, event_hash(GENESIS, 2, &event(2, "1.2.3.4", "{}", Some("김민준"))));
+        assert_ne!(base, event_hash(GENESIS, 2, &event(1, "1.2.3.5", "{}", Some("김민준"))));
+        assert_ne!(base, event_hash(GENESIS, 2, &event(1, "1.2.3.4", "{\"a\":1}", Some("김민준"))));
+        assert_ne!(base, event_hash(GENESIS, 2, &event(1, "1.2.3.4", "{}", Some("이서연"))), "the name is covered");
+        assert_eq!(base, event_hash(GENESIS, 2, &event(1, "1.2.3.4", "{}", Some("김민준"))));
+        // Version 1 events keep the hash they were recorded with.
+        assert_eq!(event_hash(GENESIS, 1, &event(1, "1.2.3.4", "{}", Some("김민준"))), event_hash(GENESIS, 1, &event(1, "1.2.3.4", "{}", None)));
     }
 }

@@ -75,6 +75,8 @@ pub struct Settings {
     /// Multiplies the per-address limits of the public surfaces (signing, verify, sign-up and
     /// log-in, downloads).
     pub address_rate_scale: f64,
+    /// Invitations and reminders of test envelopes an organization may send per day (UTC).
+    pub test_emails_per_day: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +155,7 @@ impl Settings {
             trusted_proxies: crate::client_ip::TrustedProxies::parse(&get("DOJANG_TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(|e| err(format!("DOJANG_TRUSTED_PROXIES: {e}")))?,
             address_rate_scale: parse_scale(&get, "DOJANG_ADDRESS_RATE_SCALE", 0.01, 1000.0)?,
+            test_emails_per_day: parse_num(&get, "DOJANG_TEST_EMAILS_PER_DAY", 100)?.clamp(0, 1_000_000),
         };
         settings.check_production()?;
         Ok(settings)

@@ -60,18 +60,25 @@ fn split_origins(stored: &str) -> Vec<String> {
     stored.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
-pub async fn allowed_origins(db: &Db, org: &OrganizationId) -> AppResult<Vec<String>> {
-    let raw: Option<String> = sqlx::query_scalar("SELECT embed_origins FROM organizations WHERE id = $1").bind(org).fetch_optional(db.pool()).await?;
+/// The column of a mode's allowlist: each mode has its own, so a test key can never change
+/// which sites may frame live screens.
+fn origins_column(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Live => "embed_origins",
+        Mode::Test => "embed_origins_test",
+    }
+}
+
+/// The origins allowed to embed an organization's screens of `mode`.
+pub async fn allowed_origins(db: &Db, org: &OrganizationId, mode: Mode) -> AppResult<Vec<String>> {
+    let sql = format!("SELECT {} FROM organizations WHERE id = $1", origins_column(mode));
+    let raw: Option<String> = sqlx::query_scalar(&sql).bind(org).fetch_optional(db.pool()).await?;
     Ok(split_origins(&raw.unwrap_or_default()))
 }
 
-pub async fn set_allowed_origins(db: &Db, org: &OrganizationId, origins: &[String]) -> AppResult<()> {
-    sqlx::query("UPDATE organizations SET embed_origins = $2, updated_at = $3 WHERE id = $1")
-        .bind(org)
-        .bind(origins.join(" "))
-        .bind(Timestamp::now())
-        .execute(db.pool())
-        .await?;
+pub async fn set_allowed_origins(db: &Db, org: &OrganizationId, mode: Mode, origins: &[String]) -> AppResult<()> {
+    let sql = format!("UPDATE organizations SET {} = $2, updated_at = $3 WHERE id = $1", origins_column(mode));
+    sqlx::query(&sql).bind(org).bind(origins.join(" ")).bind(Timestamp::now()).execute(db.pool()).await?;
     Ok(())
 }
 
@@ -117,7 +124,7 @@ pub async fn start(db: &Db, settings: &Settings, client_token: &str) -> AppResul
     .bind(now)
     .execute(db.pool())
     .await?;
-    let allowed_origins = allowed_origins(db, &caller.actor.organization_id).await?;
+    let allowed_origins = allowed_origins(db, &caller.actor.organization_id, caller.actor.mode).await?;
     Ok((token, EmbedSession { actor: caller.actor, csrf, allowed_origins }))
 }
 
@@ -126,7 +133,8 @@ type Row = (String, String, String, String, String);
 /// The session of an embed cookie, if it is live and its API key still is.
 pub async fn resolve(db: &Db, token: &str) -> AppResult<Option<EmbedSession>> {
     let row: Option<Row> = sqlx::query_as(
-        "SELECT s.organization_id, s.mode, s.client_id, s.csrf, o.embed_origins FROM embed_sessions s \
+        "SELECT s.organization_id, s.mode, s.client_id, s.csrf, \
+                CASE WHEN s.mode = 'test' THEN o.embed_origins_test ELSE o.embed_origins END FROM embed_sessions s \
          JOIN api_keys k ON k.id = s.api_key_id JOIN organizations o ON o.id = s.organization_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND k.revoked_at IS NULL",
     )
@@ -179,10 +187,11 @@ pub async fn sweep(db: &Db) -> AppResult<u64> {
     Ok(sqlx::query("DELETE FROM embed_sessions WHERE expires_at <= $1").bind(Timestamp::now()).execute(db.pool()).await?.rows_affected())
 }
 
-/// The allowlist of the organization behind a signing link (who may frame the signer's page).
+/// The allowlist of the organization behind a signing link, for the envelope's mode (who may
+/// frame the signer's page).
 pub async fn signing_origins(db: &Db, sign_token: &str) -> AppResult<Vec<String>> {
     let origins: Option<String> = sqlx::query_scalar(
-        "SELECT o.embed_origins FROM signing_links l JOIN envelopes e ON e.id = l.envelope_id \
+        "SELECT CASE WHEN e.mode = 'test' THEN o.embed_origins_test ELSE o.embed_origins END FROM signing_links l JOIN envelopes e ON e.id = l.envelope_id \
          JOIN organizations o ON o.id = e.organization_id WHERE l.token_hash = $1",
     )
     .bind(hash_token(sign_token))

@@ -115,16 +115,16 @@ pub async fn create_draft(db: &Db, actor: &Actor, name: &str) -> AppResult<Envel
 /// The organization's contracts, most recently changed first.
 pub async fn list(db: &Db, actor: &Actor) -> AppResult<Vec<ContractSummary>> {
     let sql = format!(
-        "SELECT t.id, t.name, t.status, t.updated_at FROM envelopes t WHERE {} ORDER BY t.updated_at DESC, t.id DESC LIMIT 500",
+        "SELECT t.id, t.name, t.status, t.updated_at, t.seal_status FROM envelopes t WHERE {} ORDER BY t.updated_at DESC, t.id DESC LIMIT 500",
         scope::list_condition(actor, "t")
     );
-    let mut q = sqlx::query_as::<_, (String, String, String, Timestamp)>(&sql).bind(&actor.organization_id).bind(actor.mode.as_str());
+    let mut q = sqlx::query_as::<_, (String, String, String, Timestamp, Option<String>)>(&sql).bind(&actor.organization_id).bind(actor.mode.as_str());
     if let Some(c) = &actor.client_id {
         q = q.bind(c);
     }
     let rows = q.fetch_all(db.pool()).await?;
     let mut out = Vec::with_capacity(rows.len());
-    for (id, name, status, updated) in rows {
+    for (id, name, status, updated, seal_status) in rows {
         let documents: Vec<String> = sqlx::query_scalar(
             "SELECT d.name FROM envelope_documents ed JOIN documents d ON d.id = ed.document_id \
              WHERE ed.envelope_id = $1 ORDER BY ed.position",
@@ -140,7 +140,7 @@ pub async fn list(db: &Db, actor: &Actor) -> AppResult<Vec<ContractSummary>> {
         out.push(ContractSummary {
             id: EnvelopeId::parse(&id)?,
             name,
-            status: EnvelopeStatus::parse(&status).unwrap_or(EnvelopeStatus::Draft),
+            status: EnvelopeStatus::parse(&status).unwrap_or(EnvelopeStatus::Draft).reported(seal_status.as_deref() == Some("sealed"), false),
             documents,
             recipients,
             updated_at: updated.to_db(),

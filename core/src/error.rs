@@ -59,6 +59,8 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     IdempotencyInProgress,
     QuotaExceeded,
+    /// Test mode's daily cap of invitation emails is reached.
+    TestEmailLimit,
     DocumentInUse,
     // Embedding
     /// A client token was opened in a browser signed in to Dojang (the embed session would
@@ -98,7 +100,7 @@ impl ErrorCode {
             QuotaExceeded => 403,
             DocumentInUse => 409,
             EmbedSignedIn => 409,
-            LoginThrottled | RateLimited => 429,
+            LoginThrottled | RateLimited | TestEmailLimit => 429,
             Internal => 500,
             TimestampFailed => 502,
             NotImplemented => 501,

@@ -50,6 +50,10 @@ use crate::ids::{DocumentId, EnvelopeId, FieldId, RecipientId};
 pub enum EnvelopeStatus {
     Draft,
     Sent,
+    /// Everyone has signed and the sealed documents are being made. Reported, never stored:
+    /// the stored status is `completed` from the last signature on, and the envelope is
+    /// reported `completed` only once its sealed documents can be downloaded.
+    Sealing,
     Completed,
     Declined,
     Cancelled,
@@ -57,13 +61,14 @@ pub enum EnvelopeStatus {
 }
 
 impl EnvelopeStatus {
-    pub const ALL: [EnvelopeStatus; 6] =
-        [Self::Draft, Self::Sent, Self::Completed, Self::Declined, Self::Cancelled, Self::Expired];
+    pub const ALL: [EnvelopeStatus; 7] =
+        [Self::Draft, Self::Sent, Self::Sealing, Self::Completed, Self::Declined, Self::Cancelled, Self::Expired];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",
             Self::Sent => "sent",
+            Self::Sealing => "sealing",
             Self::Completed => "completed",
             Self::Declined => "declined",
             Self::Cancelled => "cancelled",
@@ -73,6 +78,17 @@ impl EnvelopeStatus {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// What an envelope is reported as, from its stored status: `sealing` until the sealed
+    /// documents exist, `expired` once a sent envelope's expiry has passed (before the sweeper
+    /// marks it).
+    pub fn reported(self, sealed: bool, past_expiry: bool) -> Self {
+        match self {
+            Self::Completed if !sealed => Self::Sealing,
+            Self::Sent if past_expiry => Self::Expired,
+            other => other,
+        }
     }
 }
 
@@ -281,6 +297,9 @@ impl SigningOrder {
     }
 }
 
+/// What everything made in test mode says: sealed pages, the signing page, emails, the audit trail.
+pub const TEST_NOTICE: &str = "TEST — not legally binding · 테스트 — 법적 효력 없음";
+
 /// Live data carries legal weight; test data (made with a test API key) is sealed with a
 /// visible mark, does not count toward quotas, and is never visible to the other mode.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -468,6 +487,17 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
+/// Whether an envelope's audit log is whole: every event's hash and its link to the one
+/// before hold, and the log has as many events as the envelope recorded, ending in the head
+/// it keeps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditIntegrity {
+    pub intact: bool,
+    pub events: i64,
+    /// The newest event's hash (64 zeros for an empty log).
+    pub head: String,
+}
+
 /// A contract as its sender sees it after sending.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EnvelopeDetail {
@@ -486,6 +516,7 @@ pub struct EnvelopeDetail {
     pub recipients: Vec<RecipientProgress>,
     pub field_count: usize,
     pub events: Vec<AuditEntry>,
+    pub audit_integrity: AuditIntegrity,
     /// pending, retrying (see `seal_error`) or sealed, once completed.
     pub seal_status: Option<String>,
     pub seal_error: Option<String>,
@@ -690,6 +721,9 @@ pub struct SignerView {
     /// Origins the organization lets embed this page (where its events may be posted).
     #[serde(default)]
     pub embed_origins: Vec<String>,
+    /// Made with a test API key: not legally binding, and the page says so.
+    #[serde(default)]
+    pub test_mode: bool,
 }
 
 /// What the signer sees after finishing or declining.

@@ -117,8 +117,11 @@ test("sequential signing: email, consent, mouse; then the next signer on a phone
   await expect(s2.locator(tid("signState"))).toHaveAttribute("data-state", "Signed");
   await phone.close();
 
-  await page.reload();
-  await expect(page.locator(tid("envelopeStatus"))).toHaveAttribute("data-status", "completed");
+  // Sealing first, then completed once the sealed documents exist.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.locator(tid("envelopeStatus"))).toHaveAttribute("data-status", "completed", { timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
   const rows = sql("SELECT s.strokes FROM signatures s WHERE s.envelope_id = ? AND s.method = 'drawn'", [c.envelope]);
   const drawings = rows.map((r) => JSON.parse(r[0] as string));
   const pen = drawings.find((d) => d.strokes[0].pointer === "pen");

@@ -56,7 +56,7 @@ pub async fn get_embed_origins() -> Result<Vec<String>, AppError> {
         async {
             let st = ssr::state()?;
             let user = ssr::require_user().await?;
-            dojang_core::embed::allowed_origins(&st.db, &user.organization_id).await
+            dojang_core::embed::allowed_origins(&st.db, &user.organization_id, dojang_core::model::Mode::Live).await
         }
         .await,
     )
@@ -71,7 +71,7 @@ pub async fn set_embed_origins(csrf: String, origins: String) -> Result<Vec<Stri
             let st = ssr::state()?;
             let user = ssr::require_user().await?;
             let list = dojang_core::embed::parse_origins(&origins)?;
-            dojang_core::embed::set_allowed_origins(&st.db, &user.organization_id, &list).await?;
+            dojang_core::embed::set_allowed_origins(&st.db, &user.organization_id, dojang_core::model::Mode::Live, &list).await?;
             Ok(list)
         }
         .await,

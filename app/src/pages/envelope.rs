@@ -76,6 +76,10 @@ fn Detail(d: EnvelopeDetail, csrf: String, reload: impl Fn() + Copy + Send + Syn
         </table>
         {is_draft.then(|| view! { <SendForm d=d.clone() csrf=csrf.clone() reload/> })}
         {is_sent.then(|| view! { <CancelForm id=d.id.to_string() csrf=csrf.clone() reload/> })}
+        <p class=if d.audit_integrity.intact { "muted" } else { "alert" } data-testid=testid::AUDIT_INTEGRITY data-intact=d.audit_integrity.intact.to_string()>
+            {if d.audit_integrity.intact { t(k::AUDIT_INTACT) } else { t(k::AUDIT_BROKEN) }}
+            " "<code class="hash">{d.audit_integrity.head.clone()}</code>
+        </p>
         <details class="events">
             <summary>{t(k::ENVELOPE_EVENTS)}" ("{d.events.len()}")"</summary>
             <ol data-testid=testid::AUDIT_EVENTS>
@@ -95,7 +99,7 @@ fn Detail(d: EnvelopeDetail, csrf: String, reload: impl Fn() + Copy + Send + Syn
 /// Once everyone has signed: the sealing status, then the sealed documents and audit trail.
 #[component]
 fn SealBox(d: EnvelopeDetail) -> impl IntoView {
-    if d.status != EnvelopeStatus::Completed {
+    if !matches!(d.status, EnvelopeStatus::Completed | EnvelopeStatus::Sealing) {
         return ().into_any();
     }
     let id = d.id.to_string();

@@ -273,15 +273,19 @@ pub async fn send(st: &AppState, actor: &Actor, id: &EnvelopeId, origin: &Origin
 pub async fn list(db: &Db, actor: &Actor, status: Option<EnvelopeStatus>, limit: i64, offset: i64) -> AppResult<(Vec<EnvelopeId>, bool)> {
     let mut sql = format!("SELECT t.id FROM envelopes t WHERE {}", scope::list_condition(actor, "t"));
     let status_param = if actor.client_id.is_some() { "$4" } else { "$3" };
-    if status.is_some() {
-        sql.push_str(&format!(" AND t.status = {status_param}"));
+    // `sealing` and `completed` are both stored as completed, told apart by the seal.
+    match status {
+        Some(EnvelopeStatus::Sealing) => sql.push_str(" AND t.status = 'completed' AND (t.seal_status IS NULL OR t.seal_status <> 'sealed')"),
+        Some(EnvelopeStatus::Completed) => sql.push_str(" AND t.status = 'completed' AND t.seal_status = 'sealed'"),
+        Some(_) => sql.push_str(&format!(" AND t.status = {status_param}")),
+        None => {}
     }
     sql.push_str(&format!(" ORDER BY t.created_at DESC, t.id DESC LIMIT {} OFFSET {}", limit + 1, offset));
     let mut q = sqlx::query_scalar::<_, String>(&sql).bind(&actor.organization_id).bind(actor.mode.as_str());
     if let Some(c) = &actor.client_id {
         q = q.bind(c);
     }
-    if let Some(s) = status {
+    if let Some(s) = status.filter(|s| !matches!(s, EnvelopeStatus::Sealing | EnvelopeStatus::Completed)) {
         q = q.bind(s.as_str());
     }
     let mut ids = q.fetch_all(db.pool()).await?.into_iter().map(|i| EnvelopeId::parse(&i)).collect::<AppResult<Vec<_>>>()?;

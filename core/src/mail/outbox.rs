@@ -5,7 +5,7 @@
 use super::Mailer;
 use crate::audit::{self, Origin};
 use crate::db::{Timestamp, Tx};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::ids::{EnvelopeId, OrganizationId, RecipientId};
 use crate::state::AppState;
 use crate::storage::BlobKey;
@@ -43,9 +43,16 @@ pub struct NewEmail<'a> {
 }
 
 /// Queues a message in the caller's transaction (it leaves only if the transaction commits).
-pub async fn enqueue(tx: &mut Tx, m: NewEmail<'_>) -> AppResult<String> {
+/// Mail about a test envelope says so in its subject and at its top.
+pub async fn enqueue(tx: &mut Tx, mut m: NewEmail<'_>) -> AppResult<String> {
     let id = uuid::Uuid::now_v7().simple().to_string();
     let now = Timestamp::now();
+    if let Some(env) = m.envelope_id {
+        let mode: Option<String> = sqlx::query_scalar("SELECT mode FROM envelopes WHERE id = $1").bind(env).fetch_optional(&mut **tx).await?;
+        if mode.as_deref() == Some("test") {
+            mark_test(&mut m);
+        }
+    }
     sqlx::query(
         "INSERT INTO emails (id, organization_id, envelope_id, recipient_id, kind, to_email, to_name, subject, html, text, \
          attachments, status, attempts, next_attempt_at, created_at, updated_at) \
@@ -80,6 +87,41 @@ pub async fn enqueue(tx: &mut Tx, m: NewEmail<'_>) -> AppResult<String> {
         .await?;
     }
     Ok(id)
+}
+
+/// The test-mode mark: in the subject, and above everything else in both bodies.
+fn mark_test(m: &mut NewEmail<'_>) {
+    m.subject = format!("[TEST] {}", m.subject);
+    let banner = format!(
+        "<p style=\"margin:0 0 16px;padding:8px 12px;border:2px solid #c0392b;color:#c0392b;font-weight:bold\">{}</p>",
+        super::templates::escape(crate::model::TEST_NOTICE)
+    );
+    m.html = m.html.replacen("<h1", &format!("{banner}<h1"), 1);
+    m.text = format!("{}\n\n{}", crate::model::TEST_NOTICE, m.text);
+}
+
+/// Refuses a test envelope's invitation or reminder once the organization has had `cap` of
+/// them today (UTC): free test mode must not become a way to mail anyone.
+pub async fn check_test_cap(tx: &mut Tx, organization: &OrganizationId, cap: i64) -> AppResult<()> {
+    let now = time::OffsetDateTime::now_utc();
+    let midnight = now.replace_time(time::Time::MIDNIGHT);
+    let sent: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM emails m JOIN envelopes e ON e.id = m.envelope_id \
+         WHERE m.organization_id = $1 AND e.mode = 'test' AND m.kind IN ('invitation', 'reminder') AND m.created_at >= $2",
+    )
+    .bind(organization)
+    .bind(Timestamp::from_datetime(midnight))
+    .fetch_one(&mut **tx)
+    .await?;
+    if sent >= cap {
+        let wait = (midnight + time::Duration::days(1) - now).whole_seconds().max(1) as u64;
+        return Err(AppError::new(
+            crate::error::ErrorCode::TestEmailLimit,
+            format!("Test mode sends at most {cap} invitations a day; use a live key to send more"),
+        )
+        .with_retry_after(wait));
+    }
+    Ok(())
 }
 
 type Claimed = (String, Option<String>, Option<String>, String, String, String, String, String, String, String, i64);

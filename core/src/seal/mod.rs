@@ -204,8 +204,8 @@ async fn build_trail(
             consent_version: version,
         })
         .collect();
-    let (events, intact) = audit::events(&st.db, id).await?;
-    let chain_head = events.last().map(|e| e.hash.clone()).unwrap_or_else(|| audit::GENESIS.to_owned());
+    let (events, integrity) = audit::events(&st.db, id).await?;
+    let (chain_head, intact) = (integrity.head, integrity.intact);
     Ok(trail::Trail {
         envelope_id: id.to_string(),
         name: ctx.name.clone(),
@@ -228,7 +228,7 @@ async fn build_trail(
         events,
         chain_head,
         chain_intact: intact,
-        test_mode: false,
+        test_mode: ctx.mode == crate::model::Mode::Test,
     })
 }
 
@@ -332,7 +332,7 @@ async fn finish_signature(st: &AppState, key: &keys::SealKey, prepared: sign::Pr
 }
 
 /// Printed along the top of every page of an envelope made with a test API key.
-pub const TEST_NOTICE: &str = "TEST — not legally binding · 테스트 — 법적 효력 없음";
+pub use crate::model::TEST_NOTICE;
 
 pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
     let status: Option<(String, Option<String>)> =

@@ -151,7 +151,7 @@ pub fn pages(t: &Trail, res: &mut Resources) -> anyhow::Result<Vec<NewPage>> {
     w.new_page();
     w.para(18.0, 0.0, "Audit trail · 감사 추적 기록");
     if t.test_mode {
-        w.para(11.0, 0.0, "TEST — not legally binding · 테스트 문서 — 법적 효력 없음");
+        w.para(11.0, 0.0, crate::model::TEST_NOTICE);
     }
     w.y -= 6.0;
     w.field("Contract · 계약", &t.name);

@@ -13,7 +13,7 @@ pub mod token;
 use crate::db::{Db, Timestamp};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::{EnvelopeId, OrganizationId};
-use crate::model::{EnvelopeStatus, Language, SigningOrder};
+use crate::model::{EnvelopeStatus, Language, Mode, SigningOrder};
 
 /// Version of the electronic-signature disclosure; recorded with each consent.
 pub const CONSENT_VERSION: &str = "2026-11-23";
@@ -37,6 +37,8 @@ pub struct EnvelopeCtx {
     pub time_zone: String,
     pub name: String,
     pub status: EnvelopeStatus,
+    /// Live or test (test envelopes are marked as such everywhere).
+    pub mode: Mode,
     pub message: String,
     pub signing_order: SigningOrder,
     pub expires_at: Option<Timestamp>,
@@ -53,55 +55,60 @@ impl EnvelopeCtx {
     }
 }
 
-type CtxRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<Timestamp>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-);
+#[derive(sqlx::FromRow)]
+struct CtxRow {
+    id: String,
+    organization_id: String,
+    organization_name: String,
+    time_zone: String,
+    name: String,
+    status: String,
+    mode: String,
+    message: String,
+    signing_order: String,
+    expires_at: Option<Timestamp>,
+    redirect_url: Option<String>,
+    reminder_days: Option<i64>,
+    sender_name: Option<String>,
+    sender_email: Option<String>,
+}
 
-pub async fn envelope_ctx(db: &Db, id: &EnvelopeId, org: Option<&OrganizationId>) -> AppResult<EnvelopeCtx> {
+/// The envelope as `conn` sees it (a pool connection, or a transaction that changed it).
+pub(crate) async fn load_ctx(conn: &mut sqlx::AnyConnection, id: &EnvelopeId) -> AppResult<Option<EnvelopeCtx>> {
     let row: Option<CtxRow> = sqlx::query_as(
-        "SELECT e.id, e.organization_id, o.name, o.time_zone, e.name, e.status, e.message, e.signing_order, e.expires_at, \
-                e.redirect_url, e.reminder_days, u.name, u.email \
+        "SELECT e.id, e.organization_id, o.name AS organization_name, o.time_zone, e.name, e.status, e.mode, e.message, \
+                e.signing_order, e.expires_at, e.redirect_url, e.reminder_days, u.name AS sender_name, u.email AS sender_email \
          FROM envelopes e JOIN organizations o ON o.id = e.organization_id LEFT JOIN users u ON u.id = e.created_by \
          WHERE e.id = $1",
     )
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(conn)
     .await?;
-    let Some((id, org_id, org_name, tz, name, status, message, order, expires_at, redirect, reminder, sender, sender_email)) = row
-    else {
-        return Err(AppError::not_found("Contract"));
-    };
-    let organization_id = OrganizationId::parse(&org_id)?;
-    if org.is_some_and(|o| *o != organization_id) {
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(EnvelopeCtx {
+        id: EnvelopeId::parse(&r.id)?,
+        organization_id: OrganizationId::parse(&r.organization_id)?,
+        sender_name: r.sender_name.unwrap_or_else(|| r.organization_name.clone()),
+        sender_email: r.sender_email.unwrap_or_default(),
+        organization_name: r.organization_name,
+        time_zone: r.time_zone,
+        name: r.name,
+        status: EnvelopeStatus::parse(&r.status).unwrap_or(EnvelopeStatus::Draft),
+        mode: Mode::parse(&r.mode).unwrap_or_default(),
+        message: r.message,
+        signing_order: SigningOrder::parse(&r.signing_order).unwrap_or_default(),
+        expires_at: r.expires_at,
+        redirect_url: r.redirect_url,
+        reminder_days: r.reminder_days,
+    }))
+}
+
+pub async fn envelope_ctx(db: &Db, id: &EnvelopeId, org: Option<&OrganizationId>) -> AppResult<EnvelopeCtx> {
+    let ctx = load_ctx(&mut *db.pool().acquire().await?, id).await?.ok_or_else(|| AppError::not_found("Contract"))?;
+    if org.is_some_and(|o| *o != ctx.organization_id) {
         return Err(AppError::not_found("Contract"));
     }
-    Ok(EnvelopeCtx {
-        id: EnvelopeId::parse(&id)?,
-        organization_id,
-        sender_name: sender.unwrap_or_else(|| org_name.clone()),
-        sender_email: sender_email.unwrap_or_default(),
-        organization_name: org_name,
-        time_zone: tz,
-        name,
-        status: EnvelopeStatus::parse(&status).unwrap_or(EnvelopeStatus::Draft),
-        message,
-        signing_order: SigningOrder::parse(&order).unwrap_or_default(),
-        expires_at,
-        redirect_url: redirect,
-        reminder_days: reminder,
-    })
+    Ok(ctx)
 }
 
 /// The error for acting on an envelope that is no longer open for signing.
@@ -112,7 +119,7 @@ pub fn closed_error(status: EnvelopeStatus, past_expiry: bool) -> AppError {
     match status {
         EnvelopeStatus::Cancelled => AppError::new(ErrorCode::EnvelopeCancelled, "The sender cancelled this signing request"),
         EnvelopeStatus::Expired => AppError::new(ErrorCode::EnvelopeExpired, "This signing request has expired"),
-        EnvelopeStatus::Completed => AppError::new(ErrorCode::EnvelopeCompleted, "Everyone has signed this contract"),
+        EnvelopeStatus::Completed | EnvelopeStatus::Sealing => AppError::new(ErrorCode::EnvelopeCompleted, "Everyone has signed this contract"),
         EnvelopeStatus::Declined => AppError::new(ErrorCode::EnvelopeDeclined, "A signer declined this contract"),
         EnvelopeStatus::Draft => AppError::new(ErrorCode::EnvelopeNotSent, "This contract has not been sent"),
         EnvelopeStatus::Sent => AppError::new(ErrorCode::Conflict, "The contract changed; reload the page"),

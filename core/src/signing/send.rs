@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::ids::{EnvelopeId, RecipientId};
 use crate::mail::outbox::{self, NewEmail};
 use crate::mail::templates;
-use crate::model::{EnvelopeDetail, EnvelopeStatus, Language, RecipientProgress, RecipientRole, SendRequest, SigningOrder};
+use crate::model::{EnvelopeDetail, Language, RecipientProgress, RecipientRole, SendRequest, SigningOrder};
 use crate::state::AppState;
 use crate::types::{DisplayName, EmailAddress};
 use serde_json::json;
@@ -193,35 +193,7 @@ async fn check_complete(tx: &mut Tx, id: &EnvelopeId) -> AppResult<()> {
 
 /// The envelope as the current transaction sees it.
 pub(crate) async fn ctx_in_tx(tx: &mut Tx, id: &EnvelopeId) -> AppResult<EnvelopeCtx> {
-    // Same query as `envelope_ctx`, but through the transaction.
-    let row: (String, Option<String>, String, Option<i64>, Option<Timestamp>, String) = sqlx::query_as(
-        "SELECT status, redirect_url, signing_order, reminder_days, expires_at, message FROM envelopes WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_one(&mut **tx)
-    .await?;
-    let base: (String, String, String, String, Option<String>, Option<String>) = sqlx::query_as(
-        "SELECT e.organization_id, o.name, o.time_zone, e.name, u.name, u.email \
-         FROM envelopes e JOIN organizations o ON o.id = e.organization_id LEFT JOIN users u ON u.id = e.created_by WHERE e.id = $1",
-    )
-    .bind(id)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(EnvelopeCtx {
-        id: id.clone(),
-        organization_id: crate::ids::OrganizationId::parse(&base.0)?,
-        sender_name: base.4.unwrap_or_else(|| base.1.clone()),
-        sender_email: base.5.unwrap_or_default(),
-        organization_name: base.1,
-        time_zone: base.2,
-        name: base.3,
-        status: EnvelopeStatus::parse(&row.0).unwrap_or(EnvelopeStatus::Draft),
-        redirect_url: row.1,
-        signing_order: SigningOrder::parse(&row.2).unwrap_or_default(),
-        reminder_days: row.3,
-        expires_at: row.4,
-        message: row.5,
-    })
+    super::load_ctx(&mut **tx, id).await?.ok_or_else(|| AppError::not_found("Contract"))
 }
 
 /// Invites (emails) the signers whose turn it is and who have not been invited yet: every
@@ -247,7 +219,7 @@ pub(crate) async fn invite_due(st: &AppState, tx: &mut Tx, ctx: &EnvelopeCtx, kn
             Some(k) => k.sign_url.clone(),
             None => new_link(st, tx, ctx, &rid).await?,
         };
-        email_link(tx, ctx, &rid, &url, false).await?;
+        email_link(st, tx, ctx, &rid, &url, false).await?;
         out.push(Invited { recipient_id: rid, sign_url: url, emailed: true });
     }
     Ok(out)
@@ -266,8 +238,12 @@ pub(crate) async fn new_link(st: &AppState, tx: &mut Tx, ctx: &EnvelopeCtx, rid:
     Ok(st.settings.link(&format!("/sign/{token}")))
 }
 
-/// Emails a link: an invitation, or a reminder (each reminder carries a new link).
-pub(crate) async fn email_link(tx: &mut Tx, ctx: &EnvelopeCtx, rid: &RecipientId, url: &str, reminder: bool) -> AppResult<()> {
+/// Emails a link: an invitation, or a reminder (each reminder carries a new link). A test
+/// envelope's mail counts against the organization's daily test cap.
+pub(crate) async fn email_link(st: &AppState, tx: &mut Tx, ctx: &EnvelopeCtx, rid: &RecipientId, url: &str, reminder: bool) -> AppResult<()> {
+    if ctx.mode == crate::model::Mode::Test {
+        outbox::check_test_cap(tx, &ctx.organization_id, st.settings.test_emails_per_day).await?;
+    }
     let now = Timestamp::now();
     let column = if reminder { "last_reminded_at" } else { "invited_at" };
     sqlx::query(&format!("UPDATE recipients SET {column} = $2, updated_at = $2 WHERE id = $1"))
@@ -374,7 +350,7 @@ pub async fn envelope_detail(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResu
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
-    let (events, _) = audit::events(db, id).await?;
+    let (events, audit_integrity) = audit::events(db, id).await?;
     let seal: (Option<String>, Option<String>, Option<String>) =
         sqlx::query_as("SELECT seal_status, seal_error, audit_trail_sha256 FROM envelopes WHERE id = $1").bind(id).fetch_one(db.pool()).await?;
     let sealed: Vec<(String, String, String, String)> = sqlx::query_as(
@@ -391,7 +367,7 @@ pub async fn envelope_detail(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResu
     Ok(EnvelopeDetail {
         id: id.clone(),
         name: ctx.name.clone(),
-        status: if ctx.is_past_expiry() { EnvelopeStatus::Expired } else { ctx.status },
+        status: ctx.status.reported(seal.0.as_deref() == Some("sealed"), ctx.is_past_expiry()),
         message: ctx.message.clone(),
         signing_order: ctx.signing_order,
         sent_at: ts(times.0),
@@ -404,6 +380,7 @@ pub async fn envelope_detail(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResu
         recipients,
         field_count: draft.fields.len(),
         events,
+        audit_integrity,
         seal_status: seal.0,
         seal_error: seal.1,
         sealed_documents,

@@ -98,7 +98,7 @@ async fn state_of(st: &AppState, s: &SignerCtx) -> AppResult<SignerState> {
         match e.status {
             EnvelopeStatus::Cancelled => SignerState::Cancelled,
             EnvelopeStatus::Expired => SignerState::Expired,
-            EnvelopeStatus::Completed => SignerState::Completed,
+            EnvelopeStatus::Completed | EnvelopeStatus::Sealing => SignerState::Completed,
             EnvelopeStatus::Declined => SignerState::Declined,
             EnvelopeStatus::Draft => return Err(AppError::new(ErrorCode::SigningLinkInvalid, "This signing link is not valid")),
             EnvelopeStatus::Sent if s.declined => SignerState::Declined,
@@ -153,7 +153,8 @@ pub async fn view(st: &AppState, token: &str) -> AppResult<SignerView> {
         fields,
         today: today_in(&s.envelope.time_zone),
         redirect_url: s.envelope.redirect_url.clone(),
-        embed_origins: crate::embed::allowed_origins(&st.db, &s.envelope.organization_id).await?,
+        embed_origins: crate::embed::allowed_origins(&st.db, &s.envelope.organization_id, s.envelope.mode).await?,
+        test_mode: s.envelope.mode == crate::model::Mode::Test,
     })
 }
 

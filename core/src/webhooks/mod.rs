@@ -27,14 +27,14 @@ fn event_type(audit_kind: &str) -> Option<&'static str> {
     EVENT_TYPES.iter().find(|t| **t == wanted).copied()
 }
 
-type EnvelopeRow = (String, String, String, String, Option<String>);
+type EnvelopeRow = (String, String, String, String, Option<String>, Option<String>);
 
 /// Queues the webhook for an audit event, inside the transaction that records it: one message
 /// for each enabled endpoint of the envelope's organization and mode subscribed to its type.
 pub async fn emit(tx: &mut Tx, envelope_id: &EnvelopeId, audit_kind: &str, recipient_id: Option<&RecipientId>, data: &Value, at: Timestamp) -> AppResult<()> {
     let Some(event) = event_type(audit_kind) else { return Ok(()) };
-    let Some((org, mode, name, status, client)): Option<EnvelopeRow> =
-        sqlx::query_as("SELECT organization_id, mode, name, status, client_id FROM envelopes WHERE id = $1")
+    let Some((org, mode, name, status, client, seal_status)): Option<EnvelopeRow> =
+        sqlx::query_as("SELECT organization_id, mode, name, status, client_id, seal_status FROM envelopes WHERE id = $1")
             .bind(envelope_id)
             .fetch_optional(&mut **tx)
             .await?
@@ -51,6 +51,7 @@ pub async fn emit(tx: &mut Tx, envelope_id: &EnvelopeId, audit_kind: &str, recip
     if targets.is_empty() {
         return Ok(());
     }
+    let status = crate::model::EnvelopeStatus::parse(&status).map_or(status.clone(), |s| s.reported(seal_status.as_deref() == Some("sealed"), false).as_str().to_owned());
     let mut body = Map::new();
     body.insert("envelope".into(), json!({ "id": envelope_id, "name": name, "status": status, "mode": mode, "clientId": client }));
     if let Some(r) = recipient_id {

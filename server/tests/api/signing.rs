@@ -150,7 +150,7 @@ async fn parallel_signing_end_to_end_through_a_real_smtp_server() {
     assert_eq!(r.json()["envelope_completed"], true);
 
     let d = detail(&app, &sent.envelope).await;
-    assert_eq!(d["status"], "completed");
+    assert!(d["status"] == "sealing" || (d["status"] == "completed" && d["seal_status"] == "sealed"), "{}", d["status"]);
     for r in d["recipients"].as_array().unwrap() {
         for t in ["invited_at", "consented_at", "signed_at"] {
             assert!(r[t].is_string(), "{t} recorded for {}", r["email"]);

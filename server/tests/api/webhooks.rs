@@ -76,7 +76,7 @@ async fn register(app: &TestApp, key: &str, url: &str, events: &[&str]) -> Value
 }
 
 /// Signs as the recipient with `email` through the signer's own endpoints: open, consent, fill, submit.
-async fn sign_as(app: &TestApp, envelope: &str, sign_url: &str, email: &str) {
+pub async fn sign_as(app: &TestApp, envelope: &str, sign_url: &str, email: &str) {
     let token = sign_url.rsplit('/').next().unwrap();
     let signer = app.new_browser();
     assert_eq!(signer.call("sign/view", &[("token", token)]).await.status, 200);
@@ -93,7 +93,7 @@ async fn sign_as(app: &TestApp, envelope: &str, sign_url: &str, email: &str) {
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
-fn sign_urls(sent: &Value) -> Vec<String> {
+pub fn sign_urls(sent: &Value) -> Vec<String> {
     sent["recipients"].as_array().unwrap().iter().map(|r| r["signUrl"].as_str().unwrap().to_owned()).collect()
 }
 

@@ -73,11 +73,11 @@ pub async fn get_usage(State(st): State<AppState>, auth: Authed) -> AppResult<Js
     Ok(Json(UsageOut { period_start: u.period_start, period_end: u.period_end, sent: u.sent, quota: u.quota, remaining: u.remaining }))
 }
 
-/// Origins allowed to embed the hosted screens.
+/// Origins allowed to embed the hosted screens of the key's mode (live and test keys each have their own list).
 #[utoipa::path(get, path = "/embedding", tag = "embedding", responses((status = 200, description = "The allowlist", body = EmbeddingSettings)))]
 pub async fn get_embedding(State(st): State<AppState>, auth: Authed) -> AppResult<Json<EmbeddingSettings>> {
     let caller = auth.integrator()?;
-    Ok(Json(EmbeddingSettings { allowed_origins: dojang_core::embed::allowed_origins(&st.db, &caller.actor.organization_id).await? }))
+    Ok(Json(EmbeddingSettings { allowed_origins: dojang_core::embed::allowed_origins(&st.db, &caller.actor.organization_id, caller.actor.mode).await? }))
 }
 
 /// Replace the origins allowed to embed the hosted screens (`frame-ancestors` and `postMessage` targets).
@@ -86,6 +86,6 @@ pub async fn get_embedding(State(st): State<AppState>, auth: Authed) -> AppResul
 pub async fn put_embedding(State(st): State<AppState>, auth: Authed, ApiJson(body): ApiJson<EmbeddingSettings>) -> AppResult<Json<EmbeddingSettings>> {
     let caller = auth.integrator()?;
     let origins = dojang_core::embed::parse_origins(&body.allowed_origins.join(" "))?;
-    dojang_core::embed::set_allowed_origins(&st.db, &caller.actor.organization_id, &origins).await?;
+    dojang_core::embed::set_allowed_origins(&st.db, &caller.actor.organization_id, caller.actor.mode, &origins).await?;
     Ok(Json(EmbeddingSettings { allowed_origins: origins }))
 }

@@ -171,6 +171,7 @@ pub async fn view(st: &AppState, actor: &Actor, id: &EnvelopeId) -> AppResult<En
                 format: f.format.clone(),
             })
             .collect(),
+        audit_integrity: AuditIntegrityOut { intact: d.audit_integrity.intact, events: d.audit_integrity.events, head: d.audit_integrity.head.clone() },
     })
 }
 
@@ -198,8 +199,9 @@ pub async fn create(State(st): State<AppState>, auth: Authed, ApiJson(body): Api
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// `draft`, `sent`, `completed`, `declined`, `cancelled` or `expired`.
-    #[param(value_type = Option<String>, pattern = "^(draft|sent|completed|declined|cancelled|expired)$")]
+    /// `draft`, `sent`, `sealing` (everyone signed, sealed documents not ready yet),
+    /// `completed` (sealed documents downloadable), `declined`, `cancelled` or `expired`.
+    #[param(value_type = Option<String>, pattern = "^(draft|sent|sealing|completed|declined|cancelled|expired)$")]
     pub status: Option<String>,
     /// 1–100, default 20.
     #[param(minimum = 1, maximum = 100)]

@@ -404,7 +404,8 @@ pub struct EnvelopeDocumentOut {
 pub struct EnvelopeOut {
     pub id: String,
     pub subject: String,
-    /// `draft`, `sent`, `completed`, `declined`, `cancelled` or `expired`.
+    /// `draft`, `sent`, `sealing` (everyone has signed; the sealed documents are being made),
+    /// `completed` (the sealed documents can be downloaded), `declined`, `cancelled` or `expired`.
     pub status: String,
     /// `live` or `test`.
     pub mode: String,
@@ -421,6 +422,17 @@ pub struct EnvelopeOut {
     pub documents: Vec<EnvelopeDocumentOut>,
     pub recipients: Vec<RecipientOut>,
     pub fields: Vec<FieldOut>,
+    pub audit_integrity: AuditIntegrityOut,
+}
+
+/// Whether the envelope's audit log is whole (hash chain, length and head all hold).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditIntegrityOut {
+    pub intact: bool,
+    pub events: i64,
+    /// The newest event's hash (the one printed in the audit trail).
+    pub head: String,
 }
 
 #[derive(Serialize, ToSchema)]
