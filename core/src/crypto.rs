@@ -1,6 +1,7 @@
-//! Secrets at rest: AES-256-GCM under a key derived from `DOJANG_SECRET_KEY` (HKDF-SHA256),
-//! one key per purpose, so a value sealed for one use never opens as another. Stored as
-//! `v1:` and the base64 of nonce ‖ ciphertext.
+//! Secrets: values kept at rest — AES-256-GCM under a key derived from `DOJANG_SECRET_KEY`
+//! (HKDF-SHA256), one key per purpose, so a value sealed for one use never opens as another,
+//! stored as `v1:` and the base64 of nonce ‖ ciphertext — and the bearer tokens of links,
+//! of which only a hash is stored.
 
 use crate::config::Secret;
 use aes_gcm::aead::{Aead, KeyInit};
@@ -55,9 +56,62 @@ pub fn decrypt(secret: &Secret, purpose: Purpose, stored: &str) -> anyhow::Resul
         .map_err(|_| anyhow!("cannot decrypt a stored secret: DOJANG_SECRET_KEY differs from the one it was stored with"))
 }
 
+/// The token of a signing link (download links use the same form): 256 random bits as 43
+/// URL-safe base64 characters. Only its SHA-256 is stored; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningToken(String);
+
+impl SigningToken {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// A token as it appears in a URL; anything else cannot name a link.
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == 43 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')).then(|| Self(s.to_owned()))
+    }
+
+    /// What is stored to find the link again.
+    pub fn hash(&self) -> String {
+        token_hash(&self.0)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SigningToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningToken(<redacted>)")
+    }
+}
+
+/// The stored form of a bearer token: its SHA-256, hex (the token carries ≥ 128 random bits,
+/// so a fast hash is enough).
+pub fn token_hash(token: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signing_tokens_are_long_random_and_stored_hashed() {
+        let (a, b) = (SigningToken::generate(), SigningToken::generate());
+        assert_ne!(a, b);
+        assert_eq!(SigningToken::parse(a.as_str()), Some(a.clone()));
+        assert_eq!(a.hash().len(), 64);
+        assert!(!a.hash().contains(a.as_str()));
+        assert!(!format!("{a:?}").contains(a.as_str()));
+        for bad in ["", "short", &"A".repeat(44), &format!("{}=", "A".repeat(42)), &format!("{}/", "A".repeat(42))] {
+            assert_eq!(SigningToken::parse(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn values_open_only_with_the_same_secret_and_purpose() {

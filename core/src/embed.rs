@@ -11,7 +11,7 @@ use crate::db::{Db, Timestamp};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::ids::{ClientId, OrganizationId};
 use crate::model::Mode;
-use crate::signing::token::hash_token;
+use crate::crypto::token_hash as hash_token;
 use crate::web_session::random_token;
 
 /// The cookie holding an embed session's token.

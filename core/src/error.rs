@@ -36,6 +36,8 @@ pub enum ErrorCode {
     PdfEncrypted,
     PdfDamaged,
     PdfTooManyPages,
+    /// Certified with DocMDP P=1: no change is allowed, so it can be neither filled nor sealed.
+    PdfCertifiedNoChanges,
     TooManyDocuments,
     // Envelopes
     EnvelopeNotDraft,
@@ -89,7 +91,7 @@ impl ErrorCode {
             EmailTaken | Conflict => 409,
             PayloadTooLarge | FileTooLarge => 413,
             UnsupportedMediaType | NotAPdf => 415,
-            PdfEmpty | PdfEncrypted | PdfDamaged | PdfTooManyPages | TooManyDocuments => 422,
+            PdfEmpty | PdfEncrypted | PdfDamaged | PdfTooManyPages | PdfCertifiedNoChanges | TooManyDocuments => 422,
             EnvelopeNotDraft | VersionConflict | EnvelopeNotSent | EnvelopeCompleted | EnvelopeDeclined => 409,
             RecipientOutOfTurn | AlreadySigned | AlreadyDeclined | ConsentRequired => 409,
             EnvelopeCancelled | EnvelopeExpired => 410,

@@ -182,9 +182,19 @@ pub fn looks_like_jwt(token: &str) -> bool {
     token.split('.').count() == 3 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
-/// Checks a token of either kind and returns the caller it stands for.
-pub async fn verify(db: &Db, secret: &Secret, issuer: &str, token: &str) -> AppResult<Caller> {
-    let mut parts = token.split('.');
+/// A token taken apart before anything is looked up: its header checked (HS256 only, one of
+/// our two `typ`s, a key id), the signed part and the signature.
+pub struct Unverified<'a> {
+    pub purpose: Purpose,
+    pub kid: String,
+    pub signed: &'a str,
+    claims: &'a str,
+    signature: Vec<u8>,
+}
+
+/// Takes a token apart; anything that is not one of our tokens is `UNAUTHENTICATED`.
+pub fn parse(token: &str) -> AppResult<Unverified<'_>> {
+    let mut parts = token.splitn(4, '.');
     let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(invalid());
     };
@@ -200,16 +210,22 @@ pub async fn verify(db: &Db, secret: &Secret, issuer: &str, token: &str) -> AppR
     if crate::ids::ApiKeyId::parse(&header.kid).is_err() {
         return Err(invalid());
     }
+    let signature = B64.decode(s).map_err(|_| invalid())?;
+    Ok(Unverified { purpose, kid: header.kid, signed: &token[..h.len() + 1 + c.len()], claims: c, signature })
+}
+
+/// Checks a token of either kind and returns the caller it stands for.
+pub async fn verify(db: &Db, secret: &Secret, issuer: &str, token: &str) -> AppResult<Caller> {
+    let Unverified { purpose, kid, signed, claims: c, signature: sig } = parse(token)?;
     let stored: Option<String> = sqlx::query_scalar(
         "SELECT secret FROM api_token_keys WHERE id = $1 AND purpose = $2 AND retired_at IS NULL",
     )
-    .bind(&header.kid)
+    .bind(&kid)
     .bind(purpose.as_str())
     .fetch_optional(db.pool())
     .await?;
     let raw = crate::seal::keys::decrypt(secret, &stored.ok_or_else(invalid)?)?;
-    let sig = B64.decode(s).map_err(|_| invalid())?;
-    mac(&raw, format!("{h}.{c}").as_bytes())?.verify_slice(&sig).map_err(|_| invalid())?;
+    mac(&raw, signed.as_bytes())?.verify_slice(&sig).map_err(|_| invalid())?;
     let claims: Claims = B64.decode(c).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(invalid)?;
     let now = Timestamp::now().unix_seconds();
     if claims.iss != issuer || claims.aud != AUDIENCE || claims.iat > now + LEEWAY_SECONDS {

@@ -41,10 +41,43 @@ pub fn open_error(e: &PdfiumError) -> AppError {
 }
 
 /// Opens `bytes` (no password: files with an empty user password open normally) and reads
-/// every page's boxes. Refuses more than `max_pages` pages.
+/// every page's boxes. Refuses more than `max_pages` pages, and files certified against any
+/// change (sealing them would break their certification).
 pub fn inspect(ctx: &mut PdfCtx, bytes: Vec<u8>, max_pages: u32) -> Result<Vec<PageBoxes>, AppError> {
     let doc = ctx.pdfium.load_pdf_from_byte_vec(bytes, None).map_err(|e| open_error(&e))?;
+    if signatures(&doc).docmdp == Some(1) {
+        return Err(AppError::new(
+            ErrorCode::PdfCertifiedNoChanges,
+            "The PDF is certified against any change, so it cannot be filled in or signed; upload a copy without the certification",
+        ));
+    }
     page_boxes(&doc, max_pages)
+}
+
+/// The digital signatures a document already carries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Signed {
+    pub count: usize,
+    /// The strictest DocMDP permission of a certification signature: 1 no changes, 2 form
+    /// filling and signing, 3 also annotations; `None` when nothing certifies it.
+    pub docmdp: Option<u8>,
+}
+
+/// What signatures `doc` carries and what its certification allows.
+pub fn signatures(doc: &PdfDocument<'_>) -> Signed {
+    use pdfium_render::prelude::PdfSignatureModificationDetectionPermission as Mdp;
+    let mut out = Signed::default();
+    for sig in doc.signatures().iter() {
+        out.count += 1;
+        let p = match sig.modification_detection_permission() {
+            Ok(Mdp::Mdp1) => 1,
+            Ok(Mdp::Mdp2) => 2,
+            Ok(Mdp::Mdp3) => 3,
+            Err(_) => continue,
+        };
+        out.docmdp = Some(out.docmdp.map_or(p, |q: u8| q.min(p)));
+    }
+    out
 }
 
 pub fn page_boxes(doc: &PdfDocument<'_>, max_pages: u32) -> Result<Vec<PageBoxes>, AppError> {

@@ -4,6 +4,7 @@
 mod engine;
 pub mod font;
 pub mod inspect;
+pub mod raw;
 pub mod render;
 pub mod write;
 

@@ -157,6 +157,11 @@ impl Update {
         self.objects.insert(id.0, body);
     }
 
+    /// Sets object `id` to `body`, already in PDF syntax (an original object's text, patched).
+    pub fn set_raw(&mut self, id: ObjectId, body: Vec<u8>) {
+        self.objects.insert(id.0, body);
+    }
+
     /// Adds a new object and returns its reference.
     pub fn add(&mut self, obj: &Object) -> ObjectId {
         let id = self.alloc();

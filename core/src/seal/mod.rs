@@ -5,6 +5,7 @@
 //! The job can stop anywhere and run again: each document's sealed file is stored under its
 //! own name before it is recorded, and a document already recorded is not sealed twice.
 
+mod base;
 pub mod cms;
 pub mod compose;
 pub mod keys;
@@ -27,7 +28,7 @@ use crate::pdf::font::FontKind;
 use crate::signing::{consent_text, envelope_ctx};
 use crate::state::AppState;
 use crate::storage::BlobKey;
-use anyhow::Context as _;
+pub use base::{prepare_base, Layout};
 use compose::{Mark, Placed, Resources};
 use serde_json::{json, Value};
 use std::future::Future;
@@ -232,90 +233,27 @@ async fn build_trail(
     })
 }
 
-/// Every page of the tree is a dictionary that can be read.
-fn pages_readable(doc: &lopdf::Document) -> bool {
-    let pages = doc.get_pages();
-    !pages.is_empty() && pages.values().all(|id| doc.get_dictionary(*id).is_ok())
-}
-
-/// The bytes to seal on top of: the original itself when it can take an incremental update
-/// as it is; otherwise a clean copy — decrypted (files with an empty user password) by
-/// lopdf, or rewritten by PDFium, which repairs damaged cross-reference tables.
-pub async fn prepare_base(st: &AppState, original: Vec<u8>) -> AppResult<Vec<u8>> {
-    let (original, verdict) = spawn_blocking_with_tracing(move || {
-        let verdict = match lopdf::Document::load_mem(&original) {
-            Err(_) => Base::Pdfium,
-            Ok(doc) => {
-                let xref_ok = original
-                    .get(doc.xref_start..doc.xref_start + 64)
-                    .map(|w| w.starts_with(b"xref") || w.iter().take_while(|b| b.is_ascii_digit() || **b == b' ').count() > 2)
-                    .unwrap_or(false);
-                let encrypted = doc.is_encrypted() || doc.encryption_state.is_some();
-                if encrypted {
-                    Base::Decrypt
-                } else if original.starts_with(b"%PDF-") && xref_ok && pages_readable(&doc) {
-                    Base::Original
-                } else {
-                    Base::Pdfium
-                }
-            }
-        };
-        (original, verdict)
-    })
-    .await?;
-    match verdict {
-        Base::Original => Ok(original),
-        Base::Decrypt => Ok(spawn_blocking_with_tracing(move || decrypted(&original)).await??),
-        Base::Pdfium => {
-            let saved = st
-                .pdf
-                .run(move |ctx| {
-                    let doc = ctx.pdfium.load_pdf_from_byte_vec(original, None).map_err(|e| anyhow::anyhow!("PDFium cannot open it: {e:?}"))?;
-                    doc.save_to_bytes().map_err(|e| anyhow::anyhow!("PDFium cannot save it: {e:?}"))
-                })
-                .await??;
-            let ok = spawn_blocking_with_tracing({
-                let s = saved.clone();
-                move || lopdf::Document::load_mem(&s).is_ok_and(|d| pages_readable(&d))
-            })
-            .await?;
-            if !ok {
-                return Err(AppError::internal_msg("the document cannot be prepared for sealing"));
-            }
-            Ok(saved)
+/// Prepares one document for its signature: marks, trail pages, signature dictionary, laid
+/// out so that the document's earlier signatures stay valid (see `Layout`). Runs off the async
+/// runtime; the signature itself follows (`finish_signature`).
+pub fn seal_document(
+    base: &[u8],
+    layout: Layout,
+    geometry: &[PageGeometry],
+    marks: &[Placed],
+    trail: &trail::Trail,
+    info: &sign::SignInfo<'_>,
+) -> anyhow::Result<sign::Prepared> {
+    match layout {
+        Layout::Pages => {
+            let mut res = Resources::default();
+            let pages = trail::pages(trail, &mut res)?;
+            let composed = compose::compose(base, geometry, marks, pages, res)?;
+            sign::prepare(&composed, info, None)
         }
+        Layout::SealAppearance => sign::prepare(base, info, Some(sign::Appearance { geometry, marks })),
+        Layout::Untouched => sign::prepare(base, info, None),
     }
-}
-
-enum Base {
-    Original,
-    Decrypt,
-    Pdfium,
-}
-
-/// An encrypted file (empty user password) written anew without encryption.
-fn decrypted(original: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let mut doc = lopdf::Document::load_mem(original).context("reading the encrypted document")?;
-    if doc.is_encrypted() {
-        let _ = doc.decrypt("");
-    }
-    if let Ok(enc) = doc.trailer.get(b"Encrypt").and_then(|o| o.as_reference()) {
-        doc.objects.remove(&enc);
-    }
-    doc.trailer.remove(b"Encrypt");
-    doc.encryption_state = None;
-    let mut out = Vec::new();
-    doc.save_to(&mut out).context("rewriting the document")?;
-    Ok(out)
-}
-
-/// Prepares one document for its signature: marks, trail pages, signature dictionary. Runs
-/// off the async runtime; the signature itself follows (`finish_signature`).
-pub fn seal_document(base: &[u8], geometry: &[PageGeometry], marks: &[Placed], trail: &trail::Trail, info: &sign::SignInfo<'_>) -> anyhow::Result<sign::Prepared> {
-    let mut res = Resources::default();
-    let pages = trail::pages(trail, &mut res)?;
-    let composed = compose::compose(base, geometry, marks, pages, res)?;
-    sign::prepare(&composed, info)
 }
 
 /// Signs a prepared file, with a timestamp when a TSA is configured.
@@ -369,7 +307,7 @@ pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
             .get(&BlobKey::new(&doc.storage_key)?)
             .await?
             .ok_or_else(|| AppError::internal_msg(format!("document {} is missing from storage", doc.id)))?;
-        let original = prepare_base(st, original).await?;
+        let (original, layout) = prepare_base(st, original).await?;
         let mut placed: Vec<Placed> = marks
             .iter()
             .filter(|m| m.document_id == doc.id)
@@ -389,7 +327,7 @@ pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
         let time = sign::pdf_date(time::OffsetDateTime::now_utc());
         let prepared = spawn_blocking_with_tracing(move || {
             let info = sign::SignInfo { field_name: &field, reason: &reason, location: &location, name: "Dojang", time };
-            seal_document(&original, &geometry, &placed, &trail, &info)
+            seal_document(&original, layout, &geometry, &placed, &trail, &info)
         })
         .await??;
         let bytes = finish_signature(st, &key, prepared).await?;
@@ -430,7 +368,7 @@ pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
         let pdf = trail::standalone(&standalone)?;
         let info = sign::SignInfo { field_name: "Dojang audit trail", reason: &reason_t, location: &loc, name: "Dojang", time };
         let _ = k;
-        sign::prepare(&pdf, &info)
+        sign::prepare(&pdf, &info, None)
     })
     .await??;
     let trail_pdf = finish_signature(st, &key, prepared).await?;
@@ -500,7 +438,8 @@ async fn completion_mail(st: &AppState, tx: &mut Tx, id: &EnvelopeId, docs: &[Do
     let link = if attach {
         None
     } else {
-        let (token, hash) = crate::signing::token::new_token();
+        let token = crate::crypto::SigningToken::generate();
+        let hash = token.hash();
         let now = Timestamp::now();
         sqlx::query("INSERT INTO download_links (token_hash, envelope_id, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
             .bind(hash)
@@ -509,7 +448,7 @@ async fn completion_mail(st: &AppState, tx: &mut Tx, id: &EnvelopeId, docs: &[Do
             .bind(now)
             .execute(&mut **tx)
             .await?;
-        Some(st.settings.link(&format!("/download/{token}")))
+        Some(st.settings.link(&format!("/download/{}", token.as_str())))
     };
     let mut to: Vec<(String, String, Language)> = sqlx::query_as::<_, (String, String, String)>(
         "SELECT name, email, language FROM recipients WHERE envelope_id = $1 ORDER BY position",

@@ -6,7 +6,11 @@ use super::cms;
 use super::keys::SealKey;
 #[allow(unused_imports)]
 use lopdf::Document;
+use super::compose::{page_stamp, Placed, Resources};
+use crate::geometry::PageGeometry;
+use crate::pdf::raw;
 use crate::pdf::write::{text_string, Update};
+use std::collections::BTreeMap;
 use anyhow::{bail, Context as _};
 use lopdf::{Dictionary, Object, ObjectId, StringFormat};
 use sha2::{Digest, Sha256};
@@ -52,21 +56,31 @@ impl Prepared {
     }
 }
 
+/// What the seal shows: the marks of a document whose earlier signatures must stay valid,
+/// drawn as the seal's own appearance — one widget per page that has marks — instead of into
+/// the pages (which those signatures would count as a change of the document).
+pub struct Appearance<'a> {
+    pub geometry: &'a [PageGeometry],
+    pub marks: &'a [Placed],
+}
+
 /// Signs `base` with `key` (no timestamp) and returns the signed file.
 pub fn sign_pdf(base: &[u8], key: &SealKey, info: &SignInfo<'_>) -> anyhow::Result<Vec<u8>> {
-    let prepared = prepare(base, info)?;
+    let prepared = prepare(base, info, None)?;
     let parts = cms::sign_attributes(key, &prepared.digest)?;
     let der = cms::assemble(key, parts, None)?;
     prepared.embed(&der)
 }
 
-/// Adds the signature field and dictionary with placeholders, and computes the digest.
-pub fn prepare(base: &[u8], info: &SignInfo<'_>) -> anyhow::Result<Prepared> {
+/// Adds the signature field and dictionary with placeholders, and computes the digest. The
+/// field is invisible, or shows `look` on the pages it marks.
+pub fn prepare(base: &[u8], info: &SignInfo<'_>, look: Option<Appearance<'_>>) -> anyhow::Result<Prepared> {
     let doc = lopdf::Document::load_mem(base).context("reading the file to sign")?;
     let mut up = Update::new(&doc);
     let root_id = doc.trailer.get(b"Root")?.as_reference()?;
     let mut catalog = doc.get_dictionary(root_id)?.clone();
-    let first_page = *doc.get_pages().values().next().context("no pages")?;
+    let page_ids: Vec<ObjectId> = doc.get_pages().into_values().collect();
+    let first_page = *page_ids.first().context("no pages")?;
 
     // "[0 dddddddddd dddddddddd dddddddddd]" is 36 bytes; a name of the same length holds
     // its place until the offsets are known.
@@ -87,17 +101,40 @@ pub fn prepare(base: &[u8], info: &SignInfo<'_>) -> anyhow::Result<Prepared> {
     up.set(sig_id, &Object::Dictionary(sig));
 
     let mut field = Dictionary::new();
-    field.set("Type", Object::Name(b"Annot".to_vec()));
-    field.set("Subtype", Object::Name(b"Widget".to_vec()));
     field.set("FT", Object::Name(b"Sig".to_vec()));
     field.set("T", text_string(info.field_name));
     field.set("V", Object::Reference(sig_id));
-    field.set("F", Object::Integer(132));
-    field.set("Rect", Object::Array(vec![0.into(), 0.into(), 0.into(), 0.into()]));
-    field.set("P", Object::Reference(first_page));
-    let field_id = up.add(&Object::Dictionary(field));
-
-    add_annotation(&doc, &mut up, first_page, field_id)?;
+    let pages = look.as_ref().map(|l| appearance_streams(&mut up, &page_ids, l)).transpose()?.unwrap_or_default();
+    let field_id = if pages.is_empty() {
+        // Invisible: the field is its own widget, of no size, on the first page.
+        field.set("Type", Object::Name(b"Annot".to_vec()));
+        field.set("Subtype", Object::Name(b"Widget".to_vec()));
+        field.set("F", Object::Integer(132));
+        field.set("Rect", Object::Array(vec![0.into(), 0.into(), 0.into(), 0.into()]));
+        field.set("P", Object::Reference(first_page));
+        let id = up.add(&Object::Dictionary(field));
+        add_annotation(&doc, base, &mut up, first_page, id)?;
+        id
+    } else {
+        let id = up.alloc();
+        let mut kids = Vec::with_capacity(pages.len());
+        for (page, rect, form) in pages {
+            let mut w = Dictionary::new();
+            w.set("Type", Object::Name(b"Annot".to_vec()));
+            w.set("Subtype", Object::Name(b"Widget".to_vec()));
+            w.set("Parent", Object::Reference(id));
+            w.set("F", Object::Integer(132));
+            w.set("Rect", Object::Array(rect.iter().map(|v| Object::Real(*v as f32)).collect()));
+            w.set("P", Object::Reference(page));
+            w.set("AP", Object::Dictionary(Dictionary::from_iter([("N", Object::Reference(form))])));
+            let wid = up.add(&Object::Dictionary(w));
+            add_annotation(&doc, base, &mut up, page, wid)?;
+            kids.push(Object::Reference(wid));
+        }
+        field.set("Kids", Object::Array(kids));
+        up.set(id, &Object::Dictionary(field));
+        id
+    };
     add_field(&doc, &mut up, root_id, &mut catalog, field_id)?;
 
     let (mut bytes, offsets) = up.finish(base);
@@ -131,28 +168,57 @@ pub fn prepare(base: &[u8], info: &SignInfo<'_>) -> anyhow::Result<Prepared> {
     Ok(Prepared { bytes, contents: (contents_at, contents_end), digest })
 }
 
+/// For each page with marks: the page, its displayed box in user space, and a form XObject
+/// drawing the marks there (in user space, as they would be drawn into the page).
+fn appearance_streams(up: &mut Update, page_ids: &[ObjectId], look: &Appearance<'_>) -> anyhow::Result<Vec<(ObjectId, [f64; 4], ObjectId)>> {
+    let mut by_page: BTreeMap<u32, Vec<&Placed>> = BTreeMap::new();
+    for m in look.marks {
+        by_page.entry(m.page).or_default().push(m);
+    }
+    let mut res = Resources::default();
+    let mut drawn = Vec::with_capacity(by_page.len());
+    for (page, marks) in &by_page {
+        let g = look.geometry.get(*page as usize).context("a mark on a page that does not exist")?;
+        let id = *page_ids.get(*page as usize).context("a mark on a page that does not exist")?;
+        drawn.push((id, [g.left, g.bottom, g.right, g.top], page_stamp(&mut res, g, marks)?));
+    }
+    let (fonts, xobjects) = res.embed(up)?;
+    let resources = Dictionary::from_iter([("Font", Object::Dictionary(fonts)), ("XObject", Object::Dictionary(xobjects))]);
+    Ok(drawn
+        .into_iter()
+        .map(|(page, bbox, ops)| {
+            let mut d = Dictionary::new();
+            d.set("Type", Object::Name(b"XObject".to_vec()));
+            d.set("Subtype", Object::Name(b"Form".to_vec()));
+            d.set("BBox", Object::Array(bbox.iter().map(|v| Object::Real(*v as f32)).collect()));
+            d.set("Resources", Object::Dictionary(resources.clone()));
+            (page, bbox, up.add_stream(d, ops.as_bytes(), true))
+        })
+        .collect())
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Adds the widget to the page's /Annots (inline array, referenced array, or none yet).
-fn add_annotation(doc: &lopdf::Document, up: &mut Update, page: ObjectId, widget: ObjectId) -> anyhow::Result<()> {
+/// Adds the widget to the page's /Annots (inline array, referenced array, or none yet). The
+/// page is patched in its own text, so everything else in it stays exactly as it was.
+fn add_annotation(doc: &lopdf::Document, base: &[u8], up: &mut Update, page: ObjectId, widget: ObjectId) -> anyhow::Result<()> {
     let mut page_dict = doc.get_dictionary(page)?.clone();
-    match page_dict.get(b"Annots") {
-        Ok(Object::Reference(arr_id)) => {
-            let arr_id = *arr_id;
-            let mut arr = doc.get_object(arr_id)?.as_array()?.clone();
-            arr.push(Object::Reference(widget));
-            up.set(arr_id, &Object::Array(arr));
-        }
-        Ok(Object::Array(a)) => {
-            let mut a = a.clone();
-            a.push(Object::Reference(widget));
-            page_dict.set("Annots", Object::Array(a));
-            up.set(page, &Object::Dictionary(page_dict));
-        }
-        _ => {
-            page_dict.set("Annots", Object::Array(vec![Object::Reference(widget)]));
+    if let Ok(Object::Reference(arr_id)) = page_dict.get(b"Annots") {
+        let arr_id = *arr_id;
+        let mut arr = doc.get_object(arr_id)?.as_array()?.clone();
+        arr.push(Object::Reference(widget));
+        up.set(arr_id, &Object::Array(arr));
+        return Ok(());
+    }
+    let item = format!("{} {} R", widget.0, widget.1);
+    match raw::original_text(doc, base, page).and_then(|t| raw::append_to_array(&t, b"Annots", item.as_bytes())) {
+        Some(patched) => up.set_raw(page, patched),
+        None => {
+            let mut annots = page_dict.get(b"Annots").and_then(|a| a.as_array()).cloned().unwrap_or_default();
+            annots.push(Object::Reference(widget));
+            page_dict.set("Annots", Object::Array(annots));
             up.set(page, &Object::Dictionary(page_dict));
         }
     }

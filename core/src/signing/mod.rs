@@ -8,7 +8,6 @@
 pub mod lifecycle;
 pub mod send;
 pub mod signer;
-pub mod token;
 
 use crate::db::{Db, Timestamp};
 use crate::error::{AppError, AppResult, ErrorCode};

@@ -2,7 +2,6 @@
 //! first signers (all of them in parallel order). Also invites the next signers in a
 //! sequential envelope, and builds the sender's view of an envelope.
 
-use super::token::new_token;
 use super::{envelope_ctx, EnvelopeCtx};
 use crate::actor::Actor;
 use crate::audit::{self, Origin};
@@ -227,15 +226,15 @@ pub(crate) async fn invite_due(st: &AppState, tx: &mut Tx, ctx: &EnvelopeCtx, kn
 
 /// A new signing link for a recipient (only its token's hash is stored).
 pub(crate) async fn new_link(st: &AppState, tx: &mut Tx, ctx: &EnvelopeCtx, rid: &RecipientId) -> AppResult<String> {
-    let (token, hash) = new_token();
+    let token = crate::crypto::SigningToken::generate();
     sqlx::query("INSERT INTO signing_links (token_hash, recipient_id, envelope_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
-        .bind(&hash)
+        .bind(token.hash())
         .bind(rid)
         .bind(&ctx.id)
         .bind(Timestamp::now())
         .execute(&mut **tx)
         .await?;
-    Ok(st.settings.link(&format!("/sign/{token}")))
+    Ok(st.settings.link(&format!("/sign/{}", token.as_str())))
 }
 
 /// Emails a link: an invitation, or a reminder (each reminder carries a new link). A test

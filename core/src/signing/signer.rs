@@ -2,7 +2,6 @@
 //! sign electronically, fill their fields and sign — or decline.
 
 use super::send::{ctx_in_tx, invite_due};
-use super::token::{hash_token, looks_like_token};
 use super::{closed_error, consent_text, envelope_ctx, format_date, today_in, EnvelopeCtx, CONSENT_VERSION};
 use crate::audit::{self, Origin};
 use crate::db::{Timestamp, Tx};
@@ -48,15 +47,13 @@ pub struct SignerCtx {
 /// Who a link belongs to. Unknown or malformed links are `SIGNING_LINK_INVALID`.
 pub async fn resolve(st: &AppState, token: &str) -> AppResult<SignerCtx> {
     let invalid = || AppError::new(ErrorCode::SigningLinkInvalid, "This signing link is not valid");
-    if !looks_like_token(token) {
-        return Err(invalid());
-    }
+    let token = crate::crypto::SigningToken::parse(token).ok_or_else(invalid)?;
     type Row = (String, String, String, String, String, i64, String, Option<Timestamp>, Option<Timestamp>, Option<Timestamp>);
     let row: Option<Row> = sqlx::query_as(
         "SELECT r.id, r.envelope_id, r.name, r.email, r.role, r.signing_order, r.language, r.consented_at, r.signed_at, r.declined_at \
          FROM signing_links l JOIN recipients r ON r.id = l.recipient_id WHERE l.token_hash = $1",
     )
-    .bind(hash_token(token))
+    .bind(token.hash())
     .fetch_optional(st.db.pool())
     .await?;
     let (rid, eid, name, email, role, order, lang, consented, signed, declined) = row.ok_or_else(invalid)?;
@@ -248,14 +245,55 @@ struct Value {
     signature: Option<usize>,
 }
 
+/// A signature as checked: how it was made, its picture, its strokes or typed text.
+pub struct CheckedSignature {
+    method: &'static str,
+    png: Vec<u8>,
+    strokes: Option<String>,
+    typed: Option<String>,
+}
+
+/// A submission checked whole, nothing stored yet.
+pub struct CheckedSubmission {
+    signatures: Vec<CheckedSignature>,
+    values: Vec<Value>,
+}
+
+/// Checks everything a signer submits against their fields, before anything is stored: the
+/// number of values, every signature (a real drawing, a name, a PNG of at most 1 MB), every
+/// value of the right kind and every required field filled.
+pub fn check_submission(mine: &[crate::model::FieldDraft], sub: &SignSubmission, today: &str) -> AppResult<CheckedSubmission> {
+    if sub.signatures.len() > MAX_SIGNATURES || sub.fields.len() > crate::envelopes::MAX_FIELDS {
+        return Err(AppError::new(ErrorCode::BadRequest, "Too many values"));
+    }
+    let mut signatures = Vec::with_capacity(sub.signatures.len());
+    for sig in &sub.signatures {
+        let (method, png, strokes, typed) = match sig {
+            SignatureInput::Drawn { drawing, png } => {
+                let points: usize = drawing.strokes.iter().map(|s| s.points.len()).sum();
+                if points > MAX_SIGNATURE_POINTS || !drawing.is_substantial() {
+                    return Err(AppError::new(ErrorCode::SignatureEmpty, "Draw your signature (a dot or an empty pad is not a signature)"));
+                }
+                ("drawn", png, Some(serde_json::to_string(drawing).unwrap_or_default()), None)
+            }
+            SignatureInput::Typed { text, png } => {
+                let t = text.trim();
+                if t.is_empty() || t.chars().count() > 100 {
+                    return Err(AppError::new(ErrorCode::SignatureEmpty, "Type your name to sign"));
+                }
+                ("typed", png, None, Some(t.to_owned()))
+            }
+            SignatureInput::Uploaded { png } => ("uploaded", png, None, None),
+        };
+        signatures.push(CheckedSignature { method, png: decode_png(png)?, strokes, typed });
+    }
+    let values = check_values(mine, sub, today)?;
+    Ok(CheckedSubmission { signatures, values })
+}
+
 /// Checks the submission against the recipient's fields: every required field filled, every
 /// value of the right kind. Date fields get the signing date, whatever was sent.
-fn check_values(
-    fields: &[crate::model::FieldDraft],
-    sub: &SignSubmission,
-    recipient_name: &str,
-    today: &str,
-) -> AppResult<Vec<Value>> {
+fn check_values(fields: &[crate::model::FieldDraft], sub: &SignSubmission, today: &str) -> AppResult<Vec<Value>> {
     let given: HashMap<&FieldId, &crate::model::FieldInput> = sub.fields.iter().map(|f| (&f.field_id, f)).collect();
     let mut errors = Vec::new();
     let mut out = Vec::new();
@@ -310,7 +348,6 @@ fn check_values(
             None => {}
         }
     }
-    let _ = recipient_name;
     if errors.is_empty() { Ok(out) } else { Err(AppError::fields(errors)) }
 }
 
@@ -337,38 +374,12 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
     if !s.consented {
         return Err(AppError::new(ErrorCode::ConsentRequired, "Agree to sign electronically first"));
     }
-    if sub.signatures.len() > MAX_SIGNATURES || sub.fields.len() > crate::envelopes::MAX_FIELDS {
-        return Err(AppError::new(ErrorCode::BadRequest, "Too many values"));
-    }
-    // Everything is checked before anything is stored: the signatures, then every value.
-    let mut checked = Vec::with_capacity(sub.signatures.len());
-    for sig in &sub.signatures {
-        let (method, png, strokes, typed) = match sig {
-            SignatureInput::Drawn { drawing, png } => {
-                let points: usize = drawing.strokes.iter().map(|s| s.points.len()).sum();
-                if !drawing.is_substantial() || points > MAX_SIGNATURE_POINTS {
-                    return Err(AppError::new(ErrorCode::SignatureEmpty, "Draw your signature (a dot or an empty pad is not a signature)"));
-                }
-                ("drawn", png, Some(serde_json::to_string(drawing).unwrap_or_default()), None)
-            }
-            SignatureInput::Typed { text, png } => {
-                let t = text.trim();
-                if t.is_empty() || t.chars().count() > 100 {
-                    return Err(AppError::new(ErrorCode::SignatureEmpty, "Type your name to sign"));
-                }
-                ("typed", png, None, Some(t.to_owned()))
-            }
-            SignatureInput::Uploaded { png } => ("uploaded", png, None, None),
-        };
-        checked.push((method, decode_png(png)?, strokes, typed));
-    }
     let draft = crate::envelopes::contents(&st.db, &s.envelope.id).await?;
     let mine: Vec<_> = draft.fields.into_iter().filter(|f| f.recipient_id == s.recipient_id).collect();
-    let today = today_in(&s.envelope.time_zone);
-    let values = check_values(&mine, sub, &s.name, &today)?;
+    let CheckedSubmission { signatures: checked, values } = check_submission(&mine, sub, &today_in(&s.envelope.time_zone))?;
     // Then the images, content-addressed, before the transaction that refers to them.
     let mut stored = Vec::with_capacity(checked.len());
-    for (method, bytes, strokes, typed) in checked {
+    for CheckedSignature { method, png: bytes, strokes, typed } in checked {
         let sha = documents::sha256_hex(&bytes);
         let key = format!("signatures/{sha}.png");
         st.storage.put(&BlobKey::new(&key)?, &bytes).await?;

@@ -13,7 +13,7 @@ use dojang_core::error::AppError;
 use dojang_core::ids::{DocumentId, EnvelopeId};
 use dojang_core::mail::templates::escape;
 use dojang_core::seal::{keys, sealed_name, verify};
-use dojang_core::signing::token::{hash_token, looks_like_token};
+use dojang_core::crypto::SigningToken;
 use dojang_core::state::AppState;
 use dojang_core::storage::BlobKey;
 
@@ -48,10 +48,12 @@ pub(crate) fn pdf(bytes: Vec<u8>, filename: &str) -> Response {
     res
 }
 
-/// A sealed document of an envelope, with the document's name.
+/// A sealed document of an envelope, with the document's name — once the whole envelope is
+/// sealed (each document and the audit trail), which is when it is reported completed.
 pub(crate) async fn sealed_document(st: &AppState, envelope: &EnvelopeId, doc: &DocumentId) -> Result<(Vec<u8>, String), AppError> {
     let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT s.storage_key, d.name FROM sealed_documents s JOIN documents d ON d.id = s.document_id WHERE s.envelope_id = $1 AND s.document_id = $2",
+        "SELECT s.storage_key, d.name FROM sealed_documents s JOIN documents d ON d.id = s.document_id \
+         JOIN envelopes e ON e.id = s.envelope_id WHERE s.envelope_id = $1 AND s.document_id = $2 AND e.seal_status = 'sealed'",
     )
     .bind(envelope)
     .bind(doc)
@@ -93,11 +95,9 @@ async fn sender_trail(State(st): State<AppState>, user: SessionUser, Path(id): P
 /// The envelope a download link opens, while it has not expired.
 async fn link_envelope(st: &AppState, token: &str) -> Result<EnvelopeId, AppError> {
     let gone = || AppError::not_found("Download link");
-    if !looks_like_token(token) {
-        return Err(gone());
-    }
+    let token = SigningToken::parse(token).ok_or_else(gone)?;
     let row: Option<(String, Timestamp)> = sqlx::query_as("SELECT envelope_id, expires_at FROM download_links WHERE token_hash = $1")
-        .bind(hash_token(token))
+        .bind(token.hash())
         .fetch_optional(st.db.pool())
         .await?;
     match row {

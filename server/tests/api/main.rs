@@ -3,6 +3,7 @@
 
 mod addresses;
 mod auth;
+mod certified;
 mod cli;
 mod contract;
 mod contracts;
