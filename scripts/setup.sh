@@ -82,6 +82,11 @@ if [ "$WANT_RELEASE" = 1 ] && ! "$TOOLS/binaryen/node_modules/.bin/wasm-opt" --v
 fi
 
 # --- Test tools --------------------------------------------------------------------------
+CARGO_FUZZ_VERSION=0.13.2
+if [ "$WANT_TEST" = 1 ] && ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+  step "cargo install cargo-fuzz $CARGO_FUZZ_VERSION"
+  cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
+fi
 if [ "$WANT_TEST" = 1 ]; then
   # Chromium for end-to-end tests; poppler (pdfsig, pdftotext, pdftoppm) to check sealed PDFs.
   apt_install chromium poppler-utils

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up (first time only) and runs every test: unit and integration tests (cargo), then the
-# end-to-end tests in headless Chromium against the built `dojang` binary.
+# Sets up (first time only) and runs every test: unit and integration tests (cargo), the
+# end-to-end tests in headless Chromium against the built `dojang` binary, and a short run of
+# every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --test
@@ -19,4 +20,9 @@ cargo test -p dojang-core -p app -p server --no-fail-fast
 
 echo "==> end-to-end (Chromium)"
 (cd end2end && npx playwright test)
+
+echo "==> fuzz smoke (each target ${FUZZ_SECONDS:-20} s, seeded from the corpus, kept crashes replayed)"
+for target in pdf_inspect verify_scan sign_submission field_geometry tokens; do
+  ./scripts/fuzz.sh "$target" "${FUZZ_SECONDS:-20}"
+done
 echo "==> all tests passed"

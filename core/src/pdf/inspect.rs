@@ -92,7 +92,10 @@ pub fn page_boxes(doc: &PdfDocument<'_>, max_pages: u32) -> Result<Vec<PageBoxes
         ));
     }
     let mut out = Vec::with_capacity(count as usize);
-    for page in doc.pages().iter() {
+    // Every page the document counts must open: an iterator that skips the ones that do not
+    // would record fewer pages than the file has (found by fuzzing).
+    for index in 0..count {
+        let page = doc.pages().get(index).map_err(|_| AppError::new(ErrorCode::PdfDamaged, format!("Page {} of the PDF cannot be read", index + 1)))?;
         let b = page.boundaries();
         let media = b.media().map(|m| m.bounds).unwrap_or(PdfRect::new_from_values(0.0, 0.0, 792.0, 612.0));
         let crop = b.crop().map(|c| c.bounds).unwrap_or(media);

@@ -196,3 +196,27 @@ fn jpeg_size(b: &[u8]) -> (u32, u32) {
     }
     panic!("no SOF marker");
 }
+
+/// Found by fuzzing: a file whose page tree counts pages that do not open was accepted with
+/// fewer pages than it claims; every page must open, or the upload is refused as damaged.
+#[tokio::test]
+async fn a_file_whose_pages_do_not_all_open_is_refused_as_damaged() {
+    let app = spawn_app().await;
+    app.sign_up(&Account::unique("fuzzed")).await;
+    let dir = crate::helpers::repo_root().join("fuzz/regressions/pdf_inspect");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let r = app.upload(None, "fuzzed.pdf", bytes).await;
+        assert!(r.status == 201 || r.status == 422, "{}", r.body);
+        if r.status == 201 {
+            // Accepted: then every page it recorded opens as a preview.
+            let doc = &r.json()["document"];
+            for p in doc["pages"].as_array().unwrap() {
+                let (status, _, _) = app.get_bytes(&format!("/_app/documents/{}/pages/{}", doc["id"].as_str().unwrap(), p["index"])).await;
+                assert_eq!(status, 200);
+            }
+        } else {
+            assert_eq!(r.code(), "PDF_DAMAGED", "{}", r.body);
+        }
+    }
+}
