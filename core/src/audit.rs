@@ -42,10 +42,83 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Origin {
     }
 }
 
+/// What an audit event records; its text is what the audit trail and the API show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditKind {
+    EnvelopeCreated,
+    EnvelopeSent,
+    RecipientInvited,
+    ReminderSent,
+    RecipientViewed,
+    RecipientConsented,
+    FieldFilled,
+    RecipientSigned,
+    RecipientDeclined,
+    EnvelopeDeclined,
+    EnvelopeCancelled,
+    EnvelopeExpired,
+    /// Everyone has signed (the sealed documents follow).
+    EnvelopeCompleted,
+    EnvelopeSealed,
+    EmailQueued,
+    EmailDelivered,
+    EmailFailed,
+}
+
+impl AuditKind {
+    pub const ALL: [AuditKind; 17] = [
+        Self::EnvelopeCreated,
+        Self::EnvelopeSent,
+        Self::RecipientInvited,
+        Self::ReminderSent,
+        Self::RecipientViewed,
+        Self::RecipientConsented,
+        Self::FieldFilled,
+        Self::RecipientSigned,
+        Self::RecipientDeclined,
+        Self::EnvelopeDeclined,
+        Self::EnvelopeCancelled,
+        Self::EnvelopeExpired,
+        Self::EnvelopeCompleted,
+        Self::EnvelopeSealed,
+        Self::EmailQueued,
+        Self::EmailDelivered,
+        Self::EmailFailed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EnvelopeCreated => "envelope.created",
+            Self::EnvelopeSent => "envelope.sent",
+            Self::RecipientInvited => "recipient.invited",
+            Self::ReminderSent => "reminder.sent",
+            Self::RecipientViewed => "recipient.viewed",
+            Self::RecipientConsented => "recipient.consented",
+            Self::FieldFilled => "field.filled",
+            Self::RecipientSigned => "recipient.signed",
+            Self::RecipientDeclined => "recipient.declined",
+            Self::EnvelopeDeclined => "envelope.declined",
+            Self::EnvelopeCancelled => "envelope.cancelled",
+            Self::EnvelopeExpired => "envelope.expired",
+            Self::EnvelopeCompleted => "envelope.completed",
+            Self::EnvelopeSealed => "envelope.sealed",
+            Self::EmailQueued => "email.queued",
+            Self::EmailDelivered => "email.delivered",
+            Self::EmailFailed => "email.failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+crate::db::db_enum!(AuditKind);
+
 /// One thing that happened.
 pub struct Event<'a> {
     pub envelope_id: &'a EnvelopeId,
-    pub kind: &'static str,
+    pub kind: AuditKind,
     pub recipient_id: Option<&'a RecipientId>,
     pub user_id: Option<&'a UserId>,
     pub origin: &'a Origin,
@@ -110,7 +183,7 @@ pub async fn record(tx: &mut Tx, e: Event<'_>) -> AppResult<()> {
         &Hashed {
             seq,
             envelope_id: e.envelope_id.as_str(),
-            kind: e.kind,
+            kind: e.kind.as_str(),
             recipient_id: e.recipient_id.map(|r| r.as_str()),
             user_id: e.user_id.map(|u| u.as_str()),
             ip: e.origin.ip.as_deref(),
@@ -169,16 +242,21 @@ struct Row {
 /// The envelope's events in order and whether the log is whole: every hash as recorded,
 /// every link to the one before, and as many events, ending in the head the envelope keeps.
 pub async fn events(db: &Db, envelope_id: &EnvelopeId) -> AppResult<(Vec<AuditEntry>, AuditIntegrity)> {
+    events_in(&mut *db.pool().acquire().await?, envelope_id).await
+}
+
+/// `events` on a connection.
+pub async fn events_in(conn: &mut sqlx::AnyConnection, envelope_id: &EnvelopeId) -> AppResult<(Vec<AuditEntry>, AuditIntegrity)> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT a.seq, a.kind, a.recipient_id, a.user_id, a.ip, a.user_agent, a.data, a.prev_hash, a.hash, a.created_at, \
                 a.hash_version, a.recipient_name, a.recipient_email, r.name AS current_name \
          FROM audit_events a LEFT JOIN recipients r ON r.id = a.recipient_id WHERE a.envelope_id = $1 ORDER BY a.seq",
     )
     .bind(envelope_id)
-    .fetch_all(db.pool())
+    .fetch_all(&mut *conn)
     .await?;
     let kept: Option<(i64, Option<String>)> =
-        sqlx::query_as("SELECT audit_seq, audit_head FROM envelopes WHERE id = $1").bind(envelope_id).fetch_optional(db.pool()).await?;
+        sqlx::query_as("SELECT audit_seq, audit_head FROM envelopes WHERE id = $1").bind(envelope_id).fetch_optional(&mut *conn).await?;
     let mut prev = GENESIS.to_owned();
     let mut intact = true;
     let mut out = Vec::with_capacity(rows.len());

@@ -4,7 +4,7 @@
 
 use crate::actor::Actor;
 use crate::blocking::spawn_blocking_with_tracing;
-use crate::db::{Db, Timestamp};
+use crate::db::Timestamp;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::geometry::PageGeometry;
 use crate::ids::{DocumentId, EnvelopeId};
@@ -14,6 +14,7 @@ use crate::pdf::render::{render_page, PreviewSize, Rendered};
 use crate::state::AppState;
 use crate::storage::BlobKey;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -99,13 +100,13 @@ pub async fn store_document(
     let mut tx = st.db.begin().await?;
     let envelope_id = match dest {
         Destination::Draft(id) => {
-            crate::envelopes::touch_draft(&mut tx, actor, id).await?;
-            check_room(&mut tx, id, 1).await?;
+            crate::envelope::touch(&mut tx, actor, id).await?;
+            crate::envelope::check_room(&mut tx, id, 1).await?;
             Some(id.clone())
         }
         Destination::NewDraft => {
             let title = name.strip_suffix(".pdf").or_else(|| name.strip_suffix(".PDF")).unwrap_or(&name);
-            Some(crate::envelopes::insert_draft(&mut tx, actor, title, now).await?)
+            Some(crate::envelope::insert(&mut tx, actor, title, now).await?)
         }
         Destination::Library => None,
     };
@@ -130,7 +131,7 @@ pub async fn store_document(
         insert_page(&mut tx, &doc_id, i, p, now).await?;
     }
     if let Some(envelope_id) = &envelope_id {
-        attach(&mut tx, envelope_id, &doc_id, now).await?;
+        crate::envelope::attach(&mut tx, envelope_id, &doc_id, now).await?;
     }
     tx.commit().await?;
     tracing::info!(document_id = %doc_id, envelope_id = ?envelope_id.as_ref().map(|e| e.to_string()), pages = pages.len(), "document uploaded");
@@ -147,35 +148,6 @@ pub async fn store_document(
     Ok((envelope_id, info))
 }
 
-
-/// Refuses to add `adding` documents to an envelope that would then hold more than 20.
-pub(crate) async fn check_room(tx: &mut crate::db::Tx, id: &EnvelopeId, adding: i64) -> AppResult<()> {
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM envelope_documents WHERE envelope_id = $1")
-        .bind(id)
-        .fetch_one(&mut **tx)
-        .await?;
-    if count + adding > MAX_DOCUMENTS_PER_ENVELOPE {
-        return Err(AppError::new(
-            ErrorCode::TooManyDocuments,
-            format!("A contract holds at most {MAX_DOCUMENTS_PER_ENVELOPE} documents"),
-        ));
-    }
-    Ok(())
-}
-
-/// Appends a document to an envelope's list.
-pub(crate) async fn attach(tx: &mut crate::db::Tx, envelope: &EnvelopeId, doc: &DocumentId, now: Timestamp) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO envelope_documents (envelope_id, document_id, position, created_at, updated_at) \
-         VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM envelope_documents WHERE envelope_id = $1), $3, $3)",
-    )
-    .bind(envelope)
-    .bind(doc)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
 
 pub fn file_too_large(limit: u64) -> AppError {
     AppError::new(ErrorCode::FileTooLarge, format!("The file is larger than {} MB", limit / (1024 * 1024)))
@@ -205,37 +177,81 @@ async fn insert_page(tx: &mut crate::db::Tx, doc: &DocumentId, i: usize, p: &Pag
     Ok(())
 }
 
-type PageRow = (String, i64, f64, f64, f64, f64, i64, i64);
+/// A document row.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DocumentRow {
+    pub id: DocumentId,
+    pub name: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub page_count: i64,
+    pub storage_key: String,
+    pub created_at: Timestamp,
+}
 
-/// Documents with their pages, in the given order.
-pub async fn document_infos(db: &Db, ids: &[(DocumentId, String, String, i64)]) -> AppResult<Vec<DocumentInfo>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for (id, name, sha256, size) in ids {
-        let rows: Vec<PageRow> = sqlx::query_as(
-            "SELECT document_id, page_index, box_left, box_bottom, box_right, box_top, rotation, rendered \
-             FROM document_pages WHERE document_id = $1 ORDER BY page_index",
-        )
-        .bind(id)
-        .fetch_all(db.pool())
-        .await?;
-        let pages_rendered = rows.iter().filter(|r| r.7 != 0).count() as u32;
-        let pages = rows
-            .into_iter()
-            .map(|(_, index, left, bottom, right, top, rotation, _)| PageInfo {
-                index: index as u32,
-                geometry: PageGeometry { left, bottom, right, top, rotation: rotation as u16 },
-            })
-            .collect();
-        out.push(DocumentInfo {
-            id: id.clone(),
-            name: name.clone(),
-            sha256: sha256.clone(),
-            size_bytes: *size,
-            pages,
-            pages_rendered,
-        });
+/// The columns of `DocumentRow`, for queries on `documents` aliased `d`.
+pub const DOCUMENT_COLUMNS: &str = "d.id, d.name, d.sha256, d.size_bytes, d.page_count, d.storage_key, d.created_at";
+
+/// An envelope's documents in their order.
+pub async fn of_envelope(conn: &mut sqlx::AnyConnection, envelope: &EnvelopeId) -> AppResult<Vec<DocumentRow>> {
+    let sql = format!(
+        "SELECT {DOCUMENT_COLUMNS} FROM envelope_documents ed JOIN documents d ON d.id = ed.document_id \
+         WHERE ed.envelope_id = $1 ORDER BY ed.position"
+    );
+    Ok(sqlx::query_as(&sql).bind(envelope).fetch_all(conn).await?)
+}
+
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    document_id: DocumentId,
+    page_index: i64,
+    box_left: f64,
+    box_bottom: f64,
+    box_right: f64,
+    box_top: f64,
+    rotation: i64,
+    rendered: i64,
+}
+
+/// Documents with their pages, in the given order: one query for all their pages.
+pub async fn infos(conn: &mut sqlx::AnyConnection, docs: Vec<DocumentRow>) -> AppResult<Vec<DocumentInfo>> {
+    if docs.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let marks: Vec<String> = (1..=docs.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT document_id, page_index, box_left, box_bottom, box_right, box_top, rotation, rendered \
+         FROM document_pages WHERE document_id IN ({}) ORDER BY document_id, page_index",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query_as::<_, PageRow>(&sql);
+    for d in &docs {
+        q = q.bind(&d.id);
+    }
+    let mut pages: HashMap<DocumentId, Vec<PageRow>> = HashMap::new();
+    for p in q.fetch_all(conn).await? {
+        pages.entry(p.document_id.clone()).or_default().push(p);
+    }
+    Ok(docs
+        .into_iter()
+        .map(|d| {
+            let rows = pages.remove(&d.id).unwrap_or_default();
+            DocumentInfo {
+                pages_rendered: rows.iter().filter(|r| r.rendered != 0).count() as u32,
+                pages: rows
+                    .into_iter()
+                    .map(|r| PageInfo {
+                        index: r.page_index as u32,
+                        geometry: PageGeometry { left: r.box_left, bottom: r.box_bottom, right: r.box_right, top: r.box_top, rotation: r.rotation as u16 },
+                    })
+                    .collect(),
+                id: d.id,
+                name: d.name,
+                sha256: d.sha256,
+                size_bytes: d.size_bytes,
+            }
+        })
+        .collect())
 }
 
 /// A page preview for a caller who may see the document (else 404).

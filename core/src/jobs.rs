@@ -16,7 +16,28 @@ use tokio_util::sync::CancellationToken;
 const LOCK: time::Duration = time::Duration::seconds(30);
 const RENEW: Duration = Duration::from_secs(10);
 
-pub async fn enqueue(tx: &mut Tx, kind: &str, payload: &Value) -> AppResult<String> {
+/// What a job does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobKind {
+    /// Seals a completed envelope (`seal::handle`).
+    Seal,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Seal => "seal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        (s == "seal").then_some(Self::Seal)
+    }
+}
+
+crate::db::db_enum!(JobKind);
+
+pub async fn enqueue(tx: &mut Tx, kind: JobKind, payload: &Value) -> AppResult<String> {
     let id = uuid::Uuid::now_v7().simple().to_string();
     let now = Timestamp::now();
     sqlx::query(
@@ -45,8 +66,17 @@ impl From<AppError> for JobError {
 
 pub type Handler = for<'a> fn(&'a AppState, &'a str, &'a Value) -> Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'a>>;
 
+/// A job claimed for one run.
+#[derive(sqlx::FromRow)]
+struct Claimed {
+    id: String,
+    kind: String,
+    payload: String,
+    attempts: i64,
+}
+
 /// Runs due jobs until cancelled; `handlers` maps kinds to functions.
-pub async fn worker(st: AppState, handlers: &'static [(&'static str, Handler)], wake: std::sync::Arc<tokio::sync::Notify>, cancel: CancellationToken) {
+pub async fn worker(st: AppState, handlers: &'static [(JobKind, Handler)], wake: std::sync::Arc<tokio::sync::Notify>, cancel: CancellationToken) {
     drain("jobs", Duration::from_secs(1), Some(&*wake), &cancel, || run_next(&st, handlers)).await
 }
 
@@ -77,8 +107,6 @@ where
     }
 }
 
-type Claimed = (String, String, String, i64);
-
 /// How every persisted queue (jobs, the mail outbox, webhook messages) claims its next row:
 /// the oldest due row in `status` whose claim is free or expired, locked until `$1` (`$2` is
 /// now), with `also` added to the SET list; returns the `returning` columns. The conditional
@@ -100,14 +128,14 @@ pub fn claim_sql_where(table: &str, status: &str, due: &str, extra: &str, also: 
 }
 
 /// Claims one due job and runs it; false when none was due.
-pub async fn run_next(st: &AppState, handlers: &[(&str, Handler)]) -> AppResult<bool> {
+pub async fn run_next(st: &AppState, handlers: &[(JobKind, Handler)]) -> AppResult<bool> {
     let now = Timestamp::now();
     let claimed: Option<Claimed> = sqlx::query_as(&claim_sql("jobs", "pending", "run_at", ", attempts = attempts + 1", "id, kind, payload, attempts"))
     .bind(now.plus(LOCK))
     .bind(now)
     .fetch_optional(st.db.pool())
     .await?;
-    let Some((id, kind, payload, attempts)) = claimed else { return Ok(false) };
+    let Some(Claimed { id, kind, payload, attempts }) = claimed else { return Ok(false) };
     let payload: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
     let heartbeat = {
         let (db, id) = (st.db.clone(), id.clone());
@@ -122,7 +150,7 @@ pub async fn run_next(st: &AppState, handlers: &[(&str, Handler)]) -> AppResult<
             }
         })
     };
-    let result = match handlers.iter().find(|(k, _)| *k == kind) {
+    let result = match handlers.iter().find(|(k, _)| Some(*k) == JobKind::parse(&kind)) {
         Some((_, h)) => h(st, &id, &payload).await,
         None => Err(JobError { error: AppError::internal_msg(format!("no handler for job kind {kind}")), retry: false }),
     };

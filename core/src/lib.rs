@@ -31,7 +31,7 @@ pub mod db;
 #[cfg(feature = "server")]
 pub mod documents;
 #[cfg(feature = "server")]
-pub mod envelopes;
+pub mod envelope;
 #[cfg(feature = "server")]
 pub mod fonts;
 #[cfg(feature = "server")]

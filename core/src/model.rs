@@ -92,6 +92,34 @@ impl EnvelopeStatus {
     }
 }
 
+/// Where the sealing of a completed envelope stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SealStatus {
+    /// Queued: the seal job has not finished yet.
+    Pending,
+    /// An attempt failed (see the error); the job tries again.
+    Retrying,
+    /// Every document and the audit trail are sealed and stored.
+    Sealed,
+}
+
+impl SealStatus {
+    pub const ALL: [SealStatus; 3] = [Self::Pending, Self::Retrying, Self::Sealed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Retrying => "retrying",
+            Self::Sealed => "sealed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RecipientRole {
@@ -517,8 +545,8 @@ pub struct EnvelopeDetail {
     pub field_count: usize,
     pub events: Vec<AuditEntry>,
     pub audit_integrity: AuditIntegrity,
-    /// pending, retrying (see `seal_error`) or sealed, once completed.
-    pub seal_status: Option<String>,
+    /// Once everyone has signed: pending, retrying (see `seal_error`) or sealed.
+    pub seal_status: Option<SealStatus>,
     pub seal_error: Option<String>,
     pub sealed_documents: Vec<SealedDocument>,
     pub audit_trail_sha256: Option<String>,

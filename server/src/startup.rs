@@ -12,7 +12,6 @@ use dojang_core::db::Db;
 use dojang_core::documents::{self, PrefetchQueue};
 use dojang_core::jobs::{self, Handler};
 use dojang_core::mail::{outbox, Mailer};
-use dojang_core::signing::lifecycle;
 use dojang_core::storage::{LocalDisk, Storage};
 use dojang_core::pdf::PdfEngine;
 use dojang_core::session_store::DbSessionStore;
@@ -23,7 +22,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Every kind of persisted job and what runs it.
-static JOB_HANDLERS: &[(&str, Handler)] = &[(dojang_core::seal::JOB_KIND, dojang_core::seal::handle)];
+static JOB_HANDLERS: &[(jobs::JobKind, Handler)] = &[(jobs::JobKind::Seal, dojang_core::seal::handle)];
 
 pub struct Application {
     listener: TcpListener,
@@ -75,7 +74,7 @@ impl Application {
         workers.spawn("webhooks", |cancel| dojang_core::webhooks::deliver::worker(st, cancel));
         let st = state.clone();
         let every = std::time::Duration::from_secs(state.settings.sweep_seconds);
-        workers.spawn("sweeper", move |cancel| lifecycle::sweeper(st, every, cancel));
+        workers.spawn("sweeper", move |cancel| dojang_core::envelope::sweeper(st, every, cancel));
         Ok(Self { listener, router, state, workers })
     }
 

@@ -9,7 +9,7 @@ use leptos::server_fn::codec::Json;
 #[cfg(feature = "ssr")]
 use crate::ssr::{self, respond};
 #[cfg(feature = "ssr")]
-use dojang_core::{actor::Actor, envelopes, ids::DocumentId, ids::EnvelopeId};
+use dojang_core::{actor::Actor, envelope, ids::DocumentId, ids::EnvelopeId};
 
 #[cfg(feature = "ssr")]
 async fn actor() -> Result<Actor, AppError> {
@@ -21,7 +21,7 @@ pub async fn list_contracts() -> Result<Vec<ContractSummary>, AppError> {
     respond(
         async {
             let st = ssr::state()?;
-            envelopes::list(&st.db, &actor().await?).await
+            envelope::list(&st.db, &actor().await?).await
         }
         .await,
     )
@@ -32,7 +32,7 @@ pub async fn get_contract(id: String) -> Result<ContractDraft, AppError> {
     respond(
         async {
             let st = ssr::state()?;
-            envelopes::load(&st.db, &actor().await?, &EnvelopeId::parse(&id)?).await
+            envelope::editor(&st.db, &actor().await?, &EnvelopeId::parse(&id)?).await
         }
         .await,
     )
@@ -51,7 +51,7 @@ pub async fn save_contract(
         async {
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
-            envelopes::save_editor(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, version, &recipients, &fields).await
+            envelope::save_editor(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, version, &recipients, &fields).await
         }
         .await,
     )
@@ -63,7 +63,7 @@ pub async fn rename_contract(csrf: String, id: String, name: String) -> Result<(
         async {
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
-            envelopes::rename(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, &name).await
+            envelope::rename(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, &name).await
         }
         .await,
     )
@@ -76,7 +76,7 @@ pub async fn reorder_documents(csrf: String, id: String, order: Vec<String>) -> 
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
             let order = order.iter().map(|d| DocumentId::parse(d)).collect::<Result<Vec<_>, _>>()?;
-            envelopes::reorder_documents(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, &order).await
+            envelope::reorder_documents(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, &order).await
         }
         .await,
     )
@@ -88,7 +88,7 @@ pub async fn remove_document(csrf: String, id: String, document_id: String) -> R
         async {
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
-            envelopes::remove_document(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, &DocumentId::parse(&document_id)?)
+            envelope::remove_document(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, &DocumentId::parse(&document_id)?)
                 .await
         }
         .await,

@@ -20,7 +20,7 @@ pub async fn get_envelope(id: String) -> Result<EnvelopeDetail, AppError> {
     respond(
         async {
             let st = ssr::state()?;
-            signing::send::envelope_detail(&st.db, &actor().await?, &EnvelopeId::parse(&id)?).await
+            dojang_core::envelope::detail(&st.db, &actor().await?, &EnvelopeId::parse(&id)?).await
         }
         .await,
     )
@@ -32,7 +32,7 @@ pub async fn send_contract(csrf: String, id: String, request: SendRequest) -> Re
         async {
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
-            signing::send::send_envelope(&st, &actor().await?, &EnvelopeId::parse(&id)?, &request, &ssr::origin()).await?;
+            dojang_core::envelope::send_envelope(&st, &actor().await?, &EnvelopeId::parse(&id)?, &request, &ssr::origin()).await?;
             Ok(())
         }
         .await,
@@ -45,7 +45,7 @@ pub async fn cancel_contract(csrf: String, id: String, reason: String) -> Result
         async {
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
-            signing::lifecycle::cancel_envelope(&st, &actor().await?, &EnvelopeId::parse(&id)?, &reason, &ssr::origin()).await
+            dojang_core::envelope::cancel(&st, &actor().await?, &EnvelopeId::parse(&id)?, &reason, &ssr::origin()).await
         }
         .await,
     )

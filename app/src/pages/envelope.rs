@@ -103,9 +103,9 @@ fn SealBox(d: EnvelopeDetail) -> impl IntoView {
         return ().into_any();
     }
     let id = d.id.to_string();
-    let sealed = d.seal_status.as_deref() == Some("sealed");
+    let sealed = d.seal_status == Some(dojang_core::model::SealStatus::Sealed);
     view! {
-        <section class="card seal" data-testid=testid::SEAL_BOX data-seal-status=d.seal_status.clone().unwrap_or_default()>
+        <section class="card seal" data-testid=testid::SEAL_BOX data-seal-status=d.seal_status.map(|s| s.as_str()).unwrap_or_default()>
             <h2>{t(k::SEAL_TITLE)}</h2>
             {(!sealed).then(|| view! {
                 <p class="muted">{t(k::SEAL_PENDING)}</p>

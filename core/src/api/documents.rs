@@ -4,7 +4,7 @@
 use super::scope;
 use crate::actor::Actor;
 use crate::db::Db;
-use crate::documents::document_infos;
+use crate::documents::{self, DocumentRow, DOCUMENT_COLUMNS};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::DocumentId;
 use crate::model::DocumentInfo;
@@ -17,43 +17,35 @@ pub struct LibraryDocument {
     pub created_at: String,
 }
 
-type Row = (String, String, String, i64, String);
-
-async fn infos(db: &Db, rows: Vec<Row>) -> AppResult<Vec<LibraryDocument>> {
-    let ids = rows
-        .iter()
-        .map(|(i, n, s, z, _)| Ok((DocumentId::parse(i)?, n.clone(), s.clone(), *z)))
-        .collect::<AppResult<Vec<_>>>()?;
-    let infos = document_infos(db, &ids).await?;
-    Ok(infos.into_iter().zip(rows).map(|(info, row)| LibraryDocument { info, created_at: row.4 }).collect())
+async fn library(db: &Db, rows: Vec<DocumentRow>) -> AppResult<Vec<LibraryDocument>> {
+    let created: Vec<String> = rows.iter().map(|r| r.created_at.to_db()).collect();
+    let infos = documents::infos(&mut *db.pool().acquire().await?, rows).await?;
+    Ok(infos.into_iter().zip(created).map(|(info, created_at)| LibraryDocument { info, created_at }).collect())
 }
 
 pub async fn get(db: &Db, actor: &Actor, id: &DocumentId) -> AppResult<LibraryDocument> {
     scope::document(db, actor, id).await?;
-    let row: Row = sqlx::query_as("SELECT id, name, sha256, size_bytes, created_at FROM documents WHERE id = $1")
-        .bind(id)
-        .fetch_one(db.pool())
-        .await?;
-    infos(db, vec![row]).await?.pop().ok_or_else(|| AppError::not_found("Document"))
+    let sql = format!("SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.id = $1");
+    let row: DocumentRow = sqlx::query_as(&sql).bind(id).fetch_one(db.pool()).await?;
+    library(db, vec![row]).await?.pop().ok_or_else(|| AppError::not_found("Document"))
 }
 
 /// One page of the caller's documents, newest first, and whether more follow.
 pub async fn list(db: &Db, actor: &Actor, limit: i64, offset: i64) -> AppResult<(Vec<LibraryDocument>, bool)> {
     let sql = format!(
-        "SELECT t.id, t.name, t.sha256, t.size_bytes, t.created_at FROM documents t WHERE {} \
-         ORDER BY t.created_at DESC, t.id DESC LIMIT {} OFFSET {}",
-        scope::list_condition(actor, "t"),
+        "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE {} ORDER BY d.created_at DESC, d.id DESC LIMIT {} OFFSET {}",
+        scope::list_condition(actor, "d"),
         limit + 1,
         offset
     );
-    let mut q = sqlx::query_as::<_, Row>(&sql).bind(&actor.organization_id).bind(actor.mode.as_str());
+    let mut q = sqlx::query_as::<_, DocumentRow>(&sql).bind(&actor.organization_id).bind(actor.mode);
     if let Some(c) = &actor.client_id {
         q = q.bind(c);
     }
     let mut rows = q.fetch_all(db.pool()).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    Ok((infos(db, rows).await?, more))
+    Ok((library(db, rows).await?, more))
 }
 
 /// Deletes a document no envelope uses; its stored bytes go when no other document shares them.

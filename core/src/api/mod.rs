@@ -4,7 +4,6 @@
 
 pub mod clients;
 pub mod documents;
-pub mod envelopes;
 pub mod idempotency;
 pub mod keys;
 pub mod ratelimit;

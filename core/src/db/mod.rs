@@ -5,6 +5,7 @@
 //! do it with conditional `UPDATE … WHERE state = …` and check the affected row count, which
 //! both databases serialise correctly.
 
+mod enums;
 mod timestamp;
 pub use timestamp::Timestamp;
 
@@ -169,3 +170,18 @@ macro_rules! text_type {
     };
 }
 pub(crate) use text_type;
+
+/// Implements the database mapping of enums stored as their `as_str()` text; a stored value
+/// that `parse` does not know is a decoding error (bad data is never read as a default).
+macro_rules! db_enum {
+    ($($t:ty),* $(,)?) => {
+        $(
+            $crate::db::text_type!(
+                $t,
+                |s: String| <$t>::parse(&s).ok_or_else(|| format!("unknown {} {s:?} in the database", stringify!($t))),
+                |v: &$t| v.as_str().to_owned()
+            );
+        )*
+    };
+}
+pub(crate) use db_enum;

@@ -3,7 +3,7 @@
 //! after its lock expires: delivery is at least once).
 
 use super::Mailer;
-use crate::audit::{self, Origin};
+use crate::audit::{self, AuditKind, Origin};
 use crate::db::{Timestamp, Tx};
 use crate::error::{AppError, AppResult};
 use crate::ids::{EnvelopeId, OrganizationId, RecipientId};
@@ -27,10 +27,40 @@ pub struct AttachmentRef {
     pub storage_key: String,
 }
 
+/// What a message is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmailKind {
+    Invitation,
+    Reminder,
+    Cancelled,
+    Declined,
+    Completed,
+}
+
+impl EmailKind {
+    pub const ALL: [EmailKind; 5] = [Self::Invitation, Self::Reminder, Self::Cancelled, Self::Declined, Self::Completed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invitation => "invitation",
+            Self::Reminder => "reminder",
+            Self::Cancelled => "cancelled",
+            Self::Declined => "declined",
+            Self::Completed => "completed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+crate::db::db_enum!(EmailKind);
+
 /// A message to queue.
 #[derive(Clone, Debug)]
 pub struct NewEmail<'a> {
-    pub kind: &'static str,
+    pub kind: EmailKind,
     pub to_email: &'a str,
     pub to_name: &'a str,
     pub subject: String,
@@ -77,11 +107,11 @@ pub async fn enqueue(tx: &mut Tx, mut m: NewEmail<'_>) -> AppResult<String> {
             tx,
             audit::Event {
                 envelope_id: env,
-                kind: "email.queued",
+                kind: AuditKind::EmailQueued,
                 recipient_id: m.recipient_id,
                 user_id: None,
                 origin: &Origin::default(),
-                data: json!({ "email": id, "type": m.kind, "to": m.to_email }),
+                data: json!({ "email": id, "type": m.kind.as_str(), "to": m.to_email }),
             },
         )
         .await?;
@@ -124,7 +154,21 @@ pub async fn check_test_cap(tx: &mut Tx, organization: &OrganizationId, cap: i64
     Ok(())
 }
 
-type Claimed = (String, Option<String>, Option<String>, String, String, String, String, String, String, String, i64);
+/// A message claimed for one delivery attempt.
+#[derive(sqlx::FromRow)]
+struct Claimed {
+    id: String,
+    envelope_id: Option<EnvelopeId>,
+    recipient_id: Option<RecipientId>,
+    kind: String,
+    to_email: String,
+    to_name: String,
+    subject: String,
+    html: String,
+    text: String,
+    attachments: String,
+    attempts: i64,
+}
 
 /// Delivers queued mail until cancelled.
 pub async fn worker(st: AppState, cancel: CancellationToken) {
@@ -145,7 +189,7 @@ pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
     .bind(now)
     .fetch_optional(st.db.pool())
     .await?;
-    let Some((id, envelope, recipient, kind, to_email, to_name, subject, html, text, attachments, attempts)) = claimed else {
+    let Some(Claimed { id, envelope_id: envelope, recipient_id: recipient, kind, to_email, to_name, subject, html, text, attachments, attempts }) = claimed else {
         return Ok(false);
     };
     let message = build(st, &st.mailer, &to_email, &to_name, &subject, &html, &text, &attachments).await;
@@ -153,14 +197,12 @@ pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
         Ok(m) => st.mailer.deliver(m).await,
         Err(e) => Err(e),
     };
-    let envelope = envelope.and_then(|e| EnvelopeId::parse(&e).ok());
-    let recipient = recipient.and_then(|r| RecipientId::parse(&r).ok());
     let mut tx = st.db.begin().await?;
     let now = Timestamp::now();
     let (status, event) = match &result {
-        Ok(true) => ("sent", Some("email.delivered")),
-        Ok(false) => ("captured", Some("email.delivered")),
-        Err(_) if attempts >= MAX_ATTEMPTS => ("failed", Some("email.failed")),
+        Ok(true) => ("sent", Some(AuditKind::EmailDelivered)),
+        Ok(false) => ("captured", Some(AuditKind::EmailDelivered)),
+        Err(_) if attempts >= MAX_ATTEMPTS => ("failed", Some(AuditKind::EmailFailed)),
         Err(_) => ("queued", None),
     };
     let error = result.as_ref().err().cloned();

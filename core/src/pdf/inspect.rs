@@ -97,8 +97,12 @@ pub fn page_boxes(doc: &PdfDocument<'_>, max_pages: u32) -> Result<Vec<PageBoxes
     for index in 0..count {
         let page = doc.pages().get(index).map_err(|_| AppError::new(ErrorCode::PdfDamaged, format!("Page {} of the PDF cannot be read", index + 1)))?;
         let b = page.boundaries();
-        let media = b.media().map(|m| m.bounds).unwrap_or(PdfRect::new_from_values(0.0, 0.0, 792.0, 612.0));
-        let crop = b.crop().map(|c| c.bounds).unwrap_or(media);
+        // The page's own boxes can be inherited from the page tree, which `media()` and
+        // `crop()` do not look at; PDFium's bounding box (the CropBox clipped to the MediaBox,
+        // inherited or not) is what it renders.
+        let bounding = b.bounding().map(|m| m.bounds).ok();
+        let media = b.media().map(|m| m.bounds).ok().or(bounding).unwrap_or(PdfRect::new_from_values(0.0, 0.0, 792.0, 612.0));
+        let crop = b.crop().map(|c| c.bounds).ok().or(bounding).unwrap_or(media);
         let rotation = match page.rotation().unwrap_or(PdfPageRenderRotation::None) {
             PdfPageRenderRotation::None => 0,
             PdfPageRenderRotation::Degrees90 => 90,

@@ -115,10 +115,15 @@ fn decrypted(original: &[u8]) -> anyhow::Result<Vec<u8>> {
 /// The signatures a file carries and its strictest DocMDP permission, as lopdf reads them
 /// (the same facts `inspect::signatures` reads with PDFium at upload).
 fn earlier_signatures(doc: &lopdf::Document) -> Signed {
+    // Signatures of the document: signature fields' values. (A usage-rights signature in
+    // /Perms /UR3 enables reader features; it signs no one's agreement and is not one.)
     let count = doc
         .objects
         .values()
-        .filter(|o| o.as_dict().is_ok_and(|d| d.has(b"ByteRange") && d.has(b"Contents")))
+        .filter_map(|o| o.as_dict().ok())
+        .filter(|d| d.get(b"FT").and_then(|t| t.as_name()).is_ok_and(|t| t == b"Sig"))
+        .filter_map(|d| d.get(b"V").ok())
+        .filter(|v| doc.dereference(v).ok().and_then(|(_, o)| o.as_dict().ok()).is_some_and(|s| s.has(b"ByteRange")))
         .count();
     let dict = |o: &lopdf::Object| doc.dereference(o).ok().and_then(|(_, o)| o.as_dict().ok()).cloned();
     let docmdp = (|| {

@@ -123,6 +123,10 @@ pub fn prepare(base: &[u8], info: &SignInfo<'_>, look: Option<Appearance<'_>>) -
             w.set("Type", Object::Name(b"Annot".to_vec()));
             w.set("Subtype", Object::Name(b"Widget".to_vec()));
             w.set("Parent", Object::Reference(id));
+            // The field's own keys again on each widget: poppler reads a signature from the
+            // widget it finds on the page.
+            w.set("FT", Object::Name(b"Sig".to_vec()));
+            w.set("V", Object::Reference(sig_id));
             w.set("F", Object::Integer(132));
             w.set("Rect", Object::Array(rect.iter().map(|v| Object::Real(*v as f32)).collect()));
             w.set("P", Object::Reference(page));

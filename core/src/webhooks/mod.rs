@@ -7,6 +7,7 @@ pub mod deliver;
 pub mod endpoints;
 pub mod signature;
 
+use crate::audit::AuditKind;
 use crate::db::{Timestamp, Tx};
 use crate::error::AppResult;
 use crate::ids::{EnvelopeId, RecipientId, WebhookMessageId};
@@ -16,24 +17,30 @@ pub use crate::model::WEBHOOK_EVENT_TYPES as EVENT_TYPES;
 
 /// The webhook event an audit event is reported as. `envelope.completed` is sent when the
 /// sealed documents are ready (audit `envelope.sealed`), so a receiver can fetch them at once.
-fn event_type(audit_kind: &str) -> Option<&'static str> {
-    let wanted = if audit_kind == "envelope.sealed" {
-        "envelope.completed"
-    } else if audit_kind == "envelope.completed" {
-        return None;
-    } else {
-        audit_kind
+fn event_type(kind: AuditKind) -> Option<&'static str> {
+    let wanted = match kind {
+        AuditKind::EnvelopeSealed => "envelope.completed",
+        AuditKind::EnvelopeCompleted => return None,
+        other => other.as_str(),
     };
     EVENT_TYPES.iter().find(|t| **t == wanted).copied()
 }
 
-type EnvelopeRow = (String, String, String, String, Option<String>, Option<String>);
+#[derive(sqlx::FromRow)]
+struct EnvelopeRow {
+    organization_id: String,
+    mode: String,
+    name: String,
+    status: crate::model::EnvelopeStatus,
+    client_id: Option<String>,
+    seal_status: Option<crate::model::SealStatus>,
+}
 
 /// Queues the webhook for an audit event, inside the transaction that records it: one message
 /// for each enabled endpoint of the envelope's organization and mode subscribed to its type.
-pub async fn emit(tx: &mut Tx, envelope_id: &EnvelopeId, audit_kind: &str, recipient_id: Option<&RecipientId>, data: &Value, at: Timestamp) -> AppResult<()> {
-    let Some(event) = event_type(audit_kind) else { return Ok(()) };
-    let Some((org, mode, name, status, client, seal_status)): Option<EnvelopeRow> =
+pub async fn emit(tx: &mut Tx, envelope_id: &EnvelopeId, kind: AuditKind, recipient_id: Option<&RecipientId>, data: &Value, at: Timestamp) -> AppResult<()> {
+    let Some(event) = event_type(kind) else { return Ok(()) };
+    let Some(EnvelopeRow { organization_id: org, mode, name, status, client_id: client, seal_status }): Option<EnvelopeRow> =
         sqlx::query_as("SELECT organization_id, mode, name, status, client_id, seal_status FROM envelopes WHERE id = $1")
             .bind(envelope_id)
             .fetch_optional(&mut **tx)
@@ -51,7 +58,7 @@ pub async fn emit(tx: &mut Tx, envelope_id: &EnvelopeId, audit_kind: &str, recip
     if targets.is_empty() {
         return Ok(());
     }
-    let status = crate::model::EnvelopeStatus::parse(&status).map_or(status.clone(), |s| s.reported(seal_status.as_deref() == Some("sealed"), false).as_str().to_owned());
+    let status = status.reported(seal_status == Some(crate::model::SealStatus::Sealed), false).as_str();
     let mut body = Map::new();
     body.insert("envelope".into(), json!({ "id": envelope_id, "name": name, "status": status, "mode": mode, "clientId": client }));
     if let Some(r) = recipient_id {
@@ -91,12 +98,12 @@ mod tests {
 
     #[test]
     fn audit_kinds_map_to_the_published_event_types() {
-        assert_eq!(event_type("envelope.sent"), Some("envelope.sent"));
-        assert_eq!(event_type("recipient.signed"), Some("recipient.signed"));
-        assert_eq!(event_type("envelope.sealed"), Some("envelope.completed"));
+        assert_eq!(event_type(AuditKind::EnvelopeSent), Some("envelope.sent"));
+        assert_eq!(event_type(AuditKind::RecipientSigned), Some("recipient.signed"));
+        assert_eq!(event_type(AuditKind::EnvelopeSealed), Some("envelope.completed"));
         // Everyone signed, but the sealed files are not ready yet: not reported.
-        assert_eq!(event_type("envelope.completed"), None);
-        assert_eq!(event_type("recipient.consented"), None);
-        assert_eq!(event_type("email.queued"), None);
+        assert_eq!(event_type(AuditKind::EnvelopeCompleted), None);
+        assert_eq!(event_type(AuditKind::RecipientConsented), None);
+        assert_eq!(event_type(AuditKind::EmailQueued), None);
     }
 }

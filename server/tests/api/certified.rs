@@ -91,20 +91,6 @@ fn assert_kept(name: &str, before: &[Value], after: &[Value]) {
     assert_eq!(seal["coverage"], "ENTIRE_FILE", "{name}");
 }
 
-/// Dark pixels of the first page, rendered by poppler, inside (x0, y0, x1, y1) as fractions.
-fn ink_in(pdf: &Path, area: (f64, f64, f64, f64), dir: &Path) -> usize {
-    let out = dir.join("render");
-    let status = Command::new("pdftoppm").args(["-r", "50", "-gray", "-png", "-singlefile", "-f", "1", "-l", "1"]).arg(pdf).arg(&out).status().unwrap();
-    assert!(status.success());
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(out.with_extension("png")).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let frame = reader.next_frame(&mut buf).unwrap();
-    let (w, h) = (frame.width as usize, frame.height as usize);
-    let (x0, y0, x1, y1) = ((area.0 * w as f64) as usize, (area.1 * h as f64) as usize, (area.2 * w as f64) as usize, (area.3 * h as f64) as usize);
-    (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y))).filter(|(x, y)| buf[y * frame.line_size + x] < 128).count()
-}
-
 #[tokio::test]
 async fn certified_and_signed_files_keep_every_earlier_signature_valid() {
     let app = spawn().start().await;
@@ -127,7 +113,7 @@ async fn certified_and_signed_files_keep_every_earlier_signature_valid() {
         assert_kept(mode, &before, &check(&sealed, &[&cert, &root]));
         // After an approval signature the values show, as the seal's appearance; a
         // certification allows no new visible field, so nothing is drawn there.
-        let ink = ink_in(&sealed, (0.5, 0.75, 0.9, 0.8), dir);
+        let ink = crate::helpers::ink_in(&sealed, (0.5, 0.75, 0.9, 0.8), dir);
         if mode == "approval" {
             assert!(ink > 20, "{mode}: the text value is drawn ({ink} dark pixels)");
         } else {

@@ -220,3 +220,18 @@ async fn a_file_whose_pages_do_not_all_open_is_refused_as_damaged() {
         }
     }
 }
+
+/// A page whose MediaBox is inherited from the page tree is recorded with that box (PDFium's
+/// own-box calls do not look up the tree; a default Letter page was recorded instead, so
+/// fields landed off the page).
+#[tokio::test]
+async fn inherited_page_boxes_are_recorded() {
+    let app = spawn_app().await;
+    app.sign_up(&Account::unique("inherited")).await;
+    let bytes = fixture("sig-multi__two_signatures.pdf");
+    assert!(String::from_utf8_lossy(&bytes).contains("/MediaBox [0 0 200 300]") || String::from_utf8_lossy(&bytes).contains("/MediaBox[0 0 200 300]"), "the fixture inherits its box");
+    let r = app.upload(None, "inherited.pdf", bytes).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let g = &r.json()["document"]["pages"][0]["geometry"];
+    assert_eq!((g["left"].as_f64(), g["bottom"].as_f64(), g["right"].as_f64(), g["top"].as_f64()), (Some(0.0), Some(0.0), Some(200.0), Some(300.0)), "{g}");
+}

@@ -393,3 +393,18 @@ impl Browser {
         self.send(self.client.post(url).header("x-csrf-token", csrf).multipart(reqwest::multipart::Form::new().part("file", part))).await
     }
 }
+
+/// Dark pixels of the first page, rendered by poppler, inside (x0, y0, x1, y1) as fractions.
+pub fn ink_in(pdf: &std::path::Path, area: (f64, f64, f64, f64), dir: &std::path::Path) -> usize {
+    let out = dir.join("render");
+    let status = std::process::Command::new("pdftoppm").args(["-r", "50", "-gray", "-png", "-singlefile", "-f", "1", "-l", "1"]).arg(pdf).arg(&out).status().unwrap();
+    assert!(status.success());
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(out.with_extension("png")).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    let (x0, y0, x1, y1) = ((area.0 * w as f64) as usize, (area.1 * h as f64) as usize, (area.2 * w as f64) as usize, (area.3 * h as f64) as usize);
+    (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y))).filter(|(x, y)| buf[y * frame.line_size + x] < 128).count()
+}
+

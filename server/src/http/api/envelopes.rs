@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dojang_core::actor::Actor;
-use dojang_core::api::envelopes::{self as api_env, DraftChange, FieldSpec, RecipientSpec};
+use dojang_core::envelope::{self as api_env, DraftChange, FieldSpec, Overview, RecipientSpec};
 use dojang_core::api::scope;
 use dojang_core::audit::Origin;
 use dojang_core::error::{AppError, AppResult, FieldError};
@@ -84,10 +84,9 @@ fn document_ids(list: Vec<String>) -> AppResult<Vec<DocumentId>> {
 
 /// The API's view of an envelope.
 pub async fn view(st: &AppState, actor: &Actor, id: &EnvelopeId) -> AppResult<EnvelopeOut> {
-    scope::envelope(&st.db, actor, id).await?;
-    let d = dojang_core::signing::send::envelope_detail(&st.db, actor, id).await?;
-    let fields = dojang_core::envelopes::fields(&st.db, id).await?;
-    let extras = api_env::extras(&st.db, id).await?;
+    let overview = Overview::load(&st.db, actor, id).await?;
+    let d = overview.detail();
+    let (fields, e) = (&overview.contents.fields, &overview.envelope);
     let email_of = |rid: &dojang_core::ids::RecipientId| {
         d.recipients.iter().find(|r| &r.id == rid).map(|r| r.email.clone()).unwrap_or_default()
     };
@@ -95,14 +94,14 @@ pub async fn view(st: &AppState, actor: &Actor, id: &EnvelopeId) -> AppResult<En
         id: id.to_string(),
         subject: d.name.clone(),
         status: d.status.as_str().to_owned(),
-        mode: extras.mode.as_str().to_owned(),
+        mode: e.mode.as_str().to_owned(),
         signing_order: d.signing_order.into(),
         message: d.message.clone(),
-        redirect_url: extras.redirect_url,
-        expires_in: extras.expires_in,
+        redirect_url: e.redirect_url.clone(),
+        expires_in: e.expires_in_seconds,
         expires_at: d.expires_at.clone(),
-        created_at: extras.created_at,
-        updated_at: extras.updated_at,
+        created_at: e.created_at.to_db(),
+        updated_at: e.updated_at.to_db(),
         sent_at: d.sent_at.clone(),
         completed_at: d.completed_at.clone(),
         cancelled_at: d.cancelled_at.clone(),
@@ -191,7 +190,7 @@ pub async fn create(State(st): State<AppState>, auth: Authed, ApiJson(body): Api
         message: body.message,
         language: body.language.map(Into::into),
     };
-    let id = api_env::create(&st.db, &actor, change).await?;
+    let id = api_env::create_from(&st.db, &actor, change).await?;
     Ok((StatusCode::CREATED, Json(view(&st, &actor, &id).await?)).into_response())
 }
 
@@ -232,7 +231,7 @@ pub async fn list(State(st): State<AppState>, auth: Authed, ApiQuery(q): ApiQuer
         None => None,
         Some(s) => Some(EnvelopeStatus::parse(s).ok_or_else(|| AppError::field("status", "invalid", "Unknown status"))?),
     };
-    let (ids, has_more) = api_env::list(&st.db, &actor, status, limit, offset).await?;
+    let (ids, has_more) = api_env::list_ids(&st.db, &actor, status, limit, offset).await?;
     let mut data = Vec::with_capacity(ids.len());
     for id in &ids {
         data.push(view(&st, &actor, id).await?);
@@ -279,7 +278,7 @@ pub async fn patch(
     responses((status = 204, description = "Deleted")))]
 pub async fn delete(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<StatusCode> {
     let id = EnvelopeId::parse(&id)?;
-    api_env::delete_draft(&st.db, &auth.0.actor, &id).await?;
+    api_env::delete(&st.db, &auth.0.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -310,7 +309,7 @@ pub async fn send(
 ) -> AppResult<Json<SendOut>> {
     let actor = auth.0.actor;
     let id = EnvelopeId::parse(&id)?;
-    let invited = api_env::send(&st, &actor, &id, &origin).await?;
+    let invited = api_env::send_stored(&st, &actor, &id, &origin).await?;
     let envelope = view(&st, &actor, &id).await?;
     let recipients = invited
         .into_iter()
@@ -338,7 +337,7 @@ pub async fn cancel(
     let id = EnvelopeId::parse(&id)?;
     scope::envelope(&st.db, &actor, &id).await?;
     let reason = body.reason.unwrap_or_default();
-    dojang_core::signing::lifecycle::cancel_envelope(&st, &actor, &id, &reason, &origin).await?;
+    api_env::cancel(&st, &actor, &id, &reason, &origin).await?;
     Ok(Json(view(&st, &actor, &id).await?))
 }
 
@@ -365,7 +364,7 @@ pub async fn signed_document(
     let doc = match q.document {
         Some(d) => DocumentId::parse(&d)?,
         None => {
-            let draft = dojang_core::envelopes::load(&st.db, &actor, &id).await?;
+            let draft = api_env::editor(&st.db, &actor, &id).await?;
             draft.documents.first().map(|d| d.id.clone()).ok_or_else(|| AppError::not_found("Sealed document"))?
         }
     };

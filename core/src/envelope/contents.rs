@@ -1,0 +1,158 @@
+//! What an envelope holds — its documents (with every page), recipients and fields — loaded
+//! in a constant number of queries whatever their numbers.
+
+use crate::db::Timestamp;
+use crate::documents;
+use crate::error::{AppError, AppResult};
+use crate::geometry::FieldRect;
+use crate::ids::{DocumentId, EnvelopeId, FieldId, RecipientId};
+use crate::model::{DocumentInfo, FieldDraft, FieldKind, Language, RecipientDraft, RecipientProgress, RecipientRole};
+use sqlx::AnyConnection;
+use std::collections::HashMap;
+
+/// A recipient row.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Recipient {
+    pub id: RecipientId,
+    pub envelope_id: EnvelopeId,
+    pub name: String,
+    pub email: String,
+    pub role: RecipientRole,
+    /// Signing position, from 1; equal numbers sign in parallel.
+    pub signing_order: i64,
+    pub language: Language,
+    pub invited_at: Option<Timestamp>,
+    pub viewed_at: Option<Timestamp>,
+    pub consented_at: Option<Timestamp>,
+    pub consent_version: Option<String>,
+    pub signed_at: Option<Timestamp>,
+    pub declined_at: Option<Timestamp>,
+    pub decline_reason: Option<String>,
+    pub last_reminded_at: Option<Timestamp>,
+    pub signed_ip: Option<String>,
+    pub signed_user_agent: Option<String>,
+}
+
+const RECIPIENT_COLUMNS: &str = "id, envelope_id, name, email, role, signing_order, language, invited_at, viewed_at, consented_at, \
+     consent_version, signed_at, declined_at, decline_reason, last_reminded_at, signed_ip, signed_user_agent";
+
+impl Recipient {
+    pub fn draft(&self) -> RecipientDraft {
+        RecipientDraft { id: self.id.clone(), name: self.name.clone(), email: self.email.clone(), role: self.role, order: self.signing_order }
+    }
+
+    pub fn progress(&self) -> RecipientProgress {
+        let ts = |t: Option<Timestamp>| t.map(|t| t.to_db());
+        RecipientProgress {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            email: self.email.clone(),
+            role: self.role,
+            order: self.signing_order,
+            language: self.language,
+            invited_at: ts(self.invited_at),
+            viewed_at: ts(self.viewed_at),
+            consented_at: ts(self.consented_at),
+            signed_at: ts(self.signed_at),
+            declined_at: ts(self.declined_at),
+            decline_reason: self.decline_reason.clone(),
+        }
+    }
+
+    /// One recipient.
+    pub async fn load(conn: &mut AnyConnection, id: &RecipientId) -> AppResult<Option<Self>> {
+        let sql = format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE id = $1");
+        Ok(sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?)
+    }
+}
+
+/// An envelope's recipients in their saved order.
+pub async fn recipients(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<Vec<Recipient>> {
+    let sql = format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE envelope_id = $1 ORDER BY position");
+    Ok(sqlx::query_as(&sql).bind(envelope).fetch_all(conn).await?)
+}
+
+#[derive(sqlx::FromRow)]
+struct FieldRow {
+    id: FieldId,
+    recipient_id: RecipientId,
+    document_id: DocumentId,
+    page_index: i64,
+    x: f64,
+    y: f64,
+    width: f64,
+    height: f64,
+    kind: FieldKind,
+    required: i64,
+    label: String,
+    placeholder: String,
+    options: String,
+    format: Option<String>,
+}
+
+impl FieldRow {
+    fn draft(self) -> AppResult<FieldDraft> {
+        let options: Vec<String> = serde_json::from_str(&self.options)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("field {} has unreadable options: {e}", self.id)))?;
+        Ok(FieldDraft {
+            id: self.id,
+            recipient_id: self.recipient_id,
+            document_id: self.document_id,
+            page: u32::try_from(self.page_index).map_err(|_| AppError::internal_msg("a field on a negative page"))?,
+            rect: FieldRect { x: self.x, y: self.y, width: self.width, height: self.height },
+            kind: self.kind,
+            required: self.required != 0,
+            label: self.label,
+            placeholder: self.placeholder,
+            options,
+            format: self.format,
+        })
+    }
+}
+
+/// An envelope's fields in their saved order.
+pub async fn fields(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<Vec<FieldDraft>> {
+    let rows: Vec<FieldRow> = sqlx::query_as(
+        "SELECT id, recipient_id, document_id, page_index, x, y, width, height, kind, required, label, placeholder, options, format \
+         FROM fields WHERE envelope_id = $1 ORDER BY position",
+    )
+    .bind(envelope)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(FieldRow::draft).collect()
+}
+
+/// An envelope's documents in their order, each with every page.
+pub async fn documents(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<Vec<DocumentInfo>> {
+    let rows = documents::of_envelope(&mut *conn, envelope).await?;
+    documents::infos(conn, rows).await
+}
+
+/// The page count of each document of an envelope.
+pub async fn page_counts(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<HashMap<DocumentId, u32>> {
+    let rows: Vec<(DocumentId, i64)> = sqlx::query_as(
+        "SELECT d.id, d.page_count FROM envelope_documents ed JOIN documents d ON d.id = ed.document_id WHERE ed.envelope_id = $1",
+    )
+    .bind(envelope)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(d, n)| (d, n.max(0) as u32)).collect())
+}
+
+/// Everything an envelope holds.
+#[derive(Clone, Debug)]
+pub struct Contents {
+    pub documents: Vec<DocumentInfo>,
+    pub recipients: Vec<Recipient>,
+    pub fields: Vec<FieldDraft>,
+}
+
+impl Contents {
+    pub async fn load(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<Self> {
+        Ok(Self {
+            documents: documents(&mut *conn, envelope).await?,
+            recipients: recipients(&mut *conn, envelope).await?,
+            fields: fields(conn, envelope).await?,
+        })
+    }
+}

@@ -1,0 +1,114 @@
+//! Signing links and the mail that carries them: every recipient gets a link when the envelope
+//! is sent; signers are emailed when it is their turn (all at once in parallel order, the
+//! lowest order number left in sequential order); reminders email a fresh link.
+
+use super::contents::Recipient;
+use super::row::Envelope;
+use crate::audit::{self, AuditKind, Origin};
+use crate::crypto::SigningToken;
+use crate::db::{Timestamp, Tx};
+use crate::error::AppResult;
+use crate::ids::RecipientId;
+use crate::mail::outbox::{self, EmailKind, NewEmail};
+use crate::mail::templates;
+use crate::model::{RecipientRole, SigningOrder};
+use crate::state::AppState;
+use serde_json::json;
+
+/// A recipient's signing link, and whether they were emailed now (their turn) or will be
+/// when their turn comes (the link works for embedding already, but says "not your turn").
+#[derive(Clone, Debug)]
+pub struct Invited {
+    pub recipient_id: RecipientId,
+    pub sign_url: String,
+    pub emailed: bool,
+}
+
+/// A new signing link for a recipient (only its token's hash is stored).
+pub(crate) async fn new_link(st: &AppState, tx: &mut Tx, env: &Envelope, rid: &RecipientId) -> AppResult<String> {
+    let token = SigningToken::generate();
+    sqlx::query("INSERT INTO signing_links (token_hash, recipient_id, envelope_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
+        .bind(token.hash())
+        .bind(rid)
+        .bind(&env.id)
+        .bind(Timestamp::now())
+        .execute(&mut **tx)
+        .await?;
+    Ok(st.settings.link(&format!("/sign/{}", token.as_str())))
+}
+
+/// Invites (emails) the signers whose turn it is and who have not been invited yet. Uses a
+/// link from `known` when there is one, else issues a new one.
+pub(crate) async fn invite_due(st: &AppState, tx: &mut Tx, env: &Envelope, known: &[Invited]) -> AppResult<Vec<Invited>> {
+    let pending: Vec<Recipient> = super::contents::recipients(&mut **tx, &env.id)
+        .await?
+        .into_iter()
+        .filter(|r| r.role == RecipientRole::Signer && r.signed_at.is_none() && r.declined_at.is_none())
+        .collect();
+    let turn = pending.iter().map(|r| r.signing_order).min();
+    let mut out = Vec::new();
+    for r in pending.iter().filter(|r| r.invited_at.is_none() && (env.signing_order == SigningOrder::Parallel || Some(r.signing_order) == turn)) {
+        let url = match known.iter().find(|k| k.recipient_id == r.id) {
+            Some(k) => k.sign_url.clone(),
+            None => new_link(st, tx, env, &r.id).await?,
+        };
+        email_link(st, tx, env, r, &url, false).await?;
+        out.push(Invited { recipient_id: r.id.clone(), sign_url: url, emailed: true });
+    }
+    Ok(out)
+}
+
+/// Emails a link: an invitation, or a reminder (each reminder carries a new link). A test
+/// envelope's mail counts against the organization's daily test cap.
+pub(crate) async fn email_link(st: &AppState, tx: &mut Tx, env: &Envelope, r: &Recipient, url: &str, reminder: bool) -> AppResult<()> {
+    if env.is_test() {
+        outbox::check_test_cap(tx, &env.organization_id, st.settings.test_emails_per_day).await?;
+    }
+    let now = Timestamp::now();
+    let sql = if reminder {
+        "UPDATE recipients SET last_reminded_at = $2, updated_at = $2 WHERE id = $1"
+    } else {
+        "UPDATE recipients SET invited_at = $2, updated_at = $2 WHERE id = $1"
+    };
+    sqlx::query(sql).bind(&r.id).bind(now).execute(&mut **tx).await?;
+    let expires = env.expires_at.map(|e| e.to_db().replace('T', " ").chars().take(16).collect::<String>());
+    let mail = templates::invite(&templates::Invite {
+        lang: r.language,
+        recipient_name: &r.name,
+        sender_name: env.sender_name(),
+        organization_name: &env.organization_name,
+        envelope_name: &env.name,
+        message: &env.message,
+        link: url,
+        expires_at: expires.as_deref(),
+        reminder,
+    });
+    outbox::enqueue(
+        tx,
+        NewEmail {
+            kind: if reminder { EmailKind::Reminder } else { EmailKind::Invitation },
+            to_email: &r.email,
+            to_name: &r.name,
+            subject: mail.subject,
+            html: mail.html,
+            text: mail.text,
+            organization_id: Some(&env.organization_id),
+            envelope_id: Some(&env.id),
+            recipient_id: Some(&r.id),
+            attachments: Vec::new(),
+        },
+    )
+    .await?;
+    audit::record(
+        tx,
+        audit::Event {
+            envelope_id: &env.id,
+            kind: if reminder { AuditKind::ReminderSent } else { AuditKind::RecipientInvited },
+            recipient_id: Some(&r.id),
+            user_id: None,
+            origin: &Origin::default(),
+            data: json!({ "email": r.email }),
+        },
+    )
+    .await
+}

@@ -1,0 +1,28 @@
+//! The envelope aggregate (a "contract" in the UI): its row and what it holds, the loaders
+//! every caller uses, the editing of drafts, and — in `transition` — every change of its
+//! state. The web app's functions, the REST API and the workers call these; nothing else
+//! writes an envelope's state.
+
+mod change;
+mod contents;
+mod draft;
+mod invite;
+mod notify;
+mod row;
+mod sender;
+mod sweep;
+pub mod transition;
+mod validate;
+mod view;
+
+pub use change::{create as create_from, update, DraftChange, FieldSpec, RecipientSpec};
+pub use contents::{fields, recipients, Contents, Recipient};
+pub use draft::{create, delete, remove_document, rename, reorder_documents, save_editor};
+pub(crate) use draft::{attach, check_room, insert, touch};
+pub use invite::Invited;
+pub(crate) use invite::invite_due;
+pub use row::Envelope;
+pub use sender::{cancel, send_envelope, send_stored};
+pub use sweep::{sweep, sweeper};
+pub use validate::{parse_name, validate, MAX_FIELDS, MAX_NAME_CHARS, MAX_RECIPIENTS};
+pub use view::{detail, editor, list, list_ids, Overview};

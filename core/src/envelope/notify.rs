@@ -1,0 +1,106 @@
+//! The mail an envelope's state changes send: the sender hears that a signer declined, the
+//! invited hear that the sender cancelled, and everyone gets the sealed documents (attached
+//! when small enough, otherwise behind a download link that expires).
+
+use super::contents::{self, Recipient};
+use super::row::Envelope;
+use crate::crypto::SigningToken;
+use crate::db::{Timestamp, Tx};
+use crate::documents::DocumentRow;
+use crate::error::AppResult;
+use crate::ids::EnvelopeId;
+use crate::mail::outbox::{self, AttachmentRef, EmailKind, NewEmail};
+use crate::mail::templates::{self, Rendered};
+use crate::model::Language;
+use crate::state::AppState;
+
+/// How long a download link from the completion mail works.
+const DOWNLOAD_DAYS: i64 = 30;
+
+async fn mail(tx: &mut Tx, env: &Envelope, kind: EmailKind, to: (&str, &str), recipient: Option<&Recipient>, m: Rendered, attachments: Vec<AttachmentRef>) -> AppResult<()> {
+    outbox::enqueue(
+        tx,
+        NewEmail {
+            kind,
+            to_email: to.1,
+            to_name: to.0,
+            subject: m.subject,
+            html: m.html,
+            text: m.text,
+            organization_id: Some(&env.organization_id),
+            envelope_id: Some(&env.id),
+            recipient_id: recipient.map(|r| &r.id),
+            attachments,
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Tells the sender (when a user sent it) that a signer declined, in the sender's language.
+pub(super) async fn declined(st: &AppState, tx: &mut Tx, env: &Envelope, r: &Recipient, reason: &str) -> AppResult<()> {
+    let Some(email) = env.sender_email() else { return Ok(()) };
+    let link = st.settings.link(&format!("/contracts/{}", env.id));
+    let m = templates::declined(env.sender_language(), env.sender_name(), &env.name, &r.name, reason, &link);
+    mail(tx, env, EmailKind::Declined, (env.sender_name(), email), None, m, Vec::new()).await
+}
+
+/// Tells every recipient already invited (who has not finished) that the sender cancelled.
+pub(super) async fn cancelled(tx: &mut Tx, env: &Envelope, reason: &str) -> AppResult<()> {
+    for r in contents::recipients(&mut **tx, &env.id).await? {
+        if r.invited_at.is_none() || r.signed_at.is_some() || r.declined_at.is_some() {
+            continue;
+        }
+        let m = templates::cancelled(r.language, &r.name, &env.name, &env.organization_name, reason);
+        mail(tx, env, EmailKind::Cancelled, (&r.name, &r.email), Some(&r), m, Vec::new()).await?;
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct SealedFile {
+    document_id: crate::ids::DocumentId,
+    storage_key: String,
+    size_bytes: i64,
+}
+
+/// Mails everyone (recipients and the sender) the sealed documents.
+pub(super) async fn completed(st: &AppState, tx: &mut Tx, id: &EnvelopeId) -> AppResult<()> {
+    let env = Envelope::find(&mut **tx, id).await?;
+    let docs: Vec<DocumentRow> = crate::documents::of_envelope(&mut **tx, id).await?;
+    let files: Vec<SealedFile> = sqlx::query_as("SELECT document_id, storage_key, size_bytes FROM sealed_documents WHERE envelope_id = $1")
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?;
+    let total: i64 = files.iter().map(|f| f.size_bytes).sum();
+    let attach = total as u64 <= st.settings.mail_attachment_max_bytes;
+    let (attachments, link) = if attach {
+        let attachments = docs
+            .iter()
+            .filter_map(|d| files.iter().find(|f| f.document_id == d.id).map(|f| (d, f)))
+            .map(|(d, f)| AttachmentRef { name: crate::seal::sealed_name(&d.name), content_type: "application/pdf".into(), storage_key: f.storage_key.clone() })
+            .collect();
+        (attachments, None)
+    } else {
+        let token = SigningToken::generate();
+        let now = Timestamp::now();
+        sqlx::query("INSERT INTO download_links (token_hash, envelope_id, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
+            .bind(token.hash())
+            .bind(id)
+            .bind(now.plus(time::Duration::days(DOWNLOAD_DAYS)))
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        (Vec::new(), Some(st.settings.link(&format!("/download/{}", token.as_str()))))
+    };
+    let recipients = contents::recipients(&mut **tx, id).await?;
+    let mut to: Vec<(String, String, Language)> = recipients.iter().map(|r| (r.name.clone(), r.email.clone(), r.language)).collect();
+    if let Some(email) = env.sender_email().filter(|e| !to.iter().any(|t| t.1 == *e)) {
+        to.push((env.sender_name().to_owned(), email.to_owned(), env.sender_language()));
+    }
+    for (name, email, lang) in to {
+        let m = templates::completed(lang, &name, &env.name, &env.organization_name, link.as_deref());
+        mail(tx, &env, EmailKind::Completed, (&name, &email), None, m, attachments.clone()).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! The sender's actions. Sending a draft: the sender's choices checked, the draft checked
+//! complete, the `send` transition, a signing link for every recipient, and the invitations
+//! of those whose turn it is — one transaction (the API sends with the options stored on its
+//! draft). Cancelling a sent envelope.
+
+use super::contents;
+use super::invite::{invite_due, new_link, Invited};
+use super::row::Envelope;
+use super::transition::{self, Sending};
+use crate::actor::Actor;
+use crate::api::scope;
+use crate::audit::Origin;
+use crate::db::{Timestamp, Tx};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::ids::EnvelopeId;
+use crate::model::{Mode, RecipientRole, SendRequest};
+use crate::state::AppState;
+use crate::types::{DisplayName, EmailAddress};
+
+/// Longest allowed: a year.
+const MAX_EXPIRY_SECONDS: i64 = 366 * 24 * 3600;
+
+/// The sender's choices, checked.
+fn sending(req: &SendRequest) -> AppResult<Sending> {
+    let message = req.message.trim().to_owned();
+    if message.chars().count() > 2000 {
+        return Err(AppError::field("message", "too_long", "Use at most 2000 characters"));
+    }
+    let now = Timestamp::now();
+    let expires_at = match (&req.expires_at, req.expires_in) {
+        (Some(_), Some(_)) => return Err(AppError::field("expiresAt", "conflict", "Give an expiry date or a duration, not both")),
+        (Some(at), None) => Some(parse_expiry(at)?),
+        (None, Some(secs)) if (60..=MAX_EXPIRY_SECONDS).contains(&secs) => Some(now.plus(time::Duration::seconds(secs))),
+        (None, Some(_)) => return Err(AppError::field("expiresIn", "invalid", "Expiry must be between a minute and a year")),
+        (None, None) => None,
+    };
+    if expires_at.is_some_and(|e| e <= now) {
+        return Err(AppError::field("expiresAt", "past", "The expiry must be in the future"));
+    }
+    if req.reminder_days.is_some_and(|d| !(1..=30).contains(&d)) {
+        return Err(AppError::field("reminderDays", "invalid", "Remind every 1 to 30 days"));
+    }
+    let redirect_url = match req.redirect_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) if (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= 2000 => Some(u.to_owned()),
+        Some(_) => return Err(AppError::field("redirectUrl", "invalid", "Use an http(s) URL")),
+        None => None,
+    };
+    Ok(Sending { message, signing_order: req.signing_order, expires_at, reminder_days: req.reminder_days, redirect_url })
+}
+
+fn parse_expiry(s: &str) -> AppResult<Timestamp> {
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| AppError::field("expiresAt", "invalid", "Use an RFC 3339 date-time, e.g. 2027-01-31T18:00:00+09:00"))?;
+    Ok(Timestamp::from_datetime(t))
+}
+
+/// Sends a draft. Returns every recipient's signing link.
+pub async fn send_envelope(st: &AppState, actor: &Actor, id: &EnvelopeId, req: &SendRequest, origin: &Origin) -> AppResult<Vec<Invited>> {
+    scope::envelope(&st.db, actor, id).await?;
+    let sending = sending(req)?;
+    let mut tx = st.db.begin().await?;
+    let env = Envelope::find_for(&mut *tx, actor, id).await?;
+    if env.mode == Mode::Live {
+        crate::api::usage::check_quota(&mut tx, &actor.organization_id).await?;
+    }
+    transition::send(&mut tx, actor, id, &sending, origin).await?;
+    for (rid, lang) in &req.languages {
+        sqlx::query("UPDATE recipients SET language = $3 WHERE id = $1 AND envelope_id = $2").bind(rid).bind(id).bind(lang).execute(&mut *tx).await?;
+    }
+    check_complete(&mut tx, id).await?;
+    // The row now says "sent"; read it back inside the transaction for the emails.
+    let env = Envelope::find(&mut *tx, id).await?;
+    let mut links = Vec::new();
+    for r in contents::recipients(&mut *tx, id).await? {
+        let url = new_link(st, &mut tx, &env, &r.id).await?;
+        links.push(Invited { recipient_id: r.id, sign_url: url, emailed: false });
+    }
+    let emailed = invite_due(st, &mut tx, &env, &links).await?;
+    for l in links.iter_mut() {
+        l.emailed = emailed.iter().any(|e| e.recipient_id == l.recipient_id);
+    }
+    tx.commit().await?;
+    st.mailer.wake.notify_one();
+    tracing::info!(envelope_id = %id, invited = emailed.len(), "envelope sent");
+    Ok(links)
+}
+
+/// Sends an API draft with the options stored on it.
+pub async fn send_stored(st: &AppState, actor: &Actor, id: &EnvelopeId, origin: &Origin) -> AppResult<Vec<Invited>> {
+    let env = Envelope::find_for(&mut *st.db.pool().acquire().await?, actor, id).await?;
+    let req = SendRequest {
+        message: env.message,
+        signing_order: env.signing_order,
+        expires_at: None,
+        expires_in: env.expires_in_seconds,
+        reminder_days: None,
+        languages: Vec::new(),
+        redirect_url: env.redirect_url,
+    };
+    send_envelope(st, actor, id, &req, origin).await
+}
+
+/// Every recipient complete, at least one signer, each signer with a field, a document.
+async fn check_complete(tx: &mut Tx, id: &EnvelopeId) -> AppResult<()> {
+    let recipients = contents::recipients(&mut **tx, id).await?;
+    let fields = contents::fields(&mut **tx, id).await?;
+    let docs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM envelope_documents WHERE envelope_id = $1").bind(id).fetch_one(&mut **tx).await?;
+    let mut errors = Vec::new();
+    let mut err = |field: String, code: &str, message: &str| errors.push(FieldError { field, code: code.into(), message: message.into() });
+    if docs == 0 {
+        err("documents".into(), "required", "Add a document first");
+    }
+    if !recipients.iter().any(|r| r.role == RecipientRole::Signer) {
+        err("recipients".into(), "required", "Add at least one signer");
+    }
+    for (i, r) in recipients.iter().enumerate() {
+        if DisplayName::parse(&r.name).is_err() {
+            err(format!("recipients[{i}].name"), "required", "Every recipient needs a name");
+        }
+        if EmailAddress::parse(&r.email).is_err() {
+            err(format!("recipients[{i}].email"), "required", "Every recipient needs an email address");
+        }
+        if r.role == RecipientRole::Signer && !fields.iter().any(|f| f.recipient_id == r.id) {
+            err(format!("recipients[{i}].fields"), "required", "Every signer needs at least one field");
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(AppError::fields(errors)) }
+}
+
+/// Cancels a sent envelope; every recipient already invited is told.
+pub async fn cancel(st: &AppState, actor: &Actor, id: &EnvelopeId, reason: &str, origin: &Origin) -> AppResult<()> {
+    let reason = reason.trim();
+    if reason.chars().count() > 1000 {
+        return Err(AppError::field("reason", "too_long", "Use at most 1000 characters"));
+    }
+    let mut tx = st.db.begin().await?;
+    let env = Envelope::find_for(&mut *tx, actor, id).await?;
+    transition::cancelled(&mut tx, actor, &env, reason, origin).await?;
+    tx.commit().await?;
+    st.mailer.wake.notify_one();
+    Ok(())
+}

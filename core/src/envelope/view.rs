@@ -1,0 +1,190 @@
+//! What callers see of envelopes: the editor's draft, the sender's detail (progress, audit log
+//! and its integrity, sealed results), and the lists — each loaded in a constant number of
+//! queries.
+
+use super::contents::Contents;
+use super::row::Envelope;
+use crate::actor::Actor;
+use crate::api::scope;
+use crate::audit;
+use crate::db::{Db, Timestamp};
+use crate::error::AppResult;
+use crate::ids::{DocumentId, EnvelopeId};
+use crate::model::{AuditEntry, AuditIntegrity, ContractDraft, ContractSummary, EnvelopeDetail, EnvelopeStatus, SealedDocument};
+use std::collections::HashMap;
+
+/// An envelope with everything it holds, its audit log and its sealed results.
+pub struct Overview {
+    pub envelope: Envelope,
+    pub contents: Contents,
+    pub events: Vec<AuditEntry>,
+    pub integrity: AuditIntegrity,
+    pub sealed: Vec<SealedDocument>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SealedRow {
+    document_id: DocumentId,
+    name: String,
+    original_sha256: String,
+    sealed_sha256: String,
+}
+
+impl Overview {
+    /// For a caller who may see the envelope (else 404).
+    pub async fn load(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<Self> {
+        let mut conn = db.pool().acquire().await?;
+        let envelope = Envelope::find_for(&mut conn, actor, id).await?;
+        let contents = Contents::load(&mut conn, id).await?;
+        let (events, integrity) = audit::events_in(&mut conn, id).await?;
+        let sealed = if envelope.is_sealed() {
+            let rows: Vec<SealedRow> = sqlx::query_as(
+                "SELECT s.document_id, d.name, s.original_sha256, s.sealed_sha256 FROM sealed_documents s JOIN documents d ON d.id = s.document_id \
+                 JOIN envelope_documents ed ON ed.envelope_id = s.envelope_id AND ed.document_id = s.document_id \
+                 WHERE s.envelope_id = $1 ORDER BY ed.position",
+            )
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.into_iter()
+                .map(|r| SealedDocument { document_id: r.document_id, name: r.name, original_sha256: r.original_sha256, sealed_sha256: r.sealed_sha256 })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Self { envelope, contents, events, integrity, sealed })
+    }
+
+    /// The sender's view.
+    pub fn detail(&self) -> EnvelopeDetail {
+        let e = &self.envelope;
+        let ts = |t: Option<Timestamp>| t.map(|t| t.to_db());
+        EnvelopeDetail {
+            id: e.id.clone(),
+            name: e.name.clone(),
+            status: e.reported_status(),
+            message: e.message.clone(),
+            signing_order: e.signing_order,
+            sent_at: ts(e.sent_at),
+            expires_at: ts(e.expires_at),
+            completed_at: ts(e.completed_at),
+            cancelled_at: ts(e.cancelled_at),
+            cancel_reason: e.cancel_reason.clone(),
+            reminder_days: e.reminder_days,
+            documents: self.contents.documents.clone(),
+            recipients: self.contents.recipients.iter().map(|r| r.progress()).collect(),
+            field_count: self.contents.fields.len(),
+            events: self.events.clone(),
+            audit_integrity: self.integrity.clone(),
+            seal_status: e.seal_status,
+            seal_error: e.seal_error.clone(),
+            sealed_documents: self.sealed.clone(),
+            audit_trail_sha256: e.audit_trail_sha256.clone(),
+        }
+    }
+}
+
+/// The sender's view of an envelope.
+pub async fn detail(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<EnvelopeDetail> {
+    Ok(Overview::load(db, actor, id).await?.detail())
+}
+
+/// Everything the editor shows, for a caller who may see the envelope (else 404).
+pub async fn editor(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<ContractDraft> {
+    let mut conn = db.pool().acquire().await?;
+    let envelope = Envelope::find_for(&mut conn, actor, id).await?;
+    let c = Contents::load(&mut conn, id).await?;
+    Ok(ContractDraft {
+        id: envelope.id,
+        name: envelope.name,
+        status: envelope.status,
+        version: envelope.version,
+        documents: c.documents,
+        recipients: c.recipients.iter().map(|r| r.draft()).collect(),
+        fields: c.fields,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: EnvelopeId,
+    name: String,
+    status: EnvelopeStatus,
+    seal_status: Option<crate::model::SealStatus>,
+    updated_at: Timestamp,
+}
+
+/// The caller's contracts, most recently changed first (at most 500).
+pub async fn list(db: &Db, actor: &Actor) -> AppResult<Vec<ContractSummary>> {
+    let mut conn = db.pool().acquire().await?;
+    let sql = format!(
+        "SELECT t.id, t.name, t.status, t.seal_status, t.updated_at FROM envelopes t WHERE {} ORDER BY t.updated_at DESC, t.id DESC LIMIT 500",
+        scope::list_condition(actor, "t")
+    );
+    let mut q = sqlx::query_as::<_, SummaryRow>(&sql).bind(&actor.organization_id).bind(actor.mode);
+    if let Some(c) = &actor.client_id {
+        q = q.bind(c);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    // The documents' and recipients' names of all of them, one query each.
+    let scoped = format!("SELECT t.id FROM envelopes t WHERE {}", scope::list_condition(actor, "t"));
+    let mut documents: HashMap<EnvelopeId, Vec<String>> = HashMap::new();
+    let sql = format!(
+        "SELECT ed.envelope_id, d.name FROM envelope_documents ed JOIN documents d ON d.id = ed.document_id \
+         WHERE ed.envelope_id IN ({scoped}) ORDER BY ed.envelope_id, ed.position"
+    );
+    for (e, n) in names(&mut conn, actor, &sql).await? {
+        documents.entry(e).or_default().push(n);
+    }
+    let mut recipients: HashMap<EnvelopeId, Vec<String>> = HashMap::new();
+    let sql = format!("SELECT r.envelope_id, r.name FROM recipients r WHERE r.envelope_id IN ({scoped}) ORDER BY r.envelope_id, r.position");
+    for (e, n) in names(&mut conn, actor, &sql).await? {
+        recipients.entry(e).or_default().push(n);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| ContractSummary {
+            documents: documents.remove(&r.id).unwrap_or_default(),
+            recipients: recipients.remove(&r.id).unwrap_or_default(),
+            status: r.status.reported(r.seal_status == Some(crate::model::SealStatus::Sealed), false),
+            id: r.id,
+            name: r.name,
+            updated_at: r.updated_at.to_db(),
+        })
+        .collect())
+}
+
+/// (envelope, name) pairs from `sql`, whose parameters are the caller's scope.
+async fn names(conn: &mut sqlx::AnyConnection, actor: &Actor, sql: &str) -> AppResult<Vec<(EnvelopeId, String)>> {
+    let mut q = sqlx::query_as::<_, (EnvelopeId, String)>(sql).bind(&actor.organization_id).bind(actor.mode);
+    if let Some(c) = &actor.client_id {
+        q = q.bind(c);
+    }
+    Ok(q.fetch_all(conn).await?)
+}
+
+/// One page of envelope ids in the caller's scope, newest first, optionally of one (reported)
+/// status; and whether more follow.
+pub async fn list_ids(db: &Db, actor: &Actor, status: Option<EnvelopeStatus>, limit: i64, offset: i64) -> AppResult<(Vec<EnvelopeId>, bool)> {
+    let mut sql = format!("SELECT t.id FROM envelopes t WHERE {}", scope::list_condition(actor, "t"));
+    let status_param = if actor.client_id.is_some() { "$4" } else { "$3" };
+    // `sealing` and `completed` are both stored as completed, told apart by the seal.
+    match status {
+        Some(EnvelopeStatus::Sealing) => sql.push_str(" AND t.status = 'completed' AND (t.seal_status IS NULL OR t.seal_status <> 'sealed')"),
+        Some(EnvelopeStatus::Completed) => sql.push_str(" AND t.status = 'completed' AND t.seal_status = 'sealed'"),
+        Some(_) => sql.push_str(&format!(" AND t.status = {status_param}")),
+        None => {}
+    }
+    sql.push_str(&format!(" ORDER BY t.created_at DESC, t.id DESC LIMIT {} OFFSET {}", limit + 1, offset));
+    let mut q = sqlx::query_scalar::<_, EnvelopeId>(&sql).bind(&actor.organization_id).bind(actor.mode);
+    if let Some(c) = &actor.client_id {
+        q = q.bind(c);
+    }
+    if let Some(s) = status.filter(|s| !matches!(s, EnvelopeStatus::Sealing | EnvelopeStatus::Completed)) {
+        q = q.bind(s);
+    }
+    let mut ids = q.fetch_all(db.pool()).await?;
+    let more = ids.len() as i64 > limit;
+    ids.truncate(limit as usize);
+    Ok((ids, more))
+}

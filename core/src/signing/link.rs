@@ -1,0 +1,100 @@
+//! A signing link: its token resolves to a recipient and their envelope, and where they stand
+//! (their turn, not yet, signed, the envelope ended…).
+
+use crate::crypto::SigningToken;
+use crate::envelope::transition::closed_error;
+use crate::envelope::{Envelope, Recipient};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ids::RecipientId;
+use crate::model::{EnvelopeStatus, RecipientRole, SignerState, SigningOrder};
+use crate::state::AppState;
+
+/// A recipient reached through their signing link, with their envelope.
+#[derive(Clone, Debug)]
+pub struct Signer {
+    pub recipient: Recipient,
+    pub envelope: Envelope,
+}
+
+fn invalid() -> AppError {
+    AppError::new(ErrorCode::SigningLinkInvalid, "This signing link is not valid")
+}
+
+impl Signer {
+    /// Who a link belongs to. Unknown or malformed links are `SIGNING_LINK_INVALID`.
+    pub async fn resolve(st: &AppState, token: &str) -> AppResult<Self> {
+        let token = SigningToken::parse(token).ok_or_else(invalid)?;
+        let mut conn = st.db.pool().acquire().await?;
+        let rid: Option<RecipientId> = sqlx::query_scalar("SELECT recipient_id FROM signing_links WHERE token_hash = $1")
+            .bind(token.hash())
+            .fetch_optional(&mut *conn)
+            .await?;
+        let recipient = Recipient::load(&mut conn, &rid.ok_or_else(invalid)?).await?.ok_or_else(invalid)?;
+        let envelope = Envelope::find(&mut conn, &recipient.envelope_id).await?;
+        Ok(Self { recipient, envelope })
+    }
+
+    /// Whether a signer with a smaller order number has not signed yet (sequential order).
+    async fn waiting_for_others(&self, st: &AppState) -> AppResult<bool> {
+        if self.envelope.signing_order == SigningOrder::Parallel {
+            return Ok(false);
+        }
+        let before: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM recipients WHERE envelope_id = $1 AND role = $2 AND signed_at IS NULL AND signing_order < $3")
+                .bind(&self.envelope.id)
+                .bind(RecipientRole::Signer)
+                .bind(self.recipient.signing_order)
+                .fetch_one(st.db.pool())
+                .await?;
+        Ok(before > 0)
+    }
+
+    /// Where the recipient stands.
+    pub async fn state(&self, st: &AppState) -> AppResult<SignerState> {
+        let (e, r) = (&self.envelope, &self.recipient);
+        if e.is_past_expiry() {
+            return Ok(SignerState::Expired);
+        }
+        Ok(match e.status {
+            EnvelopeStatus::Cancelled => SignerState::Cancelled,
+            EnvelopeStatus::Expired => SignerState::Expired,
+            EnvelopeStatus::Completed | EnvelopeStatus::Sealing => SignerState::Completed,
+            EnvelopeStatus::Declined => SignerState::Declined,
+            EnvelopeStatus::Draft => return Err(invalid()),
+            EnvelopeStatus::Sent if r.declined_at.is_some() => SignerState::Declined,
+            EnvelopeStatus::Sent if r.signed_at.is_some() => SignerState::Signed,
+            EnvelopeStatus::Sent if r.role == RecipientRole::Viewer => SignerState::ViewOnly,
+            EnvelopeStatus::Sent if self.waiting_for_others(st).await? => SignerState::NotYourTurn,
+            EnvelopeStatus::Sent => SignerState::Ready,
+        })
+    }
+
+    /// Ok when it is this recipient's turn to act, else the error that says why not.
+    pub async fn ensure_ready(&self, st: &AppState) -> AppResult<()> {
+        refusal(self.state(st).await?, self.recipient.declined_at.is_some())
+    }
+
+    /// The envelope is open (sent, not past its expiry), else why not.
+    pub fn ensure_open(&self) -> AppResult<()> {
+        let e = &self.envelope;
+        if e.status != EnvelopeStatus::Sent || e.is_past_expiry() {
+            return Err(closed_error(e.status, e.is_past_expiry()));
+        }
+        Ok(())
+    }
+}
+
+/// The error for a state in which the recipient cannot act (none when they can).
+pub fn refusal(state: SignerState, declined_self: bool) -> AppResult<()> {
+    match state {
+        SignerState::Ready => Ok(()),
+        SignerState::NotYourTurn => Err(AppError::new(ErrorCode::RecipientOutOfTurn, "It is not your turn yet: an earlier signer has not signed")),
+        SignerState::Signed => Err(AppError::new(ErrorCode::AlreadySigned, "You have already signed this contract")),
+        SignerState::ViewOnly => Err(AppError::new(ErrorCode::Forbidden, "You receive this contract to view it; there is nothing to sign")),
+        SignerState::Declined if declined_self => Err(AppError::new(ErrorCode::AlreadyDeclined, "You declined this contract")),
+        SignerState::Cancelled => Err(closed_error(EnvelopeStatus::Cancelled, false)),
+        SignerState::Expired => Err(closed_error(EnvelopeStatus::Expired, false)),
+        SignerState::Completed => Err(closed_error(EnvelopeStatus::Completed, false)),
+        SignerState::Declined => Err(closed_error(EnvelopeStatus::Declined, false)),
+    }
+}
