@@ -16,17 +16,10 @@ fn parse(path: &Path) -> BTreeMap<String, String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (key, value) = line
-            .split_once('=')
-            .unwrap_or_else(|| panic!("{}:{}: expected key = \"value\"", path.display(), n + 1));
+        let (key, value) = line.split_once('=').unwrap_or_else(|| panic!("{}:{}: expected key = \"value\"", path.display(), n + 1));
         let key = key.trim().to_owned();
         let value = value.trim();
-        assert!(
-            value.len() >= 2 && value.starts_with('"') && value.ends_with('"'),
-            "{}:{}: value must be in double quotes",
-            path.display(),
-            n + 1
-        );
+        assert!(value.len() >= 2 && value.starts_with('"') && value.ends_with('"'), "{}:{}: value must be in double quotes", path.display(), n + 1);
         let value = value[1..value.len() - 1].replace("\\\"", "\"").replace("\\n", "\n");
         assert!(
             key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.'),

@@ -137,8 +137,7 @@ pub fn upload<T: DeserializeOwned + 'static>(
         if (200..300).contains(&status) {
             done(serde_json::from_str(&body).map_err(|e| AppError::new(ErrorCode::Internal, e.to_string())))
         } else {
-            done(Err(serde_json::from_str::<AppError>(&body)
-                .unwrap_or_else(|_| AppError::new(ErrorCode::Internal, format!("HTTP {status}")))))
+            done(Err(serde_json::from_str::<AppError>(&body).unwrap_or_else(|_| AppError::new(ErrorCode::Internal, format!("HTTP {status}")))))
         }
     });
     xhr.set_onloadend(Some(finish.as_ref().unchecked_ref()));

@@ -51,9 +51,7 @@ impl Lang {
         for part in header.split(',') {
             let mut it = part.split(';');
             let tag = it.next().unwrap_or("").trim();
-            let q = it
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                .unwrap_or(1.0);
+            let q = it.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
             if let Some(lang) = Lang::from_code(tag) {
                 if best.is_none_or(|(bq, _)| q > bq) {
                     best = Some((q, lang));
@@ -71,11 +69,7 @@ impl Lang {
         }
         #[cfg(not(feature = "ssr"))]
         {
-            document()
-                .document_element()
-                .map(|e| e.get_attribute("lang").unwrap_or_default())
-                .and_then(|l| Lang::from_code(&l))
-                .unwrap_or_default()
+            document().document_element().map(|e| e.get_attribute("lang").unwrap_or_default()).and_then(|l| Lang::from_code(&l)).unwrap_or_default()
         }
     }
 
@@ -88,14 +82,7 @@ impl Lang {
             .flat_map(|v| v.split(';'))
             .find_map(|c| c.trim().strip_prefix(LANG_COOKIE).and_then(|r| r.strip_prefix('=')))
             .and_then(Lang::from_code);
-        cookie
-            .or_else(|| {
-                headers
-                    .get(http::header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(Lang::from_accept_language)
-            })
-            .unwrap_or_default()
+        cookie.or_else(|| headers.get(http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language)).unwrap_or_default()
     }
 }
 

@@ -16,9 +16,7 @@ pub fn state() -> Result<AppState, AppError> {
 }
 
 pub async fn session() -> Result<Session, AppError> {
-    leptos_axum::extract::<Session>()
-        .await
-        .map_err(|e| AppError::internal_msg(format!("no session layer: {e:?}")))
+    leptos_axum::extract::<Session>().await.map_err(|e| AppError::internal_msg(format!("no session layer: {e:?}")))
 }
 
 pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
@@ -72,9 +70,7 @@ pub fn origin() -> dojang_core::audit::Origin {
 
 /// The client's address (behind trusted proxies, the one they forwarded; see `client_ip`).
 pub fn client_ip() -> String {
-    use_context::<Parts>()
-        .and_then(|p| p.extensions.get::<dojang_core::client_ip::ClientIp>().map(|c| c.0.to_string()))
-        .unwrap_or_else(|| "unknown".into())
+    use_context::<Parts>().and_then(|p| p.extensions.get::<dojang_core::client_ip::ClientIp>().map(|c| c.0.to_string())).unwrap_or_else(|| "unknown".into())
 }
 
 /// Gives a server function's error response the status of its code (not a blanket 500).

@@ -102,10 +102,7 @@ pub async fn log_in(db: &Db, email: &str, password: &str, client_ip: &str) -> Ap
     let email = email.trim().to_lowercase();
     let keys = LoginKeys::new(&email, client_ip);
     throttle::attempt(db, &keys).await?;
-    let row: Option<(String, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(db.pool())
-        .await?;
+    let row: Option<(String, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1").bind(&email).fetch_optional(db.pool()).await?;
     let (id, hash) = match row {
         Some((id, hash)) => (Some(id), Some(hash)),
         None => (None, None),
@@ -149,9 +146,6 @@ pub async fn find_user(db: &Db, id: &UserId) -> AppResult<Option<CurrentUser>> {
 
 /// An organization by its exact name (used by the admin CLI).
 pub async fn find_organization_by_name(db: &Db, name: &str) -> AppResult<Option<OrganizationId>> {
-    let id: Option<String> = sqlx::query_scalar("SELECT id FROM organizations WHERE name = $1")
-        .bind(name)
-        .fetch_optional(db.pool())
-        .await?;
+    let id: Option<String> = sqlx::query_scalar("SELECT id FROM organizations WHERE name = $1").bind(name).fetch_optional(db.pool()).await?;
     id.map(|s| OrganizationId::parse(&s)).transpose()
 }

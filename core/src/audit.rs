@@ -26,10 +26,7 @@ impl Origin {
     pub fn of_request(extensions: &http::Extensions, headers: &http::HeaderMap) -> Self {
         Self {
             ip: extensions.get::<crate::client_ip::ClientIp>().map(|c| c.0.to_string()),
-            user_agent: headers
-                .get(http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| s.chars().take(500).collect()),
+            user_agent: headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(500).collect()),
         }
     }
 }
@@ -165,11 +162,10 @@ pub fn event_hash(prev: &str, version: i64, e: &Hashed<'_>) -> String {
 /// Appends an event inside the caller's transaction.
 pub async fn record(tx: &mut Tx, e: Event<'_>) -> AppResult<()> {
     // Taking the next number locks the envelope's row, so appends to one log never interleave.
-    let (seq, prev): (i64, Option<String>) =
-        sqlx::query_as("UPDATE envelopes SET audit_seq = audit_seq + 1 WHERE id = $1 RETURNING audit_seq, audit_head")
-            .bind(e.envelope_id)
-            .fetch_one(&mut **tx)
-            .await?;
+    let (seq, prev): (i64, Option<String>) = sqlx::query_as("UPDATE envelopes SET audit_seq = audit_seq + 1 WHERE id = $1 RETURNING audit_seq, audit_head")
+        .bind(e.envelope_id)
+        .fetch_one(&mut **tx)
+        .await?;
     let prev = prev.unwrap_or_else(|| GENESIS.to_owned());
     let recipient: Option<(String, String)> = match e.recipient_id {
         Some(r) => sqlx::query_as("SELECT name, email FROM recipients WHERE id = $1").bind(r).fetch_optional(&mut **tx).await?,

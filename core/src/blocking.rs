@@ -9,7 +9,5 @@ where
     R: Send + 'static,
 {
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(f))
-        .await
-        .map_err(|e| AppError::internal(anyhow::anyhow!("blocking task failed: {e}")))
+    tokio::task::spawn_blocking(move || span.in_scope(f)).await.map_err(|e| AppError::internal(anyhow::anyhow!("blocking task failed: {e}")))
 }

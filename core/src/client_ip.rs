@@ -75,9 +75,7 @@ pub fn resolve(peer: IpAddr, headers: &http::HeaderMap, trusted: &TrustedProxies
 /// The hops named by `Forwarded` (preferred) or `X-Forwarded-For`, nearest last; `None` for a
 /// hop that names no address (`unknown`, an obfuscated identifier, garbage).
 fn forwarded_hops(headers: &http::HeaderMap) -> Vec<Option<IpAddr>> {
-    let values = |name: http::header::HeaderName| -> Vec<String> {
-        headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
-    };
+    let values = |name: http::header::HeaderName| -> Vec<String> { headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect() };
     let forwarded = values(http::header::FORWARDED);
     if !forwarded.is_empty() {
         return forwarded
@@ -92,11 +90,7 @@ fn forwarded_hops(headers: &http::HeaderMap) -> Vec<Option<IpAddr>> {
             })
             .collect();
     }
-    values(http::header::HeaderName::from_static("x-forwarded-for"))
-        .iter()
-        .flat_map(|v| v.split(','))
-        .map(|s| node_address(s.trim()))
-        .collect()
+    values(http::header::HeaderName::from_static("x-forwarded-for")).iter().flat_map(|v| v.split(',')).map(|s| node_address(s.trim())).collect()
 }
 
 /// An address out of a node: `192.0.2.60`, `192.0.2.60:4711`, `[2001:db8::1]`, `[2001:db8::1]:4711`, `2001:db8::1`.

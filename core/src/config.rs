@@ -94,14 +94,10 @@ impl Settings {
         let env = match get("DOJANG_ENV").as_deref() {
             None | Some("development") | Some("dev") => Environment::Development,
             Some("production") | Some("prod") => Environment::Production,
-            Some(other) => {
-                return Err(err(format!("DOJANG_ENV must be development or production, not {other:?}")))
-            }
+            Some(other) => return Err(err(format!("DOJANG_ENV must be development or production, not {other:?}"))),
         };
         let bind_raw = get("DOJANG_BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
-        let bind: SocketAddr = bind_raw
-            .parse()
-            .map_err(|_| err(format!("DOJANG_BIND must be HOST:PORT, not {bind_raw:?}")))?;
+        let bind: SocketAddr = bind_raw.parse().map_err(|_| err(format!("DOJANG_BIND must be HOST:PORT, not {bind_raw:?}")))?;
         let public_url_from_bind = get("DOJANG_PUBLIC_URL").is_none();
         let public_url = get("DOJANG_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}"));
         let public_url = public_url.trim_end_matches('/').to_owned();
@@ -109,13 +105,10 @@ impl Settings {
             return Err(err(format!("DOJANG_PUBLIC_URL must start with http:// or https://, not {public_url:?}")));
         }
         let data_dir = PathBuf::from(get("DOJANG_DATA_DIR").unwrap_or_else(|| "./data".into()));
-        let database_url = get("DOJANG_DATABASE_URL")
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("dojang.db").display()));
+        let database_url = get("DOJANG_DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("dojang.db").display()));
         let pdfium_lib = get("DOJANG_PDFIUM_LIB").map(PathBuf::from).unwrap_or_else(default_pdfium_lib);
         let secret_key = Secret::new(get("DOJANG_SECRET_KEY").unwrap_or_else(|| DEV_SECRET_KEY.into()));
-        let site_root = PathBuf::from(
-            get("DOJANG_SITE_ROOT").or_else(|| get("LEPTOS_SITE_ROOT")).unwrap_or_else(|| "target/site".into()),
-        );
+        let site_root = PathBuf::from(get("DOJANG_SITE_ROOT").or_else(|| get("LEPTOS_SITE_ROOT")).unwrap_or_else(|| "target/site".into()));
         let session_idle_minutes = parse_num(&get, "DOJANG_SESSION_IDLE_MINUTES", 120)?;
         if session_idle_minutes < 1 {
             return Err(err("DOJANG_SESSION_IDLE_MINUTES must be at least 1".into()));
@@ -168,9 +161,7 @@ impl Settings {
         }
         let key = self.secret_key.expose();
         if key == DEV_SECRET_KEY || key.len() < 32 {
-            return Err(ConfigError(
-                "production needs DOJANG_SECRET_KEY set to a random value of at least 32 characters".into(),
-            ));
+            return Err(ConfigError("production needs DOJANG_SECRET_KEY set to a random value of at least 32 characters".into()));
         }
         if !self.public_url.starts_with("https://") {
             return Err(ConfigError("production needs an https:// DOJANG_PUBLIC_URL".into()));
@@ -198,7 +189,11 @@ impl Settings {
 /// A host name for the default From: address (`localhost` for IP addresses).
 fn mail_host(public_url: &str) -> String {
     let host = public_url.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
-    if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() { "localhost".into() } else { host.to_owned() }
+    if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() {
+        "localhost".into()
+    } else {
+        host.to_owned()
+    }
 }
 
 fn parse_bool(get: &impl Fn(&str) -> Option<String>, key: &str) -> Result<bool, ConfigError> {
@@ -279,12 +274,8 @@ mod tests {
     #[test]
     fn production_refuses_development_secrets_and_plain_http() {
         let lib = any_file();
-        let e = Settings::from_lookup(lookup(&[
-            ("DOJANG_ENV", "production"),
-            ("DOJANG_PDFIUM_LIB", &lib),
-            ("DOJANG_PUBLIC_URL", "https://sign.example.com"),
-        ]))
-        .unwrap_err();
+        let e = Settings::from_lookup(lookup(&[("DOJANG_ENV", "production"), ("DOJANG_PDFIUM_LIB", &lib), ("DOJANG_PUBLIC_URL", "https://sign.example.com")]))
+            .unwrap_err();
         assert!(e.0.contains("DOJANG_SECRET_KEY"), "{e}");
         let e = Settings::from_lookup(lookup(&[
             ("DOJANG_ENV", "production"),

@@ -39,7 +39,11 @@ struct DocRef {
 pub fn clean_file_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("").trim();
     let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
-    if clean.is_empty() { "document.pdf".into() } else { clean }
+    if clean.is_empty() {
+        "document.pdf".into()
+    } else {
+        clean
+    }
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -57,12 +61,7 @@ pub enum Destination<'a> {
 
 /// Checks and stores an upload, and adds it to `envelope` (or to a new draft named after the
 /// file). Returns the envelope and the document.
-pub async fn add_document(
-    st: &AppState,
-    actor: &Actor,
-    envelope: Option<&EnvelopeId>,
-    upload: Upload,
-) -> AppResult<(EnvelopeId, DocumentInfo)> {
+pub async fn add_document(st: &AppState, actor: &Actor, envelope: Option<&EnvelopeId>, upload: Upload) -> AppResult<(EnvelopeId, DocumentInfo)> {
     let dest = envelope.map_or(Destination::NewDraft, Destination::Draft);
     let (envelope, info) = store_document(st, actor, dest, upload).await?;
     let envelope = envelope.ok_or_else(|| AppError::internal_msg("a draft upload made no envelope"))?;
@@ -71,12 +70,7 @@ pub async fn add_document(
 
 /// Checks and stores an upload and records it at `dest`. Returns the envelope it joined (if
 /// any) and the document.
-pub async fn store_document(
-    st: &AppState,
-    actor: &Actor,
-    dest: Destination<'_>,
-    upload: Upload,
-) -> AppResult<(Option<EnvelopeId>, DocumentInfo)> {
+pub async fn store_document(st: &AppState, actor: &Actor, dest: Destination<'_>, upload: Upload) -> AppResult<(Option<EnvelopeId>, DocumentInfo)> {
     let limit = st.settings.max_upload_bytes;
     if upload.bytes.len() as u64 > limit {
         return Err(file_too_large(limit));
@@ -147,7 +141,6 @@ pub async fn store_document(
     };
     Ok((envelope_id, info))
 }
-
 
 pub fn file_too_large(limit: u64) -> AppError {
     AppError::new(ErrorCode::FileTooLarge, format!("The file is larger than {} MB", limit / (1024 * 1024)))
@@ -326,10 +319,7 @@ impl PrefetchQueue {
 /// Renders queued documents page by page in the background (after a restart it picks up
 /// every document with pages not yet rendered), yielding to interactive renders.
 pub async fn prefetch_worker(st: AppState, mut rx: mpsc::UnboundedReceiver<DocumentId>, cancel: CancellationToken) {
-    match sqlx::query_scalar::<_, String>("SELECT DISTINCT document_id FROM document_pages WHERE rendered = 0")
-        .fetch_all(st.db.pool())
-        .await
-    {
+    match sqlx::query_scalar::<_, String>("SELECT DISTINCT document_id FROM document_pages WHERE rendered = 0").fetch_all(st.db.pool()).await {
         Ok(ids) => ids.into_iter().filter_map(|s| DocumentId::parse(&s).ok()).for_each(|id| st.prefetch.enqueue(id)),
         Err(e) => tracing::warn!(error = %e, "could not list documents to pre-render"),
     }
@@ -347,17 +337,13 @@ pub async fn prefetch_worker(st: AppState, mut rx: mpsc::UnboundedReceiver<Docum
 }
 
 async fn prefetch_document(st: &AppState, id: &DocumentId, cancel: &CancellationToken) -> AppResult<()> {
-    let row: Option<(String, String)> = sqlx::query_as("SELECT sha256, storage_key FROM documents WHERE id = $1")
-        .bind(id)
-        .fetch_optional(st.db.pool())
-        .await?;
+    let row: Option<(String, String)> = sqlx::query_as("SELECT sha256, storage_key FROM documents WHERE id = $1").bind(id).fetch_optional(st.db.pool()).await?;
     let Some((sha256, storage_key)) = row else { return Ok(()) };
     let doc = DocRef { id: id.clone(), sha256, storage_key };
-    let pages: Vec<i64> =
-        sqlx::query_scalar("SELECT page_index FROM document_pages WHERE document_id = $1 AND rendered = 0 ORDER BY page_index")
-            .bind(id)
-            .fetch_all(st.db.pool())
-            .await?;
+    let pages: Vec<i64> = sqlx::query_scalar("SELECT page_index FROM document_pages WHERE document_id = $1 AND rendered = 0 ORDER BY page_index")
+        .bind(id)
+        .fetch_all(st.db.pool())
+        .await?;
     // A few pages in flight: while one page's JPEG is encoded on a blocking thread, PDFium
     // (one thread) renders the next, so both cores stay busy.
     let mut running = tokio::task::JoinSet::new();

@@ -7,11 +7,11 @@
 use crate::actor::Actor;
 use crate::api::{tokens, AuthKind};
 use crate::config::Settings;
+use crate::crypto::token_hash as hash_token;
 use crate::db::{Db, Timestamp};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::ids::{ClientId, OrganizationId};
 use crate::model::Mode;
-use crate::crypto::token_hash as hash_token;
 use crate::web_session::random_token;
 
 /// The cookie holding an embed session's token.

@@ -112,10 +112,7 @@ impl ErrorCode {
 
     /// The code as it appears on the wire, e.g. `"EMAIL_TAKEN"`.
     pub fn as_str(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
     }
 }
 
@@ -147,11 +144,7 @@ impl AppError {
 
     /// One invalid field.
     pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
-        Self::fields(vec![FieldError {
-            field: field.to_owned(),
-            code: code.to_owned(),
-            message: message.into(),
-        }])
+        Self::fields(vec![FieldError { field: field.to_owned(), code: code.to_owned(), message: message.into() }])
     }
 
     /// Several invalid fields at once, so a form can show them all.
@@ -191,12 +184,8 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => {
-                Self::new(ErrorCode::BadRequest, format!("Invalid request: {m}"))
-            }
-            ServerFnErrorErr::Request(m) => {
-                Self::new(ErrorCode::ServiceUnavailable, format!("Could not reach the server: {m}"))
-            }
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => Self::new(ErrorCode::BadRequest, format!("Invalid request: {m}")),
+            ServerFnErrorErr::Request(m) => Self::new(ErrorCode::ServiceUnavailable, format!("Could not reach the server: {m}")),
             other => Self::new(ErrorCode::Internal, other.to_string()),
         }
     }
@@ -238,8 +227,7 @@ mod server {
 
     impl IntoResponse for AppError {
         fn into_response(self) -> Response {
-            let status = http::StatusCode::from_u16(self.status())
-                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            let status = http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
             let mut res = (status, axum::Json(&self)).into_response();
             if let Ok(v) = http::HeaderValue::from_str(&self.code.as_str()) {
                 res.headers_mut().insert("x-dojang-error", v);

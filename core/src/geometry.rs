@@ -32,12 +32,20 @@ impl PageGeometry {
 
     /// Width of the page as displayed, in points.
     pub fn display_width(&self) -> f64 {
-        if self.quarter_turned() { self.box_height() } else { self.box_width() }
+        if self.quarter_turned() {
+            self.box_height()
+        } else {
+            self.box_width()
+        }
     }
 
     /// Height of the page as displayed, in points.
     pub fn display_height(&self) -> f64 {
-        if self.quarter_turned() { self.box_width() } else { self.box_height() }
+        if self.quarter_turned() {
+            self.box_width()
+        } else {
+            self.box_height()
+        }
     }
 
     /// A point given in displayed points from the top-left corner, in user space.
@@ -100,16 +108,9 @@ impl FieldRect {
 
     pub fn parse(x: f64, y: f64, width: f64, height: f64) -> Result<Self, AppError> {
         let finite = [x, y, width, height].iter().all(|v| v.is_finite());
-        let inside = x >= -Self::SLACK
-            && y >= -Self::SLACK
-            && x + width <= 1.0 + Self::SLACK
-            && y + height <= 1.0 + Self::SLACK;
+        let inside = x >= -Self::SLACK && y >= -Self::SLACK && x + width <= 1.0 + Self::SLACK && y + height <= 1.0 + Self::SLACK;
         if !finite || !inside || width < Self::MIN_SIDE || height < Self::MIN_SIDE {
-            return Err(AppError::field(
-                "rect",
-                "out_of_page",
-                "A field must lie inside its page and have a size",
-            ));
+            return Err(AppError::field("rect", "out_of_page", "A field must lie inside its page and have a size"));
         }
         Ok(Self { x: x.max(0.0), y: y.max(0.0), width, height })
     }
@@ -192,7 +193,12 @@ mod tests {
             close(UserRect { left: minx, bottom: miny, right: maxx, top: maxy }, u);
             // Upright: local "up" points to the displayed top of the page.
             let up = (m[2], m[3]);
-            let expected = match rot { 0 => (0.0, 1.0), 90 => (-1.0, 0.0), 180 => (0.0, -1.0), _ => (1.0, 0.0) };
+            let expected = match rot {
+                0 => (0.0, 1.0),
+                90 => (-1.0, 0.0),
+                180 => (0.0, -1.0),
+                _ => (1.0, 0.0),
+            };
             assert!((up.0 - expected.0).abs() < 1e-9 && (up.1 - expected.1).abs() < 1e-9, "rot {rot}: {up:?}");
         }
     }

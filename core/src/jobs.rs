@@ -40,15 +40,13 @@ crate::db::db_enum!(JobKind);
 pub async fn enqueue(tx: &mut Tx, kind: JobKind, payload: &Value) -> AppResult<String> {
     let id = uuid::Uuid::now_v7().simple().to_string();
     let now = Timestamp::now();
-    sqlx::query(
-        "INSERT INTO jobs (id, kind, payload, status, attempts, run_at, created_at, updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)",
-    )
-    .bind(&id)
-    .bind(kind)
-    .bind(payload.to_string())
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query("INSERT INTO jobs (id, kind, payload, status, attempts, run_at, created_at, updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)")
+        .bind(&id)
+        .bind(kind)
+        .bind(payload.to_string())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
     Ok(id)
 }
 
@@ -131,10 +129,10 @@ pub fn claim_sql_where(table: &str, status: &str, due: &str, extra: &str, also: 
 pub async fn run_next(st: &AppState, handlers: &[(JobKind, Handler)]) -> AppResult<bool> {
     let now = Timestamp::now();
     let claimed: Option<Claimed> = sqlx::query_as(&claim_sql("jobs", "pending", "run_at", ", attempts = attempts + 1", "id, kind, payload, attempts"))
-    .bind(now.plus(LOCK))
-    .bind(now)
-    .fetch_optional(st.db.pool())
-    .await?;
+        .bind(now.plus(LOCK))
+        .bind(now)
+        .fetch_optional(st.db.pool())
+        .await?;
     let Some(Claimed { id, kind, payload, attempts }) = claimed else { return Ok(false) };
     let payload: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
     let heartbeat = {

@@ -11,17 +11,17 @@ pub mod types;
 #[cfg(feature = "server")]
 pub mod accounts;
 #[cfg(feature = "server")]
+pub mod actor;
+#[cfg(feature = "server")]
 pub mod address_limits;
 #[cfg(feature = "server")]
-pub mod client_ip;
-#[cfg(feature = "server")]
 pub mod api;
-#[cfg(feature = "server")]
-pub mod actor;
 #[cfg(feature = "server")]
 pub mod audit;
 #[cfg(feature = "server")]
 pub mod blocking;
+#[cfg(feature = "server")]
+pub mod client_ip;
 #[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]
@@ -59,6 +59,6 @@ pub mod web_session;
 
 pub use error::{AppError, AppResult, ErrorCode};
 #[cfg(feature = "server")]
-pub mod webhooks;
-#[cfg(feature = "server")]
 pub mod embed;
+#[cfg(feature = "server")]
+pub mod webhooks;

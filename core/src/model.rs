@@ -61,8 +61,7 @@ pub enum EnvelopeStatus {
 }
 
 impl EnvelopeStatus {
-    pub const ALL: [EnvelopeStatus; 7] =
-        [Self::Draft, Self::Sent, Self::Sealing, Self::Completed, Self::Declined, Self::Cancelled, Self::Expired];
+    pub const ALL: [EnvelopeStatus; 7] = [Self::Draft, Self::Sent, Self::Sealing, Self::Completed, Self::Declined, Self::Cancelled, Self::Expired];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -160,18 +159,8 @@ pub enum FieldKind {
 }
 
 impl FieldKind {
-    pub const ALL: [FieldKind; 10] = [
-        Self::Signature,
-        Self::Initials,
-        Self::Date,
-        Self::Text,
-        Self::Number,
-        Self::Checkbox,
-        Self::Radio,
-        Self::Select,
-        Self::Name,
-        Self::Email,
-    ];
+    pub const ALL: [FieldKind; 10] =
+        [Self::Signature, Self::Initials, Self::Date, Self::Text, Self::Number, Self::Checkbox, Self::Radio, Self::Select, Self::Name, Self::Email];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -229,7 +218,11 @@ impl PageInfo {
     /// Displayed height / width, for laying the page out before its image arrives.
     pub fn aspect(&self) -> f64 {
         let w = self.geometry.display_width();
-        if w > 0.0 { self.geometry.display_height() / w } else { 1.414 }
+        if w > 0.0 {
+            self.geometry.display_height() / w
+        } else {
+            1.414
+        }
     }
 }
 
@@ -609,12 +602,7 @@ impl DrawnSignature {
             y1 = y1.max(p.y);
         }
         let aspect = if self.aspect.is_finite() && self.aspect > 0.0 { self.aspect } else { 1.0 };
-        let length: f32 = self
-            .strokes
-            .iter()
-            .flat_map(|s| s.points.windows(2))
-            .map(|w| ((w[1].x - w[0].x) * aspect).hypot(w[1].y - w[0].y))
-            .sum();
+        let length: f32 = self.strokes.iter().flat_map(|s| s.points.windows(2)).map(|w| ((w[1].x - w[0].x) * aspect).hypot(w[1].y - w[0].y)).sum();
         (x1 - x0) * aspect > 0.05 && (x1 - x0).max(y1 - y0) > 0.05 && length > 0.15
     }
 }
@@ -673,16 +661,8 @@ pub enum SignerState {
 }
 
 impl SignerState {
-    pub const ALL: [SignerState; 8] = [
-        Self::Ready,
-        Self::NotYourTurn,
-        Self::Signed,
-        Self::Declined,
-        Self::Cancelled,
-        Self::Expired,
-        Self::Completed,
-        Self::ViewOnly,
-    ];
+    pub const ALL: [SignerState; 8] =
+        [Self::Ready, Self::NotYourTurn, Self::Signed, Self::Declined, Self::Cancelled, Self::Expired, Self::Completed, Self::ViewOnly];
 
     /// The state's name on the wire (as serde writes it).
     pub fn name(self) -> &'static str {

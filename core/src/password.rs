@@ -15,16 +15,11 @@ fn hasher() -> Argon2<'static> {
 
 fn hash_sync(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
-    hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::internal(anyhow::anyhow!("hashing a password: {e}")))
+    hasher().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| AppError::internal(anyhow::anyhow!("hashing a password: {e}")))
 }
 
 fn verify_sync(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
-        .unwrap_or(false)
+    PasswordHash::new(hash).map(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok()).unwrap_or(false)
 }
 
 fn dummy_hash() -> &'static str {

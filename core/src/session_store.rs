@@ -64,29 +64,20 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let row: Option<(String, Timestamp)> =
-            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-                .bind(id.to_string())
-                .bind(Timestamp::now())
-                .fetch_optional(self.db.pool())
-                .await
-                .map_err(backend)?;
+        let row: Option<(String, Timestamp)> = sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
+            .bind(id.to_string())
+            .bind(Timestamp::now())
+            .fetch_optional(self.db.pool())
+            .await
+            .map_err(backend)?;
         row.map(|(data, expires)| {
-            Ok(Record {
-                id: *id,
-                data: serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))?,
-                expiry_date: expires.datetime(),
-            })
+            Ok(Record { id: *id, data: serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))?, expiry_date: expires.datetime() })
         })
         .transpose()
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(id.to_string())
-            .execute(self.db.pool())
-            .await
-            .map_err(backend)?;
+        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id.to_string()).execute(self.db.pool()).await.map_err(backend)?;
         Ok(())
     }
 }
@@ -94,11 +85,7 @@ impl SessionStore for DbSessionStore {
 #[async_trait]
 impl ExpiredDeletion for DbSessionStore {
     async fn delete_expired(&self) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(Timestamp::now())
-            .execute(self.db.pool())
-            .await
-            .map_err(backend)?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(Timestamp::now()).execute(self.db.pool()).await.map_err(backend)?;
         Ok(())
     }
 }

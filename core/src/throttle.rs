@@ -52,8 +52,7 @@ pub async fn attempt(db: &Db, keys: &LoginKeys) -> Result<(), AppError> {
         .await?;
         if count > limit {
             let retry = (start.plus(WINDOW).unix_seconds() - now.unix_seconds()).max(1) as u64;
-            return Err(AppError::new(ErrorCode::LoginThrottled, "Too many failed sign-in attempts. Wait a few minutes and try again.")
-                .with_retry_after(retry));
+            return Err(AppError::new(ErrorCode::LoginThrottled, "Too many failed sign-in attempts. Wait a few minutes and try again.").with_retry_after(retry));
         }
     }
     Ok(())

@@ -37,9 +37,7 @@ fn cpu_seconds(children: bool) -> f64 {
 }
 
 fn pages_of(engine: &PdfEngine, rt: &tokio::runtime::Runtime, bytes: Vec<u8>) -> usize {
-    rt.block_on(engine.run(move |ctx| dojang_core::pdf::inspect::inspect(ctx, bytes, 10_000).map(|p| p.len())))
-        .unwrap()
-        .unwrap()
+    rt.block_on(engine.run(move |ctx| dojang_core::pdf::inspect::inspect(ctx, bytes, 10_000).map(|p| p.len()))).unwrap().unwrap()
 }
 
 /// Dojang: renders every page; with `jpeg`, also encodes it as the preview is. Returns CPU ms/page.
@@ -169,8 +167,7 @@ fn server_run() -> (Duration, Duration, u64) {
         r.bytes().await.unwrap();
         let first = accepted.elapsed();
         loop {
-            let d: serde_json::Value =
-                c.post(format!("{base}/_fn/contracts/get")).form(&[("id", &contract)]).send().await.unwrap().json().await.unwrap();
+            let d: serde_json::Value = c.post(format!("{base}/_fn/contracts/get")).form(&[("id", &contract)]).send().await.unwrap().json().await.unwrap();
             if d["documents"][0]["pages_rendered"].as_u64() == Some(352) {
                 break;
             }
@@ -179,12 +176,7 @@ fn server_run() -> (Duration, Duration, u64) {
         (first, started.elapsed())
     });
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
-    let peak = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let peak = status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0);
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&data);

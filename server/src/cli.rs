@@ -4,9 +4,9 @@ use crate::startup::{shutdown_signal, Application};
 use crate::telemetry;
 use clap::{Parser, Subcommand, ValueEnum};
 use dojang_core::accounts::{self, SignUp};
+use dojang_core::api::{keys as api_keys, tokens, usage};
 use dojang_core::config::Settings;
 use dojang_core::db::Db;
-use dojang_core::api::{keys as api_keys, tokens, usage};
 use dojang_core::model::Mode;
 use dojang_core::seal::keys;
 use serde_json::json;
@@ -236,10 +236,7 @@ async fn admin(settings: Settings, cmd: Admin) -> ExitCode {
                 KeyMode::Live => Mode::Live,
                 KeyMode::Test => Mode::Test,
             };
-            let created = async {
-                api_keys::create(&db, &org_named(&db, &org).await?, mode, &name).await
-            }
-            .await;
+            let created = async { api_keys::create(&db, &org_named(&db, &org).await?, mode, &name).await }.await;
             db.close().await;
             match created {
                 Ok(k) if json => {
@@ -267,10 +264,7 @@ async fn admin(settings: Settings, cmd: Admin) -> ExitCode {
                 Ok(db) => db,
                 Err(e) => return fail(&format!("{e:#}"), false),
             };
-            let done = async {
-                usage::set_quota(&db, &org_named(&db, &org).await?, quota).await
-            }
-            .await;
+            let done = async { usage::set_quota(&db, &org_named(&db, &org).await?, quota).await }.await;
             db.close().await;
             match done {
                 Ok(()) => {
@@ -287,7 +281,11 @@ async fn admin(settings: Settings, cmd: Admin) -> ExitCode {
             };
             let done = async {
                 tokens::rotate(&db, &settings.secret_key).await?;
-                if retire_previous { tokens::retire_previous(&db).await } else { Ok(0) }
+                if retire_previous {
+                    tokens::retire_previous(&db).await
+                } else {
+                    Ok(0)
+                }
             }
             .await;
             db.close().await;

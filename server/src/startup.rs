@@ -12,10 +12,10 @@ use dojang_core::db::Db;
 use dojang_core::documents::{self, PrefetchQueue};
 use dojang_core::jobs::{self, Handler};
 use dojang_core::mail::{outbox, Mailer};
-use dojang_core::storage::{LocalDisk, Storage};
 use dojang_core::pdf::PdfEngine;
 use dojang_core::session_store::DbSessionStore;
 use dojang_core::state::AppState;
+use dojang_core::storage::{LocalDisk, Storage};
 use std::future::{Future, IntoFuture as _};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,30 +33,19 @@ pub struct Application {
 
 impl Application {
     pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;
         let pdf = PdfEngine::start(&settings.pdfium_lib)?;
         let storage: Storage = Arc::new(LocalDisk::new(settings.data_dir.join("blobs")));
         let (prefetch, prefetch_rx) = PrefetchQueue::new();
         let mailer = Mailer::from_settings(&settings)?;
-        let listener = TcpListener::bind(settings.bind)
-            .await
-            .with_context(|| format!("binding {}", settings.bind))?;
+        let listener = TcpListener::bind(settings.bind).await.with_context(|| format!("binding {}", settings.bind))?;
         if settings.public_url_from_bind {
             settings.public_url = format!("http://{}", listener.local_addr()?);
         }
         dojang_core::seal::keys::ensure(&db, &settings.secret_key).await.context("creating the sealing certificates")?;
-        let state = AppState {
-            settings: Arc::new(settings),
-            db,
-            pdf,
-            storage,
-            prefetch,
-            mailer,
-            jobs_wake: Arc::new(tokio::sync::Notify::new()),
-        };
+        let state = AppState { settings: Arc::new(settings), db, pdf, storage, prefetch, mailer, jobs_wake: Arc::new(tokio::sync::Notify::new()) };
         let site_root = state.settings.site_root.clone();
         tokio::task::spawn_blocking(move || http::precompress_assets(&site_root));
         let sessions = DbSessionStore::new(state.db.clone());
@@ -97,9 +86,7 @@ impl Application {
                 stopping.notify_one();
             }
         };
-        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(signal)
-            .into_future();
+        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(signal).into_future();
         let served = tokio::select! {
             r = serve => r,
             _ = async { stopping.notified().await; tokio::time::sleep(STOP_GRACE).await } => {

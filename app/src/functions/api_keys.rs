@@ -27,8 +27,7 @@ pub async fn create_api_key(csrf: String, name: String, mode: String) -> Result<
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
             let user = ssr::require_user().await?;
-            let mode = dojang_core::model::Mode::parse(&mode)
-                .ok_or_else(|| AppError::field("mode", "invalid", "Choose live or test"))?;
+            let mode = dojang_core::model::Mode::parse(&mode).ok_or_else(|| AppError::field("mode", "invalid", "Choose live or test"))?;
             dojang_core::api::keys::create(&st.db, &user.organization_id, mode, &name).await
         }
         .await,

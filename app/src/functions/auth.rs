@@ -36,13 +36,7 @@ pub async fn embed_origins() -> Result<Option<Vec<String>>, AppError> {
 }
 
 #[server(prefix = "/_fn", endpoint = "auth/sign_up")]
-pub async fn sign_up(
-    csrf: String,
-    org_name: String,
-    name: String,
-    email: String,
-    password: String,
-) -> Result<(), AppError> {
+pub async fn sign_up(csrf: String, org_name: String, name: String, email: String, password: String) -> Result<(), AppError> {
     respond(
         async {
             let session = ssr::check_csrf(&csrf).await?;

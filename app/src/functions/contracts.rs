@@ -40,13 +40,7 @@ pub async fn get_contract(id: String) -> Result<ContractDraft, AppError> {
 
 /// Saves the editor's recipients and fields; returns the new version.
 #[server(prefix = "/_fn", endpoint = "contracts/save", input = Json)]
-pub async fn save_contract(
-    csrf: String,
-    id: String,
-    version: i64,
-    recipients: Vec<RecipientDraft>,
-    fields: Vec<FieldDraft>,
-) -> Result<i64, AppError> {
+pub async fn save_contract(csrf: String, id: String, version: i64, recipients: Vec<RecipientDraft>, fields: Vec<FieldDraft>) -> Result<i64, AppError> {
     respond(
         async {
             ssr::check_csrf(&csrf).await?;
@@ -88,8 +82,7 @@ pub async fn remove_document(csrf: String, id: String, document_id: String) -> R
         async {
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
-            envelope::remove_document(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, &DocumentId::parse(&document_id)?)
-                .await
+            envelope::remove_document(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, &DocumentId::parse(&document_id)?).await
         }
         .await,
     )

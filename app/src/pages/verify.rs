@@ -54,13 +54,19 @@ pub fn VerifyPage() -> impl IntoView {
             busy.set(true);
             result.set(None);
             error.set(None);
-            crate::browser::upload::<Result_>("/api/v1/verify", "", &file, |_| {}, move |r| {
-                busy.set(false);
-                match r {
-                    Ok(v) => result.set(Some(v)),
-                    Err(e) => error.set(Some(e)),
-                }
-            });
+            crate::browser::upload::<Result_>(
+                "/api/v1/verify",
+                "",
+                &file,
+                |_| {},
+                move |r| {
+                    busy.set(false);
+                    match r {
+                        Ok(v) => result.set(Some(v)),
+                        Err(e) => error.set(Some(e)),
+                    }
+                },
+            );
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = e;

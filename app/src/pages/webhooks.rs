@@ -117,10 +117,19 @@ fn EndpointRow(ep: WebhookEndpoint, csrf: String, reload: impl Fn() + Copy + Sen
     let log_version = RwSignal::new(0u32);
     let log = {
         let id = id.clone();
-        Resource::new(move || (open.get(), log_version.get()), move |(open, _)| {
-            let id = id.clone();
-            async move { if open { webhook_deliveries(id).await.map(Some) } else { Ok(None) } }
-        })
+        Resource::new(
+            move || (open.get(), log_version.get()),
+            move |(open, _)| {
+                let id = id.clone();
+                async move {
+                    if open {
+                        webhook_deliveries(id).await.map(Some)
+                    } else {
+                        Ok(None)
+                    }
+                }
+            },
+        )
     };
     let act = {
         let (csrf, id) = (csrf.clone(), id.clone());

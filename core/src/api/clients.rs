@@ -56,14 +56,12 @@ fn from_row((id, external_id, name, email, created_at): Row) -> AppResult<Client
 pub async fn register(db: &Db, actor: &Actor, input: &NewClient) -> AppResult<(Client, bool)> {
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
-    let existing: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM api_clients WHERE organization_id = $1 AND mode = $2 AND external_id = $3",
-    )
-    .bind(&actor.organization_id)
-    .bind(actor.mode.as_str())
-    .bind(&input.external_id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let existing: Option<String> = sqlx::query_scalar("SELECT id FROM api_clients WHERE organization_id = $1 AND mode = $2 AND external_id = $3")
+        .bind(&actor.organization_id)
+        .bind(actor.mode.as_str())
+        .bind(&input.external_id)
+        .fetch_optional(&mut *tx)
+        .await?;
     let created = existing.is_none();
     let id = match existing {
         Some(id) => {
@@ -100,14 +98,13 @@ pub async fn register(db: &Db, actor: &Actor, input: &NewClient) -> AppResult<(C
 
 /// A client of the caller's organization and mode; 404 for anyone else's.
 pub async fn find(db: &Db, actor: &Actor, id: &ClientId) -> AppResult<Client> {
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT id, external_id, name, email, created_at FROM api_clients WHERE id = $1 AND organization_id = $2 AND mode = $3",
-    )
-    .bind(id)
-    .bind(&actor.organization_id)
-    .bind(actor.mode.as_str())
-    .fetch_optional(db.pool())
-    .await?;
+    let row: Option<Row> =
+        sqlx::query_as("SELECT id, external_id, name, email, created_at FROM api_clients WHERE id = $1 AND organization_id = $2 AND mode = $3")
+            .bind(id)
+            .bind(&actor.organization_id)
+            .bind(actor.mode.as_str())
+            .fetch_optional(db.pool())
+            .await?;
     from_row(row.ok_or_else(|| AppError::not_found("Client"))?)
 }
 

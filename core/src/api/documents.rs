@@ -52,10 +52,7 @@ pub async fn list(db: &Db, actor: &Actor, limit: i64, offset: i64) -> AppResult<
 pub async fn delete(st: &AppState, actor: &Actor, id: &DocumentId) -> AppResult<()> {
     scope::document(&st.db, actor, id).await?;
     let mut tx = st.db.begin().await?;
-    let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM envelope_documents WHERE document_id = $1")
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM envelope_documents WHERE document_id = $1").bind(id).fetch_one(&mut *tx).await?;
     if used > 0 {
         return Err(AppError::new(ErrorCode::DocumentInUse, "An envelope uses this document; remove it from the envelope first"));
     }

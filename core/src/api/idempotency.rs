@@ -35,11 +35,7 @@ pub enum Begin {
 
 pub fn check_key(key: &str) -> AppResult<()> {
     if key.is_empty() || key.len() > MAX_KEY_CHARS || !key.bytes().all(|b| (0x21..0x7f).contains(&b)) {
-        return Err(AppError::field(
-            "Idempotency-Key",
-            "invalid",
-            "Use 1–255 visible ASCII characters for Idempotency-Key",
-        ));
+        return Err(AppError::field("Idempotency-Key", "invalid", "Use 1–255 visible ASCII characters for Idempotency-Key"));
     }
     Ok(())
 }
@@ -64,17 +60,12 @@ pub async fn begin(db: &Db, secret: &Secret, scope: &str, key: &str, request_has
         let stale = state == "running" && updated_at <= now.plus(-STALE_CLAIM).to_db();
         if !expired && !stale {
             if state == "running" {
-                return Err(AppError::new(
-                    ErrorCode::IdempotencyInProgress,
-                    "A request with this Idempotency-Key is still running; retry shortly",
-                )
-                .with_retry_after(1));
+                return Err(
+                    AppError::new(ErrorCode::IdempotencyInProgress, "A request with this Idempotency-Key is still running; retry shortly").with_retry_after(1)
+                );
             }
             if hash != request_hash {
-                return Err(AppError::new(
-                    ErrorCode::IdempotencyKeyReused,
-                    "This Idempotency-Key was used with a different request",
-                ));
+                return Err(AppError::new(ErrorCode::IdempotencyKeyReused, "This Idempotency-Key was used with a different request"));
             }
             let body = match body {
                 Some(sealed) => String::from_utf8(crypto::decrypt(secret, Purpose::IdempotentResponse, &sealed)?)
@@ -87,11 +78,7 @@ pub async fn begin(db: &Db, secret: &Secret, scope: &str, key: &str, request_has
                 body,
             }));
         }
-        sqlx::query("DELETE FROM idempotency_keys WHERE credential = $1 AND idem_key = $2")
-            .bind(scope)
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM idempotency_keys WHERE credential = $1 AND idem_key = $2").bind(scope).bind(key).execute(&mut *tx).await?;
     }
     sqlx::query(
         "INSERT INTO idempotency_keys (credential, idem_key, request_hash, state, expires_at, created_at, updated_at) \
@@ -128,19 +115,12 @@ pub async fn finish(db: &Db, secret: &Secret, scope: &str, key: &str, stored: &S
 
 /// Forgets a claim (the request failed on our side, so a retry may run it again).
 pub async fn abandon(db: &Db, scope: &str, key: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE credential = $1 AND idem_key = $2")
-        .bind(scope)
-        .bind(key)
-        .execute(db.pool())
-        .await?;
+    sqlx::query("DELETE FROM idempotency_keys WHERE credential = $1 AND idem_key = $2").bind(scope).bind(key).execute(db.pool()).await?;
     Ok(())
 }
 
 /// Deletes expired entries; returns how many.
 pub async fn sweep(db: &Db) -> AppResult<u64> {
-    let res = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
-        .bind(Timestamp::now())
-        .execute(db.pool())
-        .await?;
+    let res = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1").bind(Timestamp::now()).execute(db.pool()).await?;
     Ok(res.rows_affected())
 }

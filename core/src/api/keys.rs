@@ -114,15 +114,7 @@ pub async fn list(db: &Db, org: &OrganizationId) -> AppResult<Vec<ApiKeySummary>
     .await?;
     rows.into_iter()
         .map(|(id, name, prefix, mode, created_at, last_used_at, revoked_at)| {
-            Ok(ApiKeySummary {
-                id: ApiKeyId::parse(&id)?,
-                name,
-                prefix,
-                mode: Mode::parse(&mode).unwrap_or_default(),
-                created_at,
-                last_used_at,
-                revoked_at,
-            })
+            Ok(ApiKeySummary { id: ApiKeyId::parse(&id)?, name, prefix, mode: Mode::parse(&mode).unwrap_or_default(), created_at, last_used_at, revoked_at })
         })
         .collect()
 }
@@ -131,20 +123,15 @@ pub async fn list(db: &Db, org: &OrganizationId) -> AppResult<Vec<ApiKeySummary>
 pub async fn revoke(db: &Db, org: &OrganizationId, id: &ApiKeyId) -> AppResult<()> {
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
-    let res = sqlx::query(
-        "UPDATE api_keys SET revoked_at = $3, updated_at = $3 WHERE id = $1 AND organization_id = $2 AND revoked_at IS NULL",
-    )
-    .bind(id)
-    .bind(org)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let res = sqlx::query("UPDATE api_keys SET revoked_at = $3, updated_at = $3 WHERE id = $1 AND organization_id = $2 AND revoked_at IS NULL")
+        .bind(id)
+        .bind(org)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     if res.rows_affected() != 1 {
-        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM api_keys WHERE id = $1 AND organization_id = $2")
-            .bind(id)
-            .bind(org)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT id FROM api_keys WHERE id = $1 AND organization_id = $2").bind(id).bind(org).fetch_optional(&mut *tx).await?;
         if exists.is_none() {
             return Err(AppError::not_found("API key"));
         }
@@ -197,28 +184,26 @@ pub async fn active_by_id(db: &Db, id: &ApiKeyId) -> AppResult<ActiveKey> {
 
 /// Ok when `secret` is the secret of the active key `id` (compared in constant time over the hashes).
 pub async fn check_secret(db: &Db, id: &ApiKeyId, secret: &str) -> AppResult<()> {
-    let stored: Option<String> = sqlx::query_scalar("SELECT secret_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT secret_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL").bind(id).fetch_optional(db.pool()).await?;
     let given = hash(secret);
-    let same = stored.is_some_and(|s| {
-        s.len() == given.len() && s.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-    });
-    if same { Ok(()) } else { Err(AppError::new(ErrorCode::InvalidCredentials, "The secret does not belong to this API key")) }
+    let same = stored.is_some_and(|s| s.len() == given.len() && s.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0);
+    if same {
+        Ok(())
+    } else {
+        Err(AppError::new(ErrorCode::InvalidCredentials, "The secret does not belong to this API key"))
+    }
 }
 
 async fn touch(db: &Db, id: &ApiKeyId) -> AppResult<()> {
     let now = Timestamp::now();
     let stale = now.plus(time::Duration::seconds(-60));
-    sqlx::query(
-        "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)",
-    )
-    .bind(id)
-    .bind(now)
-    .bind(stale)
-    .execute(db.pool())
-    .await?;
+    sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)")
+        .bind(id)
+        .bind(now)
+        .bind(stale)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 

@@ -24,12 +24,7 @@ impl Default for Policy {
 impl Policy {
     /// The `RateLimit-Policy` header value (IETF httpapi draft syntax).
     pub fn header(&self) -> String {
-        format!(
-            "\"burst\";q={};w={}, \"sustained\";q={};w=60",
-            self.burst,
-            self.burst_window.as_secs().max(1),
-            self.per_minute
-        )
+        format!("\"burst\";q={};w={}, \"sustained\";q={};w=60", self.burst, self.burst_window.as_secs().max(1), self.per_minute)
     }
 }
 
@@ -103,12 +98,7 @@ impl RateLimiter {
         };
         let remaining = (b.tokens.floor() as u32).min(p.burst.saturating_sub(b.recent.len() as u32));
         let reset = ((burst - b.tokens) / rate).ceil() as u64;
-        Decision {
-            allowed,
-            remaining,
-            reset,
-            retry_after: if allowed { 0 } else { by_tokens.max(by_window).ceil().max(1.0) as u64 },
-        }
+        Decision { allowed, remaining, reset, retry_after: if allowed { 0 } else { by_tokens.max(by_window).ceil().max(1.0) as u64 } }
     }
 
     pub fn check(&self, key: &str) -> Decision {

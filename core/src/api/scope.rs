@@ -33,12 +33,20 @@ pub async fn envelope(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<()> 
 /// Ok when the caller may see this envelope, else 404, on a connection (inside a
 /// transaction too).
 pub async fn envelope_in(conn: &mut sqlx::AnyConnection, actor: &Actor, id: &EnvelopeId) -> AppResult<()> {
-    if visible(conn, actor, "envelopes", id.as_str()).await? { Ok(()) } else { Err(AppError::not_found("Contract")) }
+    if visible(conn, actor, "envelopes", id.as_str()).await? {
+        Ok(())
+    } else {
+        Err(AppError::not_found("Contract"))
+    }
 }
 
 /// Ok when the caller may see this document, else 404.
 pub async fn document(db: &Db, actor: &Actor, id: &DocumentId) -> AppResult<()> {
-    if document_visible(&mut *db.pool().acquire().await?, actor, id).await? { Ok(()) } else { Err(AppError::not_found("Document")) }
+    if document_visible(&mut *db.pool().acquire().await?, actor, id).await? {
+        Ok(())
+    } else {
+        Err(AppError::not_found("Document"))
+    }
 }
 
 /// Whether the caller may see this document, on a connection (inside a transaction too).

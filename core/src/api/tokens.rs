@@ -73,12 +73,11 @@ fn invalid() -> AppError {
 
 /// The signing key of a purpose, creating the first one on demand.
 async fn current_key(db: &Db, secret: &Secret, purpose: Purpose) -> AppResult<(String, Vec<u8>)> {
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT id, secret FROM api_token_keys WHERE purpose = $1 AND retired_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1",
-    )
-    .bind(purpose.as_str())
-    .fetch_optional(db.pool())
-    .await?;
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT id, secret FROM api_token_keys WHERE purpose = $1 AND retired_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1")
+            .bind(purpose.as_str())
+            .fetch_optional(db.pool())
+            .await?;
     match row {
         Some((id, stored)) => Ok((id, crate::seal::keys::decrypt(secret, &stored)?)),
         None => create_key(db, secret, purpose).await,
@@ -113,21 +112,18 @@ pub async fn rotate(db: &Db, secret: &Secret) -> AppResult<()> {
 pub async fn retire_previous(db: &Db) -> AppResult<u64> {
     let mut retired = 0;
     for purpose in [Purpose::Admin, Purpose::Client] {
-        let newest: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM api_token_keys WHERE purpose = $1 AND retired_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1",
-        )
-        .bind(purpose.as_str())
-        .fetch_optional(db.pool())
-        .await?;
+        let newest: Option<String> =
+            sqlx::query_scalar("SELECT id FROM api_token_keys WHERE purpose = $1 AND retired_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1")
+                .bind(purpose.as_str())
+                .fetch_optional(db.pool())
+                .await?;
         if let Some(newest) = newest {
-            let res = sqlx::query(
-                "UPDATE api_token_keys SET retired_at = $3, updated_at = $3 WHERE purpose = $1 AND id <> $2 AND retired_at IS NULL",
-            )
-            .bind(purpose.as_str())
-            .bind(&newest)
-            .bind(Timestamp::now())
-            .execute(db.pool())
-            .await?;
+            let res = sqlx::query("UPDATE api_token_keys SET retired_at = $3, updated_at = $3 WHERE purpose = $1 AND id <> $2 AND retired_at IS NULL")
+                .bind(purpose.as_str())
+                .bind(&newest)
+                .bind(Timestamp::now())
+                .execute(db.pool())
+                .await?;
             retired += res.rows_affected();
         }
     }
@@ -217,13 +213,11 @@ pub fn parse(token: &str) -> AppResult<Unverified<'_>> {
 /// Checks a token of either kind and returns the caller it stands for.
 pub async fn verify(db: &Db, secret: &Secret, issuer: &str, token: &str) -> AppResult<Caller> {
     let Unverified { purpose, kid, signed, claims: c, signature: sig } = parse(token)?;
-    let stored: Option<String> = sqlx::query_scalar(
-        "SELECT secret FROM api_token_keys WHERE id = $1 AND purpose = $2 AND retired_at IS NULL",
-    )
-    .bind(&kid)
-    .bind(purpose.as_str())
-    .fetch_optional(db.pool())
-    .await?;
+    let stored: Option<String> = sqlx::query_scalar("SELECT secret FROM api_token_keys WHERE id = $1 AND purpose = $2 AND retired_at IS NULL")
+        .bind(&kid)
+        .bind(purpose.as_str())
+        .fetch_optional(db.pool())
+        .await?;
     let raw = crate::seal::keys::decrypt(secret, &stored.ok_or_else(invalid)?)?;
     mac(&raw, signed.as_bytes())?.verify_slice(&sig).map_err(|_| invalid())?;
     let claims: Claims = B64.decode(c).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(invalid)?;

@@ -23,29 +23,20 @@ pub fn month_of(now: OffsetDateTime) -> (Timestamp, Timestamp) {
     let start = Date::from_calendar_date(now.year(), now.month(), 1).unwrap_or(now.date());
     let (y, m) = if now.month() == time::Month::December { (now.year() + 1, time::Month::January) } else { (now.year(), now.month().next()) };
     let end = Date::from_calendar_date(y, m, 1).unwrap_or(now.date());
-    (
-        Timestamp::from_datetime(start.with_time(Time::MIDNIGHT).assume_utc()),
-        Timestamp::from_datetime(end.with_time(Time::MIDNIGHT).assume_utc()),
-    )
+    (Timestamp::from_datetime(start.with_time(Time::MIDNIGHT).assume_utc()), Timestamp::from_datetime(end.with_time(Time::MIDNIGHT).assume_utc()))
 }
 
 async fn sent_in(conn: &mut sqlx::AnyConnection, org: &OrganizationId, start: Timestamp, end: Timestamp) -> AppResult<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM envelopes WHERE organization_id = $1 AND mode = 'live' AND sent_at >= $2 AND sent_at < $3",
-    )
-    .bind(org)
-    .bind(start)
-    .bind(end)
-    .fetch_one(conn)
-    .await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM envelopes WHERE organization_id = $1 AND mode = 'live' AND sent_at >= $2 AND sent_at < $3")
+        .bind(org)
+        .bind(start)
+        .bind(end)
+        .fetch_one(conn)
+        .await?)
 }
 
 async fn quota_of(conn: &mut sqlx::AnyConnection, org: &OrganizationId) -> AppResult<Option<i64>> {
-    Ok(sqlx::query_scalar::<_, Option<i64>>("SELECT monthly_quota FROM organizations WHERE id = $1")
-        .bind(org)
-        .fetch_optional(conn)
-        .await?
-        .flatten())
+    Ok(sqlx::query_scalar::<_, Option<i64>>("SELECT monthly_quota FROM organizations WHERE id = $1").bind(org).fetch_optional(conn).await?.flatten())
 }
 
 pub async fn usage(db: &Db, org: &OrganizationId) -> AppResult<Usage> {
@@ -53,13 +44,7 @@ pub async fn usage(db: &Db, org: &OrganizationId) -> AppResult<Usage> {
     let mut conn = db.pool().acquire().await?;
     let sent = sent_in(&mut *conn, org, start, end).await?;
     let quota = quota_of(&mut *conn, org).await?;
-    Ok(Usage {
-        period_start: start.to_db(),
-        period_end: end.to_db(),
-        sent,
-        quota,
-        remaining: quota.map(|q| (q - sent).max(0)),
-    })
+    Ok(Usage { period_start: start.to_db(), period_end: end.to_db(), sent, quota, remaining: quota.map(|q| (q - sent).max(0)) })
 }
 
 /// Inside the sending transaction (before the envelope is marked sent): refuses when the
@@ -68,10 +53,7 @@ pub async fn check_quota(tx: &mut Tx, org: &OrganizationId) -> AppResult<()> {
     let Some(quota) = quota_of(&mut **tx, org).await? else { return Ok(()) };
     let (start, end) = month_of(OffsetDateTime::now_utc());
     if sent_in(&mut **tx, org, start, end).await? >= quota {
-        return Err(AppError::new(
-            ErrorCode::QuotaExceeded,
-            format!("This organization has used its {quota} signature requests for this month"),
-        ));
+        return Err(AppError::new(ErrorCode::QuotaExceeded, format!("This organization has used its {quota} signature requests for this month")));
     }
     Ok(())
 }

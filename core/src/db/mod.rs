@@ -47,12 +47,10 @@ impl Db {
         };
         let mut url = url.to_owned();
         if backend == Backend::Sqlite {
-            let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
-                .context("parsing the SQLite database URL")?;
+            let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&url).context("parsing the SQLite database URL")?;
             let file = opts.get_filename();
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating the database folder {}", dir.display()))?;
+                std::fs::create_dir_all(dir).with_context(|| format!("creating the database folder {}", dir.display()))?;
             }
             if !url.contains("mode=") && !is_memory(file) {
                 url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
@@ -151,18 +149,13 @@ macro_rules! text_type {
             }
         }
         impl<'q> sqlx::Encode<'q, sqlx::Any> for $t {
-            fn encode_by_ref(
-                &self,
-                buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>,
-            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+            fn encode_by_ref(&self, buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
                 let s: String = ($to)(self);
                 <String as sqlx::Encode<'q, sqlx::Any>>::encode(s, buf)
             }
         }
         impl<'r> sqlx::Decode<'r, sqlx::Any> for $t {
-            fn decode(
-                value: <sqlx::Any as sqlx::Database>::ValueRef<'r>,
-            ) -> Result<Self, sqlx::error::BoxDynError> {
+            fn decode(value: <sqlx::Any as sqlx::Database>::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
                 let s = <String as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
                 Ok(($from)(s)?)
             }

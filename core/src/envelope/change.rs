@@ -73,7 +73,11 @@ fn check_options(c: &DraftChange) -> AppResult<()> {
     if c.document_ids.as_ref().is_some_and(|d| d.len() > MAX_DOCUMENTS_PER_ENVELOPE as usize) {
         err("documentIds", "too_many", "A contract holds at most 20 documents");
     }
-    if errors.is_empty() { Ok(()) } else { Err(AppError::fields(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::fields(errors))
+    }
 }
 
 /// Creates a draft from `change` in one transaction.
@@ -119,7 +123,8 @@ async fn set_documents(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, docs: &[Docu
     if !errors.is_empty() {
         return Err(AppError::fields(errors));
     }
-    let current: Vec<DocumentId> = sqlx::query_scalar("SELECT document_id FROM envelope_documents WHERE envelope_id = $1").bind(id).fetch_all(&mut **tx).await?;
+    let current: Vec<DocumentId> =
+        sqlx::query_scalar("SELECT document_id FROM envelope_documents WHERE envelope_id = $1").bind(id).fetch_all(&mut **tx).await?;
     for d in current.iter().filter(|d| !docs.contains(d)) {
         sqlx::query("DELETE FROM fields WHERE envelope_id = $1 AND document_id = $2").bind(id).bind(d).execute(&mut **tx).await?;
     }
@@ -158,7 +163,11 @@ fn fields_of(specs: &[FieldSpec], by_email: &HashMap<String, RecipientId>) -> Ap
             }),
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(AppError::fields(errors)) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(AppError::fields(errors))
+    }
 }
 
 /// Applies documents, recipients, fields and options to a draft the transaction holds.

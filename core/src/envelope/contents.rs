@@ -92,8 +92,8 @@ struct FieldRow {
 
 impl FieldRow {
     fn draft(self) -> AppResult<FieldDraft> {
-        let options: Vec<String> = serde_json::from_str(&self.options)
-            .map_err(|e| AppError::internal(anyhow::anyhow!("field {} has unreadable options: {e}", self.id)))?;
+        let options: Vec<String> =
+            serde_json::from_str(&self.options).map_err(|e| AppError::internal(anyhow::anyhow!("field {} has unreadable options: {e}", self.id)))?;
         Ok(FieldDraft {
             id: self.id,
             recipient_id: self.recipient_id,
@@ -130,12 +130,11 @@ pub async fn documents(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppRe
 
 /// The page count of each document of an envelope.
 pub async fn page_counts(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<HashMap<DocumentId, u32>> {
-    let rows: Vec<(DocumentId, i64)> = sqlx::query_as(
-        "SELECT d.id, d.page_count FROM envelope_documents ed JOIN documents d ON d.id = ed.document_id WHERE ed.envelope_id = $1",
-    )
-    .bind(envelope)
-    .fetch_all(conn)
-    .await?;
+    let rows: Vec<(DocumentId, i64)> =
+        sqlx::query_as("SELECT d.id, d.page_count FROM envelope_documents ed JOIN documents d ON d.id = ed.document_id WHERE ed.envelope_id = $1")
+            .bind(envelope)
+            .fetch_all(conn)
+            .await?;
     Ok(rows.into_iter().map(|(d, n)| (d, n.max(0) as u32)).collect())
 }
 

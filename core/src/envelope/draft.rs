@@ -34,7 +34,14 @@ pub(crate) async fn insert(tx: &mut Tx, actor: &Actor, name: &str, now: Timestam
     .await?;
     audit::record(
         tx,
-        audit::Event { envelope_id: &id, kind: AuditKind::EnvelopeCreated, recipient_id: None, user_id: actor.user_id.as_ref(), origin: &Origin::default(), data: json!({}) },
+        audit::Event {
+            envelope_id: &id,
+            kind: AuditKind::EnvelopeCreated,
+            recipient_id: None,
+            user_id: actor.user_id.as_ref(),
+            origin: &Origin::default(),
+            data: json!({}),
+        },
     )
     .await?;
     Ok(id)
@@ -51,8 +58,7 @@ pub async fn create(db: &Db, actor: &Actor, name: &str) -> AppResult<EnvelopeId>
 /// Why a guarded update of a draft touched no row: no longer a draft → 409, else another
 /// change won (the caller has checked that the envelope is theirs to see).
 async fn guard_failed(tx: &mut Tx, id: &EnvelopeId) -> AppError {
-    let status: Result<Option<EnvelopeStatus>, _> =
-        sqlx::query_scalar("SELECT status FROM envelopes WHERE id = $1").bind(id).fetch_optional(&mut **tx).await;
+    let status: Result<Option<EnvelopeStatus>, _> = sqlx::query_scalar("SELECT status FROM envelopes WHERE id = $1").bind(id).fetch_optional(&mut **tx).await;
     match status {
         Ok(None) => AppError::not_found("Contract"),
         Ok(Some(EnvelopeStatus::Draft)) => AppError::new(ErrorCode::VersionConflict, "The contract was changed elsewhere; reload it"),
@@ -71,7 +77,11 @@ pub(crate) async fn touch(tx: &mut Tx, actor: &Actor, id: &EnvelopeId) -> AppRes
         .bind(EnvelopeStatus::Draft)
         .execute(&mut **tx)
         .await?;
-    if res.rows_affected() == 1 { Ok(()) } else { Err(guard_failed(tx, id).await) }
+    if res.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(guard_failed(tx, id).await)
+    }
 }
 
 /// A new version of a draft: after `touch`, for changes made without naming a version.
@@ -90,7 +100,11 @@ async fn bump_seen(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, seen: i64) -> Ap
         .bind(Timestamp::now())
         .execute(&mut **tx)
         .await?;
-    if res.rows_affected() == 1 { Ok(seen + 1) } else { Err(guard_failed(tx, id).await) }
+    if res.rows_affected() == 1 {
+        Ok(seen + 1)
+    } else {
+        Err(guard_failed(tx, id).await)
+    }
 }
 
 /// Replaces the draft's recipients and fields with the editor's; returns the new version.

@@ -17,10 +17,10 @@ mod view;
 
 pub use change::{create as create_from, update, DraftChange, FieldSpec, RecipientSpec};
 pub use contents::{fields, recipients, Contents, Recipient};
-pub use draft::{create, delete, remove_document, rename, reorder_documents, save_editor};
 pub(crate) use draft::{attach, check_room, insert, touch};
-pub use invite::Invited;
+pub use draft::{create, delete, remove_document, rename, reorder_documents, save_editor};
 pub(crate) use invite::invite_due;
+pub use invite::Invited;
 pub use row::Envelope;
 pub use sender::{cancel, send_envelope, send_stored};
 pub use sweep::{sweep, sweeper};

@@ -17,7 +17,15 @@ use crate::state::AppState;
 /// How long a download link from the completion mail works.
 const DOWNLOAD_DAYS: i64 = 30;
 
-async fn mail(tx: &mut Tx, env: &Envelope, kind: EmailKind, to: (&str, &str), recipient: Option<&Recipient>, m: Rendered, attachments: Vec<AttachmentRef>) -> AppResult<()> {
+async fn mail(
+    tx: &mut Tx,
+    env: &Envelope,
+    kind: EmailKind,
+    to: (&str, &str),
+    recipient: Option<&Recipient>,
+    m: Rendered,
+    attachments: Vec<AttachmentRef>,
+) -> AppResult<()> {
     outbox::enqueue(
         tx,
         NewEmail {
@@ -68,10 +76,8 @@ struct SealedFile {
 pub(super) async fn completed(st: &AppState, tx: &mut Tx, id: &EnvelopeId) -> AppResult<()> {
     let env = Envelope::find(&mut **tx, id).await?;
     let docs: Vec<DocumentRow> = crate::documents::of_envelope(&mut **tx, id).await?;
-    let files: Vec<SealedFile> = sqlx::query_as("SELECT document_id, storage_key, size_bytes FROM sealed_documents WHERE envelope_id = $1")
-        .bind(id)
-        .fetch_all(&mut **tx)
-        .await?;
+    let files: Vec<SealedFile> =
+        sqlx::query_as("SELECT document_id, storage_key, size_bytes FROM sealed_documents WHERE envelope_id = $1").bind(id).fetch_all(&mut **tx).await?;
     let total: i64 = files.iter().map(|f| f.size_bytes).sum();
     let attach = total as u64 <= st.settings.mail_attachment_max_bytes;
     let (attachments, link) = if attach {

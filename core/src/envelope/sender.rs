@@ -124,7 +124,11 @@ async fn check_complete(tx: &mut Tx, id: &EnvelopeId) -> AppResult<()> {
             err(format!("recipients[{i}].fields"), "required", "Every signer needs at least one field");
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(AppError::fields(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::fields(errors))
+    }
 }
 
 /// Cancels a sent envelope; every recipient already invited is told.

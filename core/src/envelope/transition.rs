@@ -97,7 +97,11 @@ pub async fn send(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, s: &Sending, orig
 /// The recipient opened the signing page (recorded the first time only).
 pub async fn viewed(tx: &mut Tx, r: &Recipient, origin: &Origin) -> AppResult<()> {
     let now = Timestamp::now();
-    let res = sqlx::query("UPDATE recipients SET viewed_at = $2, updated_at = $2 WHERE id = $1 AND viewed_at IS NULL").bind(&r.id).bind(now).execute(&mut **tx).await?;
+    let res = sqlx::query("UPDATE recipients SET viewed_at = $2, updated_at = $2 WHERE id = $1 AND viewed_at IS NULL")
+        .bind(&r.id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
     if res.rows_affected() == 1 {
         audit::record(tx, event(&r.envelope_id, AuditKind::RecipientViewed, Some(&r.id), origin, json!({}))).await?;
     }
@@ -225,14 +229,13 @@ async fn completed(tx: &mut Tx, id: &EnvelopeId, now: Timestamp) -> AppResult<()
 pub async fn declined(st: &AppState, tx: &mut Tx, env: &Envelope, r: &Recipient, reason: &str, origin: &Origin) -> AppResult<()> {
     let now = Timestamp::now();
     while_open(tx, &env.id, now, "status = 'declined', declined_at = $2, updated_at = $2").await?;
-    let res = sqlx::query(
-        "UPDATE recipients SET declined_at = $2, decline_reason = $3, updated_at = $2 WHERE id = $1 AND signed_at IS NULL AND declined_at IS NULL",
-    )
-    .bind(&r.id)
-    .bind(now)
-    .bind(reason)
-    .execute(&mut **tx)
-    .await?;
+    let res =
+        sqlx::query("UPDATE recipients SET declined_at = $2, decline_reason = $3, updated_at = $2 WHERE id = $1 AND signed_at IS NULL AND declined_at IS NULL")
+            .bind(&r.id)
+            .bind(now)
+            .bind(reason)
+            .execute(&mut **tx)
+            .await?;
     if res.rows_affected() != 1 {
         return Err(AppError::new(ErrorCode::AlreadySigned, "You have already signed this contract"));
     }
@@ -262,7 +265,11 @@ pub async fn cancelled(tx: &mut Tx, actor: &Actor, env: &Envelope, reason: &str,
         });
     }
     let data = json!({ "reason": reason });
-    audit::record(tx, audit::Event { envelope_id: &env.id, kind: AuditKind::EnvelopeCancelled, recipient_id: None, user_id: actor.user_id.as_ref(), origin, data }).await?;
+    audit::record(
+        tx,
+        audit::Event { envelope_id: &env.id, kind: AuditKind::EnvelopeCancelled, recipient_id: None, user_id: actor.user_id.as_ref(), origin, data },
+    )
+    .await?;
     notify::cancelled(tx, env, reason).await
 }
 

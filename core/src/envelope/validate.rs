@@ -26,15 +26,9 @@ pub fn parse_name(raw: &str) -> AppResult<String> {
 
 /// Checks the editor's recipients and fields against the envelope's documents, reporting
 /// every problem with a path such as `recipients[1].email` or `fields[3].rect`.
-pub fn validate(
-    recipients: &[RecipientDraft],
-    fields: &[FieldDraft],
-    pages: &HashMap<DocumentId, u32>,
-) -> AppResult<(Vec<RecipientDraft>, Vec<FieldDraft>)> {
+pub fn validate(recipients: &[RecipientDraft], fields: &[FieldDraft], pages: &HashMap<DocumentId, u32>) -> AppResult<(Vec<RecipientDraft>, Vec<FieldDraft>)> {
     let mut errors = Vec::new();
-    let mut err = |field: String, code: &str, message: &str| {
-        errors.push(FieldError { field, code: code.into(), message: message.into() })
-    };
+    let mut err = |field: String, code: &str, message: &str| errors.push(FieldError { field, code: code.into(), message: message.into() });
     if recipients.len() > MAX_RECIPIENTS {
         err("recipients".into(), "too_many", "At most 50 recipients");
     }
@@ -96,8 +90,7 @@ pub fn validate(
         if label.chars().count() > 200 || placeholder.chars().count() > 200 {
             err(path("label"), "too_long", "Use at most 200 characters");
         }
-        let options: Vec<String> =
-            f.options.iter().map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect();
+        let options: Vec<String> = f.options.iter().map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect();
         if f.kind.has_options() {
             if options.is_empty() {
                 err(path("options"), "required", "Give at least one option");
@@ -119,15 +112,12 @@ pub fn validate(
             _ => None,
         };
         if let Ok(rect) = rect {
-            clean_fields.push(FieldDraft {
-                rect,
-                label,
-                placeholder,
-                options: if f.kind.has_options() { options } else { Vec::new() },
-                format,
-                ..f.clone()
-            });
+            clean_fields.push(FieldDraft { rect, label, placeholder, options: if f.kind.has_options() { options } else { Vec::new() }, format, ..f.clone() });
         }
     }
-    if errors.is_empty() { Ok((clean_recipients, clean_fields)) } else { Err(AppError::fields(errors)) }
+    if errors.is_empty() {
+        Ok((clean_recipients, clean_fields))
+    } else {
+        Err(AppError::fields(errors))
+    }
 }

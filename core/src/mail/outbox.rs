@@ -189,7 +189,8 @@ pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
     .bind(now)
     .fetch_optional(st.db.pool())
     .await?;
-    let Some(Claimed { id, envelope_id: envelope, recipient_id: recipient, kind, to_email, to_name, subject, html, text, attachments, attempts }) = claimed else {
+    let Some(Claimed { id, envelope_id: envelope, recipient_id: recipient, kind, to_email, to_name, subject, html, text, attachments, attempts }) = claimed
+    else {
         return Ok(false);
     };
     let message = build(st, &st.mailer, &to_email, &to_name, &subject, &html, &text, &attachments).await;
@@ -256,10 +257,8 @@ async fn build(
     text: &str,
     attachments: &str,
 ) -> Result<lettre::Message, String> {
-    let to: Mailbox = format!("{} <{}>", quote_name(to_name), to_email)
-        .parse()
-        .or_else(|_| to_email.parse())
-        .map_err(|e| format!("bad recipient address: {e}"))?;
+    let to: Mailbox =
+        format!("{} <{}>", quote_name(to_name), to_email).parse().or_else(|_| to_email.parse()).map_err(|e| format!("bad recipient address: {e}"))?;
     let alternative = MultiPart::alternative()
         .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text.to_owned()))
         .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html.to_owned()));
@@ -276,12 +275,7 @@ async fn build(
         }
         mixed
     };
-    lettre::Message::builder()
-        .from(mailer.from.clone())
-        .to(to)
-        .subject(subject)
-        .multipart(body)
-        .map_err(|e| e.to_string())
+    lettre::Message::builder().from(mailer.from.clone()).to(to).subject(subject).multipart(body).map_err(|e| e.to_string())
 }
 
 /// A display name safe inside a quoted mailbox.

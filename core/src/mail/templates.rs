@@ -76,24 +76,14 @@ pub struct Invite<'a> {
 pub fn invite(m: &Invite<'_>) -> Rendered {
     let (subject, heading, lead, button, expiry) = match m.lang {
         Language::Ko => (
-            format!(
-                "{}[서명 요청] {} - {}",
-                if m.reminder { "[다시 알림] " } else { "" },
-                m.envelope_name,
-                m.organization_name
-            ),
+            format!("{}[서명 요청] {} - {}", if m.reminder { "[다시 알림] " } else { "" }, m.envelope_name, m.organization_name),
             format!("{}님, 서명을 요청받았습니다", m.recipient_name),
             format!("{}({})님이 「{}」 문서에 서명을 요청했습니다.", m.sender_name, m.organization_name, m.envelope_name),
             "문서 확인하고 서명하기",
             m.expires_at.map(|e| format!("서명 기한: {e} (UTC)")),
         ),
         Language::En => (
-            format!(
-                "{}Signature requested: {} — {}",
-                if m.reminder { "Reminder: " } else { "" },
-                m.envelope_name,
-                m.organization_name
-            ),
+            format!("{}Signature requested: {} — {}", if m.reminder { "Reminder: " } else { "" }, m.envelope_name, m.organization_name),
             format!("{}, you are asked to sign", m.recipient_name),
             format!("{} ({}) asks you to sign “{}”.", m.sender_name, m.organization_name, m.envelope_name),
             "Review and sign",

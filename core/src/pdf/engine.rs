@@ -84,16 +84,9 @@ impl PdfEngine {
             return Ok(engine.clone());
         }
         if !library.is_file() {
-            anyhow::bail!(
-                "PDFium library not found at {}; run `make setup` to install it or set DOJANG_PDFIUM_LIB",
-                library.display()
-            );
+            anyhow::bail!("PDFium library not found at {}; run `make setup` to install it or set DOJANG_PDFIUM_LIB", library.display());
         }
-        let shared = Arc::new(Shared {
-            queues: Mutex::new(Queues::default()),
-            ready: Condvar::new(),
-            room: Semaphore::new(INTERACTIVE_CAPACITY),
-        });
+        let shared = Arc::new(Shared { queues: Mutex::new(Queues::default()), ready: Condvar::new(), room: Semaphore::new(INTERACTIVE_CAPACITY) });
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
         let lib = library.to_path_buf();
         let worker = shared.clone();

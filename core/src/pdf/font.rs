@@ -56,11 +56,7 @@ impl FontUse {
     pub fn measure(&self, text: &str, size: f64) -> f64 {
         let face = self.face();
         let upem = f64::from(face.units_per_em());
-        text.chars()
-            .map(|c| face.glyph_index(c).and_then(|g| face.glyph_hor_advance(g)).map(f64::from).unwrap_or(upem / 2.0))
-            .sum::<f64>()
-            * size
-            / upem
+        text.chars().map(|c| face.glyph_index(c).and_then(|g| face.glyph_hor_advance(g)).map(f64::from).unwrap_or(upem / 2.0)).sum::<f64>() * size / upem
     }
 
     /// Ascender and descender as fractions of the font size (descender negative).

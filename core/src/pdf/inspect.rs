@@ -29,10 +29,9 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), AppError> {
 /// Maps PDFium's reasons for not opening a document to our codes.
 pub fn open_error(e: &PdfiumError) -> AppError {
     match e {
-        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::PasswordError) => AppError::new(
-            ErrorCode::PdfEncrypted,
-            "The PDF is protected by a password; upload a copy without the password",
-        ),
+        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::PasswordError) => {
+            AppError::new(ErrorCode::PdfEncrypted, "The PDF is protected by a password; upload a copy without the password")
+        }
         PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::SecurityError) => {
             AppError::new(ErrorCode::PdfEncrypted, "The PDF uses an unsupported security handler")
         }
@@ -86,10 +85,7 @@ pub fn page_boxes(doc: &PdfDocument<'_>, max_pages: u32) -> Result<Vec<PageBoxes
         return Err(AppError::new(ErrorCode::PdfDamaged, "The PDF has no pages"));
     }
     if count < 0 || count as u32 > max_pages {
-        return Err(AppError::new(
-            ErrorCode::PdfTooManyPages,
-            format!("The PDF has {count} pages; at most {max_pages} are allowed"),
-        ));
+        return Err(AppError::new(ErrorCode::PdfTooManyPages, format!("The PDF has {count} pages; at most {max_pages} are allowed")));
     }
     let mut out = Vec::with_capacity(count as usize);
     // Every page the document counts must open: an iterator that skips the ones that do not
@@ -112,13 +108,7 @@ pub fn page_boxes(doc: &PdfDocument<'_>, max_pages: u32) -> Result<Vec<PageBoxes
         let m = rect(&media);
         let c = rect(&crop);
         // The visible area is the CropBox clipped to the MediaBox (ISO 32000, 14.11.2).
-        let mut g = PageGeometry {
-            left: c[0].max(m[0]),
-            bottom: c[1].max(m[1]),
-            right: c[2].min(m[2]),
-            top: c[3].min(m[3]),
-            rotation,
-        };
+        let mut g = PageGeometry { left: c[0].max(m[0]), bottom: c[1].max(m[1]), right: c[2].min(m[2]), top: c[3].min(m[3]), rotation };
         if g.right - g.left < 1.0 || g.top - g.bottom < 1.0 {
             g = PageGeometry { left: m[0], bottom: m[1], right: m[2], top: m[3], rotation };
         }

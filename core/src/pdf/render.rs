@@ -67,13 +67,7 @@ pub enum Rendered {
 
 /// Renders page `index` of the document cached under `key` (opening it from `bytes` when
 /// given and not cached).
-pub fn render_page(
-    ctx: &mut PdfCtx,
-    key: &str,
-    bytes: Option<Vec<u8>>,
-    index: u16,
-    size: PreviewSize,
-) -> Result<Rendered, AppError> {
+pub fn render_page(ctx: &mut PdfCtx, key: &str, bytes: Option<Vec<u8>>, index: u16, size: PreviewSize) -> Result<Rendered, AppError> {
     if ctx.cached(key).is_none() {
         let Some(bytes) = bytes else { return Ok(Rendered::NeedBytes) };
         let doc = ctx.pdfium.load_pdf_from_byte_vec(bytes, None).map_err(|e| open_error(&e))?;
@@ -131,9 +125,7 @@ pub fn encode_jpeg(bgra: &[u8], width: usize, height: usize, quality: u8) -> Res
     };
     let mut out = Vec::with_capacity(width * height / 4);
     let encoder = jpeg_encoder::Encoder::new(&mut out, quality);
-    encoder
-        .encode(&packed, width as u16, height as u16, jpeg_encoder::ColorType::Bgra)
-        .map_err(|e| AppError::internal_msg(format!("JPEG encoding: {e}")))?;
+    encoder.encode(&packed, width as u16, height as u16, jpeg_encoder::ColorType::Bgra).map_err(|e| AppError::internal_msg(format!("JPEG encoding: {e}")))?;
     Ok(out)
 }
 

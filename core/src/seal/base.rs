@@ -111,7 +111,6 @@ fn decrypted(original: &[u8]) -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
-
 /// The signatures a file carries and its strictest DocMDP permission, as lopdf reads them
 /// (the same facts `inspect::signatures` reads with PDFium at upload).
 fn earlier_signatures(doc: &lopdf::Document) -> Signed {
@@ -132,11 +131,7 @@ fn earlier_signatures(doc: &lopdf::Document) -> Signed {
         let sig = dict(perms.get(b"DocMDP").ok()?)?;
         let refs = doc.dereference(sig.get(b"Reference").ok()?).ok()?.1.as_array().ok()?.clone();
         refs.iter().filter_map(|r| dict(r)).find(|r| r.get(b"TransformMethod").and_then(|m| m.as_name()).is_ok_and(|m| m == b"DocMDP")).map(|r| {
-            r.get(b"TransformParams")
-                .ok()
-                .and_then(|p| dict(p))
-                .and_then(|p| p.get(b"P").ok().and_then(|v| v.as_i64().ok()))
-                .map_or(2, |p| p.clamp(1, 3) as u8)
+            r.get(b"TransformParams").ok().and_then(|p| dict(p)).and_then(|p| p.get(b"P").ok().and_then(|v| v.as_i64().ok())).map_or(2, |p| p.clamp(1, 3) as u8)
         })
     })();
     Signed { count, docmdp }

@@ -19,7 +19,10 @@ use std::fmt::Write as _;
 /// What a field shows once filled.
 #[derive(Clone, Debug)]
 pub enum Mark {
-    Text { text: String, font: FontKind },
+    Text {
+        text: String,
+        font: FontKind,
+    },
     Check,
     Ink(DrawnSignature),
     /// A PNG image (an uploaded signature).
@@ -121,14 +124,7 @@ impl Canvas {
         let s = w.min(h);
         let (ox, oy) = ((w - s) / 2.0, (h - s) / 2.0);
         let p = |fx: f64, fy: f64| format!("{} {}", real(ox + fx * s), real(oy + fy * s));
-        let _ = writeln!(
-            self.ops,
-            "q 0.08 0.13 0.24 RG {} w 1 J 1 j {} m {} l {} l S Q",
-            real(s * 0.12),
-            p(0.18, 0.52),
-            p(0.42, 0.24),
-            p(0.84, 0.8)
-        );
+        let _ = writeln!(self.ops, "q 0.08 0.13 0.24 RG {} w 1 J 1 j {} m {} l {} l S Q", real(s * 0.12), p(0.18, 0.52), p(0.42, 0.24), p(0.84, 0.8));
     }
 
     /// A drawn signature fitted into a w×h box, keeping its pad's proportions, as vector

@@ -50,10 +50,7 @@ impl Signer {
     pub fn algorithm(&self) -> AlgorithmIdentifierOwned {
         match self {
             Signer::P256(_) => AlgorithmIdentifierOwned { oid: const_oid::db::rfc5912::ECDSA_WITH_SHA_256, parameters: None },
-            Signer::Rsa(_) => AlgorithmIdentifierOwned {
-                oid: const_oid::db::rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
-                parameters: Some(der::Any::null()),
-            },
+            Signer::Rsa(_) => AlgorithmIdentifierOwned { oid: const_oid::db::rfc5912::SHA_256_WITH_RSA_ENCRYPTION, parameters: Some(der::Any::null()) },
         }
     }
 
@@ -70,9 +67,7 @@ impl Signer {
         if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
             return Ok(Signer::P256(k));
         }
-        rsa::RsaPrivateKey::from_pkcs8_der(der)
-            .map(|k| Signer::Rsa(Box::new(k)))
-            .map_err(|_| anyhow!("the private key is neither P-256 ECDSA nor RSA"))
+        rsa::RsaPrivateKey::from_pkcs8_der(der).map(|k| Signer::Rsa(Box::new(k))).map_err(|_| anyhow!("the private key is neither P-256 ECDSA nor RSA"))
     }
 }
 
@@ -121,11 +116,7 @@ fn make_seal(root_key: &p256::ecdsa::SigningKey, root: &Certificate, label: &str
     let key = p256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng);
     let subject = Name::from_str(&format!("CN=Dojang Seal {label},O=Dojang"))?;
     let validity = Validity::from_now(Duration::from_secs(5 * 365 * 86_400))?;
-    let profile = Profile::Leaf {
-        issuer: root.tbs_certificate.subject.clone(),
-        enable_key_agreement: false,
-        enable_key_encipherment: false,
-    };
+    let profile = Profile::Leaf { issuer: root.tbs_certificate.subject.clone(), enable_key_agreement: false, enable_key_encipherment: false };
     let builder = CertificateBuilder::new(profile, random_serial()?, validity, subject, p256_spki(&key)?, root_key)?;
     let cert = builder.build::<p256::ecdsa::DerSignature>()?;
     Ok((key, cert))
@@ -148,15 +139,7 @@ fn not_after(c: &Certificate) -> String {
     c.tbs_certificate.validity.not_after.to_unix_duration().as_secs().to_string()
 }
 
-async fn store(
-    db: &Db,
-    secret: &Secret,
-    kind: &str,
-    source: &str,
-    signer: &Signer,
-    cert: &Certificate,
-    chain: &[Vec<u8>],
-) -> anyhow::Result<String> {
+async fn store(db: &Db, secret: &Secret, kind: &str, source: &str, signer: &Signer, cert: &Certificate, chain: &[Vec<u8>]) -> anyhow::Result<String> {
     let id = uuid::Uuid::now_v7().simple().to_string();
     let now = Timestamp::now();
     let chain = chain.iter().map(|c| B64.encode(c)).collect::<Vec<_>>().join(",");
@@ -210,11 +193,10 @@ async fn rotate_with(db: &Db, secret: &Secret, root_key: &p256::ecdsa::SigningKe
 
 /// A new sealing key issued by the instance's root; the old one stays known for verifying.
 pub async fn rotate(db: &Db, secret: &Secret) -> anyhow::Result<String> {
-    let (id, cert, key): (String, String, String) =
-        sqlx::query_as("SELECT id, certificate, private_key FROM seal_keys WHERE kind = 'root' AND active = 1")
-            .fetch_optional(db.pool())
-            .await?
-            .context("no root certificate: start the server once first")?;
+    let (id, cert, key): (String, String, String) = sqlx::query_as("SELECT id, certificate, private_key FROM seal_keys WHERE kind = 'root' AND active = 1")
+        .fetch_optional(db.pool())
+        .await?
+        .context("no root certificate: start the server once first")?;
     let root = Certificate::from_der(&B64.decode(cert)?)?;
     let Signer::P256(root_key) = Signer::from_pkcs8(&decrypt(secret, &key)?)? else { bail!("the root key {id} is not P-256") };
     let label = &uuid::Uuid::new_v4().simple().to_string()[..8];
@@ -237,12 +219,11 @@ pub async fn import_pkcs12(db: &Db, secret: &Secret, p12: &[u8], password: &str)
 
 /// The sealing key in use.
 pub async fn active(db: &Db, secret: &Secret) -> anyhow::Result<SealKey> {
-    let (id, cert, chain, key, subject): (String, String, String, String, String) = sqlx::query_as(
-        "SELECT id, certificate, chain, private_key, subject FROM seal_keys WHERE kind = 'seal' AND active = 1",
-    )
-    .fetch_optional(db.pool())
-    .await?
-    .context("no sealing key")?;
+    let (id, cert, chain, key, subject): (String, String, String, String, String) =
+        sqlx::query_as("SELECT id, certificate, chain, private_key, subject FROM seal_keys WHERE kind = 'seal' AND active = 1")
+            .fetch_optional(db.pool())
+            .await?
+            .context("no sealing key")?;
     Ok(SealKey {
         id,
         signer: Signer::from_pkcs8(&decrypt(secret, &key)?)?,

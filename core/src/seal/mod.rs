@@ -93,8 +93,6 @@ async fn finish_signature(st: &AppState, key: &keys::SealKey, prepared: sign::Pr
     Ok(prepared.embed(&cms::assemble(key, parts, token)?)?)
 }
 
-
-
 /// What every document's seal says about itself.
 struct SealInfo {
     key: Arc<keys::SealKey>,
@@ -107,7 +105,8 @@ impl SealInfo {
     fn new(st: &AppState, key: keys::SealKey, ev: &Evidence) -> Self {
         let id = &ev.envelope.id;
         // A test envelope says so in the signature itself too, whatever its pages show.
-        let reason = if ev.envelope.is_test() { format!("{TEST_NOTICE} · Sealed by Dojang · envelope {id}") } else { format!("Sealed by Dojang · envelope {id}") };
+        let reason =
+            if ev.envelope.is_test() { format!("{TEST_NOTICE} · Sealed by Dojang · envelope {id}") } else { format!("Sealed by Dojang · envelope {id}") };
         Self { key: Arc::new(key), field: format!("Dojang seal {}", &id.as_str()[..8]), reason, location: st.settings.public_url.clone() }
     }
 }
@@ -122,7 +121,12 @@ pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
     }
     let info = SealInfo::new(st, keys::active(&st.db, &st.settings.secret_key).await?, &ev);
     let mut sealed: HashMap<DocumentId, String> =
-        sqlx::query_as::<_, (DocumentId, String)>("SELECT document_id, sealed_sha256 FROM sealed_documents WHERE envelope_id = $1").bind(id).fetch_all(st.db.pool()).await?.into_iter().collect();
+        sqlx::query_as::<_, (DocumentId, String)>("SELECT document_id, sealed_sha256 FROM sealed_documents WHERE envelope_id = $1")
+            .bind(id)
+            .fetch_all(st.db.pool())
+            .await?
+            .into_iter()
+            .collect();
     let trail = Arc::new(ev.trail(&HashMap::new()));
     for doc in &ev.docs {
         if !sealed.contains_key(&doc.row.id) {
@@ -131,11 +135,8 @@ pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
         }
     }
     let (trail_key, trail_sha256) = seal_trail(st, &ev, &sealed, &info).await?;
-    let hashes: Vec<Value> = ev
-        .docs
-        .iter()
-        .map(|d| json!({ "document": d.row.id, "original_sha256": d.row.sha256, "sealed_sha256": sealed.get(&d.row.id) }))
-        .collect();
+    let hashes: Vec<Value> =
+        ev.docs.iter().map(|d| json!({ "document": d.row.id, "original_sha256": d.row.sha256, "sealed_sha256": sealed.get(&d.row.id) })).collect();
     let evidence = json!({ "documents": hashes, "audit_trail_sha256": trail_sha256, "certificate": info.key.subject });
     let mut tx = st.db.begin().await?;
     transition::sealed(st, &mut tx, id, &Sealed { trail_key, trail_sha256, evidence }).await?;
@@ -149,12 +150,8 @@ pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
 async fn seal_one(st: &AppState, ev: &Evidence, doc: &SealDoc, info: &SealInfo, trail: Arc<trail::Trail>) -> AppResult<String> {
     let id = &ev.envelope.id;
     let (base, layout) = prepare_base(st, ev.original(st, doc).await?).await?;
-    let mut placed: Vec<Placed> = ev
-        .marks
-        .iter()
-        .filter(|m| m.document_id == doc.row.id)
-        .map(|m| Placed { page: m.page, rect: m.rect, mark: m.mark.clone() })
-        .collect();
+    let mut placed: Vec<Placed> =
+        ev.marks.iter().filter(|m| m.document_id == doc.row.id).map(|m| Placed { page: m.page, rect: m.rect, mark: m.mark.clone() }).collect();
     if ev.envelope.is_test() {
         placed.extend((0..doc.geometry.len() as u32).map(|page| Placed {
             page,

@@ -3,17 +3,17 @@
 //! file (/ByteRange). It is always the last thing written to a sealed file.
 
 use super::cms;
-use super::keys::SealKey;
-#[allow(unused_imports)]
-use lopdf::Document;
 use super::compose::{page_stamp, Placed, Resources};
+use super::keys::SealKey;
 use crate::geometry::PageGeometry;
 use crate::pdf::raw;
 use crate::pdf::write::{text_string, Update};
-use std::collections::BTreeMap;
 use anyhow::{bail, Context as _};
+#[allow(unused_imports)]
+use lopdf::Document;
 use lopdf::{Dictionary, Object, ObjectId, StringFormat};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// Room reserved for the CMS (bytes): certificates, signature and a timestamp token fit.
 const CONTENTS_BYTES: usize = 16 * 1024;
@@ -151,14 +151,7 @@ pub fn prepare(base: &[u8], info: &SignInfo<'_>, look: Option<Appearance<'_>>) -
         bail!("unexpected signature dictionary layout");
     }
     let range = [0, contents_at, contents_end, bytes.len() - contents_end];
-    let range_text = format!(
-        "[{} {:0w$} {:0w$} {:0w$}]",
-        range[0],
-        range[1],
-        range[2],
-        range[3],
-        w = RANGE_DIGITS
-    );
+    let range_text = format!("[{} {:0w$} {:0w$} {:0w$}]", range[0], range[1], range[2], range[3], w = RANGE_DIGITS);
     let text = range_text.into_bytes();
     if text.len() != slot {
         bail!("byte range does not fit its placeholder");

@@ -218,7 +218,11 @@ pub fn pages(t: &Trail, res: &mut Resources) -> anyhow::Result<Vec<NewPage>> {
     w.para(
         8.0,
         0.0,
-        if t.chain_intact { "Every event's hash covers the previous one; the chain is intact. · 모든 이벤트 해시가 이전 해시를 포함하며, 체인이 온전합니다." } else { "WARNING: the event chain does not verify. · 경고: 이벤트 체인이 검증되지 않습니다." },
+        if t.chain_intact {
+            "Every event's hash covers the previous one; the chain is intact. · 모든 이벤트 해시가 이전 해시를 포함하며, 체인이 온전합니다."
+        } else {
+            "WARNING: the event chain does not verify. · 경고: 이벤트 체인이 검증되지 않습니다."
+        },
     );
     w.para(8.0, 0.0, "This document is sealed with a digital signature (PAdES). Any change after sealing is detected by signature validation. · 이 문서는 전자서명(PAdES)으로 봉인되어, 봉인 후 변경은 서명 검증에서 드러납니다.");
 

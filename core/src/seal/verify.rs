@@ -146,9 +146,9 @@ fn check(bytes: &[u8], f: &Found, known: &[(String, Vec<u8>)]) -> SignatureRepor
         })
         .collect();
     let signer = match &si.sid {
-        SignerIdentifier::IssuerAndSerialNumber(ias) => certs
-            .iter()
-            .find(|c| c.tbs_certificate.issuer == ias.issuer && c.tbs_certificate.serial_number == ias.serial_number),
+        SignerIdentifier::IssuerAndSerialNumber(ias) => {
+            certs.iter().find(|c| c.tbs_certificate.issuer == ias.issuer && c.tbs_certificate.serial_number == ias.serial_number)
+        }
         SignerIdentifier::SubjectKeyIdentifier(_) => certs.first(),
     };
     let Some(cert) = signer else { return report };
@@ -253,10 +253,8 @@ pub async fn verify(db: &Db, bytes: Vec<u8>) -> AppResult<Verification> {
 }
 
 async fn find_envelope(db: &Db, sha: &str) -> AppResult<Option<String>> {
-    let doc: Option<String> = sqlx::query_scalar("SELECT envelope_id FROM sealed_documents WHERE sealed_sha256 = $1")
-        .bind(sha)
-        .fetch_optional(db.pool())
-        .await?;
+    let doc: Option<String> =
+        sqlx::query_scalar("SELECT envelope_id FROM sealed_documents WHERE sealed_sha256 = $1").bind(sha).fetch_optional(db.pool()).await?;
     if doc.is_some() {
         return Ok(doc);
     }
@@ -264,18 +262,16 @@ async fn find_envelope(db: &Db, sha: &str) -> AppResult<Option<String>> {
 }
 
 async fn envelope_report(db: &Db, id: &str) -> AppResult<EnvelopeReport> {
-    let (name, org, completed, sealed): (String, String, Option<Timestamp>, Option<Timestamp>) = sqlx::query_as(
-        "SELECT e.name, o.name, e.completed_at, e.sealed_at FROM envelopes e JOIN organizations o ON o.id = e.organization_id WHERE e.id = $1",
-    )
-    .bind(id)
-    .fetch_one(db.pool())
-    .await?;
-    let signers: Vec<(String, String, Option<Timestamp>)> = sqlx::query_as(
-        "SELECT name, email, signed_at FROM recipients WHERE envelope_id = $1 AND role = 'signer' ORDER BY position",
-    )
-    .bind(id)
-    .fetch_all(db.pool())
-    .await?;
+    let (name, org, completed, sealed): (String, String, Option<Timestamp>, Option<Timestamp>) =
+        sqlx::query_as("SELECT e.name, o.name, e.completed_at, e.sealed_at FROM envelopes e JOIN organizations o ON o.id = e.organization_id WHERE e.id = $1")
+            .bind(id)
+            .fetch_one(db.pool())
+            .await?;
+    let signers: Vec<(String, String, Option<Timestamp>)> =
+        sqlx::query_as("SELECT name, email, signed_at FROM recipients WHERE envelope_id = $1 AND role = 'signer' ORDER BY position")
+            .bind(id)
+            .fetch_all(db.pool())
+            .await?;
     Ok(EnvelopeReport {
         id: id.to_owned(),
         name,

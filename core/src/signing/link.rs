@@ -25,10 +25,8 @@ impl Signer {
     pub async fn resolve(st: &AppState, token: &str) -> AppResult<Self> {
         let token = SigningToken::parse(token).ok_or_else(invalid)?;
         let mut conn = st.db.pool().acquire().await?;
-        let rid: Option<RecipientId> = sqlx::query_scalar("SELECT recipient_id FROM signing_links WHERE token_hash = $1")
-            .bind(token.hash())
-            .fetch_optional(&mut *conn)
-            .await?;
+        let rid: Option<RecipientId> =
+            sqlx::query_scalar("SELECT recipient_id FROM signing_links WHERE token_hash = $1").bind(token.hash()).fetch_optional(&mut *conn).await?;
         let recipient = Recipient::load(&mut conn, &rid.ok_or_else(invalid)?).await?.ok_or_else(invalid)?;
         let envelope = Envelope::find(&mut conn, &recipient.envelope_id).await?;
         Ok(Self { recipient, envelope })

@@ -28,8 +28,12 @@ pub async fn view(st: &AppState, token: &str) -> AppResult<SignerView> {
     } else {
         let mut conn = st.db.pool().acquire().await?;
         let c = Contents::load(&mut conn, &s.envelope.id).await?;
-        let values: HashMap<FieldId, String> =
-            sqlx::query_as::<_, (FieldId, String)>("SELECT field_id, value FROM field_values WHERE envelope_id = $1").bind(&s.envelope.id).fetch_all(&mut *conn).await?.into_iter().collect();
+        let values: HashMap<FieldId, String> = sqlx::query_as::<_, (FieldId, String)>("SELECT field_id, value FROM field_values WHERE envelope_id = $1")
+            .bind(&s.envelope.id)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
         let fields = c
             .fields
             .into_iter()
@@ -112,11 +116,8 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
     if s.recipient.consented_at.is_none() {
         return Err(AppError::new(crate::error::ErrorCode::ConsentRequired, "Agree to sign electronically first"));
     }
-    let mine: Vec<_> = crate::envelope::fields(&mut *st.db.pool().acquire().await?, &s.envelope.id)
-        .await?
-        .into_iter()
-        .filter(|f| f.recipient_id == s.recipient.id)
-        .collect();
+    let mine: Vec<_> =
+        crate::envelope::fields(&mut *st.db.pool().acquire().await?, &s.envelope.id).await?.into_iter().filter(|f| f.recipient_id == s.recipient.id).collect();
     let CheckedSubmission { signatures, values } = check_submission(&mine, sub, &today_in(&s.envelope.time_zone))?;
     let mut stored = Vec::with_capacity(signatures.len());
     for (i, CheckedSignature { method, png, strokes, typed }) in signatures.into_iter().enumerate() {

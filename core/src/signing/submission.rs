@@ -121,7 +121,11 @@ fn check_values(fields: &[crate::model::FieldDraft], sub: &SignSubmission, today
             None => {}
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(AppError::fields(errors)) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(AppError::fields(errors))
+    }
 }
 
 /// A signature's PNG, checked.
@@ -138,4 +142,3 @@ fn decode_png(data: &str) -> AppResult<Vec<u8>> {
     }
     Ok(bytes)
 }
-

@@ -114,10 +114,8 @@ async fn claim(st: &AppState, full: &[String]) -> AppResult<Option<Claimed>> {
 /// Attempts one claimed message and records the attempt.
 async fn deliver(st: &AppState, msg: Claimed) -> AppResult<()> {
     let Claimed { id, endpoint_id, payload, attempts } = msg;
-    let endpoint: Option<EndpointRow> = sqlx::query_as("SELECT url, secret, enabled FROM webhook_endpoints WHERE id = $1")
-        .bind(&endpoint_id)
-        .fetch_optional(st.db.pool())
-        .await?;
+    let endpoint: Option<EndpointRow> =
+        sqlx::query_as("SELECT url, secret, enabled FROM webhook_endpoints WHERE id = $1").bind(&endpoint_id).fetch_optional(st.db.pool()).await?;
     let Some((url, secret, enabled)) = endpoint else { return Ok(()) };
     if enabled != 1 {
         // Disabled meanwhile: kept as failed, to be resent once the endpoint is on again.
@@ -298,7 +296,20 @@ mod tests {
 
     #[test]
     fn private_and_special_addresses_are_refused_public_ones_pass() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "224.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "224.0.0.1",
+        ] {
             assert!(is_private(ip.parse().unwrap()), "{ip} must be refused");
         }
         for ip in ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "172.32.0.1"] {

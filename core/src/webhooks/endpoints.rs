@@ -24,7 +24,8 @@ pub struct NewEndpoint {
 impl NewEndpoint {
     pub fn parse(url: &str, events: &[String], allow_private: bool) -> AppResult<Self> {
         let mut errors: Vec<FieldError> = Vec::new();
-        let field = |errors: &mut Vec<FieldError>, f: &str, code: &str, m: &str| errors.push(FieldError { field: f.into(), code: code.into(), message: m.into() });
+        let field =
+            |errors: &mut Vec<FieldError>, f: &str, code: &str, m: &str| errors.push(FieldError { field: f.into(), code: code.into(), message: m.into() });
         let parsed = reqwest::Url::parse(url.trim()).ok().filter(|u| {
             matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.username().is_empty() && u.password().is_none() && url.len() <= MAX_URL_CHARS
         });
@@ -103,13 +104,11 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, input: &NewEndp
 }
 
 pub async fn list(db: &Db, actor: &Actor) -> AppResult<Vec<Endpoint>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM webhook_endpoints WHERE organization_id = $1 AND mode = $2 ORDER BY created_at, id"
-    ))
-    .bind(&actor.organization_id)
-    .bind(actor.mode.as_str())
-    .fetch_all(db.pool())
-    .await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM webhook_endpoints WHERE organization_id = $1 AND mode = $2 ORDER BY created_at, id"))
+        .bind(&actor.organization_id)
+        .bind(actor.mode.as_str())
+        .fetch_all(db.pool())
+        .await?;
     rows.into_iter().map(from_row).collect()
 }
 

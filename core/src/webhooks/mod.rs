@@ -48,12 +48,11 @@ pub async fn emit(tx: &mut Tx, envelope_id: &EnvelopeId, kind: AuditKind, recipi
     else {
         return Ok(());
     };
-    let subscribed: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, events FROM webhook_endpoints WHERE organization_id = $1 AND mode = $2 AND enabled = 1")
-            .bind(&org)
-            .bind(&mode)
-            .fetch_all(&mut **tx)
-            .await?;
+    let subscribed: Vec<(String, String)> = sqlx::query_as("SELECT id, events FROM webhook_endpoints WHERE organization_id = $1 AND mode = $2 AND enabled = 1")
+        .bind(&org)
+        .bind(&mode)
+        .fetch_all(&mut **tx)
+        .await?;
     let targets: Vec<String> = subscribed.into_iter().filter(|(_, events)| events.split(' ').any(|e| e == event)).map(|(id, _)| id).collect();
     if targets.is_empty() {
         return Ok(());
@@ -62,10 +61,8 @@ pub async fn emit(tx: &mut Tx, envelope_id: &EnvelopeId, kind: AuditKind, recipi
     let mut body = Map::new();
     body.insert("envelope".into(), json!({ "id": envelope_id, "name": name, "status": status, "mode": mode, "clientId": client }));
     if let Some(r) = recipient_id {
-        let row: Option<(String, String, String)> = sqlx::query_as("SELECT name, email, role FROM recipients WHERE id = $1")
-            .bind(r)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let row: Option<(String, String, String)> =
+            sqlx::query_as("SELECT name, email, role FROM recipients WHERE id = $1").bind(r).fetch_optional(&mut **tx).await?;
         if let Some((name, email, role)) = row {
             body.insert("recipient".into(), json!({ "id": r, "name": name, "email": email, "role": role }));
         }

@@ -6,8 +6,8 @@
 mod dom;
 mod host;
 mod net;
-mod page;
 mod pad;
+mod page;
 
 use dojang_core::model::SignerBoot;
 use wasm_bindgen::prelude::*;

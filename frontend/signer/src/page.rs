@@ -3,8 +3,8 @@
 //! server rendered (`app/src/pages/sign`), which is the page in its first state.
 
 use crate::dom::{cast, document, find, find_all, on, set_disabled, set_hidden, testid, tid, toggle_class, window};
-use crate::{host, net, pad};
 use crate::net::Failure;
+use crate::{host, net, pad};
 use dojang_core::ids::FieldId;
 use dojang_core::model::{FieldInput, FieldKind, SignSubmission, SignatureInput, SignerBoot, SignerState};
 use std::cell::RefCell;
@@ -350,12 +350,7 @@ fn agree(page: &Shared) {
 }
 
 fn decline(page: &Shared) {
-    let reason = page
-        .borrow()
-        .part(testid::DECLINE_REASON)
-        .and_then(|t| cast::<web_sys::HtmlTextAreaElement>(&t))
-        .map(|t| t.value())
-        .unwrap_or_default();
+    let reason = page.borrow().part(testid::DECLINE_REASON).and_then(|t| cast::<web_sys::HtmlTextAreaElement>(&t)).map(|t| t.value()).unwrap_or_default();
     set_busy(page, true);
     let page = page.clone();
     wasm_bindgen_futures::spawn_local(async move {

@@ -14,9 +14,7 @@ use tower_http::services::ServeDir;
 const DIRS: [&str; 2] = ["pkg", "signer"];
 
 pub fn router(site_root: &Path) -> Router {
-    DIRS.iter().fold(Router::new(), |r, dir| {
-        r.nest_service(&format!("/{dir}"), ServeDir::new(site_root.join(dir)).precompressed_br().precompressed_gzip())
-    })
+    DIRS.iter().fold(Router::new(), |r, dir| r.nest_service(&format!("/{dir}"), ServeDir::new(site_root.join(dir)).precompressed_br().precompressed_gzip()))
 }
 
 /// Larger files are debug builds: compressed on the fly instead (quality 11 would take long).

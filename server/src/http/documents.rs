@@ -18,10 +18,7 @@ use serde_json::json;
 
 pub fn router(max_upload: u64) -> Router<AppState> {
     Router::new()
-        .route(
-            "/_app/documents",
-            post(upload).layer(DefaultBodyLimit::max((max_upload + 1024 * 1024) as usize)),
-        )
+        .route("/_app/documents", post(upload).layer(DefaultBodyLimit::max((max_upload + 1024 * 1024) as usize)))
         .route("/_app/documents/{id}/pages/{page}", get(preview))
 }
 

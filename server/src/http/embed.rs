@@ -163,7 +163,9 @@ fn escape(s: &str) -> String {
 fn clear_page(e: &AppError, host_origin: Option<&str>) -> Response {
     let (status, code, ko, en) = match e.code {
         ErrorCode::TokenExpired => (401, "TOKEN_EXPIRED", "이 링크는 만료되었습니다.", "This link has expired."),
-        ErrorCode::Forbidden => (403, "ORIGIN_NOT_ALLOWED", "이 사이트에서는 도장 화면을 열 수 없습니다.", "This site is not allowed to open Dojang's screens."),
+        ErrorCode::Forbidden => {
+            (403, "ORIGIN_NOT_ALLOWED", "이 사이트에서는 도장 화면을 열 수 없습니다.", "This site is not allowed to open Dojang's screens.")
+        }
         ErrorCode::EmbedSignedIn => (
             409,
             "SIGNED_IN",
@@ -191,7 +193,8 @@ fn clear_page(e: &AppError, host_origin: Option<&str>) -> Response {
         ko = escape(ko),
         en = escape(en),
     );
-    let mut res = (StatusCode::from_u16(status).unwrap_or(StatusCode::UNAUTHORIZED), [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+    let mut res =
+        (StatusCode::from_u16(status).unwrap_or(StatusCode::UNAUTHORIZED), [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
     let h = res.headers_mut();
     let csp = format!("default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; base-uri 'none'; frame-ancestors *");
     if let Ok(v) = HeaderValue::from_str(&csp) {

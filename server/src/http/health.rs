@@ -14,8 +14,5 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
     let (db, pdf) = tokio::join!(state.db.ping(), state.pdf.is_ready());
     let word = |ok: bool| if ok { "ok" } else { "unavailable" };
     let status = if db && pdf { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (
-        status,
-        Json(json!({ "status": word(db && pdf), "database": word(db), "pdfium": word(pdf) })),
-    )
+    (status, Json(json!({ "status": word(db && pdf), "database": word(db), "pdfium": word(pdf) })))
 }

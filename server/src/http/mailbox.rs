@@ -16,11 +16,10 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn list(State(st): State<AppState>) -> Result<Html<String>, AppError> {
-    let rows: Vec<(String, String, String, String, String, Timestamp)> = sqlx::query_as(
-        "SELECT id, to_name, to_email, subject, status, created_at FROM emails ORDER BY created_at DESC LIMIT 200",
-    )
-    .fetch_all(st.db.pool())
-    .await?;
+    let rows: Vec<(String, String, String, String, String, Timestamp)> =
+        sqlx::query_as("SELECT id, to_name, to_email, subject, status, created_at FROM emails ORDER BY created_at DESC LIMIT 200")
+            .fetch_all(st.db.pool())
+            .await?;
     let mut html = String::from(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Dojang mailbox</title></head>\
          <body style=\"font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem\">\
@@ -46,6 +45,7 @@ async fn show(State(st): State<AppState>, Path(id): Path<String>) -> Result<Resp
     let html: Option<String> = sqlx::query_scalar("SELECT html FROM emails WHERE id = $1").bind(&id).fetch_optional(st.db.pool()).await?;
     let mut res = Html(html.ok_or_else(|| AppError::not_found("Email"))?).into_response();
     // Shown as sent, but unable to run anything.
-    res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"));
+    res.headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"));
     Ok(res)
 }

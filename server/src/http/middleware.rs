@@ -2,17 +2,17 @@
 //! request (path only: query strings can carry tokens), and the security headers. Plus the
 //! cross-site request check for cookie-authenticated forms.
 
+use axum::extract::ConnectInfo;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use axum::extract::ConnectInfo;
 use dojang_core::address_limits::{AddressLimits, Surface};
 use dojang_core::client_ip::{self, ClientIp};
 use dojang_core::config::Settings;
-use std::net::SocketAddr;
 use dojang_core::error::{AppError, ErrorCode};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -22,12 +22,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn wrap(router: Router, settings: Arc<Settings>) -> Router {
     let limits = Arc::new(AddressLimits::new(settings.address_rate_scale));
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
-        let id = req
-            .extensions()
-            .get::<RequestId>()
-            .and_then(|id| id.header_value().to_str().ok())
-            .unwrap_or("-")
-            .to_owned();
+        let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-").to_owned();
         tracing::info_span!("request", request_id = %id, method = %req.method(), path = %redact(req.uri().path()))
     });
     router
@@ -60,9 +55,7 @@ async fn limit_by_address(State(limits): State<Arc<AddressLimits>>, req: Request
         return next.run(req).await;
     }
     tracing::info!(surface = surface.name(), ip = %ip, retry_after = d.retry_after, "rate limited by address");
-    let mut res = AppError::new(ErrorCode::RateLimited, "Too many requests from your address; wait and retry")
-        .with_retry_after(d.retry_after)
-        .into_response();
+    let mut res = AppError::new(ErrorCode::RateLimited, "Too many requests from your address; wait and retry").with_retry_after(d.retry_after).into_response();
     if let Ok(v) = HeaderValue::from_str(&limits.policy(surface).header()) {
         res.headers_mut().insert(HeaderName::from_static("ratelimit-policy"), v);
     }
@@ -87,17 +80,13 @@ async fn security_headers(State(settings): State<Arc<Settings>>, req: Request, n
     let h = res.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
-    h.entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"));
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"));
     // Older browsers only know X-Frame-Options; pages an allowlist may frame (embedding) go without.
     let framable = h.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).is_some_and(|c| !c.contains("frame-ancestors 'none'"));
     if !framable {
         h.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
     }
-    h.insert(
-        HeaderName::from_static("permissions-policy"),
-        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
-    );
+    h.insert(HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
     h.entry(HeaderName::from_static("cross-origin-opener-policy")).or_insert(HeaderValue::from_static("same-origin"));
     if settings.is_https() {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
@@ -120,8 +109,7 @@ pub async fn check_fetch_site(State(settings): State<Arc<Settings>>, req: Reques
             None => true,
             Some(origin) => {
                 let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-                origin == settings.public_url
-                    || origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+                origin == settings.public_url || origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
             }
         },
     };
@@ -146,9 +134,7 @@ pub async fn limit_fn_body(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let limit = if req.uri().path() == "/_fn/sign/submit" { SUBMIT_BODY_LIMIT } else { FN_BODY_LIMIT };
-    let too_large = || {
-        AppError::new(ErrorCode::PayloadTooLarge, format!("The request is larger than {} MB", limit / (1024 * 1024))).into_response()
-    };
+    let too_large = || AppError::new(ErrorCode::PayloadTooLarge, format!("The request is larger than {} MB", limit / (1024 * 1024))).into_response();
     let announced = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > limit as u64) {
         return too_large();

@@ -32,13 +32,7 @@ pub const SESSION_COOKIE: &str = "dojang_session";
 
 /// The handwriting font for typed signatures (loaded by the pad only when someone types).
 async fn script_font() -> impl IntoResponse {
-    (
-        [
-            (http::header::CONTENT_TYPE, "font/ttf"),
-            (http::header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-        ],
-        dojang_core::fonts::NANUM_PEN,
-    )
+    ([(http::header::CONTENT_TYPE, "font/ttf"), (http::header::CACHE_CONTROL, "public, max-age=31536000, immutable")], dojang_core::fonts::NANUM_PEN)
 }
 
 pub use assets::precompress as precompress_assets;

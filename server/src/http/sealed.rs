@@ -8,12 +8,12 @@ use axum::http::{header, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use dojang_core::crypto::SigningToken;
 use dojang_core::db::Timestamp;
 use dojang_core::error::AppError;
 use dojang_core::ids::{DocumentId, EnvelopeId};
 use dojang_core::mail::templates::escape;
 use dojang_core::seal::{keys, sealed_name, verify};
-use dojang_core::crypto::SigningToken;
 use dojang_core::state::AppState;
 use dojang_core::storage::BlobKey;
 
@@ -41,7 +41,8 @@ pub(crate) fn pdf(bytes: Vec<u8>, filename: &str) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     // RFC 6266: an ASCII fallback and the UTF-8 name.
     let ascii: String = filename.chars().map(|c| if c.is_ascii_alphanumeric() || " .-_()".contains(c) { c } else { '_' }).collect();
-    let utf8: String = filename.bytes().map(|b| if b.is_ascii_alphanumeric() || b".-_".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    let utf8: String =
+        filename.bytes().map(|b| if b.is_ascii_alphanumeric() || b".-_".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{utf8}")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -96,10 +97,8 @@ async fn sender_trail(State(st): State<AppState>, user: SessionUser, Path(id): P
 async fn link_envelope(st: &AppState, token: &str) -> Result<EnvelopeId, AppError> {
     let gone = || AppError::not_found("Download link");
     let token = SigningToken::parse(token).ok_or_else(gone)?;
-    let row: Option<(String, Timestamp)> = sqlx::query_as("SELECT envelope_id, expires_at FROM download_links WHERE token_hash = $1")
-        .bind(token.hash())
-        .fetch_optional(st.db.pool())
-        .await?;
+    let row: Option<(String, Timestamp)> =
+        sqlx::query_as("SELECT envelope_id, expires_at FROM download_links WHERE token_hash = $1").bind(token.hash()).fetch_optional(st.db.pool()).await?;
     match row {
         Some((id, expires)) if expires > Timestamp::now() => EnvelopeId::parse(&id),
         _ => Err(gone()),
@@ -108,12 +107,11 @@ async fn link_envelope(st: &AppState, token: &str) -> Result<EnvelopeId, AppErro
 
 async fn download_page(State(st): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
     let id = link_envelope(&st, &token).await?;
-    let docs: Vec<(String, String)> = sqlx::query_as(
-        "SELECT s.document_id, d.name FROM sealed_documents s JOIN documents d ON d.id = s.document_id WHERE s.envelope_id = $1",
-    )
-    .bind(&id)
-    .fetch_all(st.db.pool())
-    .await?;
+    let docs: Vec<(String, String)> =
+        sqlx::query_as("SELECT s.document_id, d.name FROM sealed_documents s JOIN documents d ON d.id = s.document_id WHERE s.envelope_id = $1")
+            .bind(&id)
+            .fetch_all(st.db.pool())
+            .await?;
     let mut html = String::from(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>Dojang</title></head>\
          <body style=\"font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem\"><h1>서명 완료 문서 · Sealed documents</h1><ul>",

@@ -30,9 +30,7 @@ impl FromRequestParts<AppState> for SessionUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let session = Session::from_request_parts(parts, state)
-            .await
-            .map_err(|(_, m)| AppError::internal_msg(format!("session layer missing: {m}")))?;
+        let session = Session::from_request_parts(parts, state).await.map_err(|(_, m)| AppError::internal_msg(format!("session layer missing: {m}")))?;
         let id = web_session::user_id(&session).await?.ok_or_else(AppError::unauthenticated)?;
         let user = accounts::find_user(&state.db, &id).await?.ok_or_else(AppError::unauthenticated)?;
         Ok(Self { user, session })

@@ -86,7 +86,9 @@ async fn sign_through(client: &reqwest::Client, base: &str, sent: &Sent, token: 
         assert_eq!(post_form(client, base, name, &[("token", token)], headers).await.status, 200);
     }
     let fields = json!([{ "field_id": sent.field(100 + i), "signature": 0 }, { "field_id": sent.field(200 + i), "value": "주소" }]);
-    let mut req = client.post(format!("{base}/_fn/sign/submit")).json(&json!({ "token": token, "submission": { "fields": fields, "signatures": [drawing("pen", true)] } }));
+    let mut req = client
+        .post(format!("{base}/_fn/sign/submit"))
+        .json(&json!({ "token": token, "submission": { "fields": fields, "signatures": [drawing("pen", true)] } }));
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -116,7 +118,11 @@ async fn behind_a_trusted_proxy_the_audit_log_and_the_throttle_see_each_client()
     assert_eq!(ips_of(&app, &sent.recipients[0]).await, vec!["127.0.0.2"]);
     assert_eq!(ips_of(&app, &sent.recipients[1]).await, vec!["127.0.0.3"], "the client's own X-Forwarded-For is not believed");
     assert_eq!(ips_of(&app, &sent.recipients[2]).await, vec!["127.0.0.4"]);
-    let signed: Vec<String> = sqlx::query_scalar("SELECT signed_ip FROM recipients WHERE envelope_id = $1 ORDER BY position").bind(&sent.envelope).fetch_all(app.db.pool()).await.unwrap();
+    let signed: Vec<String> = sqlx::query_scalar("SELECT signed_ip FROM recipients WHERE envelope_id = $1 ORDER BY position")
+        .bind(&sent.envelope)
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(signed, vec!["127.0.0.2", "127.0.0.3", "127.0.0.4"]);
 
     // Thirty failed logins from one client behind the proxy lock that client out, not everyone.

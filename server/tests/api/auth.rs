@@ -14,11 +14,7 @@ async fn sign_up_creates_an_organization_and_signs_its_owner_in() {
     assert_eq!(user["organization_name"], a.org);
     assert_eq!(user["role"], "owner");
 
-    let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE email = $1")
-        .bind(&a.email)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE email = $1").bind(&a.email).fetch_one(app.db.pool()).await.unwrap();
     assert!(hash.starts_with("$argon2id$"), "stored as an argon2id hash");
     assert!(!hash.contains(&a.password));
     app.stop().await;
@@ -75,9 +71,7 @@ async fn logout_ends_the_session() {
 async fn sign_up_reports_every_invalid_field_at_once() {
     let app = spawn_app().await;
     let csrf = app.csrf_token().await;
-    let r = app
-        .call("auth/sign_up", &[("csrf", &csrf), ("org_name", " "), ("name", ""), ("email", "nope"), ("password", "short")])
-        .await;
+    let r = app.call("auth/sign_up", &[("csrf", &csrf), ("org_name", " "), ("name", ""), ("email", "nope"), ("password", "short")]).await;
     assert_eq!(r.status, 422, "{}", r.body);
     let body = r.json();
     assert_eq!(body["code"], "VALIDATION_FAILED");
@@ -140,9 +134,7 @@ async fn forms_without_the_session_token_are_refused() {
     let a = Account::unique("csrf");
     let _ = app.csrf_token().await;
     for token in ["", "0000", "forged-token-value"] {
-        let r = app
-            .call("auth/sign_up", &[("csrf", token), ("org_name", &a.org), ("name", &a.name), ("email", &a.email), ("password", &a.password)])
-            .await;
+        let r = app.call("auth/sign_up", &[("csrf", token), ("org_name", &a.org), ("name", &a.name), ("email", &a.email), ("password", &a.password)]).await;
         assert_eq!(r.status, 403, "{}", r.body);
         assert_eq!(r.code(), "CSRF_FAILED");
     }

@@ -84,7 +84,8 @@ fn assert_kept(name: &str, before: &[Value], after: &[Value]) {
             assert_eq!(a["docmdp_ok"], true, "{name}: {} now sees a change it does not allow: {a}", b["field"]);
         }
     }
-    let seal = after.iter().find(|a| a["field"].as_str().is_some_and(|f| f.starts_with("Dojang seal"))).unwrap_or_else(|| panic!("{name}: no seal in {after:?}"));
+    let seal =
+        after.iter().find(|a| a["field"].as_str().is_some_and(|f| f.starts_with("Dojang seal"))).unwrap_or_else(|| panic!("{name}: no seal in {after:?}"));
     for k in ["intact", "valid", "trusted"] {
         assert_eq!(seal[k], true, "{name}: the seal is {k}: {seal}");
     }
@@ -120,7 +121,9 @@ async fn certified_and_signed_files_keep_every_earlier_signature_valid() {
             assert_eq!(ink, 0, "{mode}: nothing drawn on a certified document");
         }
     }
-    for name in ["sig__signed_verified.pdf", "sig-multi__two_signatures.pdf", "sig-pades__testPAdES_BLTA.pdf", "sig-certified-pdfa__veraPDF-6-1-12-t02-pass-a.pdf"] {
+    for name in
+        ["sig__signed_verified.pdf", "sig-multi__two_signatures.pdf", "sig-pades__testPAdES_BLTA.pdf", "sig-certified-pdfa__veraPDF-6-1-12-t02-pass-a.pdf"]
+    {
         let file = crate::helpers::fixture_dir().join(name);
         let before = check(&file, &[&root]);
         let sealed = sealed_copy(&app, &key, name, fixture(name), dir).await;

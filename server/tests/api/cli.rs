@@ -6,10 +6,7 @@ use std::time::{Duration, Instant};
 
 fn dojang(data_dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dojang"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DOJANG_DATA_DIR", data_dir)
-        .env("DOJANG_PDFIUM_LIB", pdfium_lib());
+    cmd.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("DOJANG_DATA_DIR", data_dir).env("DOJANG_PDFIUM_LIB", pdfium_lib());
     cmd
 }
 
@@ -43,10 +40,8 @@ fn admin_create_org_prints_json_and_refuses_duplicates() {
 #[test]
 fn admin_create_api_key_prints_the_key_and_secret_once_as_json() {
     let dir = tempfile::tempdir().unwrap();
-    let org = dojang(dir.path())
-        .args(["admin", "create-org", "--name", "키 회사", "--email", "keys@example.com", "--password", "a long password"])
-        .output()
-        .unwrap();
+    let org =
+        dojang(dir.path()).args(["admin", "create-org", "--name", "키 회사", "--email", "keys@example.com", "--password", "a long password"]).output().unwrap();
     assert!(org.status.success(), "{}", text(&org));
     let out = dojang(dir.path()).args(["admin", "create-api-key", "--org", "키 회사", "--mode", "test", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
@@ -85,11 +80,7 @@ fn migrate_applies_migrations_and_is_repeatable() {
 #[test]
 fn production_refuses_to_start_with_development_secrets() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dojang(dir.path())
-        .env("DOJANG_ENV", "production")
-        .env("DOJANG_PUBLIC_URL", "https://sign.example.com")
-        .output()
-        .unwrap();
+    let out = dojang(dir.path()).env("DOJANG_ENV", "production").env("DOJANG_PUBLIC_URL", "https://sign.example.com").output().unwrap();
     assert!(!out.status.success());
     assert!(text(&out).contains("DOJANG_SECRET_KEY"), "{}", text(&out));
 }

@@ -37,8 +37,7 @@ fn field(n: u8, recipient: u8, doc: &str, page: u32, x: f64, kind: &str) -> Valu
 
 async fn save(app: &TestApp, id: &str, version: i64, recipients: Value, fields: Value) -> crate::helpers::Reply {
     let csrf = app.csrf_token().await;
-    app.call_json("contracts/save", json!({ "csrf": csrf, "id": id, "version": version, "recipients": recipients, "fields": fields }))
-        .await
+    app.call_json("contracts/save", json!({ "csrf": csrf, "id": id, "version": version, "recipients": recipients, "fields": fields })).await
 }
 
 async fn get(app: &TestApp, id: &str) -> Value {
@@ -58,11 +57,8 @@ async fn the_editor_saves_recipients_and_fields_and_reloads_them_exactly() {
     assert_eq!(docs, d.docs);
 
     let recipients = json!([recipient(1, "김철수", "chulsoo@example.com", 1), recipient(2, "Jane Doe", "JANE@example.com", 2)]);
-    let fields = json!([
-        field(1, 1, &d.docs[0], 0, 0.1, "signature"),
-        field(2, 1, &d.docs[0], 2, 0.3333333333, "date"),
-        field(3, 2, &d.docs[1], 0, 0.6, "select"),
-    ]);
+    let fields =
+        json!([field(1, 1, &d.docs[0], 0, 0.1, "signature"), field(2, 1, &d.docs[0], 2, 0.3333333333, "date"), field(3, 2, &d.docs[1], 0, 0.6, "select"),]);
     let r = save(&app, &d.id, c["version"].as_i64().unwrap(), recipients, fields.clone()).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let v: i64 = r.json().as_i64().unwrap();
@@ -139,8 +135,14 @@ async fn documents_can_be_reordered_and_removed_with_their_fields() {
     let app = spawn_app().await;
     let d = draft_with_two_documents(&app).await;
     let v = get(&app, &d.id).await["version"].as_i64().unwrap();
-    save(&app, &d.id, v, json!([recipient(1, "A", "a@example.com", 1)]),
-        json!([field(1, 1, &d.docs[0], 0, 0.1, "text"), field(2, 1, &d.docs[1], 0, 0.1, "text")])).await;
+    save(
+        &app,
+        &d.id,
+        v,
+        json!([recipient(1, "A", "a@example.com", 1)]),
+        json!([field(1, 1, &d.docs[0], 0, 0.1, "text"), field(2, 1, &d.docs[1], 0, 0.1, "text")]),
+    )
+    .await;
 
     let csrf = app.csrf_token().await;
     let r = app.call_json("contracts/reorder_documents", json!({ "csrf": csrf, "id": d.id, "order": [d.docs[1], d.docs[0]] })).await;

@@ -43,10 +43,7 @@ async fn every_corpus_file_is_accepted_and_rendered_or_refused_with_a_code() {
             _ => {
                 assert!((400..500).contains(&r.status), "{file} must be refused with a 4xx: {} {}", r.status, r.body);
                 let code = r.code();
-                assert!(
-                    ["NOT_A_PDF", "PDF_EMPTY", "PDF_ENCRYPTED", "PDF_DAMAGED"].contains(&code.as_str()),
-                    "{file}: unexpected code {code}"
-                );
+                assert!(["NOT_A_PDF", "PDF_EMPTY", "PDF_ENCRYPTED", "PDF_DAMAGED"].contains(&code.as_str()), "{file}: unexpected code {code}");
                 assert!(!r.json()["message"].as_str().unwrap().is_empty());
             }
         }
@@ -67,8 +64,7 @@ async fn pages_record_their_boxes_and_rotation() {
     assert_eq!(rotations, [0, 90, 180, 270, 0, 90, 180, 270]);
     // Page 1 of qpdf's boxes.pdf: MediaBox [0 0 612 792], CropBox [10 20 582 752].
     let g = &pages[0]["geometry"];
-    assert_eq!((g["left"].as_f64(), g["bottom"].as_f64(), g["right"].as_f64(), g["top"].as_f64()),
-        (Some(10.0), Some(20.0), Some(582.0), Some(752.0)));
+    assert_eq!((g["left"].as_f64(), g["bottom"].as_f64(), g["right"].as_f64(), g["top"].as_f64()), (Some(10.0), Some(20.0), Some(582.0), Some(752.0)));
     app.stop().await;
 }
 
@@ -112,13 +108,7 @@ async fn uploads_need_a_user_and_the_session_token() {
     assert_eq!(r.status, 401, "{}", r.body);
     signed_in(&app).await;
     let part = reqwest::multipart::Part::bytes(fixture("pdf20__Simple_PDF_2.0_file.pdf")).file_name("a.pdf");
-    let res = app
-        .client
-        .post(app.url("/_app/documents"))
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.post(app.url("/_app/documents")).multipart(reqwest::multipart::Form::new().part("file", part)).send().await.unwrap();
     assert_eq!(res.status(), 403, "no x-csrf-token header");
     app.stop().await;
 }
@@ -229,7 +219,10 @@ async fn inherited_page_boxes_are_recorded() {
     let app = spawn_app().await;
     app.sign_up(&Account::unique("inherited")).await;
     let bytes = fixture("sig-multi__two_signatures.pdf");
-    assert!(String::from_utf8_lossy(&bytes).contains("/MediaBox [0 0 200 300]") || String::from_utf8_lossy(&bytes).contains("/MediaBox[0 0 200 300]"), "the fixture inherits its box");
+    assert!(
+        String::from_utf8_lossy(&bytes).contains("/MediaBox [0 0 200 300]") || String::from_utf8_lossy(&bytes).contains("/MediaBox[0 0 200 300]"),
+        "the fixture inherits its box"
+    );
     let r = app.upload(None, "inherited.pdf", bytes).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let g = &r.json()["document"]["pages"][0]["geometry"];

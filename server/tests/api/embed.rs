@@ -141,7 +141,9 @@ async fn forged_and_expired_tokens_get_their_clear_pages_not_a_login_form() {
         let settings = dojang_core::config::Settings::from_lookup(|_| None).unwrap();
         tokens::issue_client_for(&app.db, &settings.secret_key, &app.address, &caller, &ClientId::parse(&i.client_id).unwrap(), -120).await.unwrap()
     };
-    for (token, code, text) in [(forged.as_str(), "TOKEN_INVALID", "올바르지 않습니다"), (expired.as_str(), "TOKEN_EXPIRED", "만료"), ("garbage", "TOKEN_INVALID", "not valid")] {
+    for (token, code, text) in
+        [(forged.as_str(), "TOKEN_INVALID", "올바르지 않습니다"), (expired.as_str(), "TOKEN_EXPIRED", "만료"), ("garbage", "TOKEN_INVALID", "not valid")]
+    {
         let r = get(&app, &format!("/contract/upload?token={token}&origin={}", encode(HOST)), None).await;
         assert_eq!(r.status, 401, "{code}");
         assert!(r.body.contains(&format!("data-code=\"{code}\"")) && r.body.contains(text), "{code}: {}", r.body);

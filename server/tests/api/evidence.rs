@@ -97,11 +97,18 @@ async fn an_edited_or_deleted_audit_event_is_detected() {
     assert_eq!(count, n);
     // The recipient's name and email are in the hashed events themselves.
     let (name, email): (Option<String>, Option<String>) =
-        sqlx::query_as("SELECT recipient_name, recipient_email FROM audit_events WHERE envelope_id = $1 AND kind = 'recipient.signed'").bind(&id).fetch_one(app.db.pool()).await.unwrap();
+        sqlx::query_as("SELECT recipient_name, recipient_email FROM audit_events WHERE envelope_id = $1 AND kind = 'recipient.signed'")
+            .bind(&id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     assert_eq!((name.as_deref(), email.as_deref()), (Some("김민준"), Some("minjun@example.com")));
 
-    let snapshot: Vec<(i64, String, Option<String>)> =
-        sqlx::query_as("SELECT seq, data, recipient_name FROM audit_events WHERE envelope_id = $1 ORDER BY seq").bind(&id).fetch_all(app.db.pool()).await.unwrap();
+    let snapshot: Vec<(i64, String, Option<String>)> = sqlx::query_as("SELECT seq, data, recipient_name FROM audit_events WHERE envelope_id = $1 ORDER BY seq")
+        .bind(&id)
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
     let tamper = |sql: &'static str| {
         let (db, id) = (app.db.clone(), id.clone());
         async move { sqlx::query(sql).bind(&id).execute(db.pool()).await.unwrap() }
@@ -111,7 +118,13 @@ async fn an_edited_or_deleted_audit_event_is_detected() {
         async move {
             for (seq, data, name) in rows {
                 sqlx::query("UPDATE audit_events SET data = $3, recipient_name = $4 WHERE envelope_id = $1 AND seq = $2")
-                    .bind(&id).bind(seq).bind(data).bind(name).execute(db.pool()).await.unwrap();
+                    .bind(&id)
+                    .bind(seq)
+                    .bind(data)
+                    .bind(name)
+                    .execute(db.pool())
+                    .await
+                    .unwrap();
             }
         }
     };

@@ -42,8 +42,7 @@ pub fn start_binary(data: &std::path::Path, port: u16, vars: &[(&str, &str)]) ->
 }
 
 pub fn pdfium_lib() -> String {
-    std::env::var("DOJANG_PDFIUM_LIB")
-        .unwrap_or_else(|_| repo_root().join(".tools/pdfium/libpdfium.so").display().to_string())
+    std::env::var("DOJANG_PDFIUM_LIB").unwrap_or_else(|_| repo_root().join(".tools/pdfium/libpdfium.so").display().to_string())
 }
 
 pub struct TestApp {
@@ -85,11 +84,7 @@ impl Spawn {
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client")
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("http client")
 }
 
 pub fn spawn() -> Spawn {
@@ -182,11 +177,7 @@ impl TestApp {
 
     pub async fn sign_up(&self, a: &Account) -> Reply {
         let csrf = self.csrf_token().await;
-        self.call(
-            "auth/sign_up",
-            &[("csrf", &csrf), ("org_name", &a.org), ("name", &a.name), ("email", &a.email), ("password", &a.password)],
-        )
-        .await
+        self.call("auth/sign_up", &[("csrf", &csrf), ("org_name", &a.org), ("name", &a.name), ("email", &a.email), ("password", &a.password)]).await
     }
 
     pub async fn log_in(&self, email: &str, password: &str) -> Reply {
@@ -291,12 +282,7 @@ pub fn manifest() -> Vec<(String, String, Option<u32>)> {
 
 /// Whether a response sets a cookie named `name`, and its attributes.
 pub fn set_cookie(r: &Reply, name: &str) -> Option<String> {
-    r.headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .map(str::to_owned)
+    r.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with(&format!("{name}="))).map(str::to_owned)
 }
 
 /// A browser whose cookie jar keeps every cookie the server sets, `Secure` ones included
@@ -373,8 +359,7 @@ impl Browser {
 
     pub async fn sign_up(&self, a: &Account) -> Reply {
         let csrf = self.csrf().await;
-        self.call("auth/sign_up", &[("csrf", &csrf), ("org_name", &a.org), ("name", &a.name), ("email", &a.email), ("password", &a.password)])
-            .await
+        self.call("auth/sign_up", &[("csrf", &csrf), ("org_name", &a.org), ("name", &a.name), ("email", &a.email), ("password", &a.password)]).await
     }
 
     pub async fn log_in(&self, a: &Account) -> Reply {
@@ -397,7 +382,8 @@ impl Browser {
 /// Dark pixels of the first page, rendered by poppler, inside (x0, y0, x1, y1) as fractions.
 pub fn ink_in(pdf: &std::path::Path, area: (f64, f64, f64, f64), dir: &std::path::Path) -> usize {
     let out = dir.join("render");
-    let status = std::process::Command::new("pdftoppm").args(["-r", "50", "-gray", "-png", "-singlefile", "-f", "1", "-l", "1"]).arg(pdf).arg(&out).status().unwrap();
+    let status =
+        std::process::Command::new("pdftoppm").args(["-r", "50", "-gray", "-png", "-singlefile", "-f", "1", "-l", "1"]).arg(pdf).arg(&out).status().unwrap();
     assert!(status.success());
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(out.with_extension("png")).unwrap()));
     let mut reader = decoder.read_info().unwrap();
@@ -407,4 +393,3 @@ pub fn ink_in(pdf: &std::path::Path, area: (f64, f64, f64, f64), dir: &std::path
     let (x0, y0, x1, y1) = ((area.0 * w as f64) as usize, (area.1 * h as f64) as usize, (area.2 * w as f64) as usize, (area.3 * h as f64) as usize);
     (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y))).filter(|(x, y)| buf[y * frame.line_size + x] < 128).count()
 }
-

@@ -35,7 +35,8 @@ async fn org(app: &TestApp, tag: &str) -> Org {
 
 /// A client user of `key`'s integrator with an embed session in a fresh browser.
 async fn embedded(app: &TestApp, key: &str, external_id: &str) -> Browser {
-    let c = call(app, key, "POST", "/clients", Some(json!({ "externalId": external_id, "name": "김하늘", "email": format!("{external_id}@example.com") }))).await;
+    let c =
+        call(app, key, "POST", "/clients", Some(json!({ "externalId": external_id, "name": "김하늘", "email": format!("{external_id}@example.com") }))).await;
     assert!(c.status < 300, "{}", c.body);
     let t = call(app, key, "POST", "/auth/client-token", Some(json!({ "clientId": c.json()["id"] }))).await;
     let token = t.json()["clientToken"].as_str().unwrap().to_owned();
@@ -129,7 +130,8 @@ async fn test_mode_and_live_mode_never_see_each_other_in_the_web_app() {
 
     // Test data, made through the test key, is invisible to the signed-in (live) user.
     let doc = api_upload(&app, &o.test, PDF, &[]).await.json()["id"].as_str().unwrap().to_owned();
-    let body = json!({ "subject": "테스트 계약", "documentIds": [doc], "recipients": [{ "email": "test-secret@example.com", "name": "테스트", "role": "SIGNER" }] });
+    let body =
+        json!({ "subject": "테스트 계약", "documentIds": [doc], "recipients": [{ "email": "test-secret@example.com", "name": "테스트", "role": "SIGNER" }] });
     let env = call(&app, &o.test, "POST", "/envelopes", Some(body)).await.json()["id"].as_str().unwrap().to_owned();
     every_route_is_not_found(&o.owner, &env, &doc, "test-secret@example.com").await;
     let detail = o.owner.call("envelopes/get", &[("id", &env)]).await;
@@ -149,7 +151,9 @@ async fn an_embed_link_never_takes_over_a_signed_in_browser() {
     let attacker = org(&app, "attacker").await;
     let c = call(&app, &attacker.live, "POST", "/clients", Some(json!({ "externalId": "trap", "name": "함정", "email": "trap@example.com" }))).await;
     let client = c.json()["id"].as_str().unwrap().to_owned();
-    let token = || async { call(&app, &attacker.live, "POST", "/auth/client-token", Some(json!({ "clientId": client }))).await.json()["clientToken"].as_str().unwrap().to_owned() };
+    let token = || async {
+        call(&app, &attacker.live, "POST", "/auth/client-token", Some(json!({ "clientId": client }))).await.json()["clientToken"].as_str().unwrap().to_owned()
+    };
 
     // A signed-in victim follows the attacker's link: no embed session, a page that says why.
     let victim = Browser::new(&app);
@@ -164,7 +168,13 @@ async fn an_embed_link_never_takes_over_a_signed_in_browser() {
     let mine = up.json()["contractId"].as_str().unwrap().to_owned();
     let org_of = |id: String| {
         let db = app.db.clone();
-        async move { sqlx::query_scalar::<_, String>("SELECT o.name FROM envelopes e JOIN organizations o ON o.id = e.organization_id WHERE e.id = $1").bind(id).fetch_one(db.pool()).await.unwrap() }
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT o.name FROM envelopes e JOIN organizations o ON o.id = e.organization_id WHERE e.id = $1")
+                .bind(id)
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
+        }
     };
     assert_eq!(org_of(mine).await, account.org, "the upload stays in the victim's organization");
 

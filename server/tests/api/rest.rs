@@ -107,16 +107,25 @@ async fn documents_and_envelopes_from_upload_to_send_and_cancel() {
     assert_eq!(e["fields"][1]["recipient"], "seoyeon@example.com");
     assert_eq!(e["expiresIn"], 86400);
 
-    let patched = call(&app, &key, "PATCH", &format!("/envelopes/{id}"), Some(json!({ "subject": "근로계약서 (수정)", "redirectUrl": "https://example.com/done" }))).await;
+    let patched =
+        call(&app, &key, "PATCH", &format!("/envelopes/{id}"), Some(json!({ "subject": "근로계약서 (수정)", "redirectUrl": "https://example.com/done" })))
+            .await;
     assert_eq!(patched.status, 200, "{}", patched.body);
     assert_eq!(patched.json()["subject"], "근로계약서 (수정)");
     assert_eq!(patched.json()["fields"].as_array().unwrap().len(), 2, "fields stay");
 
     // Replacing the recipients keeps the fields of those who stay.
-    let put = call(&app, &key, "PUT", &format!("/envelopes/{id}/recipients"), Some(json!({ "recipients": [
+    let put = call(
+        &app,
+        &key,
+        "PUT",
+        &format!("/envelopes/{id}/recipients"),
+        Some(json!({ "recipients": [
         { "email": "minjun@example.com", "name": "김민준", "role": "SIGNER", "order": 1 },
         { "email": "viewer@example.com", "name": "박지호", "role": "VIEWER", "order": 1 },
-    ] }))).await;
+    ] })),
+    )
+    .await;
     assert_eq!(put.status, 200, "{}", put.body);
     let p = put.json();
     assert_eq!(p["recipients"].as_array().unwrap().len(), 2);
@@ -172,7 +181,8 @@ async fn every_error_has_a_code_and_the_right_status() {
     let bad_key = call(&app, "dj_live_notarealkeyatallnotarealkey123456", "GET", "/envelopes", None).await;
     assert_eq!((bad_key.status, bad_key.code().as_str()), (401, "UNAUTHENTICATED"));
 
-    let malformed = app.client.post(app.url("/api/v1/envelopes")).bearer_auth(&key).header("content-type", "application/json").body("{\"subject\":").send().await.unwrap();
+    let malformed =
+        app.client.post(app.url("/api/v1/envelopes")).bearer_auth(&key).header("content-type", "application/json").body("{\"subject\":").send().await.unwrap();
     let malformed = reply(malformed).await;
     assert_eq!((malformed.status, malformed.code().as_str()), (400, "INVALID_JSON"));
     let wrong_type = app.client.post(app.url("/api/v1/envelopes")).bearer_auth(&key).header("content-type", "text/plain").body("hi").send().await.unwrap();
@@ -183,17 +193,22 @@ async fn every_error_has_a_code_and_the_right_status() {
     let unknown_field = call(&app, &key, "POST", "/envelopes", Some(json!({ "subject": "a", "documentIds": [], "colour": "red" }))).await;
     assert_eq!(unknown_field.status, 422);
 
-    let invalid = call(&app, &key, "POST", "/envelopes", Some(json!({
-        "subject": "", "documentIds": ["0193a2b4c5d6e7f8091a2b3c4d5e6f70"], "expiresIn": 5, "redirectUrl": "javascript:alert(1)",
-    }))).await;
+    let invalid = call(
+        &app,
+        &key,
+        "POST",
+        "/envelopes",
+        Some(json!({
+            "subject": "", "documentIds": ["0193a2b4c5d6e7f8091a2b3c4d5e6f70"], "expiresIn": 5, "redirectUrl": "javascript:alert(1)",
+        })),
+    )
+    .await;
     assert_eq!(invalid.status, 422, "{}", invalid.body);
     let fields: Vec<String> = invalid.json()["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap().to_owned()).collect();
     assert!(fields.contains(&"subject".to_owned()), "{fields:?}");
 
     let (id, doc) = draft(&app, &key).await;
-    let field = |page: u32, x: f64, width: f64, recipient: &str| {
-        json!({ "document": doc, "page": page, "x": x, "y": 0.1, "width": width, "height": 0.1, "type": "text", "recipient": recipient })
-    };
+    let field = |page: u32, x: f64, width: f64, recipient: &str| json!({ "document": doc, "page": page, "x": x, "y": 0.1, "width": width, "height": 0.1, "type": "text", "recipient": recipient });
     for (f, path) in [
         (field(0, 0.9, 0.5, "minjun@example.com"), "fields[0]"),
         (field(7, 0.1, 0.2, "minjun@example.com"), "fields[0].page"),
@@ -218,7 +233,10 @@ async fn every_error_has_a_code_and_the_right_status() {
 
     let not_pdf = {
         let part = reqwest::multipart::Part::bytes(b"hello".to_vec()).file_name("a.pdf");
-        reply(app.client.post(app.url("/api/v1/documents")).bearer_auth(&key).multipart(reqwest::multipart::Form::new().part("file", part)).send().await.unwrap()).await
+        reply(
+            app.client.post(app.url("/api/v1/documents")).bearer_auth(&key).multipart(reqwest::multipart::Form::new().part("file", part)).send().await.unwrap(),
+        )
+        .await
     };
     assert_eq!((not_pdf.status, not_pdf.code().as_str()), (415, "NOT_A_PDF"));
     let incomplete = call(&app, &key, "POST", "/envelopes", Some(json!({ "subject": "빈 계약", "documentIds": [doc] }))).await;
@@ -283,7 +301,11 @@ async fn admin_and_client_tokens_follow_the_comake_flow() {
     assert_eq!(admin.status, 200, "{}", admin.body);
     let admin_token = admin.json()["adminToken"].as_str().unwrap().to_owned();
     assert_eq!(admin.json()["expiresIn"], 3600);
-    assert_eq!(call(&app, &admin_token, "POST", "/auth/admin-token", Some(json!({ "secret": k.secret }))).await.status, 403, "a token cannot mint admin tokens");
+    assert_eq!(
+        call(&app, &admin_token, "POST", "/auth/admin-token", Some(json!({ "secret": k.secret }))).await.status,
+        403,
+        "a token cannot mint admin tokens"
+    );
 
     let reg = call(&app, &admin_token, "POST", "/clients", Some(json!({ "externalId": "hr-42", "name": "최지우", "email": "jiwoo@example.com" }))).await;
     assert_eq!(reg.status, 201, "{}", reg.body);
@@ -297,7 +319,8 @@ async fn admin_and_client_tokens_follow_the_comake_flow() {
     assert_eq!(ct.status, 200, "{}", ct.body);
     assert_eq!(ct.json()["expiresIn"], 3600);
     let client_token = ct.json()["clientToken"].as_str().unwrap().to_owned();
-    let other_token = call(&app, &k.key, "POST", "/auth/client-token", Some(json!({ "clientId": other_id }))).await.json()["clientToken"].as_str().unwrap().to_owned();
+    let other_token =
+        call(&app, &k.key, "POST", "/auth/client-token", Some(json!({ "clientId": other_id }))).await.json()["clientToken"].as_str().unwrap().to_owned();
 
     // A client sees only its own contracts; the integrator sees all.
     let (mine, _) = draft(&app, &client_token).await;
@@ -377,7 +400,15 @@ async fn idempotency_keys_replay_refuse_changes_and_wait_for_the_first() {
 
     // While the first request runs, the same key gets 409.
     let caller = keys::authenticate(&app.db, &key).await.unwrap();
-    let begun = dojang_core::api::idempotency::begin(&app.db, &dojang_core::config::Secret::new(dojang_core::config::DEV_SECRET_KEY), caller.id.as_str(), "running-1", "some-hash").await.unwrap();
+    let begun = dojang_core::api::idempotency::begin(
+        &app.db,
+        &dojang_core::config::Secret::new(dojang_core::config::DEV_SECRET_KEY),
+        caller.id.as_str(),
+        "running-1",
+        "some-hash",
+    )
+    .await
+    .unwrap();
     assert!(matches!(begun, dojang_core::api::idempotency::Begin::Fresh));
     let running = call_with(&app, &key, "POST", "/envelopes", Some(body.clone()), &[("Idempotency-Key", "running-1")]).await;
     assert_eq!((running.status, running.code().as_str()), (409, "IDEMPOTENCY_IN_PROGRESS"));
@@ -440,11 +471,18 @@ async fn quotas_count_live_requests_only_and_test_envelopes_are_marked_when_seal
 
     // Test envelopes do not count, and their sealed PDF says they are tests.
     let doc = upload(&app, &test.key, PDF, &[]).await.json()["id"].as_str().unwrap().to_owned();
-    let created = call(&app, &test.key, "POST", "/envelopes", Some(json!({
-        "subject": "테스트 계약", "documentIds": [doc],
-        "recipients": [{ "email": "t@example.com", "name": "테스트", "role": "SIGNER" }],
-        "fields": [{ "document": doc, "page": 0, "x": 0.1, "y": 0.8, "width": 0.4, "height": 0.05, "type": "text", "recipient": "t@example.com" }],
-    }))).await;
+    let created = call(
+        &app,
+        &test.key,
+        "POST",
+        "/envelopes",
+        Some(json!({
+            "subject": "테스트 계약", "documentIds": [doc],
+            "recipients": [{ "email": "t@example.com", "name": "테스트", "role": "SIGNER" }],
+            "fields": [{ "document": doc, "page": 0, "x": 0.1, "y": 0.8, "width": 0.4, "height": 0.05, "type": "text", "recipient": "t@example.com" }],
+        })),
+    )
+    .await;
     let t = created.json()["id"].as_str().unwrap().to_owned();
     let sent = call(&app, &test.key, "POST", &format!("/envelopes/{t}/send"), None).await;
     assert_eq!(sent.status, 200, "{}", sent.body);
@@ -452,7 +490,8 @@ async fn quotas_count_live_requests_only_and_test_envelopes_are_marked_when_seal
     let token = url.rsplit('/').next().unwrap().to_owned();
     assert_eq!(crate::signing::consent(&app, &token).await.status, 200);
     let field = call(&app, &test.key, "GET", &format!("/envelopes/{t}"), None).await.json()["fields"][0]["id"].as_str().unwrap().to_owned();
-    let done = app.call_json("sign/submit", json!({ "token": token, "submission": { "fields": [{ "field_id": field, "value": "확인함" }], "signatures": [] } })).await;
+    let done =
+        app.call_json("sign/submit", json!({ "token": token, "submission": { "fields": [{ "field_id": field, "value": "확인함" }], "signatures": [] } })).await;
     assert_eq!(done.status, 200, "{}", done.body);
     let mut pdf = None;
     for _ in 0..300 {
@@ -498,11 +537,24 @@ async fn the_spec_is_openapi_3_1_and_describes_every_route() {
     assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"), "{}", spec["openapi"]);
     let paths = spec["paths"].as_object().unwrap();
     for (path, method) in [
-        ("/documents", "post"), ("/documents", "get"), ("/documents/{id}", "get"), ("/documents/{id}", "delete"),
-        ("/envelopes", "post"), ("/envelopes", "get"), ("/envelopes/{id}", "get"), ("/envelopes/{id}", "patch"),
-        ("/envelopes/{id}", "delete"), ("/envelopes/{id}/recipients", "put"), ("/envelopes/{id}/send", "post"),
-        ("/envelopes/{id}/cancel", "post"), ("/envelopes/{id}/signed-document", "get"), ("/envelopes/{id}/audit-trail", "get"),
-        ("/auth/admin-token", "post"), ("/clients", "post"), ("/auth/client-token", "post"), ("/usage", "get"),
+        ("/documents", "post"),
+        ("/documents", "get"),
+        ("/documents/{id}", "get"),
+        ("/documents/{id}", "delete"),
+        ("/envelopes", "post"),
+        ("/envelopes", "get"),
+        ("/envelopes/{id}", "get"),
+        ("/envelopes/{id}", "patch"),
+        ("/envelopes/{id}", "delete"),
+        ("/envelopes/{id}/recipients", "put"),
+        ("/envelopes/{id}/send", "post"),
+        ("/envelopes/{id}/cancel", "post"),
+        ("/envelopes/{id}/signed-document", "get"),
+        ("/envelopes/{id}/audit-trail", "get"),
+        ("/auth/admin-token", "post"),
+        ("/clients", "post"),
+        ("/auth/client-token", "post"),
+        ("/usage", "get"),
     ] {
         let op = &paths[path][method];
         assert!(op.is_object(), "{method} {path}");

@@ -35,16 +35,25 @@ async fn killed_while_sealing_it_finishes_after_a_restart_with_one_sealed_pdf_pe
     let fields: Vec<Value> = docs
         .iter()
         .enumerate()
-        .map(|(i, d)| json!({ "id": id(100 + i as u32), "recipient_id": r, "document_id": d, "page": 0,
-            "rect": { "x": 0.1, "y": 0.1, "width": 0.3, "height": 0.04 }, "kind": "text", "required": true }))
+        .map(|(i, d)| {
+            json!({ "id": id(100 + i as u32), "recipient_id": r, "document_id": d, "page": 0,
+            "rect": { "x": 0.1, "y": 0.1, "width": 0.3, "height": 0.04 }, "kind": "text", "required": true })
+        })
         .collect();
     let csrf = app.csrf_token().await;
     let recipients = json!([{ "id": r, "name": "박서준", "email": "seojun@example.com", "role": "signer", "order": 1 }]);
-    assert_eq!(app.call_json("contracts/save", json!({ "csrf": csrf, "id": envelope, "version": 1, "recipients": recipients, "fields": fields })).await.status, 200);
+    assert_eq!(
+        app.call_json("contracts/save", json!({ "csrf": csrf, "id": envelope, "version": 1, "recipients": recipients, "fields": fields })).await.status,
+        200
+    );
     assert_eq!(send(&app, &envelope, json!({})).await.status, 200);
     let sent = Sent::new(envelope.clone(), vec![r.clone()], id);
     let token = {
-        let text: String = sqlx::query_scalar("SELECT text FROM emails WHERE envelope_id = $1 AND kind = 'invitation'").bind(&envelope).fetch_one(app.db.pool()).await.unwrap();
+        let text: String = sqlx::query_scalar("SELECT text FROM emails WHERE envelope_id = $1 AND kind = 'invitation'")
+            .bind(&envelope)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
         crate::smtp::Mail { to: String::new(), subject: String::new(), text, html: String::new(), attachments: vec![] }.token()
     };
     assert_eq!(consent(&app, &token).await.status, 200);
@@ -66,7 +75,8 @@ async fn killed_while_sealing_it_finishes_after_a_restart_with_one_sealed_pdf_pe
     let mut child = start(dir.path(), port);
     let t = Instant::now();
     loop {
-        let status: Option<String> = sqlx::query_scalar("SELECT seal_status FROM envelopes WHERE id = $1").bind(&envelope).fetch_one(app.db.pool()).await.unwrap();
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT seal_status FROM envelopes WHERE id = $1").bind(&envelope).fetch_one(app.db.pool()).await.unwrap();
         if status.as_deref() == Some("sealed") {
             break;
         }
@@ -90,7 +100,8 @@ async fn killed_while_sealing_it_finishes_after_a_restart_with_one_sealed_pdf_pe
         assert_eq!(dojang_core::documents::sha256_hex(&bytes), sha, "{doc}: the stored file is the recorded one");
         assert!(bytes.ends_with(b"%%EOF\n"), "{doc}: a whole file");
     }
-    let completed_mails: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM emails WHERE envelope_id = $1 AND kind = 'completed'").bind(&envelope).fetch_one(app.db.pool()).await.unwrap();
+    let completed_mails: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM emails WHERE envelope_id = $1 AND kind = 'completed'").bind(&envelope).fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(completed_mails, 2, "the signer and the sender, once each");
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let _ = child.wait();

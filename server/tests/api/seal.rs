@@ -107,7 +107,8 @@ async fn verify_file(app: &TestApp, bytes: Vec<u8>) -> Value {
 async fn a_completed_contract_is_sealed_and_every_validator_agrees() {
     let sink = SmtpSink::start();
     let app = spawn().var("DOJANG_SMTP_URL", &sink.url()).start().await;
-    let sent = send_contract(&app, &[("김철수", "chulsoo@example.com", 1), ("Jane Doe", "jane@example.com", 2)], |_| json!({ "signing_order": "sequential" })).await;
+    let sent =
+        send_contract(&app, &[("김철수", "chulsoo@example.com", 1), ("Jane Doe", "jane@example.com", 2)], |_| json!({ "signing_order": "sequential" })).await;
     sign_all(&app, &sent).await;
     let d = sealed(&app, &sent.envelope).await;
     let docs = d["sealed_documents"].as_array().unwrap();
@@ -299,8 +300,10 @@ async fn marks_land_where_they_were_placed_on_rotated_and_offset_pages_and_korea
     let mut fields: Vec<Value> = rects
         .iter()
         .enumerate()
-        .map(|(i, (page, x, y, w, h))| json!({ "id": id(100 + i as u32), "recipient_id": r, "document_id": doc, "page": page,
-            "rect": { "x": x, "y": y, "width": w, "height": h }, "kind": "signature", "required": true }))
+        .map(|(i, (page, x, y, w, h))| {
+            json!({ "id": id(100 + i as u32), "recipient_id": r, "document_id": doc, "page": page,
+            "rect": { "x": x, "y": y, "width": w, "height": h }, "kind": "signature", "required": true })
+        })
         .collect();
     fields.push(json!({ "id": id(200), "recipient_id": r, "document_id": doc, "page": 1,
         "rect": { "x": 0.1, "y": 0.3, "width": 0.5, "height": 0.06 }, "kind": "text", "required": true }));
@@ -433,12 +436,17 @@ async fn seal_files(files: &[&str]) {
     let fields: Vec<Value> = docs
         .iter()
         .enumerate()
-        .map(|(i, d)| json!({ "id": id(100 + i as u32), "recipient_id": r, "document_id": d, "page": 0,
-            "rect": { "x": 0.05, "y": 0.9, "width": 0.4, "height": 0.04 }, "kind": "text", "required": true }))
+        .map(|(i, d)| {
+            json!({ "id": id(100 + i as u32), "recipient_id": r, "document_id": d, "page": 0,
+            "rect": { "x": 0.05, "y": 0.9, "width": 0.4, "height": 0.04 }, "kind": "text", "required": true })
+        })
         .collect();
     let csrf = app.csrf_token().await;
     let recipients = json!([{ "id": r, "name": "김민준", "email": "minjun@example.com", "role": "signer", "order": 1 }]);
-    assert_eq!(app.call_json("contracts/save", json!({ "csrf": csrf, "id": envelope, "version": 1, "recipients": recipients, "fields": fields })).await.status, 200);
+    assert_eq!(
+        app.call_json("contracts/save", json!({ "csrf": csrf, "id": envelope, "version": 1, "recipients": recipients, "fields": fields })).await.status,
+        200
+    );
     assert_eq!(crate::signing::send(&app, &envelope, json!({})).await.status, 200);
     let sent = Sent::new(envelope.clone(), vec![r.clone()], id);
     let token = invitation_token(&app, &sent, 0).await;
@@ -529,12 +537,7 @@ async fn large_results_are_mailed_as_a_link_that_expires() {
 
 /// Starts the test TSA on `port`; returns the process and its certificate.
 fn start_tsa(port: u16, dir: &Path) -> (std::process::Child, std::path::PathBuf) {
-    let child = Command::new(python())
-        .arg(repo_root().join("server/tests/tools/tsa.py"))
-        .arg(port.to_string())
-        .arg(dir)
-        .spawn()
-        .unwrap();
+    let child = Command::new(python()).arg(repo_root().join("server/tests/tools/tsa.py")).arg(port.to_string()).arg(dir).spawn().unwrap();
     let start = std::time::Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(start.elapsed() < std::time::Duration::from_secs(20), "the test TSA did not start");

@@ -21,7 +21,15 @@ async fn kept_responses_are_encrypted_replayed_exactly_and_swept() {
     assert_eq!(sent.status, 200, "{}", sent.body);
     let link = sent.json()["recipients"][0]["signUrl"].as_str().unwrap().to_owned();
     let token = link.rsplit('/').next().unwrap().to_owned();
-    let hook = call_with(&app, &k.key, "POST", "/webhooks", Some(json!({ "url": "http://127.0.0.1:9/hook", "events": ["envelope.sent"] })), &[("Idempotency-Key", "hook-1")]).await;
+    let hook = call_with(
+        &app,
+        &k.key,
+        "POST",
+        "/webhooks",
+        Some(json!({ "url": "http://127.0.0.1:9/hook", "events": ["envelope.sent"] })),
+        &[("Idempotency-Key", "hook-1")],
+    )
+    .await;
     assert_eq!(hook.status, 201, "{}", hook.body);
     let whsec = hook.json()["secret"].as_str().unwrap().to_owned();
     let admin = call_with(&app, &k.key, "POST", "/auth/admin-token", Some(json!({ "secret": k.secret })), &[("Idempotency-Key", "admin-1")]).await;
@@ -39,7 +47,15 @@ async fn kept_responses_are_encrypted_replayed_exactly_and_swept() {
     let replay = call_with(&app, &k.key, "POST", &format!("/envelopes/{envelope}/send"), None, &[("Idempotency-Key", "send-1")]).await;
     assert_eq!(replay.header("idempotent-replayed").as_deref(), Some("true"));
     assert_eq!(replay.json(), sent.json(), "the replay is the first response exactly");
-    let replay = call_with(&app, &k.key, "POST", "/webhooks", Some(json!({ "url": "http://127.0.0.1:9/hook", "events": ["envelope.sent"] })), &[("Idempotency-Key", "hook-1")]).await;
+    let replay = call_with(
+        &app,
+        &k.key,
+        "POST",
+        "/webhooks",
+        Some(json!({ "url": "http://127.0.0.1:9/hook", "events": ["envelope.sent"] })),
+        &[("Idempotency-Key", "hook-1")],
+    )
+    .await;
     assert_eq!(replay.json()["secret"], whsec.as_str());
 
     // Past its 24 hours, a kept response is swept.

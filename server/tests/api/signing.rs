@@ -114,7 +114,12 @@ fn with_smtp(sink: &SmtpSink) -> crate::helpers::Spawn {
 async fn parallel_signing_end_to_end_through_a_real_smtp_server() {
     let sink = SmtpSink::start();
     let app = with_smtp(&sink).start().await;
-    let sent = send_contract(&app, &[("김철수", "chulsoo@example.com", 1), ("Jane Doe", "jane@example.com", 1)], |id| json!({ "message": "잘 부탁드립니다", "languages": [[id(1), "en"]] })).await;
+    let sent = send_contract(
+        &app,
+        &[("김철수", "chulsoo@example.com", 1), ("Jane Doe", "jane@example.com", 1)],
+        |id| json!({ "message": "잘 부탁드립니다", "languages": [[id(1), "en"]] }),
+    )
+    .await;
 
     let kim = sink.wait_for("chulsoo@example.com", 1).await.remove(0);
     assert!(kim.subject.contains("근로계약서"), "Korean subject: {}", kim.subject);
@@ -174,7 +179,8 @@ async fn parallel_signing_end_to_end_through_a_real_smtp_server() {
 async fn sequential_order_invites_the_next_signer_only_after_the_previous_signed() {
     let sink = SmtpSink::start();
     let app = with_smtp(&sink).start().await;
-    let sent = send_contract(&app, &[("First", "first@example.com", 1), ("Second", "second@example.com", 2)], |_| json!({ "signing_order": "sequential" })).await;
+    let sent =
+        send_contract(&app, &[("First", "first@example.com", 1), ("Second", "second@example.com", 2)], |_| json!({ "signing_order": "sequential" })).await;
     let first = sink.wait_for("first@example.com", 1).await.remove(0);
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(sink.count_for("second@example.com"), 0, "not yet the second signer's turn");
@@ -393,7 +399,11 @@ async fn reminders_go_out_every_n_days_with_a_fresh_link() {
     let app = with_smtp(&sink).start().await;
     let sent = send_contract(&app, &[("A", "a@example.com", 1)], |_| json!({ "reminder_days": 2 })).await;
     let first = sink.wait_for("a@example.com", 1).await.remove(0);
-    sqlx::query("UPDATE recipients SET invited_at = '2020-01-01T00:00:00.000Z' WHERE envelope_id = $1").bind(&sent.envelope).execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE recipients SET invited_at = '2020-01-01T00:00:00.000Z' WHERE envelope_id = $1")
+        .bind(&sent.envelope)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
     let mails = sink.wait_for("a@example.com", 2).await;
     assert!(mails[1].subject.contains("다시 알림"), "{}", mails[1].subject);
     assert_ne!(mails[1].token(), first.token(), "a new link");
@@ -428,11 +438,7 @@ async fn mail_waits_in_the_outbox_while_smtp_is_down_and_goes_out_after_a_restar
 
     // The SMTP server comes back; a restarted Dojang (same data) delivers the message.
     let sink = SmtpSink::start_on(port);
-    let app = spawn()
-        .var("DOJANG_SMTP_URL", &sink.url())
-        .var("DOJANG_DATA_DIR", &data)
-        .start()
-        .await;
+    let app = spawn().var("DOJANG_SMTP_URL", &sink.url()).var("DOJANG_DATA_DIR", &data).start().await;
     sqlx::query("UPDATE emails SET next_attempt_at = '2020-01-01T00:00:00.000Z'").execute(app.db.pool()).await.unwrap();
     let mail = sink.wait_for("a@example.com", 1).await.remove(0);
     assert!(mail.sign_link().contains("/sign/"));

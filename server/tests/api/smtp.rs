@@ -99,18 +99,12 @@ pub fn free_port() -> u16 {
 
 fn parse(raw: &[u8]) -> Mail {
     let m = mail_parser::MessageParser::default().parse(raw).expect("a parsable message");
-    let to = m
-        .to()
-        .map(|a| a.iter().filter_map(|x| x.address()).collect::<Vec<_>>().join(","))
-        .unwrap_or_default();
+    let to = m.to().map(|a| a.iter().filter_map(|x| x.address()).collect::<Vec<_>>().join(",")).unwrap_or_default();
     Mail {
         to,
         subject: m.subject().unwrap_or_default().to_owned(),
         text: m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
         html: m.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
-        attachments: m
-            .attachments()
-            .map(|a| (mail_parser::MimeHeaders::attachment_name(a).unwrap_or_default().to_owned(), a.contents().to_vec()))
-            .collect(),
+        attachments: m.attachments().map(|a| (mail_parser::MimeHeaders::attachment_name(a).unwrap_or_default().to_owned(), a.contents().to_vec())).collect(),
     }
 }

@@ -38,7 +38,8 @@ fn many_valid_shapes(count: usize) -> Vec<u8> {
 async fn verify(base: &str, bytes: Vec<u8>) -> (u16, Value) {
     let part = reqwest::multipart::Part::bytes(bytes).file_name("crafted.pdf");
     let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
-    let r = client.post(format!("{base}/api/v1/verify")).multipart(reqwest::multipart::Form::new().part("file", part)).send().await.expect("an answer, not a hang");
+    let r =
+        client.post(format!("{base}/api/v1/verify")).multipart(reqwest::multipart::Form::new().part("file", part)).send().await.expect("an answer, not a hang");
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 

@@ -4,8 +4,8 @@
 //! private addresses, and tenant isolation.
 
 use crate::helpers::{python, repo_root, spawn, start_binary, TestApp};
-use crate::smtp::free_port;
 use crate::rest::{call, draft, key_for, org_with_key};
+use crate::smtp::free_port;
 use dojang_core::model::Mode;
 use serde_json::{json, Value};
 use std::io::BufRead as _;
@@ -82,12 +82,13 @@ pub async fn sign_as(app: &TestApp, envelope: &str, sign_url: &str, email: &str)
     assert_eq!(signer.call("sign/view", &[("token", token)]).await.status, 200);
     assert_eq!(signer.call("sign/opened", &[("token", token)]).await.status, 200);
     assert_eq!(signer.call("sign/consent", &[("token", token)]).await.status, 200);
-    let fields: Vec<String> = sqlx::query_scalar("SELECT f.id FROM fields f JOIN recipients r ON r.id = f.recipient_id WHERE r.envelope_id = $1 AND r.email = $2")
-        .bind(envelope)
-        .bind(email)
-        .fetch_all(app.db.pool())
-        .await
-        .unwrap();
+    let fields: Vec<String> =
+        sqlx::query_scalar("SELECT f.id FROM fields f JOIN recipients r ON r.id = f.recipient_id WHERE r.envelope_id = $1 AND r.email = $2")
+            .bind(envelope)
+            .bind(email)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
     let values: Vec<Value> = fields.iter().map(|f| json!({ "field_id": f, "value": "서명합니다" })).collect();
     let r = signer.call_json("sign/submit", json!({ "token": token, "submission": { "fields": values, "signatures": [] } })).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -114,7 +115,17 @@ async fn every_event_type_arrives_signed_and_verifies_with_the_standard_webhooks
         assert_eq!(r.json()["fields"][0]["field"], field);
     }
 
-    let all = ["envelope.created", "envelope.sent", "recipient.viewed", "recipient.signed", "recipient.declined", "envelope.completed", "envelope.declined", "envelope.cancelled", "envelope.expired"];
+    let all = [
+        "envelope.created",
+        "envelope.sent",
+        "recipient.viewed",
+        "recipient.signed",
+        "recipient.declined",
+        "envelope.completed",
+        "envelope.declined",
+        "envelope.cancelled",
+        "envelope.expired",
+    ];
     let endpoint = register(&app, &key, &receiver.url(), &all).await;
     let secret = endpoint["secret"].as_str().unwrap();
     assert!(secret.starts_with("whsec_"), "{secret}");
@@ -404,7 +415,11 @@ async fn a_receiver_that_hangs_delays_nobody_else() {
     let waited = sent.elapsed();
     assert!(waited < Duration::from_secs(2), "{waited:?}");
     // The hanging endpoint never holds more than its share of deliveries at once.
-    assert!(seen.load(std::sync::atomic::Ordering::SeqCst) <= dojang_core::webhooks::deliver::PER_ENDPOINT, "{}", seen.load(std::sync::atomic::Ordering::SeqCst));
+    assert!(
+        seen.load(std::sync::atomic::Ordering::SeqCst) <= dojang_core::webhooks::deliver::PER_ENDPOINT,
+        "{}",
+        seen.load(std::sync::atomic::Ordering::SeqCst)
+    );
 }
 
 #[tokio::test]
@@ -414,7 +429,13 @@ async fn deliveries_ignore_proxy_settings_in_the_environment() {
     let proxy = proxy.trim_end_matches("/hook").to_owned();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let vars = [("DOJANG_WEBHOOK_ALLOW_PRIVATE", "true"), ("HTTP_PROXY", proxy.as_str()), ("http_proxy", proxy.as_str()), ("ALL_PROXY", proxy.as_str()), ("NO_PROXY", "")];
+    let vars = [
+        ("DOJANG_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("HTTP_PROXY", proxy.as_str()),
+        ("http_proxy", proxy.as_str()),
+        ("ALL_PROXY", proxy.as_str()),
+        ("NO_PROXY", ""),
+    ];
     let mut child = start_binary(dir.path(), port, &vars);
     let db_url = format!("sqlite://{}", dir.path().join("dojang.db").display());
     let app = TestApp::external(format!("http://127.0.0.1:{port}"), &db_url).await;

@@ -17,10 +17,26 @@ use leptos::prelude::*;
 #[derive(Clone, Debug)]
 enum Gesture {
     /// Dragging a new field out of the palette.
-    New { kind: FieldKind, start: (f64, f64), moved: bool },
+    New {
+        kind: FieldKind,
+        start: (f64, f64),
+        moved: bool,
+    },
     /// Moving a field: where the pointer grabbed it, as fractions of the field's page.
-    Move { id: FieldId, start: (f64, f64), rect: FieldRect, page_px: (f64, f64), grab: (f64, f64), moved: bool },
-    Resize { id: FieldId, start: (f64, f64), rect: FieldRect, page_px: (f64, f64) },
+    Move {
+        id: FieldId,
+        start: (f64, f64),
+        rect: FieldRect,
+        page_px: (f64, f64),
+        grab: (f64, f64),
+        moved: bool,
+    },
+    Resize {
+        id: FieldId,
+        start: (f64, f64),
+        rect: FieldRect,
+        page_px: (f64, f64),
+    },
 }
 
 /// The palette's ghost that follows the pointer while a new field is dragged.
@@ -62,11 +78,7 @@ impl Pointer {
                     return;
                 }
                 *moved = true;
-                let r = clamp_rect(FieldRect {
-                    x: rect.x + (x - start.0) / page_px.0,
-                    y: rect.y + (y - start.1) / page_px.1,
-                    ..*rect
-                });
+                let r = clamp_rect(FieldRect { x: rect.x + (x - start.0) / page_px.0, y: rect.y + (y - start.1) / page_px.1, ..*rect });
                 editor.live.set(Some(LiveField { id: id.clone(), rect: r }));
             }
             Gesture::Resize { id, start, rect, page_px } => {
@@ -131,7 +143,11 @@ impl Pointer {
 }
 
 fn aspect_of(hit: &PageHit) -> f64 {
-    if hit.width_px > 0.0 { hit.height_px / hit.width_px } else { 1.414 }
+    if hit.width_px > 0.0 {
+        hit.height_px / hit.width_px
+    } else {
+        1.414
+    }
 }
 
 fn dist(a: (f64, f64), b: (f64, f64)) -> f64 {
@@ -204,11 +220,7 @@ fn Page(document_id: DocumentId, page: PageInfo) -> impl IntoView {
     let aspect = page.aspect();
     let index = page.index;
     let doc = document_id.clone();
-    let field_ids = move || {
-        editor.fields.with(|fs| {
-            fs.iter().filter(|f| f.document_id == doc && f.page == index).map(|f| f.id.clone()).collect::<Vec<_>>()
-        })
-    };
+    let field_ids = move || editor.fields.with(|fs| fs.iter().filter(|f| f.document_id == doc && f.page == index).map(|f| f.id.clone()).collect::<Vec<_>>());
     view! {
         <div
             class="page"
@@ -235,24 +247,11 @@ fn FieldBox(id: FieldId) -> impl IntoView {
     let fid = id.clone();
     let field = Memo::new(move |_| editor.field(&fid));
     let fid = id.clone();
-    let rect = move || {
-        editor
-            .live
-            .with(|l| l.as_ref().filter(|l| l.id == fid).map(|l| l.rect))
-            .or_else(|| field.with(|f| f.as_ref().map(|f| f.rect)))
-    };
+    let rect = move || editor.live.with(|l| l.as_ref().filter(|l| l.id == fid).map(|l| l.rect)).or_else(|| field.with(|f| f.as_ref().map(|f| f.rect)));
     let style = move || {
         let color = field.with(|f| f.as_ref().map(|f| editor.recipient_color(&f.recipient_id))).unwrap_or("#888");
         rect()
-            .map(|r| {
-                format!(
-                    "left:{:.4}%;top:{:.4}%;width:{:.4}%;height:{:.4}%;--c:{color}",
-                    r.x * 100.0,
-                    r.y * 100.0,
-                    r.width * 100.0,
-                    r.height * 100.0
-                )
-            })
+            .map(|r| format!("left:{:.4}%;top:{:.4}%;width:{:.4}%;height:{:.4}%;--c:{color}", r.x * 100.0, r.y * 100.0, r.width * 100.0, r.height * 100.0))
             .unwrap_or_default()
     };
     let sel_id = id.clone();
@@ -292,13 +291,8 @@ fn FieldBox(id: FieldId) -> impl IntoView {
             page_px: (w, h),
         }));
     };
-    let label = move || {
-        field.with(|f| {
-            f.as_ref()
-                .map(|f| if f.label.is_empty() { kind_label(f.kind).to_owned() } else { f.label.clone() })
-                .unwrap_or_default()
-        })
-    };
+    let label =
+        move || field.with(|f| f.as_ref().map(|f| if f.label.is_empty() { kind_label(f.kind).to_owned() } else { f.label.clone() }).unwrap_or_default());
     let kind = move || field.with(|f| f.as_ref().map(|f| f.kind.as_str()).unwrap_or(""));
     let recipient = move || field.with(|f| f.as_ref().map(|f| f.recipient_id.to_string()).unwrap_or_default());
     view! {

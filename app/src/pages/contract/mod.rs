@@ -54,7 +54,16 @@ pub fn ContractPage() -> impl IntoView {
     let user = Resource::new(|| (), |_| get_current_user());
     let embedded = crate::embed::embedded();
     let embed = Resource::new(|| (), |_| embed_origins());
-    let csrf = Resource::new(|| (), move |_| async move { if embedded { embed_csrf_token().await.map(Option::unwrap_or_default) } else { get_csrf_token().await } });
+    let csrf = Resource::new(
+        || (),
+        move |_| async move {
+            if embedded {
+                embed_csrf_token().await.map(Option::unwrap_or_default)
+            } else {
+                get_csrf_token().await
+            }
+        },
+    );
     let draft = Resource::new(
         move || initial_id.clone(),
         |id| async move {

@@ -187,10 +187,7 @@ fn DocumentRow(doc: DocumentInfo) -> impl IntoView {
 /// Queues files and uploads them one after another: the first one creates the contract the
 /// others join. Browser-only (it holds browser objects).
 #[cfg(feature = "hydrate")]
-fn uploader(
-    editor: super::state::Editor,
-    pending: RwSignal<Vec<Pending>>,
-) -> impl Fn(Option<web_sys::FileList>) + Clone + 'static {
+fn uploader(editor: super::state::Editor, pending: RwSignal<Vec<Pending>>) -> impl Fn(Option<web_sys::FileList>) + Clone + 'static {
     use std::cell::{Cell, RefCell};
     use std::collections::VecDeque;
     use std::rc::Rc;
@@ -225,8 +222,7 @@ fn uploader(
                         editor.documents.update(|d| d.push(up.document));
                         pending.update(|p| p.retain(|x| x.key != key));
                     }
-                    Err(e) => pending
-                        .update(|p| p.iter_mut().filter(|x| x.key == key).for_each(|x| x.error = Some(e.clone()))),
+                    Err(e) => pending.update(|p| p.iter_mut().filter(|x| x.key == key).for_each(|x| x.error = Some(e.clone()))),
                 }
                 again.busy.set(false);
                 pump(again, editor, pending);

@@ -51,10 +51,7 @@ fn add_failures(op: &mut Operation) {
     for (status, description) in FAILURES {
         let error = ResponseBuilder::new()
             .description(description)
-            .content(
-                "application/json",
-                ContentBuilder::new().schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ErrorBody")))).build(),
-            )
+            .content("application/json", ContentBuilder::new().schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ErrorBody")))).build())
             .build();
         op.responses.responses.entry(status.to_owned()).or_insert(RefOr::T(error));
     }
@@ -79,10 +76,12 @@ pub async fn reference_page(spec: Arc<OpenApi>) -> Response {
          .op{border-top:1px solid #ddd;padding:1rem 0}.m{display:inline-block;min-width:4.5rem;font-weight:700}\
          .get{color:#1565c0}.post{color:#2e7d32}.patch,.put{color:#ef6c00}.delete{color:#c62828}</style></head><body>",
     );
-    html.push_str("<h1>Dojang API reference</h1><p>Base URL: <code>/api/v1</code>. Machine-readable spec: \
+    html.push_str(
+        "<h1>Dojang API reference</h1><p>Base URL: <code>/api/v1</code>. Machine-readable spec: \
         <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a> (OpenAPI 3.1). Authenticate with \
         <code>Authorization: Bearer &lt;API key | admin token | client token&gt;</code>. Every POST accepts an \
-        <code>Idempotency-Key</code> header. Errors always have the shape <code>{code, message, fields?}</code>.</p>");
+        <code>Idempotency-Key</code> header. Errors always have the shape <code>{code, message, fields?}</code>.</p>",
+    );
     html.push_str("<h2>Operations</h2>");
     for (path, item) in &spec.paths.paths {
         let ops = [("get", &item.get), ("post", &item.post), ("put", &item.put), ("patch", &item.patch), ("delete", &item.delete)];

@@ -20,11 +20,7 @@ use utoipa::IntoParams;
 #[utoipa::path(post, path = "/documents", tag = "documents",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, description = "The stored document", body = DocumentOut)))]
-pub async fn upload(
-    State(st): State<AppState>,
-    auth: Authed,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> AppResult<(StatusCode, Json<DocumentOut>)> {
+pub async fn upload(State(st): State<AppState>, auth: Authed, multipart: Result<Multipart, MultipartRejection>) -> AppResult<(StatusCode, Json<DocumentOut>)> {
     let multipart = multipart.map_err(multipart_rejected)?;
     let file = read_file(multipart, st.settings.max_upload_bytes).await?;
     let (_, info) = store_document(&st, &auth.0.actor, Destination::Library, file).await?;

@@ -8,9 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dojang_core::actor::Actor;
-use dojang_core::envelope::{self as api_env, DraftChange, FieldSpec, Overview, RecipientSpec};
 use dojang_core::api::scope;
 use dojang_core::audit::Origin;
+use dojang_core::envelope::{self as api_env, DraftChange, FieldSpec, Overview, RecipientSpec};
 use dojang_core::error::{AppError, AppResult, FieldError};
 use dojang_core::geometry::FieldRect;
 use dojang_core::ids::{DocumentId, EnvelopeId};
@@ -51,11 +51,9 @@ fn fields(list: Vec<FieldIn>) -> AppResult<Vec<FieldSpec>> {
                 options: f.options.unwrap_or_default(),
                 format: f.format,
             }),
-            (Err(_), _) => errors.push(FieldError {
-                field: format!("fields[{i}].document"),
-                code: "unknown".into(),
-                message: "Name a document of this envelope".into(),
-            }),
+            (Err(_), _) => {
+                errors.push(FieldError { field: format!("fields[{i}].document"), code: "unknown".into(), message: "Name a document of this envelope".into() })
+            }
             (_, Err(_)) => errors.push(FieldError {
                 field: format!("fields[{i}]"),
                 code: "out_of_page".into(),
@@ -63,7 +61,11 @@ fn fields(list: Vec<FieldIn>) -> AppResult<Vec<FieldSpec>> {
             }),
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(AppError::fields(errors)) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(AppError::fields(errors))
+    }
 }
 
 fn document_ids(list: Vec<String>) -> AppResult<Vec<DocumentId>> {
@@ -73,13 +75,15 @@ fn document_ids(list: Vec<String>) -> AppResult<Vec<DocumentId>> {
         .enumerate()
         .filter_map(|(i, d)| {
             DocumentId::parse(d)
-                .map_err(|_| {
-                    errors.push(FieldError { field: format!("documentIds[{i}]"), code: "unknown".into(), message: "No such document".into() })
-                })
+                .map_err(|_| errors.push(FieldError { field: format!("documentIds[{i}]"), code: "unknown".into(), message: "No such document".into() }))
                 .ok()
         })
         .collect();
-    if errors.is_empty() { Ok(ids) } else { Err(AppError::fields(errors)) }
+    if errors.is_empty() {
+        Ok(ids)
+    } else {
+        Err(AppError::fields(errors))
+    }
 }
 
 /// The API's view of an envelope.
@@ -87,9 +91,7 @@ pub async fn view(st: &AppState, actor: &Actor, id: &EnvelopeId) -> AppResult<En
     let overview = Overview::load(&st.db, actor, id).await?;
     let d = overview.detail();
     let (fields, e) = (&overview.contents.fields, &overview.envelope);
-    let email_of = |rid: &dojang_core::ids::RecipientId| {
-        d.recipients.iter().find(|r| &r.id == rid).map(|r| r.email.clone()).unwrap_or_default()
-    };
+    let email_of = |rid: &dojang_core::ids::RecipientId| d.recipients.iter().find(|r| &r.id == rid).map(|r| r.email.clone()).unwrap_or_default();
     Ok(EnvelopeOut {
         id: id.to_string(),
         subject: d.name.clone(),
@@ -250,12 +252,7 @@ pub async fn get_one(State(st): State<AppState>, auth: Authed, Path(id): Path<St
 /// Change a draft.
 #[utoipa::path(patch, path = "/envelopes/{id}", tag = "envelopes", params(("id" = String, Path)), request_body = PatchEnvelope,
     responses((status = 200, description = "The changed draft", body = EnvelopeOut)))]
-pub async fn patch(
-    State(st): State<AppState>,
-    auth: Authed,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<PatchEnvelope>,
-) -> AppResult<Json<EnvelopeOut>> {
+pub async fn patch(State(st): State<AppState>, auth: Authed, Path(id): Path<String>, ApiJson(body): ApiJson<PatchEnvelope>) -> AppResult<Json<EnvelopeOut>> {
     let actor = auth.0.actor;
     let id = EnvelopeId::parse(&id)?;
     let change = DraftChange {
@@ -301,12 +298,7 @@ pub async fn put_recipients(
 /// Send a draft: invitations go out and every recipient's signing link is returned.
 #[utoipa::path(post, path = "/envelopes/{id}/send", tag = "envelopes", params(("id" = String, Path)),
     responses((status = 200, description = "Sent", body = SendOut)))]
-pub async fn send(
-    State(st): State<AppState>,
-    origin: Origin,
-    auth: Authed,
-    Path(id): Path<String>,
-) -> AppResult<Json<SendOut>> {
+pub async fn send(State(st): State<AppState>, origin: Origin, auth: Authed, Path(id): Path<String>) -> AppResult<Json<SendOut>> {
     let actor = auth.0.actor;
     let id = EnvelopeId::parse(&id)?;
     let invited = api_env::send_stored(&st, &actor, &id, &origin).await?;
@@ -352,12 +344,7 @@ pub struct SignedParams {
 
 #[utoipa::path(get, path = "/envelopes/{id}/signed-document", tag = "envelopes", params(("id" = String, Path), SignedParams),
     responses((status = 200, description = "The sealed PDF", content_type = "application/pdf", body = Vec<u8>)))]
-pub async fn signed_document(
-    State(st): State<AppState>,
-    auth: Authed,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<SignedParams>,
-) -> AppResult<Response> {
+pub async fn signed_document(State(st): State<AppState>, auth: Authed, Path(id): Path<String>, ApiQuery(q): ApiQuery<SignedParams>) -> AppResult<Response> {
     let actor = auth.0.actor;
     let id = EnvelopeId::parse(&id)?;
     scope::envelope(&st.db, &actor, &id).await?;

@@ -20,13 +20,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Err(JsonRejection::MissingJsonContentType(_)) => {
                 Err(AppError::new(ErrorCode::UnsupportedMediaType, "Send JSON with Content-Type: application/json"))
             }
-            Err(JsonRejection::JsonSyntaxError(e)) => {
-                Err(AppError::new(ErrorCode::InvalidJson, format!("The body is not valid JSON: {}", e.body_text())))
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(AppError::new(ErrorCode::InvalidJson, format!("The body is not valid JSON: {}", e.body_text()))),
+            Err(JsonRejection::JsonDataError(e)) => {
+                Err(AppError::new(ErrorCode::ValidationFailed, format!("The JSON does not have the expected shape: {}", e.body_text())))
             }
-            Err(JsonRejection::JsonDataError(e)) => Err(AppError::new(
-                ErrorCode::ValidationFailed,
-                format!("The JSON does not have the expected shape: {}", e.body_text()),
-            )),
             Err(JsonRejection::BytesRejection(_)) => Err(AppError::new(ErrorCode::PayloadTooLarge, "The body is too large")),
             Err(e) => Err(AppError::new(ErrorCode::BadRequest, e.body_text())),
         }

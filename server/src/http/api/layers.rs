@@ -30,9 +30,7 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
     let caller = if tokens::looks_like_jwt(&token) {
         tokens::verify(&st.db, &st.settings.secret_key, &st.settings.public_url, &token).await
     } else {
-        keys::authenticate(&st.db, &token)
-            .await
-            .map(|k| Caller { actor: k.actor(), key_id: k.id.clone(), kind: AuthKind::ApiKey })
+        keys::authenticate(&st.db, &token).await.map(|k| Caller { actor: k.actor(), key_id: k.id.clone(), kind: AuthKind::ApiKey })
     };
     match caller {
         Ok(caller) => {
@@ -136,12 +134,7 @@ pub async fn idempotent(State(st): State<AppState>, req: Request, next: Next) ->
         Ok(text) if status < 500 => {
             let stored = Stored {
                 status,
-                content_type: parts
-                    .headers
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("application/json")
-                    .to_owned(),
+                content_type: parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json").to_owned(),
                 body: text,
             };
             if let Err(e) = idempotency::finish(&st.db, &st.settings.secret_key, &scope, &key, &stored).await {
@@ -178,9 +171,6 @@ mod tests {
         assert_eq!(ha, hb);
         let other = request_hash(&Method::POST, "/api/v1/documents", Some("multipart/form-data; boundary=AAA"), b"--AAA\r\nX\r\n--AAA--");
         assert_ne!(ha, other);
-        assert_ne!(
-            request_hash(&Method::POST, "/a", Some("application/json"), b"{}"),
-            request_hash(&Method::POST, "/b", Some("application/json"), b"{}")
-        );
+        assert_ne!(request_hash(&Method::POST, "/a", Some("application/json"), b"{}"), request_hash(&Method::POST, "/b", Some("application/json"), b"{}"));
     }
 }

@@ -14,11 +14,11 @@ mod webhooks;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::routing::get;
 use axum::Router;
+use docs::Conventions;
 use dojang_core::api::ratelimit::RateLimiter;
 use dojang_core::error::{AppError, ErrorCode};
 use dojang_core::state::AppState;
 use std::sync::Arc;
-use docs::Conventions;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -36,10 +36,13 @@ pub fn router(st: AppState) -> Router<AppState> {
     let spec = Arc::new(spec);
     Router::new()
         .nest("/v1", v1)
-        .route("/v1/openapi.json", get({
-            let spec = spec.clone();
-            move || docs::spec_json(spec.clone())
-        }))
+        .route(
+            "/v1/openapi.json",
+            get({
+                let spec = spec.clone();
+                move || docs::spec_json(spec.clone())
+            }),
+        )
         .route("/docs", get(move || docs::reference_page(spec.clone())))
         .fallback(not_found)
 }

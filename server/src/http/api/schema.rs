@@ -74,12 +74,7 @@ impl DocumentOut {
             pages: d
                 .pages
                 .iter()
-                .map(|p| PageOut {
-                    index: p.index,
-                    width: p.geometry.display_width(),
-                    height: p.geometry.display_height(),
-                    rotation: p.geometry.rotation,
-                })
+                .map(|p| PageOut { index: p.index, width: p.geometry.display_width(), height: p.geometry.display_height(), rotation: p.geometry.rotation })
                 .collect(),
             created_at,
         }
