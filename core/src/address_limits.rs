@@ -1,5 +1,6 @@
 //! Rate limits per client address for what anyone may call without an account: the signing
-//! page and its calls, public verification, sign-up and log-in, and download links. Past a
+//! page and its calls, public verification, sign-up and log-in and the session token they
+//! start with, download links, embed token exchanges, and failed API authentication. Past a
 //! limit the answer is `429 RATE_LIMITED` with `Retry-After`. The address is the one
 //! `client_ip` resolved (behind trusted proxies, the real client's).
 
@@ -18,10 +19,25 @@ pub enum Surface {
     Account,
     /// `/download/{token}…`.
     Download,
+    /// `/_fn/auth/csrf_token`: every call may start a stored session.
+    Session,
+    /// `GET /contract/upload?token=…`: every call checks a token and may start an embed session.
+    EmbedExchange,
+    /// API requests whose credentials were refused (only those count: see `Counting`).
+    ApiAuthFailure,
+}
+
+/// When a request counts against its surface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counting {
+    /// Every request, before it runs.
+    Every,
+    /// Only requests answered 401; once over, every request waits.
+    Refused,
 }
 
 impl Surface {
-    pub const ALL: [Surface; 4] = [Self::Signing, Self::Verify, Self::Account, Self::Download];
+    pub const ALL: [Surface; 7] = [Self::Signing, Self::Verify, Self::Account, Self::Download, Self::Session, Self::EmbedExchange, Self::ApiAuthFailure];
 
     /// Requests per minute, sustained and at once, before `DOJANG_ADDRESS_RATE_SCALE`.
     fn base(self) -> (u32, u32) {
@@ -30,6 +46,16 @@ impl Surface {
             Self::Verify => (10, 10),
             Self::Account => (30, 30),
             Self::Download => (60, 60),
+            Self::Session => (120, 120),
+            Self::EmbedExchange => (60, 60),
+            Self::ApiAuthFailure => (60, 60),
+        }
+    }
+
+    pub fn counting(self) -> Counting {
+        match self {
+            Self::ApiAuthFailure => Counting::Refused,
+            _ => Counting::Every,
         }
     }
 
@@ -39,11 +65,15 @@ impl Surface {
             Self::Verify => "verify",
             Self::Account => "account",
             Self::Download => "download",
+            Self::Session => "session",
+            Self::EmbedExchange => "embed-exchange",
+            Self::ApiAuthFailure => "api-auth-failure",
         }
     }
 
     /// The surface a request belongs to, if it is limited by address.
-    pub fn of(method: &http::Method, path: &str) -> Option<Self> {
+    pub fn of(method: &http::Method, uri: &http::Uri) -> Option<Self> {
+        let path = uri.path();
         if path.starts_with("/sign/") || path.starts_with("/_app/sign/") || path.starts_with("/_fn/sign/") {
             return Some(Self::Signing);
         }
@@ -54,8 +84,15 @@ impl Surface {
             match path {
                 "/api/v1/verify" => return Some(Self::Verify),
                 "/_fn/auth/sign_up" | "/_fn/auth/log_in" => return Some(Self::Account),
+                "/_fn/auth/csrf_token" => return Some(Self::Session),
                 _ => {}
             }
+        }
+        if path == "/contract/upload" && uri.query().is_some_and(|q| q.split('&').any(|p| p.starts_with("token="))) {
+            return Some(Self::EmbedExchange);
+        }
+        if path.starts_with("/api/v1/") && path != "/api/v1/openapi.json" {
+            return Some(Self::ApiAuthFailure);
         }
         None
     }
@@ -82,12 +119,21 @@ impl AddressLimits {
         Self { limiters }
     }
 
+    /// Counts a request from `ip` (an IPv6 address by its /64: one subscriber's network).
     pub fn check(&self, surface: Surface, ip: IpAddr) -> Decision {
-        let limiter = &self.limiters.iter().find(|(s, _)| *s == surface).expect("a limiter per surface").1;
-        limiter.check(&ip.to_string())
+        self.limiter(surface).check(&crate::client_ip::subscriber(ip))
+    }
+
+    /// Whether a request from `ip` would pass, without counting it.
+    pub fn peek(&self, surface: Surface, ip: IpAddr) -> Decision {
+        self.limiter(surface).peek(&crate::client_ip::subscriber(ip))
+    }
+
+    fn limiter(&self, surface: Surface) -> &RateLimiter {
+        &self.limiters.iter().find(|(s, _)| *s == surface).expect("a limiter per surface").1
     }
 
     pub fn policy(&self, surface: Surface) -> Policy {
-        self.limiters.iter().find(|(s, _)| *s == surface).expect("a limiter per surface").1.policy()
+        self.limiter(surface).policy()
     }
 }

@@ -1,8 +1,9 @@
 //! The address a request comes from. Behind a reverse proxy every connection comes from the
-//! proxy, so `Forwarded` (RFC 7239) or else `X-Forwarded-For` is believed — but only when the
-//! connection comes from a proxy the operator trusts (`DOJANG_TRUSTED_PROXIES`), and only up
-//! to the first hop that is not one of them: a client cannot name its own address by sending
-//! the header itself.
+//! proxy, so the one forwarding header the operator's proxy writes — `X-Forwarded-For` by
+//! default, or `Forwarded` (RFC 7239) — is believed, but only when the connection comes from
+//! a proxy the operator trusts (`DOJANG_TRUSTED_PROXIES`), and only up to the first hop that
+//! is not one of them. A client cannot name its own address by sending a header itself: the
+//! other header is never read (proxies pass a header they do not write through untouched).
 
 use std::net::IpAddr;
 
@@ -10,9 +11,29 @@ use std::net::IpAddr;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
-/// The networks whose connections may say on whose behalf they come.
+/// Which header the trusted proxies write.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=…`.
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Some(Self::XForwardedFor),
+            "forwarded" => Some(Self::Forwarded),
+            _ => None,
+        }
+    }
+}
+
+/// The networks whose connections may say on whose behalf they come, and the header they say
+/// it in.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<ipnet::IpNet>);
+pub struct TrustedProxies(Vec<ipnet::IpNet>, ForwardedHeader);
 
 impl TrustedProxies {
     /// A list of CIDR blocks or single addresses, separated by commas or spaces.
@@ -26,7 +47,12 @@ impl TrustedProxies {
                     .map_err(|_| format!("{s:?} is not an address or a CIDR block"))
             })
             .collect::<Result<Vec<_>, _>>()
-            .map(Self)
+            .map(|nets| Self(nets, ForwardedHeader::default()))
+    }
+
+    /// The same proxies, writing `header`.
+    pub fn with_header(self, header: ForwardedHeader) -> Self {
+        Self(self.0, header)
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
@@ -36,6 +62,19 @@ impl TrustedProxies {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+/// The key that limits and throttles count an address under: an IPv4 address itself, an
+/// IPv6 address by its /64 (one subscriber holds a whole /64, so counting single addresses
+/// would give each of them 2^64 fresh limits).
+pub fn subscriber(ip: IpAddr) -> String {
+    match canonical(ip) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
     }
 }
 
@@ -55,7 +94,7 @@ pub fn resolve(peer: IpAddr, headers: &http::HeaderMap, trusted: &TrustedProxies
     if !trusted.contains(peer) {
         return peer;
     }
-    let hops = forwarded_hops(headers);
+    let hops = forwarded_hops(headers, trusted.1);
     let mut client = peer;
     for hop in hops.iter().rev() {
         match hop {
@@ -72,13 +111,12 @@ pub fn resolve(peer: IpAddr, headers: &http::HeaderMap, trusted: &TrustedProxies
     client
 }
 
-/// The hops named by `Forwarded` (preferred) or `X-Forwarded-For`, nearest last; `None` for a
-/// hop that names no address (`unknown`, an obfuscated identifier, garbage).
-fn forwarded_hops(headers: &http::HeaderMap) -> Vec<Option<IpAddr>> {
+/// The hops named by the proxies' header, nearest last; `None` for a hop that names no address
+/// (`unknown`, an obfuscated identifier, garbage).
+fn forwarded_hops(headers: &http::HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
     let values = |name: http::header::HeaderName| -> Vec<String> { headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect() };
-    let forwarded = values(http::header::FORWARDED);
-    if !forwarded.is_empty() {
-        return forwarded
+    if header == ForwardedHeader::Forwarded {
+        return values(http::header::FORWARDED)
             .iter()
             .flat_map(|v| v.split(','))
             .map(|element| {
@@ -131,16 +169,24 @@ mod tests {
         // The proxy appended the real client after what the client claimed.
         let chain = headers(&[("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.1.1.1")]);
         assert_eq!(resolve(ip("10.0.0.2"), &chain, &trusted), ip("198.51.100.7"));
+        // A client's own `Forwarded` is never read while the proxies write X-Forwarded-For.
+        let both = headers(&[("forwarded", "for=6.6.6.6"), ("x-forwarded-for", "198.51.100.7")]);
+        assert_eq!(resolve(ip("10.0.0.2"), &both, &trusted), ip("198.51.100.7"));
+        let rfc = trusted.clone().with_header(ForwardedHeader::Forwarded);
+        assert_eq!(resolve(ip("10.0.0.2"), &both, &rfc), ip("6.6.6.6"), "…and the other way round");
         let fwd = headers(&[("forwarded", "for=6.6.6.6, for=\"[2001:db8::7]:4711\";proto=https")]);
-        assert_eq!(resolve(ip("127.0.0.1"), &fwd, &trusted), ip("2001:db8::7"));
+        assert_eq!(resolve(ip("127.0.0.1"), &fwd, &rfc), ip("2001:db8::7"));
         let fwd = headers(&[("forwarded", "for=192.0.2.60:8080;by=10.0.0.1")]);
-        assert_eq!(resolve(ip("::ffff:127.0.0.1"), &fwd, &trusted), ip("192.0.2.60"), "mapped IPv6 peers are their IPv4 address");
+        assert_eq!(resolve(ip("::ffff:127.0.0.1"), &fwd, &rfc), ip("192.0.2.60"), "mapped IPv6 peers are their IPv4 address");
         let hidden = headers(&[("forwarded", "for=6.6.6.6, for=_hidden")]);
-        assert_eq!(resolve(ip("10.0.0.2"), &hidden, &trusted), ip("10.0.0.2"), "nothing beyond an obfuscated hop is believed");
+        assert_eq!(resolve(ip("10.0.0.2"), &hidden, &rfc), ip("10.0.0.2"), "nothing beyond an obfuscated hop is believed");
         assert_eq!(resolve(ip("10.0.0.2"), &headers(&[]), &trusted), ip("10.0.0.2"));
         let all_trusted = headers(&[("x-forwarded-for", "10.9.9.9, 10.1.1.1")]);
         assert_eq!(resolve(ip("10.0.0.2"), &all_trusted, &trusted), ip("10.9.9.9"));
         assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
+        assert_eq!(subscriber(ip("2001:db8:1:2:aaaa::1")), subscriber(ip("2001:db8:1:2:bbbb::9")), "one /64, one key");
+        assert_ne!(subscriber(ip("2001:db8:1:2::1")), subscriber(ip("2001:db8:1:3::1")));
+        assert_eq!(subscriber(ip("::ffff:192.0.2.1")), "192.0.2.1");
         assert!(TrustedProxies::parse("nope").is_err());
     }
 }

@@ -146,7 +146,12 @@ impl Settings {
             webhook_allow_private: parse_bool(&get, "DOJANG_WEBHOOK_ALLOW_PRIVATE")?,
             webhook_retry_scale: parse_scale(&get, "DOJANG_WEBHOOK_RETRY_SCALE", 0.000_001, 10.0)?,
             trusted_proxies: crate::client_ip::TrustedProxies::parse(&get("DOJANG_TRUSTED_PROXIES").unwrap_or_default())
-                .map_err(|e| err(format!("DOJANG_TRUSTED_PROXIES: {e}")))?,
+                .map_err(|e| err(format!("DOJANG_TRUSTED_PROXIES: {e}")))?
+                .with_header(match get("DOJANG_FORWARDED_HEADER") {
+                    None => crate::client_ip::ForwardedHeader::default(),
+                    Some(h) => crate::client_ip::ForwardedHeader::parse(&h)
+                        .ok_or_else(|| err(format!("DOJANG_FORWARDED_HEADER must be x-forwarded-for or forwarded, not {h:?}")))?,
+                }),
             address_rate_scale: parse_scale(&get, "DOJANG_ADDRESS_RATE_SCALE", 0.01, 1000.0)?,
             test_emails_per_day: parse_num(&get, "DOJANG_TEST_EMAILS_PER_DAY", 100)?.clamp(0, 1_000_000),
         };

@@ -82,29 +82,29 @@ pub async fn store_document(st: &AppState, actor: &Actor, dest: Destination<'_>,
 
     let bytes = upload.bytes;
     let (sha256, bytes) = spawn_blocking_with_tracing(move || (sha256_hex(&bytes), bytes)).await?;
-    let storage_key = format!("documents/{sha256}.pdf");
+    // Each document its own bytes: deleting one never takes another's (same content or not).
+    let doc_id = DocumentId::new();
+    let storage_key = format!("documents/{doc_id}.pdf");
     let key = BlobKey::new(&storage_key)?;
-    if !st.storage.exists(&key).await? {
-        st.storage.put(&key, &bytes).await?;
-    }
+    st.storage.put(&key, &bytes).await?;
 
     let name = clean_file_name(&upload.file_name);
-    let doc_id = DocumentId::new();
     let now = Timestamp::now();
-    let mut tx = st.db.begin().await?;
-    let envelope_id = match dest {
-        Destination::Draft(id) => {
-            crate::envelope::touch(&mut tx, actor, id).await?;
-            crate::envelope::check_room(&mut tx, id, 1).await?;
-            Some(id.clone())
-        }
-        Destination::NewDraft => {
-            let title = name.strip_suffix(".pdf").or_else(|| name.strip_suffix(".PDF")).unwrap_or(&name);
-            Some(crate::envelope::insert(&mut tx, actor, title, now).await?)
-        }
-        Destination::Library => None,
-    };
-    sqlx::query(
+    let recorded = async {
+        let mut tx = st.db.begin().await?;
+        let envelope_id = match dest {
+            Destination::Draft(id) => {
+                crate::envelope::touch(&mut tx, actor, id).await?;
+                crate::envelope::check_room(&mut tx, id, 1).await?;
+                Some(id.clone())
+            }
+            Destination::NewDraft => {
+                let title = name.strip_suffix(".pdf").or_else(|| name.strip_suffix(".PDF")).unwrap_or(&name);
+                Some(crate::envelope::insert(&mut tx, actor, title, now).await?)
+            }
+            Destination::Library => None,
+        };
+        sqlx::query(
         "INSERT INTO documents (id, organization_id, created_by, name, sha256, size_bytes, page_count, storage_key, mode, client_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $9, $9)",
     )
@@ -121,13 +121,26 @@ pub async fn store_document(st: &AppState, actor: &Actor, dest: Destination<'_>,
     .bind(actor.client_id.as_ref())
     .execute(&mut *tx)
     .await?;
-    for (i, p) in pages.iter().enumerate() {
-        insert_page(&mut tx, &doc_id, i, p, now).await?;
+        for (i, p) in pages.iter().enumerate() {
+            insert_page(&mut tx, &doc_id, i, p, now).await?;
+        }
+        if let Some(envelope_id) = &envelope_id {
+            crate::envelope::attach(&mut tx, envelope_id, &doc_id, now).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, AppError>(envelope_id)
     }
-    if let Some(envelope_id) = &envelope_id {
-        crate::envelope::attach(&mut tx, envelope_id, &doc_id, now).await?;
-    }
-    tx.commit().await?;
+    .await;
+    let envelope_id = match recorded {
+        Ok(e) => e,
+        Err(e) => {
+            // Not recorded: its bytes go too.
+            if let Err(d) = st.storage.delete(&key).await {
+                tracing::warn!(error = ?d, "could not delete the bytes of an upload that was not recorded");
+            }
+            return Err(e);
+        }
+    };
     tracing::info!(document_id = %doc_id, envelope_id = ?envelope_id.as_ref().map(|e| e.to_string()), pages = pages.len(), "document uploaded");
     st.prefetch.enqueue(doc_id.clone());
 
@@ -338,7 +351,9 @@ pub async fn prefetch_worker(st: AppState, mut rx: mpsc::UnboundedReceiver<Docum
 
 async fn prefetch_document(st: &AppState, id: &DocumentId, cancel: &CancellationToken) -> AppResult<()> {
     let row: Option<(String, String)> = sqlx::query_as("SELECT sha256, storage_key FROM documents WHERE id = $1").bind(id).fetch_optional(st.db.pool()).await?;
-    let Some((sha256, storage_key)) = row else { return Ok(()) };
+    let Some((sha256, storage_key)) = row else {
+        return Ok(());
+    };
     let doc = DocRef { id: id.clone(), sha256, storage_key };
     let pages: Vec<i64> = sqlx::query_scalar("SELECT page_index FROM document_pages WHERE document_id = $1 AND rendered = 0 ORDER BY page_index")
         .bind(id)

@@ -15,18 +15,25 @@ pub const ACCOUNT_LIMIT: i64 = 5;
 /// Failures allowed from one address across accounts.
 pub const ADDRESS_LIMIT: i64 = 30;
 
+/// Failures allowed for one account from all addresses together (guesses spread over many
+/// addresses; past it the account waits out the window whoever tries).
+pub const ACCOUNT_ANYWHERE_LIMIT: i64 = 50;
+
 pub struct LoginKeys {
     account: String,
     address: String,
+    anywhere: String,
 }
 
 impl LoginKeys {
+    /// The keys of an attempt on `email` from `ip` (an IPv6 address counts by its /64).
     pub fn new(email: &str, ip: &str) -> Self {
-        Self { account: format!("acct:{email}|{ip}"), address: format!("ip:{ip}") }
+        let ip = ip.parse().map(crate::client_ip::subscriber).unwrap_or_else(|_| ip.to_owned());
+        Self { account: format!("acct:{email}|{ip}"), address: format!("ip:{ip}"), anywhere: format!("acct:{email}") }
     }
 
-    fn with_limits(&self) -> [(&str, i64); 2] {
-        [(&self.account, ACCOUNT_LIMIT), (&self.address, ADDRESS_LIMIT)]
+    fn with_limits(&self) -> [(&str, i64); 3] {
+        [(&self.account, ACCOUNT_LIMIT), (&self.address, ADDRESS_LIMIT), (&self.anywhere, ACCOUNT_ANYWHERE_LIMIT)]
     }
 }
 
@@ -58,14 +65,16 @@ pub async fn attempt(db: &Db, keys: &LoginKeys) -> Result<(), AppError> {
     Ok(())
 }
 
-/// A successful login: the account's failures are forgotten and the address's attempt is
-/// taken back (it was not a failure).
+/// A successful login: the account's failures from this address are forgotten and the
+/// attempt is taken back from the other counts (it was not a failure).
 pub async fn succeeded(db: &Db, keys: &LoginKeys) -> Result<(), AppError> {
     sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(&keys.account).execute(db.pool()).await?;
-    sqlx::query("UPDATE login_throttle SET failures = failures - 1, updated_at = $2 WHERE key = $1 AND failures > 0")
-        .bind(&keys.address)
-        .bind(Timestamp::now())
-        .execute(db.pool())
-        .await?;
+    for key in [&keys.address, &keys.anywhere] {
+        sqlx::query("UPDATE login_throttle SET failures = failures - 1, updated_at = $2 WHERE key = $1 AND failures > 0")
+            .bind(key)
+            .bind(Timestamp::now())
+            .execute(db.pool())
+            .await?;
+    }
     Ok(())
 }

@@ -33,5 +33,5 @@ fn fields() -> &'static [FieldDraft] {
 
 fuzz_target!(|data: &[u8]| {
     let Ok(sub) = serde_json::from_slice::<SignSubmission>(data) else { return };
-    let _ = dojang_core::signing::signer::check_submission(fields(), &sub, "2026-12-01");
+    let _ = dojang_core::signing::submission::check_submission(fields(), &sub, "2026-12-01");
 });

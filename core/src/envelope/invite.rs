@@ -7,7 +7,7 @@ use super::row::Envelope;
 use crate::audit::{self, AuditKind, Origin};
 use crate::crypto::SigningToken;
 use crate::db::{Timestamp, Tx};
-use crate::error::AppResult;
+use crate::error::{AppResult, ErrorCode};
 use crate::ids::RecipientId;
 use crate::mail::outbox::{self, EmailKind, NewEmail};
 use crate::mail::templates;
@@ -37,9 +37,19 @@ pub(crate) async fn new_link(st: &AppState, tx: &mut Tx, env: &Envelope, rid: &R
     Ok(st.settings.link(&format!("/sign/{}", token.as_str())))
 }
 
+/// What an invitation over a test organization's daily mail cap does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OverCap {
+    /// The sender's own request fails with `TEST_EMAIL_LIMIT` (nothing is sent).
+    Refuse,
+    /// Mail a signer's action brings about is left out (the recipient stays uninvited);
+    /// the signer is never refused for the organization's cap.
+    Skip,
+}
+
 /// Invites (emails) the signers whose turn it is and who have not been invited yet. Uses a
 /// link from `known` when there is one, else issues a new one.
-pub(crate) async fn invite_due(st: &AppState, tx: &mut Tx, env: &Envelope, known: &[Invited]) -> AppResult<Vec<Invited>> {
+pub(crate) async fn invite_due(st: &AppState, tx: &mut Tx, env: &Envelope, known: &[Invited], over_cap: OverCap) -> AppResult<Vec<Invited>> {
     let pending: Vec<Recipient> = super::contents::recipients(&mut **tx, &env.id)
         .await?
         .into_iter()
@@ -52,25 +62,22 @@ pub(crate) async fn invite_due(st: &AppState, tx: &mut Tx, env: &Envelope, known
             Some(k) => k.sign_url.clone(),
             None => new_link(st, tx, env, &r.id).await?,
         };
-        email_link(st, tx, env, r, &url, false).await?;
+        match email_link(st, tx, env, r, &url, false).await {
+            Ok(()) => {}
+            Err(e) if e.code == ErrorCode::TestEmailLimit && over_cap == OverCap::Skip => {
+                tracing::info!(envelope_id = %env.id, recipient_id = %r.id, "test invitation over the daily cap: left out");
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
         out.push(Invited { recipient_id: r.id.clone(), sign_url: url, emailed: true });
     }
     Ok(out)
 }
 
 /// Emails a link: an invitation, or a reminder (each reminder carries a new link). A test
-/// envelope's mail counts against the organization's daily test cap.
+/// envelope's mail counts against the organization's daily test cap (see `outbox::enqueue`).
 pub(crate) async fn email_link(st: &AppState, tx: &mut Tx, env: &Envelope, r: &Recipient, url: &str, reminder: bool) -> AppResult<()> {
-    if env.is_test() {
-        outbox::check_test_cap(tx, &env.organization_id, st.settings.test_emails_per_day).await?;
-    }
-    let now = Timestamp::now();
-    let sql = if reminder {
-        "UPDATE recipients SET last_reminded_at = $2, updated_at = $2 WHERE id = $1"
-    } else {
-        "UPDATE recipients SET invited_at = $2, updated_at = $2 WHERE id = $1"
-    };
-    sqlx::query(sql).bind(&r.id).bind(now).execute(&mut **tx).await?;
     let expires = env.expires_at.map(|e| e.to_db().replace('T', " ").chars().take(16).collect::<String>());
     let mail = templates::invite(&templates::Invite {
         lang: r.language,
@@ -84,6 +91,7 @@ pub(crate) async fn email_link(st: &AppState, tx: &mut Tx, env: &Envelope, r: &R
         reminder,
     });
     outbox::enqueue(
+        &st.settings,
         tx,
         NewEmail {
             kind: if reminder { EmailKind::Reminder } else { EmailKind::Invitation },
@@ -99,6 +107,14 @@ pub(crate) async fn email_link(st: &AppState, tx: &mut Tx, env: &Envelope, r: &R
         },
     )
     .await?;
+    // Marked only once the mail is queued (a refused one leaves the recipient as it was).
+    let now = Timestamp::now();
+    let sql = if reminder {
+        "UPDATE recipients SET last_reminded_at = $2, updated_at = $2 WHERE id = $1"
+    } else {
+        "UPDATE recipients SET invited_at = $2, updated_at = $2 WHERE id = $1"
+    };
+    sqlx::query(sql).bind(&r.id).bind(now).execute(&mut **tx).await?;
     audit::record(
         tx,
         audit::Event {

@@ -20,7 +20,7 @@ pub use contents::{fields, recipients, Contents, Recipient};
 pub(crate) use draft::{attach, check_room, insert, touch};
 pub use draft::{create, delete, remove_document, rename, reorder_documents, save_editor};
 pub(crate) use invite::invite_due;
-pub use invite::Invited;
+pub use invite::{Invited, OverCap};
 pub use row::Envelope;
 pub use sender::{cancel, send_envelope, send_stored};
 pub use sweep::{sweep, sweeper};

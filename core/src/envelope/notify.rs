@@ -17,7 +17,9 @@ use crate::state::AppState;
 /// How long a download link from the completion mail works.
 const DOWNLOAD_DAYS: i64 = 30;
 
+#[allow(clippy::too_many_arguments)]
 async fn mail(
+    st: &AppState,
     tx: &mut Tx,
     env: &Envelope,
     kind: EmailKind,
@@ -27,6 +29,7 @@ async fn mail(
     attachments: Vec<AttachmentRef>,
 ) -> AppResult<()> {
     outbox::enqueue(
+        &st.settings,
         tx,
         NewEmail {
             kind,
@@ -47,20 +50,22 @@ async fn mail(
 
 /// Tells the sender (when a user sent it) that a signer declined, in the sender's language.
 pub(super) async fn declined(st: &AppState, tx: &mut Tx, env: &Envelope, r: &Recipient, reason: &str) -> AppResult<()> {
-    let Some(email) = env.sender_email() else { return Ok(()) };
+    let Some(email) = env.sender_email() else {
+        return Ok(());
+    };
     let link = st.settings.link(&format!("/contracts/{}", env.id));
     let m = templates::declined(env.sender_language(), env.sender_name(), &env.name, &r.name, reason, &link);
-    mail(tx, env, EmailKind::Declined, (env.sender_name(), email), None, m, Vec::new()).await
+    mail(st, tx, env, EmailKind::Declined, (env.sender_name(), email), None, m, Vec::new()).await
 }
 
 /// Tells every recipient already invited (who has not finished) that the sender cancelled.
-pub(super) async fn cancelled(tx: &mut Tx, env: &Envelope, reason: &str) -> AppResult<()> {
+pub(super) async fn cancelled(st: &AppState, tx: &mut Tx, env: &Envelope, reason: &str) -> AppResult<()> {
     for r in contents::recipients(&mut **tx, &env.id).await? {
         if r.invited_at.is_none() || r.signed_at.is_some() || r.declined_at.is_some() {
             continue;
         }
         let m = templates::cancelled(r.language, &r.name, &env.name, &env.organization_name, reason);
-        mail(tx, env, EmailKind::Cancelled, (&r.name, &r.email), Some(&r), m, Vec::new()).await?;
+        mail(st, tx, env, EmailKind::Cancelled, (&r.name, &r.email), Some(&r), m, Vec::new()).await?;
     }
     Ok(())
 }
@@ -106,7 +111,7 @@ pub(super) async fn completed(st: &AppState, tx: &mut Tx, id: &EnvelopeId) -> Ap
     }
     for (name, email, lang) in to {
         let m = templates::completed(lang, &name, &env.name, &env.organization_name, link.as_deref());
-        mail(tx, &env, EmailKind::Completed, (&name, &email), None, m, attachments.clone()).await?;
+        mail(st, tx, &env, EmailKind::Completed, (&name, &email), None, m, attachments.clone()).await?;
     }
     Ok(())
 }

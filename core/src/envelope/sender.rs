@@ -4,7 +4,7 @@
 //! draft). Cancelling a sent envelope.
 
 use super::contents;
-use super::invite::{invite_due, new_link, Invited};
+use super::invite::{invite_due, new_link, Invited, OverCap};
 use super::row::Envelope;
 use super::transition::{self, Sending};
 use crate::actor::Actor;
@@ -75,7 +75,7 @@ pub async fn send_envelope(st: &AppState, actor: &Actor, id: &EnvelopeId, req: &
         let url = new_link(st, &mut tx, &env, &r.id).await?;
         links.push(Invited { recipient_id: r.id, sign_url: url, emailed: false });
     }
-    let emailed = invite_due(st, &mut tx, &env, &links).await?;
+    let emailed = invite_due(st, &mut tx, &env, &links, OverCap::Refuse).await?;
     for l in links.iter_mut() {
         l.emailed = emailed.iter().any(|e| e.recipient_id == l.recipient_id);
     }
@@ -139,7 +139,7 @@ pub async fn cancel(st: &AppState, actor: &Actor, id: &EnvelopeId, reason: &str,
     }
     let mut tx = st.db.begin().await?;
     let env = Envelope::find_for(&mut *tx, actor, id).await?;
-    transition::cancelled(&mut tx, actor, &env, reason, origin).await?;
+    transition::cancelled(st, &mut tx, actor, &env, reason, origin).await?;
     tx.commit().await?;
     st.mailer.wake.notify_one();
     Ok(())

@@ -97,11 +97,17 @@ pub async fn send(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, s: &Sending, orig
 /// The recipient opened the signing page (recorded the first time only).
 pub async fn viewed(tx: &mut Tx, r: &Recipient, origin: &Origin) -> AppResult<()> {
     let now = Timestamp::now();
-    let res = sqlx::query("UPDATE recipients SET viewed_at = $2, updated_at = $2 WHERE id = $1 AND viewed_at IS NULL")
-        .bind(&r.id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    // Only while the envelope is out for signing (checked in the same statement).
+    let res = sqlx::query(
+        "UPDATE recipients SET viewed_at = $2, updated_at = $2 WHERE id = $1 AND viewed_at IS NULL \
+         AND EXISTS (SELECT 1 FROM envelopes e WHERE e.id = $3 AND e.status = $4 AND (e.expires_at IS NULL OR e.expires_at > $2))",
+    )
+    .bind(&r.id)
+    .bind(now)
+    .bind(&r.envelope_id)
+    .bind(EnvelopeStatus::Sent)
+    .execute(&mut **tx)
+    .await?;
     if res.rows_affected() == 1 {
         audit::record(tx, event(&r.envelope_id, AuditKind::RecipientViewed, Some(&r.id), origin, json!({}))).await?;
     }
@@ -245,7 +251,7 @@ pub async fn declined(st: &AppState, tx: &mut Tx, env: &Envelope, r: &Recipient,
 }
 
 /// sent → cancelled by the sender; everyone already invited is told.
-pub async fn cancelled(tx: &mut Tx, actor: &Actor, env: &Envelope, reason: &str, origin: &Origin) -> AppResult<()> {
+pub async fn cancelled(st: &AppState, tx: &mut Tx, actor: &Actor, env: &Envelope, reason: &str, origin: &Origin) -> AppResult<()> {
     let now = Timestamp::now();
     let res = sqlx::query(
         "UPDATE envelopes SET status = $3, cancelled_at = $4, cancel_reason = $5, updated_at = $4 WHERE id = $1 AND organization_id = $2 AND status = $6",
@@ -270,7 +276,7 @@ pub async fn cancelled(tx: &mut Tx, actor: &Actor, env: &Envelope, reason: &str,
         audit::Event { envelope_id: &env.id, kind: AuditKind::EnvelopeCancelled, recipient_id: None, user_id: actor.user_id.as_ref(), origin, data },
     )
     .await?;
-    notify::cancelled(tx, env, reason).await
+    notify::cancelled(st, tx, env, reason).await
 }
 
 /// sent → expired, once its expiry has passed. Returns whether it expired now.

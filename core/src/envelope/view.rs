@@ -67,7 +67,8 @@ impl Overview {
             signing_order: e.signing_order,
             sent_at: ts(e.sent_at),
             expires_at: ts(e.expires_at),
-            completed_at: ts(e.completed_at),
+            // Completed only once the sealed documents download (until then it is `sealing`).
+            completed_at: ts(e.completed_at.filter(|_| e.is_sealed())),
             cancelled_at: ts(e.cancelled_at),
             cancel_reason: e.cancel_reason.clone(),
             reminder_days: e.reminder_days,
@@ -95,9 +96,9 @@ pub async fn editor(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<Contra
     let envelope = Envelope::find_for(&mut conn, actor, id).await?;
     let c = Contents::load(&mut conn, id).await?;
     Ok(ContractDraft {
+        status: envelope.reported_status(),
         id: envelope.id,
         name: envelope.name,
-        status: envelope.status,
         version: envelope.version,
         documents: c.documents,
         recipients: c.recipients.iter().map(|r| r.draft()).collect(),
@@ -111,6 +112,7 @@ struct SummaryRow {
     name: String,
     status: EnvelopeStatus,
     seal_status: Option<crate::model::SealStatus>,
+    expires_at: Option<Timestamp>,
     updated_at: Timestamp,
 }
 
@@ -118,7 +120,7 @@ struct SummaryRow {
 pub async fn list(db: &Db, actor: &Actor) -> AppResult<Vec<ContractSummary>> {
     let mut conn = db.pool().acquire().await?;
     let sql = format!(
-        "SELECT t.id, t.name, t.status, t.seal_status, t.updated_at FROM envelopes t WHERE {} ORDER BY t.updated_at DESC, t.id DESC LIMIT 500",
+        "SELECT t.id, t.name, t.status, t.seal_status, t.expires_at, t.updated_at FROM envelopes t WHERE {} ORDER BY t.updated_at DESC, t.id DESC LIMIT 500",
         scope::list_condition(actor, "t")
     );
     let mut q = sqlx::query_as::<_, SummaryRow>(&sql).bind(&actor.organization_id).bind(actor.mode);
@@ -126,6 +128,7 @@ pub async fn list(db: &Db, actor: &Actor) -> AppResult<Vec<ContractSummary>> {
         q = q.bind(c);
     }
     let rows = q.fetch_all(&mut *conn).await?;
+    let now = Timestamp::now();
     // The documents' and recipients' names of all of them, one query each.
     let scoped = format!("SELECT t.id FROM envelopes t WHERE {}", scope::list_condition(actor, "t"));
     let mut documents: HashMap<EnvelopeId, Vec<String>> = HashMap::new();
@@ -146,7 +149,9 @@ pub async fn list(db: &Db, actor: &Actor) -> AppResult<Vec<ContractSummary>> {
         .map(|r| ContractSummary {
             documents: documents.remove(&r.id).unwrap_or_default(),
             recipients: recipients.remove(&r.id).unwrap_or_default(),
-            status: r.status.reported(r.seal_status == Some(crate::model::SealStatus::Sealed), false),
+            status: r
+                .status
+                .reported(r.seal_status == Some(crate::model::SealStatus::Sealed), r.status == EnvelopeStatus::Sent && r.expires_at.is_some_and(|e| e <= now)),
             id: r.id,
             name: r.name,
             updated_at: r.updated_at.to_db(),
@@ -167,12 +172,18 @@ async fn names(conn: &mut sqlx::AnyConnection, actor: &Actor, sql: &str) -> AppR
 /// status; and whether more follow.
 pub async fn list_ids(db: &Db, actor: &Actor, status: Option<EnvelopeStatus>, limit: i64, offset: i64) -> AppResult<(Vec<EnvelopeId>, bool)> {
     let mut sql = format!("SELECT t.id FROM envelopes t WHERE {}", scope::list_condition(actor, "t"));
-    let status_param = if actor.client_id.is_some() { "$4" } else { "$3" };
-    // `sealing` and `completed` are both stored as completed, told apart by the seal.
+    let next = if actor.client_id.is_some() { 4 } else { 3 };
+    // Reported statuses: `sealing` and `completed` are both stored as completed, told apart by
+    // the seal; a sent envelope past its expiry is `expired` before the sweeper marks it.
+    let param = format!("${next}");
     match status {
         Some(EnvelopeStatus::Sealing) => sql.push_str(" AND t.status = 'completed' AND (t.seal_status IS NULL OR t.seal_status <> 'sealed')"),
         Some(EnvelopeStatus::Completed) => sql.push_str(" AND t.status = 'completed' AND t.seal_status = 'sealed'"),
-        Some(_) => sql.push_str(&format!(" AND t.status = {status_param}")),
+        Some(EnvelopeStatus::Sent) => sql.push_str(&format!(" AND t.status = 'sent' AND (t.expires_at IS NULL OR t.expires_at > {param})")),
+        Some(EnvelopeStatus::Expired) => {
+            sql.push_str(&format!(" AND (t.status = 'expired' OR (t.status = 'sent' AND t.expires_at IS NOT NULL AND t.expires_at <= {param}))"))
+        }
+        Some(_) => sql.push_str(&format!(" AND t.status = {param}")),
         None => {}
     }
     sql.push_str(&format!(" ORDER BY t.created_at DESC, t.id DESC LIMIT {} OFFSET {}", limit + 1, offset));
@@ -180,8 +191,10 @@ pub async fn list_ids(db: &Db, actor: &Actor, status: Option<EnvelopeStatus>, li
     if let Some(c) = &actor.client_id {
         q = q.bind(c);
     }
-    if let Some(s) = status.filter(|s| !matches!(s, EnvelopeStatus::Sealing | EnvelopeStatus::Completed)) {
-        q = q.bind(s);
+    match status {
+        Some(EnvelopeStatus::Sent | EnvelopeStatus::Expired) => q = q.bind(Timestamp::now()),
+        Some(EnvelopeStatus::Sealing | EnvelopeStatus::Completed) | None => {}
+        Some(s) => q = q.bind(s),
     }
     let mut ids = q.fetch_all(db.pool()).await?;
     let more = ids.len() as i64 > limit;

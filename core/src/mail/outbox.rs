@@ -4,6 +4,7 @@
 
 use super::Mailer;
 use crate::audit::{self, AuditKind, Origin};
+use crate::config::Settings;
 use crate::db::{Timestamp, Tx};
 use crate::error::{AppError, AppResult};
 use crate::ids::{EnvelopeId, OrganizationId, RecipientId};
@@ -72,14 +73,25 @@ pub struct NewEmail<'a> {
     pub attachments: Vec<AttachmentRef>,
 }
 
-/// Queues a message in the caller's transaction (it leaves only if the transaction commits).
-/// Mail about a test envelope says so in its subject and at its top.
-pub async fn enqueue(tx: &mut Tx, mut m: NewEmail<'_>) -> AppResult<String> {
+/// Queues a message in the caller's transaction (it leaves only if the transaction commits);
+/// returns its id, or none when it is not sent. Mail about a test envelope says so in its
+/// subject and at its top, and counts against the organization's daily cap
+/// (`DOJANG_TEST_EMAILS_PER_DAY`): past it an invitation or reminder is refused
+/// (`TEST_EMAIL_LIMIT`), and any other message is not sent.
+pub async fn enqueue(settings: &Settings, tx: &mut Tx, mut m: NewEmail<'_>) -> AppResult<Option<String>> {
     let id = uuid::Uuid::now_v7().simple().to_string();
     let now = Timestamp::now();
     if let Some(env) = m.envelope_id {
-        let mode: Option<String> = sqlx::query_scalar("SELECT mode FROM envelopes WHERE id = $1").bind(env).fetch_optional(&mut **tx).await?;
-        if mode.as_deref() == Some("test") {
+        let row: Option<(String, OrganizationId)> =
+            sqlx::query_as("SELECT mode, organization_id FROM envelopes WHERE id = $1").bind(env).fetch_optional(&mut **tx).await?;
+        if let Some((_, organization)) = row.filter(|(mode, _)| mode == "test") {
+            if !count_test_mail(tx, &organization, settings.test_emails_per_day).await? {
+                if matches!(m.kind, EmailKind::Invitation | EmailKind::Reminder) {
+                    return Err(test_limit(settings.test_emails_per_day));
+                }
+                tracing::info!(envelope_id = %env, kind = m.kind.as_str(), "test-mode mail over the daily cap: not sent");
+                return Ok(None);
+            }
             mark_test(&mut m);
         }
     }
@@ -116,7 +128,7 @@ pub async fn enqueue(tx: &mut Tx, mut m: NewEmail<'_>) -> AppResult<String> {
         )
         .await?;
     }
-    Ok(id)
+    Ok(Some(id))
 }
 
 /// The test-mode mark: in the subject, and above everything else in both bodies.
@@ -130,28 +142,33 @@ fn mark_test(m: &mut NewEmail<'_>) {
     m.text = format!("{}\n\n{}", crate::model::TEST_NOTICE, m.text);
 }
 
-/// Refuses a test envelope's invitation or reminder once the organization has had `cap` of
-/// them today (UTC): free test mode must not become a way to mail anyone.
-pub async fn check_test_cap(tx: &mut Tx, organization: &OrganizationId, cap: i64) -> AppResult<()> {
-    let now = time::OffsetDateTime::now_utc();
-    let midnight = now.replace_time(time::Time::MIDNIGHT);
-    let sent: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM emails m JOIN envelopes e ON e.id = m.envelope_id \
-         WHERE m.organization_id = $1 AND e.mode = 'test' AND m.kind IN ('invitation', 'reminder') AND m.created_at >= $2",
+/// Counts one more test-mode message for the organization today (UTC), atomically; false once
+/// `cap` messages went out today.
+async fn count_test_mail(tx: &mut Tx, organization: &OrganizationId, cap: i64) -> AppResult<bool> {
+    if cap <= 0 {
+        return Ok(false);
+    }
+    let now = Timestamp::now();
+    let day = now.to_db()[..10].to_owned();
+    let counted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO test_mail_counts (organization_id, day, sent, created_at, updated_at) VALUES ($1, $2, 1, $3, $3) \
+         ON CONFLICT (organization_id, day) DO UPDATE SET sent = test_mail_counts.sent + 1, updated_at = $3 \
+         WHERE test_mail_counts.sent < $4 RETURNING sent",
     )
     .bind(organization)
-    .bind(Timestamp::from_datetime(midnight))
-    .fetch_one(&mut **tx)
+    .bind(day)
+    .bind(now)
+    .bind(cap)
+    .fetch_optional(&mut **tx)
     .await?;
-    if sent >= cap {
-        let wait = (midnight + time::Duration::days(1) - now).whole_seconds().max(1) as u64;
-        return Err(AppError::new(
-            crate::error::ErrorCode::TestEmailLimit,
-            format!("Test mode sends at most {cap} invitations a day; use a live key to send more"),
-        )
-        .with_retry_after(wait));
-    }
-    Ok(())
+    Ok(counted.is_some())
+}
+
+fn test_limit(cap: i64) -> AppError {
+    let now = time::OffsetDateTime::now_utc();
+    let midnight = now.replace_time(time::Time::MIDNIGHT) + time::Duration::days(1);
+    AppError::new(crate::error::ErrorCode::TestEmailLimit, format!("Test mode sends at most {cap} emails a day; use a live key to send more"))
+        .with_retry_after((midnight - now).whole_seconds().max(1) as u64)
 }
 
 /// A message claimed for one delivery attempt.
@@ -235,7 +252,9 @@ pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
     tx.commit().await?;
     match &result {
         Ok(_) => tracing::info!(email = %id, kind = %kind, status, "email delivered"),
-        Err(e) => tracing::warn!(email = %id, kind = %kind, attempts, error = %e, "email delivery failed"),
+        Err(e) => {
+            tracing::warn!(email = %id, kind = %kind, attempts, error = %e, "email delivery failed")
+        }
     }
     Ok(true)
 }

@@ -12,9 +12,19 @@ use lopdf::ObjectId;
 pub fn original_text(doc: &lopdf::Document, base: &[u8], id: ObjectId) -> Option<Vec<u8>> {
     match doc.reference_table.get(id.0)? {
         XrefEntry::Normal { offset, .. } => {
+            // `N G obj` as tokens (comments and white space between them allowed), nothing else.
             let rest = base.get(*offset as usize..)?;
-            let start = find(rest, b"obj")? + 3;
-            let end = skip_value(rest, skip_space(rest, start))?;
+            let mut pos = 0;
+            for want in [id.0.to_string(), id.1.to_string(), "obj".to_owned()] {
+                pos = skip_space(rest, pos);
+                let end = pos + rest.get(pos..)?.iter().position(|b| is_delimiter(*b)).unwrap_or(rest.len() - pos);
+                if rest.get(pos..end)? != want.as_bytes() {
+                    return None;
+                }
+                pos = end;
+            }
+            let start = skip_space(rest, pos);
+            let end = skip_value(rest, start)?;
             Some(rest[start..end].to_vec())
         }
         XrefEntry::Compressed { container, index } => {
@@ -37,17 +47,47 @@ pub fn original_text(doc: &lopdf::Document, base: &[u8], id: ObjectId) -> Option
 }
 
 /// The dictionary `dict` with `item` appended to the array under `key` — an inline array is
-/// extended in place, a missing key is added — or `None` when the entry is something else
-/// (a reference to an array: change that array instead).
+/// extended in place, a missing key is added — or `None` when that cannot be done exactly: the
+/// entry is something else (a reference to an array: change that array instead), or the
+/// dictionary names keys in a way readers may disagree on (a key twice, `#` escapes).
 pub fn append_to_array(dict: &[u8], key: &[u8], item: &[u8]) -> Option<Vec<u8>> {
     let open = skip_space(dict, 0);
     if dict.get(open..open + 2) != Some(b"<<") {
         return None;
     }
     let mut pos = open + 2;
+    let mut keys: Vec<&[u8]> = Vec::new();
+    let mut found: Option<(usize, usize)> = None;
     loop {
         pos = skip_space(dict, pos);
         if dict.get(pos..pos + 2) == Some(b">>") {
+            break;
+        }
+        let name_end = skip_value(dict, pos)?;
+        let name = dict.get(pos..name_end)?;
+        if name.first() != Some(&b'/') || name.contains(&b'#') || keys.contains(&name) {
+            return None;
+        }
+        keys.push(name);
+        let value = skip_space(dict, name_end);
+        let value_end = skip_value(dict, value)?;
+        if &name[1..] == key {
+            found = Some((value, value_end));
+        }
+        pos = value_end;
+    }
+    match found {
+        Some((value, value_end)) => {
+            if dict.get(value) != Some(&b'[') {
+                return None;
+            }
+            let mut out = dict[..value_end - 1].to_vec();
+            out.push(b' ');
+            out.extend_from_slice(item);
+            out.extend_from_slice(&dict[value_end - 1..]);
+            Some(out)
+        }
+        None => {
             // Not there: added first, right after `<<`.
             let mut out = dict[..open + 2].to_vec();
             out.push(b'/');
@@ -56,31 +96,9 @@ pub fn append_to_array(dict: &[u8], key: &[u8], item: &[u8]) -> Option<Vec<u8>> 
             out.extend_from_slice(item);
             out.extend_from_slice(b"] ");
             out.extend_from_slice(&dict[open + 2..]);
-            return Some(out);
+            Some(out)
         }
-        let name_end = skip_value(dict, pos)?;
-        let name = dict.get(pos..name_end)?;
-        if name.first() != Some(&b'/') {
-            return None;
-        }
-        let value = skip_space(dict, name_end);
-        let value_end = skip_value(dict, value)?;
-        if &name[1..] == key {
-            if dict.get(value) != Some(&b'[') {
-                return None;
-            }
-            let mut out = dict[..value_end - 1].to_vec();
-            out.push(b' ');
-            out.extend_from_slice(item);
-            out.extend_from_slice(&dict[value_end - 1..]);
-            return Some(out);
-        }
-        pos = value_end;
     }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(hay, needle)
 }
 
 fn is_space(b: u8) -> bool {
@@ -194,5 +212,29 @@ mod tests {
         assert_eq!(skip_value(b"<< /A [1 2 (x) <41>] /B << /C 3 0 R >> >> rest", 0), Some(41));
         assert_eq!(skip_value(b"[ 1 0 R 2 ]", 0), Some(11));
         assert_eq!(skip_value(b"<< unterminated", 0), None);
+        assert_eq!(append_to_array(b"<< /Annots [1 0 R] /Annots [2 0 R] >>", b"Annots", b"9 0 R"), None, "a key twice");
+        assert_eq!(append_to_array(b"<< /Ann#6fts [1 0 R] >>", b"Annots", b"9 0 R"), None, "an escaped key");
+    }
+}
+
+#[cfg(test)]
+mod header_tests {
+    use super::*;
+
+    /// An object whose header hides a fake dictionary in a comment: the patch must start from
+    /// the real one (what every reader parses), never from text after a stray `obj`.
+    #[test]
+    fn the_object_header_is_read_as_tokens() {
+        let pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n3 0 %obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 1 1]/Contents 9 0 R>>\nobj <</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>\nendobj\nxref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000059 00000 n \n0000000119 00000 n \ntrailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%%EOF\n";
+        let mut bytes = pdf.to_vec();
+        // Point the xref at the real offsets.
+        let offsets: Vec<usize> = ["1 0 obj", "2 0 obj", "3 0 %obj"].iter().map(|n| bytes.windows(n.len()).position(|w| w == n.as_bytes()).unwrap()).collect();
+        let xref_at = bytes.windows(4).position(|w| w == b"xref").unwrap();
+        let table = format!("xref\n0 4\n0000000000 65535 f \n{:010} 00000 n \n{:010} 00000 n \n{:010} 00000 n \ntrailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n{xref_at}\n%%EOF\n", offsets[0], offsets[1], offsets[2]);
+        bytes.truncate(xref_at);
+        bytes.extend_from_slice(table.as_bytes());
+        let doc = lopdf::Document::load_mem(&bytes).unwrap();
+        let text = original_text(&doc, &bytes, (3, 0)).unwrap();
+        assert_eq!(text, b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>", "{}", String::from_utf8_lossy(&text));
     }
 }

@@ -42,6 +42,8 @@ pub struct SignerReport {
 pub struct EnvelopeReport {
     pub id: String,
     pub name: String,
+    /// `live`, or `test` (made with a test key: not legally binding).
+    pub mode: String,
     pub organization: String,
     pub completed_at: Option<String>,
     pub sealed_at: Option<String>,
@@ -85,7 +87,9 @@ fn find_signatures(bytes: &[u8]) -> Vec<Found> {
         if out.len() >= MAX_SIGNATURES {
             break;
         }
-        let Some(range) = parse_range(&bytes[at + 10..(at + 10 + 128).min(bytes.len())]) else { continue };
+        let Some(range) = parse_range(&bytes[at + 10..(at + 10 + 128).min(bytes.len())]) else {
+            continue;
+        };
         let [a, b, c, d] = range;
         let well_formed = a == 0
             && b < c
@@ -98,7 +102,9 @@ fn find_signatures(bytes: &[u8]) -> Vec<Found> {
             continue;
         }
         let hex: Vec<u8> = bytes[b + 1..c - 1].iter().copied().filter(|x| x.is_ascii_hexdigit()).collect();
-        let Ok(mut contents) = hex::decode(if hex.len() % 2 == 0 { &hex[..] } else { &hex[..hex.len() - 1] }) else { continue };
+        let Ok(mut contents) = hex::decode(if hex.len() % 2 == 0 { &hex[..] } else { &hex[..hex.len() - 1] }) else {
+            continue;
+        };
         while contents.last() == Some(&0) {
             contents.pop();
         }
@@ -133,9 +139,15 @@ fn check(bytes: &[u8], f: &Found, known: &[(String, Vec<u8>)]) -> SignatureRepor
         signature_valid: false,
         issued_by_this_instance: false,
     };
-    let Ok(ci) = ContentInfo::from_der(&f.contents) else { return report };
-    let Ok(sd) = ci.content.decode_as::<SignedData>() else { return report };
-    let Some(si) = sd.signer_infos.0.iter().next() else { return report };
+    let Ok(ci) = ContentInfo::from_der(&f.contents) else {
+        return report;
+    };
+    let Ok(sd) = ci.content.decode_as::<SignedData>() else {
+        return report;
+    };
+    let Some(si) = sd.signer_infos.0.iter().next() else {
+        return report;
+    };
     let certs: Vec<Certificate> = sd
         .certificates
         .iter()
@@ -157,14 +169,18 @@ fn check(bytes: &[u8], f: &Found, known: &[(String, Vec<u8>)]) -> SignatureRepor
     h.update(&bytes[..f.range[1]]);
     h.update(&bytes[f.range[2]..f.range[2] + f.range[3]]);
     let digest = h.finalize();
-    let Some(attrs) = &si.signed_attrs else { return report };
+    let Some(attrs) = &si.signed_attrs else {
+        return report;
+    };
     let carried = attrs
         .iter()
         .find(|a| a.oid == const_oid::db::rfc5911::ID_MESSAGE_DIGEST)
         .and_then(|a| a.values.iter().next())
         .and_then(|v| v.decode_as::<der::asn1::OctetString>().ok());
     report.digest_matches = carried.is_some_and(|d| d.as_bytes() == digest.as_slice());
-    let Ok(signed) = attrs.to_der() else { return report };
+    let Ok(signed) = attrs.to_der() else {
+        return report;
+    };
     report.signature_valid = verify_with(cert, &signed, si.signature.as_bytes());
     let cert_der = cert.to_der().unwrap_or_default();
     report.issued_by_this_instance = known.iter().any(|(kind, der)| {
@@ -199,33 +215,40 @@ fn verify_with(cert: &Certificate, msg: &[u8], sig: &[u8]) -> bool {
 pub struct Scan {
     pub signatures: Vec<SignatureReport>,
     pub sha256: String,
+    /// The hash of the revision each valid signature of ours covers, latest first.
     revisions: Vec<String>,
 }
 
 /// Scans a file against the certificates this instance has sealed with.
 pub fn scan(bytes: &[u8], known: &[(String, Vec<u8>)]) -> Scan {
     let found = find_signatures(bytes);
-    let signatures = found.iter().map(|f| check(bytes, f, known)).collect();
-    // Latest revision first: a file with updates appended after our seal names its envelope
-    // through the revision our seal covers.
-    let mut ends: Vec<usize> = found.iter().map(|f| f.range[2] + f.range[3]).collect();
+    let signatures: Vec<SignatureReport> = found.iter().map(|f| check(bytes, f, known)).collect();
+    // Only the revisions our own valid seals cover can name a contract: a file with updates
+    // appended after our seal names its envelope through the revision our seal covers.
+    let mut ends: Vec<usize> = found
+        .iter()
+        .zip(&signatures)
+        .filter(|(_, s)| s.issued_by_this_instance && s.digest_matches && s.signature_valid)
+        .map(|(f, _)| f.range[2] + f.range[3])
+        .collect();
     ends.sort_unstable_by(|a, b| b.cmp(a));
     ends.dedup();
     Scan { signatures, sha256: sha256_hex(bytes), revisions: ends.into_iter().map(|end| sha256_hex(&bytes[..end])).collect() }
 }
 
-/// Verifies `bytes` against this instance's seals and records.
+/// Verifies `bytes` against this instance's seals and records. Intact means exactly a file
+/// this instance recorded as sealed (its hash) carrying a valid seal of ours over all of it;
+/// a file whose bytes differ in any way from every recorded one is not intact, even when a
+/// seal inside it still verifies.
 pub async fn verify(db: &Db, bytes: Vec<u8>) -> AppResult<Verification> {
     let known = keys::known_certificates(db).await?;
     let Scan { signatures, sha256, revisions } = crate::blocking::spawn_blocking_with_tracing(move || scan(&bytes, &known)).await?;
-    // Ours and valid over the bytes it covers.
-    let ours: Vec<(usize, &SignatureReport)> =
-        signatures.iter().enumerate().filter(|(_, s)| s.issued_by_this_instance && s.digest_matches && s.signature_valid).collect();
-    let whole = ours.iter().any(|(_, s)| s.covers_whole_file);
-    let sealed_by_this_instance = whole;
+    let ours_valid = |s: &&SignatureReport| s.issued_by_this_instance && s.digest_matches && s.signature_valid;
+    let sealed_by_this_instance = signatures.iter().filter(ours_valid).any(|s| s.covers_whole_file);
     let any_ours = signatures.iter().any(|s| s.issued_by_this_instance);
-    // Which contract: by the file's hash, else by the signed revision's.
-    let mut envelope_id: Option<String> = find_envelope(db, &sha256).await?;
+    let recorded = find_envelope(db, &sha256).await?;
+    let intact = sealed_by_this_instance && recorded.is_some();
+    let mut envelope_id = recorded;
     if envelope_id.is_none() {
         for revision in &revisions {
             if let Some(e) = find_envelope(db, revision).await? {
@@ -234,13 +257,15 @@ pub async fn verify(db: &Db, bytes: Vec<u8>) -> AppResult<Verification> {
             }
         }
     }
-    let intact = sealed_by_this_instance && envelope_id.is_some();
     let modified_after_sealing = !intact && (any_ours || envelope_id.is_some());
     let envelope = match envelope_id {
         Some(id) => Some(envelope_report(db, &id).await?),
         None => None,
     };
-    let summary = if intact {
+    let test = envelope.as_ref().is_some_and(|e| e.mode == "test");
+    let summary = if intact && test {
+        "Sealed by this Dojang instance and unchanged since — in test mode: not legally binding."
+    } else if intact {
         "Sealed by this Dojang instance and unchanged since."
     } else if modified_after_sealing {
         "Sealed by this Dojang instance, but changed after sealing: this is not the sealed document."
@@ -262,11 +287,12 @@ async fn find_envelope(db: &Db, sha: &str) -> AppResult<Option<String>> {
 }
 
 async fn envelope_report(db: &Db, id: &str) -> AppResult<EnvelopeReport> {
-    let (name, org, completed, sealed): (String, String, Option<Timestamp>, Option<Timestamp>) =
-        sqlx::query_as("SELECT e.name, o.name, e.completed_at, e.sealed_at FROM envelopes e JOIN organizations o ON o.id = e.organization_id WHERE e.id = $1")
-            .bind(id)
-            .fetch_one(db.pool())
-            .await?;
+    let (name, mode, org, completed, sealed): (String, String, String, Option<Timestamp>, Option<Timestamp>) = sqlx::query_as(
+        "SELECT e.name, e.mode, o.name, e.completed_at, e.sealed_at FROM envelopes e JOIN organizations o ON o.id = e.organization_id WHERE e.id = $1",
+    )
+    .bind(id)
+    .fetch_one(db.pool())
+    .await?;
     let signers: Vec<(String, String, Option<Timestamp>)> =
         sqlx::query_as("SELECT name, email, signed_at FROM recipients WHERE envelope_id = $1 AND role = 'signer' ORDER BY position")
             .bind(id)
@@ -275,6 +301,7 @@ async fn envelope_report(db: &Db, id: &str) -> AppResult<EnvelopeReport> {
     Ok(EnvelopeReport {
         id: id.to_owned(),
         name,
+        mode,
         organization: org,
         completed_at: completed.map(|t| t.to_db()),
         sealed_at: sealed.map(|t| t.to_db()),

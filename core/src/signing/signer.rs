@@ -8,7 +8,7 @@ use super::{consent_text, today_in, CONSENT_VERSION};
 use crate::audit::Origin;
 use crate::documents;
 use crate::envelope::transition::{self, StoredSignature};
-use crate::envelope::{invite_due, Contents};
+use crate::envelope::{invite_due, Contents, OverCap};
 use crate::error::{AppError, AppResult};
 use crate::ids::{DocumentId, FieldId};
 use crate::model::{FieldKind, SignOutcome, SignSubmission, SignerField, SignerState, SignerView};
@@ -131,7 +131,7 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
     let mut tx = st.db.begin().await?;
     let completed = transition::signed(&mut tx, &s.recipient, &stored, &values, origin).await?;
     if !completed {
-        invite_due(st, &mut tx, &s.envelope, &[]).await?;
+        invite_due(st, &mut tx, &s.envelope, &[], OverCap::Skip).await?;
     }
     tx.commit().await?;
     st.mailer.wake.notify_one();

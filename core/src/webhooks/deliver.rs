@@ -32,29 +32,66 @@ pub const IN_FLIGHT: usize = 16;
 /// Messages delivered at once to one endpoint: a receiver that hangs holds only these, and
 /// every other endpoint's messages go on meanwhile.
 pub const PER_ENDPOINT: usize = 2;
+/// Messages delivered at once for one organization (all its endpoints): one tenant with many
+/// hanging endpoints cannot take every slot.
+pub const PER_ORGANIZATION: usize = 4;
+
+/// What is being delivered now, by endpoint and by organization.
+#[derive(Default)]
+struct Busy {
+    endpoints: HashMap<String, usize>,
+    organizations: HashMap<String, usize>,
+}
+
+impl Busy {
+    fn take(&mut self, endpoint: &str, organization: &str) {
+        *self.endpoints.entry(endpoint.to_owned()).or_default() += 1;
+        *self.organizations.entry(organization.to_owned()).or_default() += 1;
+    }
+
+    fn release(&mut self, done: Result<(String, String), tokio::task::JoinError>) {
+        let Ok((endpoint, organization)) = done else {
+            return;
+        };
+        for (map, key) in [(&mut self.endpoints, endpoint), (&mut self.organizations, organization)] {
+            if let Some(n) = map.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(&key);
+                }
+            }
+        }
+    }
+
+    fn full(map: &HashMap<String, usize>, bound: usize) -> Vec<String> {
+        map.iter().filter(|(_, n)| **n >= bound).map(|(k, _)| k.clone()).collect()
+    }
+}
 
 /// Delivers due messages until cancelled: up to `IN_FLIGHT` at once, at most `PER_ENDPOINT` of
-/// them to any one endpoint. On cancel, deliveries under way finish (each is bounded by its
-/// timeout); a claim cut short lapses and the message is sent again (at least once).
+/// them to any one endpoint and `PER_ORGANIZATION` for any one organization. On cancel,
+/// deliveries under way finish (each is bounded by its timeout); a claim cut short lapses and
+/// the message is sent again (at least once).
 pub async fn worker(st: AppState, cancel: CancellationToken) {
-    let mut running: JoinSet<String> = JoinSet::new();
-    let mut busy: HashMap<String, usize> = HashMap::new();
+    let mut running: JoinSet<(String, String)> = JoinSet::new();
+    let mut busy = Busy::default();
     loop {
         while let Some(done) = running.try_join_next() {
-            release(&mut busy, done);
+            busy.release(done);
         }
         if running.len() < IN_FLIGHT {
-            let full: Vec<String> = busy.iter().filter(|(_, n)| **n >= PER_ENDPOINT).map(|(e, _)| e.clone()).collect();
-            match claim(&st, &full).await {
-                Ok(Some(msg)) => {
-                    *busy.entry(msg.endpoint_id.clone()).or_default() += 1;
+            let endpoints = Busy::full(&busy.endpoints, PER_ENDPOINT);
+            let organizations = Busy::full(&busy.organizations, PER_ORGANIZATION);
+            match claim(&st, &endpoints, &organizations).await {
+                Ok(Some((msg, organization))) => {
+                    busy.take(&msg.endpoint_id, &organization);
                     let st = st.clone();
                     running.spawn(async move {
                         let endpoint = msg.endpoint_id.clone();
                         if let Err(e) = deliver(&st, msg).await {
                             tracing::warn!(error = %e.message, "webhook delivery");
                         }
-                        endpoint
+                        (endpoint, organization)
                     });
                     continue;
                 }
@@ -64,22 +101,12 @@ pub async fn worker(st: AppState, cancel: CancellationToken) {
         }
         tokio::select! {
             _ = cancel.cancelled() => break,
-            Some(done) = running.join_next(), if !running.is_empty() => release(&mut busy, done),
+            Some(done) = running.join_next(), if !running.is_empty() => busy.release(done),
             _ = tokio::time::sleep(Duration::from_millis(250)) => {}
         }
     }
     while let Some(done) = running.join_next().await {
-        release(&mut busy, done);
-    }
-}
-
-fn release(busy: &mut HashMap<String, usize>, done: Result<String, tokio::task::JoinError>) {
-    let Ok(endpoint) = done else { return };
-    if let Some(n) = busy.get_mut(&endpoint) {
-        *n -= 1;
-        if *n == 0 {
-            busy.remove(&endpoint);
-        }
+        busy.release(done);
     }
 }
 
@@ -94,21 +121,34 @@ struct Claimed {
 
 type EndpointRow = (String, String, i64);
 
-/// Claims the oldest due message whose endpoint is not in `full`.
-async fn claim(st: &AppState, full: &[String]) -> AppResult<Option<Claimed>> {
-    let extra = if full.is_empty() {
-        String::new()
-    } else {
-        let marks: Vec<String> = (0..full.len()).map(|i| format!("${}", i + 3)).collect();
-        format!(" AND endpoint_id NOT IN ({})", marks.join(", "))
+/// Claims the oldest due message whose endpoint is in neither list (full endpoints, endpoints
+/// of full organizations); returns it with its endpoint's organization.
+async fn claim(st: &AppState, endpoints: &[String], organizations: &[String]) -> AppResult<Option<(Claimed, String)>> {
+    let mut extra = String::new();
+    let mut n = 2;
+    let mut marks = |count: usize| {
+        let m: Vec<String> = (0..count).map(|i| format!("${}", n + 1 + i)).collect();
+        n += count;
+        m.join(", ")
     };
+    if !endpoints.is_empty() {
+        extra.push_str(&format!(" AND endpoint_id NOT IN ({})", marks(endpoints.len())));
+    }
+    if !organizations.is_empty() {
+        extra.push_str(&format!(" AND endpoint_id NOT IN (SELECT id FROM webhook_endpoints WHERE organization_id IN ({}))", marks(organizations.len())));
+    }
     let sql = crate::jobs::claim_sql_where("webhook_messages", "pending", "next_attempt_at", &extra, "", "id, endpoint_id, payload, attempts");
     let now = Timestamp::now();
     let mut q = sqlx::query_as::<_, Claimed>(&sql).bind(now.plus(LOCK)).bind(now);
-    for e in full {
+    for e in endpoints.iter().chain(organizations) {
         q = q.bind(e);
     }
-    Ok(q.fetch_optional(st.db.pool()).await?)
+    let Some(msg) = q.fetch_optional(st.db.pool()).await? else {
+        return Ok(None);
+    };
+    let organization: Option<String> =
+        sqlx::query_scalar("SELECT organization_id FROM webhook_endpoints WHERE id = $1").bind(&msg.endpoint_id).fetch_optional(st.db.pool()).await?;
+    Ok(Some((msg, organization.unwrap_or_default())))
 }
 
 /// Attempts one claimed message and records the attempt.
@@ -116,7 +156,9 @@ async fn deliver(st: &AppState, msg: Claimed) -> AppResult<()> {
     let Claimed { id, endpoint_id, payload, attempts } = msg;
     let endpoint: Option<EndpointRow> =
         sqlx::query_as("SELECT url, secret, enabled FROM webhook_endpoints WHERE id = $1").bind(&endpoint_id).fetch_optional(st.db.pool()).await?;
-    let Some((url, secret, enabled)) = endpoint else { return Ok(()) };
+    let Some((url, secret, enabled)) = endpoint else {
+        return Ok(());
+    };
     if enabled != 1 {
         // Disabled meanwhile: kept as failed, to be resent once the endpoint is on again.
         sqlx::query("UPDATE webhook_messages SET status = 'failed', locked_until = NULL, updated_at = $2 WHERE id = $1")
@@ -198,7 +240,9 @@ enum Outcome {
 }
 
 async fn attempt(allow_private: bool, url: &str, secret: &str, id: &str, payload: &str) -> Outcome {
-    let Ok(parsed) = reqwest::Url::parse(url) else { return Outcome::Failed("invalid URL".into()) };
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Outcome::Failed("invalid URL".into());
+    };
     let host = parsed.host_str().unwrap_or("").trim_start_matches('[').trim_end_matches(']').to_owned();
     let port = parsed.port_or_known_default().unwrap_or(443);
     let addrs: Vec<SocketAddr> = match tokio::net::lookup_host((host.as_str(), port)).await {
@@ -279,7 +323,19 @@ pub fn is_private(ip: IpAddr) -> bool {
                 return is_private(IpAddr::V4(v4));
             }
             let s = v6.segments();
+            // Addresses that carry an IPv4 address reach it: IPv4-compatible (::a.b.c.d) and
+            // 6to4 (2002:a.b.c.d::) are judged by it, Teredo (2001:0::/32) and the
+            // discard prefix (100::/64) are refused outright.
+            let embedded = |hi: u16, lo: u16| is_private(IpAddr::V4(std::net::Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo))));
+            if s[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified() {
+                return embedded(s[6], s[7]);
+            }
+            if s[0] == 0x2002 {
+                return embedded(s[1], s[2]);
+            }
             v6.is_loopback()
+                || (s[0] == 0x2001 && s[1] == 0)
+                || (s[0] == 0x0100 && s[1..4] == [0; 3])
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00
@@ -309,10 +365,16 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "224.0.0.1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::1",
+            "2001:0:4136:e378::1",
+            "100::1",
         ] {
             assert!(is_private(ip.parse().unwrap()), "{ip} must be refused");
         }
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "172.32.0.1"] {
+        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "172.32.0.1", "2002:5db8:d822::1", "::8.8.8.8"] {
             assert!(!is_private(ip.parse().unwrap()), "{ip} is public");
         }
         let url = |s: &str| reqwest::Url::parse(s).unwrap();

@@ -37,12 +37,21 @@ pub fn post(allowed: &[String], kind: &str, data: serde_json::Value) {
     }
 }
 
-/// Goes to the host's `returnUrl` if it is allowed; true if it went.
+/// Goes to the host's `returnUrl` if it is allowed; true if it goes. It goes a moment later,
+/// so that the event just posted reaches the host first (a page that leaves at once can take
+/// its last message with it).
 pub fn return_to(allowed: &[String]) -> bool {
-    let Some(url) = host(allowed).and(param("returnUrl")) else { return false };
+    let Some(url) = host(allowed).and(param("returnUrl")) else {
+        return false;
+    };
     let ok = web_sys::Url::new(&url).ok().is_some_and(|u| allowed.iter().any(|a| *a == u.origin()));
     if ok {
-        let _ = window().location().set_href(&url);
+        let go = wasm_bindgen::closure::Closure::once_into_js(move || {
+            let _ = window().location().set_href(&url);
+        });
+        if window().set_timeout_with_callback_and_timeout_and_arguments_0(go.unchecked_ref(), 300).is_err() {
+            return false;
+        }
     }
     ok
 }

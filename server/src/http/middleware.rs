@@ -4,11 +4,11 @@
 
 use axum::extract::ConnectInfo;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use dojang_core::address_limits::{AddressLimits, Surface};
+use dojang_core::address_limits::{AddressLimits, Counting, Surface};
 use dojang_core::client_ip::{self, ClientIp};
 use dojang_core::config::Settings;
 use dojang_core::error::{AppError, ErrorCode};
@@ -47,15 +47,34 @@ async fn resolve_client_ip(State(settings): State<Arc<Settings>>, mut req: Reque
 
 /// The per-address limits of the public surfaces (see `address_limits`).
 async fn limit_by_address(State(limits): State<Arc<AddressLimits>>, req: Request, next: Next) -> Response {
-    let (Some(surface), Some(ClientIp(ip))) = (Surface::of(req.method(), req.uri().path()), req.extensions().get::<ClientIp>().copied()) else {
+    let (Some(surface), Some(ClientIp(ip))) = (Surface::of(req.method(), req.uri()), req.extensions().get::<ClientIp>().copied()) else {
         return next.run(req).await;
     };
-    let d = limits.check(surface, ip);
-    if d.allowed {
-        return next.run(req).await;
+    match surface.counting() {
+        Counting::Every => {
+            let d = limits.check(surface, ip);
+            if !d.allowed {
+                return refused(&limits, surface, ip, d.retry_after);
+            }
+            next.run(req).await
+        }
+        Counting::Refused => {
+            let d = limits.peek(surface, ip);
+            if !d.allowed {
+                return refused(&limits, surface, ip, d.retry_after);
+            }
+            let res = next.run(req).await;
+            if res.status() == StatusCode::UNAUTHORIZED {
+                limits.check(surface, ip);
+            }
+            res
+        }
     }
-    tracing::info!(surface = surface.name(), ip = %ip, retry_after = d.retry_after, "rate limited by address");
-    let mut res = AppError::new(ErrorCode::RateLimited, "Too many requests from your address; wait and retry").with_retry_after(d.retry_after).into_response();
+}
+
+fn refused(limits: &AddressLimits, surface: Surface, ip: std::net::IpAddr, retry_after: u64) -> Response {
+    tracing::info!(surface = surface.name(), ip = %ip, retry_after, "rate limited by address");
+    let mut res = AppError::new(ErrorCode::RateLimited, "Too many requests from your address; wait and retry").with_retry_after(retry_after).into_response();
     if let Ok(v) = HeaderValue::from_str(&limits.policy(surface).header()) {
         res.headers_mut().insert(HeaderName::from_static("ratelimit-policy"), v);
     }

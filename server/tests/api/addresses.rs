@@ -112,7 +112,7 @@ async fn behind_a_trusted_proxy_the_audit_log_and_the_throttle_see_each_client()
 
     // Two signers behind the proxy, one of them claiming another address itself.
     sign_through(&client_from("127.0.0.2"), &proxy, &sent, &a, 0, &[]).await;
-    sign_through(&client_from("127.0.0.3"), &proxy, &sent, &b, 1, &[("x-forwarded-for", "6.6.6.6")]).await;
+    sign_through(&client_from("127.0.0.3"), &proxy, &sent, &b, 1, &[("x-forwarded-for", "6.6.6.6"), ("forwarded", "for=6.6.6.6")]).await;
     // One straight to the app, with a forged header: not a trusted proxy, so its own address.
     sign_through(&client_from("127.0.0.4"), &app.address, &sent, &c, 2, &[("x-forwarded-for", "6.6.6.6"), ("forwarded", "for=6.6.6.6")]).await;
     assert_eq!(ips_of(&app, &sent.recipients[0]).await, vec!["127.0.0.2"]);
@@ -216,6 +216,34 @@ async fn every_public_surface_is_limited_per_address() {
     }
     assert_limited(&get(&one, format!("{base}/download/{token}")).await, "download links");
     assert_eq!(get(&other, format!("{base}/download/{token}")).await.status, 404);
+
+    // The session token sign-up and log-in start with (each call may store a session).
+    for i in 0..120 {
+        assert_ne!(post_form(&one, &base, "auth/csrf_token", &[], &[]).await.status, 429, "csrf token {i}");
+    }
+    assert_limited(&post_form(&one, &base, "auth/csrf_token", &[], &[]).await, "session tokens");
+
+    // Embed token exchanges (each checks a token and may start an embed session).
+    for i in 0..60 {
+        assert_ne!(get(&one, format!("{base}/contract/upload?token=guess{i}")).await.status, 429, "exchange {i}");
+    }
+    assert_limited(&get(&one, format!("{base}/contract/upload?token=guess")).await, "embed exchanges");
+    assert_ne!(get(&other, format!("{base}/contract/upload?token=guess")).await.status, 429);
+
+    // Refused API credentials: only refusals count; past the limit the address waits, even with a good key.
+    let key = crate::rest::key_for(&app, "address-api").await;
+    let with_key = |c: &reqwest::Client, k: &str| c.get(format!("{base}/api/v1/envelopes")).bearer_auth(k.to_owned()).send();
+    for _ in 0..100 {
+        assert_eq!(with_key(&one, &key).await.unwrap().status(), 200, "accepted requests do not count");
+    }
+    for i in 0..60 {
+        assert_eq!(with_key(&one, &format!("dj_live_guess{i}")).await.unwrap().status(), 401);
+    }
+    let r = with_key(&one, "dj_live_guess").await.unwrap();
+    assert_limited(&Reply { status: r.status().as_u16(), headers: r.headers().clone(), body: r.text().await.unwrap() }, "API credential guesses");
+    assert_eq!(with_key(&one, &key).await.unwrap().status(), 429, "the guessing address waits");
+    assert_eq!(with_key(&other, &key).await.unwrap().status(), 200, "another address does not");
+
     // Authenticated and everyday routes are not limited by address.
     assert_eq!(get(&one, format!("{base}/healthz")).await.status, 200);
     let _: Value = serde_json::from_str(&get(&one, format!("{base}/api/v1/openapi.json")).await.body).unwrap();

@@ -69,20 +69,26 @@ async fn pages_record_their_boxes_and_rotation() {
 }
 
 #[tokio::test]
-async fn the_original_bytes_are_stored_unchanged_once_per_content() {
+async fn each_document_keeps_its_own_original_bytes() {
     let app = spawn_app().await;
-    signed_in(&app).await;
+    let key = crate::rest::key_for(&app, "own-bytes").await;
     let bytes = fixture("basic__002-trivial-libre-office-writer.pdf");
-    let a = app.upload(None, "a.pdf", bytes.clone()).await.json();
-    let b = app.upload(None, "b.pdf", bytes.clone()).await.json();
-    let sha = a["document"]["sha256"].as_str().unwrap();
+    let a = crate::rest::upload(&app, &key, "basic__002-trivial-libre-office-writer.pdf", &[]).await.json();
+    let b = crate::rest::upload(&app, &key, "basic__002-trivial-libre-office-writer.pdf", &[]).await.json();
+    let sha = a["sha256"].as_str().unwrap();
     assert_eq!(sha, "fc67ce4f76ffb44e818ebe4f673dbeb6002ad93a59f3856ff14fb1d3625f10a5", "manifest SHA-256");
-    assert_eq!(b["document"]["sha256"], sha);
-    assert_ne!(a["document"]["id"], b["document"]["id"], "two documents");
-    let stored = std::fs::read(app.data_dir.path().join(format!("blobs/documents/{sha}.pdf"))).unwrap();
-    assert_eq!(stored, bytes, "stored byte for byte");
-    let files = std::fs::read_dir(app.data_dir.path().join("blobs/documents")).unwrap().count();
-    assert_eq!(files, 1, "one blob for one content");
+    assert_eq!(b["sha256"], sha);
+    let (a, b) = (a["id"].as_str().unwrap().to_owned(), b["id"].as_str().unwrap().to_owned());
+    assert_ne!(a, b, "two documents");
+    let stored = |id: &str| std::fs::read(app.data_dir.path().join(format!("blobs/documents/{id}.pdf")));
+    assert_eq!(stored(&a).unwrap(), bytes, "stored byte for byte");
+    assert_eq!(stored(&b).unwrap(), bytes);
+    // Deleting one (same content) leaves the other's bytes: no shared blob to race over.
+    assert_eq!(crate::rest::call(&app, &key, "DELETE", &format!("/documents/{a}"), None).await.status, 204);
+    assert!(stored(&a).is_err(), "the deleted document's bytes are gone");
+    assert_eq!(stored(&b).unwrap(), bytes, "the other document keeps its bytes");
+    let r = crate::rest::call(&app, &key, "GET", &format!("/documents/{b}"), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
     app.stop().await;
 }
 

@@ -41,6 +41,7 @@ async fn completed_is_reported_only_once_the_sealed_documents_download() {
     for _ in 0..15 {
         let e = envelope_of(&app, &key, &id).await;
         assert_eq!(e["status"], "sealing", "everyone signed, the documents are not ready");
+        assert!(e["completedAt"].is_null(), "not completed while sealing: {}", e["completedAt"]);
         let doc = call(&app, &key, "GET", &format!("/envelopes/{id}/signed-document"), None).await;
         assert_eq!(doc.status, 404);
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -61,6 +62,7 @@ async fn completed_is_reported_only_once_the_sealed_documents_download() {
         if status == "completed" {
             let doc = app.client.get(app.url(&format!("/api/v1/envelopes/{id}/signed-document"))).bearer_auth(&key).send().await.unwrap();
             assert_eq!(doc.status(), 200, "completed, so the sealed document downloads");
+            assert!(e["completedAt"].is_string());
             let bytes = doc.bytes().await.unwrap();
             assert_eq!(dojang_core::documents::sha256_hex(&bytes), e["documents"][0]["sealedSha256"]);
             let trail = call(&app, &key, "GET", &format!("/envelopes/{id}/audit-trail"), None).await;
@@ -71,6 +73,23 @@ async fn completed_is_reported_only_once_the_sealed_documents_download() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(listed(&app, &key, "completed").await, vec![id]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_envelope_past_its_expiry_is_reported_and_listed_expired_before_the_sweeper_runs() {
+    let app = spawn().var("DOJANG_SWEEP_SECONDS", "3600").start().await;
+    let key = key_for(&app, "past-expiry").await;
+    let (id, _) = draft(&app, &key).await;
+    assert_eq!(call(&app, &key, "POST", &format!("/envelopes/{id}/send"), None).await.status, 200);
+    assert_eq!(listed(&app, &key, "sent").await, vec![id.clone()]);
+    // Its expiry passes; the sweeper has not marked it yet (the stored status is still sent).
+    sqlx::query("UPDATE envelopes SET expires_at = '2020-01-01T00:00:00.000Z' WHERE id = $1").bind(&id).execute(app.db.pool()).await.unwrap();
+    assert_eq!(envelope_of(&app, &key, &id).await["status"], "expired");
+    assert!(listed(&app, &key, "sent").await.is_empty(), "not listed as sent");
+    assert_eq!(listed(&app, &key, "expired").await, vec![id.clone()]);
+    let stored: String = sqlx::query_scalar("SELECT status FROM envelopes WHERE id = $1").bind(&id).fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(stored, "sent");
     app.stop().await;
 }
 

@@ -98,11 +98,25 @@ async fn a_test_key_has_its_own_embed_allowlist_and_cannot_change_the_live_one()
 async fn test_invitations_are_capped_per_organization_and_day() {
     let app = spawn().var("DOJANG_TEST_EMAILS_PER_DAY", "3").start().await;
     let test = org_with_key(&app, "test-cap", Mode::Test).await.key;
+    let mut first = None;
     for i in 0..3 {
         let (id, _) = draft(&app, &test).await;
         let r = call(&app, &test, "POST", &format!("/envelopes/{id}/send"), None).await;
         assert_eq!(r.status, 200, "send {i}: {}", r.body);
+        first.get_or_insert((id, sign_urls(&r.json())));
     }
+    // The cap is reached. A signer is never refused for it: the first signer signs, and the
+    // invitation their signature brings about (the second signer's turn) is left out.
+    let (first, urls) = first.unwrap();
+    sign_as(&app, &first, &urls[0], "minjun@example.com").await;
+    let kinds: Vec<String> = mails(&app, &first).await.into_iter().map(|m| m.0).collect();
+    assert_eq!(kinds, ["invitation"], "only the first invitation went out");
+    let invited: Option<String> = sqlx::query_scalar("SELECT invited_at FROM recipients WHERE envelope_id = $1 AND email = 'seoyeon@example.com'")
+        .bind(&first)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(invited, None, "the second signer is not marked invited without a mail");
     let (id, _) = draft(&app, &test).await;
     let r = call(&app, &test, "POST", &format!("/envelopes/{id}/send"), None).await;
     assert_eq!((r.status, r.code()), (429, "TEST_EMAIL_LIMIT".to_owned()), "{}", r.body);

@@ -65,3 +65,31 @@ async fn a_file_crafted_against_the_scanner_is_answered_promptly_and_bounded() {
     assert_eq!(report["intact"], false);
     app.stop().await;
 }
+
+/// A sealed file whose bytes changed only inside its signature's gap (the case of one hex
+/// digit): the seal still verifies, but it is not the file that was sealed, so it is not
+/// reported intact — nor may any other contract's revision inside it make it so.
+#[tokio::test]
+async fn a_sealed_file_changed_inside_its_signature_gap_is_not_intact() {
+    use crate::seal::{sealed, sign_all};
+    let app = spawn().start().await;
+    let sent = crate::signing::send_contract(&app, &[("가나다", "a@example.com", 1)], |_| serde_json::json!({})).await;
+    sign_all(&app, &sent).await;
+    let d = sealed(&app, &sent.envelope).await;
+    let doc = d["sealed_documents"][0]["document_id"].as_str().unwrap().to_owned();
+    let (status, _, bytes) = app.get_bytes(&format!("/_app/envelopes/{}/documents/{doc}/sealed.pdf", sent.envelope)).await;
+    assert_eq!(status, 200);
+    let (_, report) = verify(&app.address, bytes.clone()).await;
+    assert_eq!(report["intact"], true, "{report}");
+
+    let mut changed = bytes;
+    let at = changed.windows(11).rposition(|w| w == b"/Contents <").expect("a signature") + 11;
+    let digit = at + changed[at..].iter().position(|b| (b'A'..=b'F').contains(b)).expect("an upper-case hex digit");
+    changed[digit] = changed[digit].to_ascii_lowercase();
+    let (status, report) = verify(&app.address, changed).await;
+    assert_eq!(status, 200);
+    assert_eq!(report["sealedByThisInstance"], true, "the seal itself still verifies: {report}");
+    assert_eq!(report["intact"], false, "{report}");
+    assert_eq!(report["modifiedAfterSealing"], true, "{report}");
+    app.stop().await;
+}
