@@ -1,10 +1,10 @@
 //! Server-only helpers for pages and server functions: the shared state, the session, the
 //! signed-in user, CSRF checks and response headers.
 
+use dojang_core::accounts::{self, web_session};
 use dojang_core::error::{AppError, ErrorCode};
 use dojang_core::model::CurrentUser;
 use dojang_core::state::AppState;
-use dojang_core::{accounts, web_session};
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 use leptos::prelude::*;
@@ -70,7 +70,9 @@ pub fn origin() -> dojang_core::audit::Origin {
 
 /// The client's address (behind trusted proxies, the one they forwarded; see `client_ip`).
 pub fn client_ip() -> String {
-    use_context::<Parts>().and_then(|p| p.extensions.get::<dojang_core::client_ip::ClientIp>().map(|c| c.0.to_string())).unwrap_or_else(|| "unknown".into())
+    use_context::<Parts>()
+        .and_then(|p| p.extensions.get::<dojang_core::infra::client_ip::ClientIp>().map(|c| c.0.to_string()))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Gives a server function's error response the status of its code (not a blanket 500).

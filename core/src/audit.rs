@@ -4,9 +4,9 @@
 //! head, so removing the newest events is detected too. The head hash is printed in the
 //! audit trail.
 
-use crate::db::{Db, Timestamp, Tx};
 use crate::error::AppResult;
 use crate::ids::{EnvelopeId, RecipientId, UserId};
+use crate::infra::db::{Db, Timestamp, Tx};
 use crate::model::{AuditEntry, AuditIntegrity};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -25,7 +25,7 @@ impl Origin {
     /// user agent (at most 500 characters).
     pub fn of_request(extensions: &http::Extensions, headers: &http::HeaderMap) -> Self {
         Self {
-            ip: extensions.get::<crate::client_ip::ClientIp>().map(|c| c.0.to_string()),
+            ip: extensions.get::<crate::infra::client_ip::ClientIp>().map(|c| c.0.to_string()),
             user_agent: headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(500).collect()),
         }
     }
@@ -110,7 +110,7 @@ impl AuditKind {
     }
 }
 
-crate::db::db_enum!(AuditKind);
+crate::infra::db::db_enum!(AuditKind);
 
 /// One thing that happened.
 pub struct Event<'a> {
@@ -159,8 +159,9 @@ pub fn event_hash(prev: &str, version: i64, e: &Hashed<'_>) -> String {
     hex::encode(h.finalize())
 }
 
-/// Appends an event inside the caller's transaction.
-pub async fn record(tx: &mut Tx, e: Event<'_>) -> AppResult<()> {
+/// Appends an event inside the caller's transaction; returns when it was recorded. (Events
+/// webhooks report go through `envelope::report`.)
+pub async fn record(tx: &mut Tx, e: &Event<'_>) -> AppResult<Timestamp> {
     // Taking the next number locks the envelope's row, so appends to one log never interleave.
     let (seq, prev): (i64, Option<String>) = sqlx::query_as("UPDATE envelopes SET audit_seq = audit_seq + 1 WHERE id = $1 RETURNING audit_seq, audit_head")
         .bind(e.envelope_id)
@@ -213,7 +214,7 @@ pub async fn record(tx: &mut Tx, e: Event<'_>) -> AppResult<()> {
     .execute(&mut **tx)
     .await?;
     sqlx::query("UPDATE envelopes SET audit_head = $2 WHERE id = $1").bind(e.envelope_id).bind(&hash).execute(&mut **tx).await?;
-    crate::webhooks::emit(tx, e.envelope_id, e.kind, e.recipient_id, &e.data, now).await
+    Ok(now)
 }
 
 #[derive(sqlx::FromRow)]

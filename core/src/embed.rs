@@ -4,15 +4,15 @@
 //! screens act as that client user. Only origins on the organization's allowlist may frame
 //! the screens (`frame-ancestors`) or receive their `postMessage` events.
 
+use crate::accounts::web_session::random_token;
 use crate::actor::Actor;
 use crate::api::{tokens, AuthKind};
-use crate::config::Settings;
-use crate::crypto::token_hash as hash_token;
-use crate::db::{Db, Timestamp};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::ids::{ClientId, OrganizationId};
+use crate::infra::config::Settings;
+use crate::infra::crypto::token_hash as hash_token;
+use crate::infra::db::{Db, Timestamp};
 use crate::model::Mode;
-use crate::web_session::random_token;
 
 /// The cookie holding an embed session's token.
 pub const COOKIE: &str = "dojang_embed";

@@ -58,7 +58,7 @@ macro_rules! typed_id {
         }
 
         #[cfg(feature = "server")]
-        crate::db::text_type!($name, |s: String| Ok::<_, AppError>($name(s)), |v: &$name| v.0.clone());
+        crate::infra::db::text_type!($name, |s: String| Ok::<_, AppError>($name(s)), |v: &$name| v.0.clone());
     };
 }
 

@@ -1,5 +1,8 @@
 //! Dojang's domain. The shared part (ids, validated types, errors, models) compiles for the
-//! browser too; everything behind the `server` feature is server-only.
+//! browser too; everything behind the `server` feature is server-only: the domain by what it
+//! owns (accounts, documents, envelopes, signing, sealing, mail, webhooks, embedding, the
+//! API's credentials and scope) on `infra` (database, storage, jobs, settings, secrets),
+//! which imports nothing of the domain.
 
 pub mod error;
 pub mod geometry;
@@ -13,52 +16,29 @@ pub mod accounts;
 #[cfg(feature = "server")]
 pub mod actor;
 #[cfg(feature = "server")]
-pub mod address_limits;
-#[cfg(feature = "server")]
 pub mod api;
 #[cfg(feature = "server")]
 pub mod audit;
 #[cfg(feature = "server")]
-pub mod blocking;
+pub mod document;
 #[cfg(feature = "server")]
-pub mod client_ip;
-#[cfg(feature = "server")]
-pub mod config;
-#[cfg(feature = "server")]
-pub mod crypto;
-#[cfg(feature = "server")]
-pub mod db;
-#[cfg(feature = "server")]
-pub mod documents;
+pub mod embed;
 #[cfg(feature = "server")]
 pub mod envelope;
 #[cfg(feature = "server")]
-pub mod fonts;
-#[cfg(feature = "server")]
-pub mod jobs;
+pub mod infra;
 #[cfg(feature = "server")]
 pub mod mail;
-#[cfg(feature = "server")]
-pub mod password;
 #[cfg(feature = "server")]
 pub mod pdf;
 #[cfg(feature = "server")]
 pub mod seal;
 #[cfg(feature = "server")]
-pub mod session_store;
-#[cfg(feature = "server")]
 pub mod signing;
 #[cfg(feature = "server")]
 pub mod state;
-#[cfg(feature = "server")]
-pub mod storage;
-#[cfg(feature = "server")]
-pub mod throttle;
-#[cfg(feature = "server")]
-pub mod web_session;
 
-pub use error::{AppError, AppResult, ErrorCode};
-#[cfg(feature = "server")]
-pub mod embed;
 #[cfg(feature = "server")]
 pub mod webhooks;
+
+pub use error::{AppError, AppResult, ErrorCode};

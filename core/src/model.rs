@@ -769,3 +769,8 @@ mod tests {
         assert_eq!(SignerState::from_name("Ready"), None);
     }
 }
+
+// Stored as the text `as_str()` gives (which the migrations' CHECK constraints list), read
+// back strictly.
+#[cfg(feature = "server")]
+crate::infra::db::db_enum!(EnvelopeStatus, SealStatus, RecipientRole, FieldKind, SigningOrder, Mode, Language, UserRole);

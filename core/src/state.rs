@@ -1,12 +1,13 @@
 //! The state every request handler, server function and worker shares.
 
-use crate::config::Settings;
-use crate::db::Db;
-use crate::documents::PrefetchQueue;
-use crate::mail::Mailer;
+use crate::ids::DocumentId;
+use crate::infra::config::Settings;
+use crate::infra::db::Db;
+use crate::infra::mailer::Mailer;
+use crate::infra::storage::Storage;
 use crate::pdf::PdfEngine;
-use crate::storage::Storage;
 use std::sync::Arc;
+use tokio::sync::mpsc;
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -18,4 +19,19 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Wakes the job worker after a transaction queued a job.
     pub jobs_wake: Arc<tokio::sync::Notify>,
+}
+
+/// Asks the background renderer to prepare every page of a document.
+#[derive(Clone, Debug)]
+pub struct PrefetchQueue(mpsc::UnboundedSender<DocumentId>);
+
+impl PrefetchQueue {
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<DocumentId>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self(tx), rx)
+    }
+
+    pub fn enqueue(&self, id: DocumentId) {
+        let _ = self.0.send(id);
+    }
 }

@@ -4,8 +4,8 @@
 //! is what it claims to be.
 #![no_main]
 
-use dojang_core::client_ip::{resolve, TrustedProxies};
-use dojang_core::crypto::SigningToken;
+use dojang_core::infra::client_ip::{resolve, TrustedProxies};
+use dojang_core::infra::crypto::SigningToken;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -91,7 +91,7 @@ fn fields() -> Vec<Placed> {
 
 /// The audit trail: three recipients, 60 events.
 fn trail(original_sha256: &str) -> Trail {
-    let now = dojang_core::db::Timestamp::now();
+    let now = dojang_core::infra::db::Timestamp::now();
     let recipients = ["김서연", "이민준", "Alice Park"]
         .iter()
         .enumerate()
@@ -183,7 +183,7 @@ fn main() {
     let geometry = geometry(&input);
     assert_eq!(geometry.len(), PAGES as usize);
     let marks = fields();
-    let trail = trail(&dojang_core::documents::sha256_hex(&base));
+    let trail = trail(&dojang_core::document::sha256_hex(&base));
     let key = keys::ephemeral().unwrap();
 
     let mut times = Vec::new();

@@ -7,22 +7,22 @@
 use crate::http;
 use crate::workers::{self, Workers};
 use anyhow::Context as _;
-use dojang_core::config::Settings;
-use dojang_core::db::Db;
-use dojang_core::documents::{self, PrefetchQueue};
-use dojang_core::jobs::{self, Handler};
+use dojang_core::accounts::session_store::DbSessionStore;
+use dojang_core::document;
+use dojang_core::infra::config::Settings;
+use dojang_core::infra::db::Db;
+use dojang_core::infra::jobs::{self, Handler};
+use dojang_core::infra::storage::{LocalDisk, Storage};
 use dojang_core::mail::{outbox, Mailer};
 use dojang_core::pdf::PdfEngine;
-use dojang_core::session_store::DbSessionStore;
-use dojang_core::state::AppState;
-use dojang_core::storage::{LocalDisk, Storage};
+use dojang_core::state::{AppState, PrefetchQueue};
 use std::future::{Future, IntoFuture as _};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Every kind of persisted job and what runs it.
-static JOB_HANDLERS: &[(jobs::JobKind, Handler)] = &[(jobs::JobKind::Seal, dojang_core::seal::handle)];
+static JOB_HANDLERS: &[(jobs::JobKind, Handler<AppState>)] = &[(jobs::JobKind::Seal, dojang_core::seal::handle)];
 
 pub struct Application {
     listener: TcpListener,
@@ -53,12 +53,12 @@ impl Application {
         let mut workers = Workers::default();
         workers.spawn("session-cleanup", |cancel| workers::session_cleanup(sessions, cancel));
         let st = state.clone();
-        workers.spawn("prefetch", |cancel| documents::prefetch_worker(st, prefetch_rx, cancel));
+        workers.spawn("prefetch", |cancel| document::prefetch_worker(st, prefetch_rx, cancel));
         let st = state.clone();
         workers.spawn("outbox", |cancel| outbox::worker(st, cancel));
         let st = state.clone();
         let wake = state.jobs_wake.clone();
-        workers.spawn("jobs", move |cancel| jobs::worker(st, JOB_HANDLERS, wake, cancel));
+        workers.spawn("jobs", move |cancel| jobs::worker(st.db.clone(), st, JOB_HANDLERS, wake, cancel));
         let st = state.clone();
         workers.spawn("webhooks", |cancel| dojang_core::webhooks::deliver::worker(st, cancel));
         let st = state.clone();

@@ -1,7 +1,7 @@
 //! Background workers. Each one is cancellable and awaited at shutdown, so stopping the
 //! server never cuts a job in half.
 
-use dojang_core::session_store::DbSessionStore;
+use dojang_core::accounts::session_store::DbSessionStore;
 use std::future::Future;
 use std::time::Duration;
 use tokio::task::JoinSet;

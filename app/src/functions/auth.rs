@@ -7,7 +7,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::ssr::{self, respond};
 #[cfg(feature = "ssr")]
-use dojang_core::{accounts, web_session};
+use dojang_core::accounts::{self, web_session};
 
 #[server(prefix = "/_fn", endpoint = "auth/current_user")]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {

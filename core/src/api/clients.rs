@@ -3,9 +3,9 @@
 //! sees only the documents and contracts that user made.
 
 use crate::actor::Actor;
-use crate::db::{Db, Timestamp};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::ClientId;
+use crate::infra::db::{Db, Timestamp};
 use crate::types::{DisplayName, EmailAddress};
 use serde::Serialize;
 

@@ -7,10 +7,10 @@
 //! webhook secrets, tokens), so it is stored encrypted (`crypto`); the sweeper removes what
 //! is past its 24 hours.
 
-use crate::config::Secret;
-use crate::crypto::{self, Purpose};
-use crate::db::{Db, Timestamp};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::infra::config::Secret;
+use crate::infra::crypto::{self, Purpose};
+use crate::infra::db::{Db, Timestamp};
 use time::Duration;
 
 pub const KEEP: Duration = Duration::hours(24);

@@ -4,9 +4,9 @@
 //! adds nothing, and every API request checks a key.
 
 use crate::actor::Actor;
-use crate::db::{Db, Timestamp};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::{ApiKeyId, OrganizationId};
+use crate::infra::db::{Db, Timestamp};
 use crate::model::{ApiKeySummary, Mode, NewApiKey};
 use rand::distributions::{Alphanumeric, DistString};
 use sha2::{Digest, Sha256};

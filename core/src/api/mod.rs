@@ -1,12 +1,10 @@
 //! The open API's domain: credentials (API keys), admin and client tokens, client users,
-//! what an API caller may see (scope), idempotent replays, rate limits and usage quotas.
+//! what an API caller may see (scope), idempotent replays and usage quotas.
 //! The HTTP surface (routes, OpenAPI) lives in the server crate.
 
 pub mod clients;
-pub mod documents;
 pub mod idempotency;
 pub mod keys;
-pub mod ratelimit;
 pub mod scope;
 pub mod tokens;
 pub mod usage;

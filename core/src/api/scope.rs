@@ -3,9 +3,9 @@
 //! so ids of other tenants, modes or clients reveal nothing.
 
 use crate::actor::Actor;
-use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::ids::{DocumentId, EnvelopeId};
+use crate::infra::db::Db;
 
 /// The SQL condition (on a table aliased `t`) and whether the client id is bound as `$4`.
 fn condition(actor: &Actor) -> &'static str {

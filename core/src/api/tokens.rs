@@ -7,10 +7,10 @@
 use super::keys;
 use super::{AuthKind, Caller};
 use crate::actor::Actor;
-use crate::config::Secret;
-use crate::db::{Db, Timestamp};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::{ApiKeyId, ClientId};
+use crate::infra::config::Secret;
+use crate::infra::db::{Db, Timestamp};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -79,7 +79,7 @@ async fn current_key(db: &Db, secret: &Secret, purpose: Purpose) -> AppResult<(S
             .fetch_optional(db.pool())
             .await?;
     match row {
-        Some((id, stored)) => Ok((id, crate::seal::keys::decrypt(secret, &stored)?)),
+        Some((id, stored)) => Ok((id, crate::infra::crypto::decrypt_key(secret, &stored)?)),
         None => create_key(db, secret, purpose).await,
     }
 }
@@ -93,7 +93,7 @@ async fn create_key(db: &Db, secret: &Secret, purpose: Purpose) -> AppResult<(St
     sqlx::query("INSERT INTO api_token_keys (id, purpose, secret, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
         .bind(&id)
         .bind(purpose.as_str())
-        .bind(crate::seal::keys::encrypt(secret, &raw)?)
+        .bind(crate::infra::crypto::encrypt_key(secret, &raw)?)
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -218,7 +218,7 @@ pub async fn verify(db: &Db, secret: &Secret, issuer: &str, token: &str) -> AppR
         .bind(purpose.as_str())
         .fetch_optional(db.pool())
         .await?;
-    let raw = crate::seal::keys::decrypt(secret, &stored.ok_or_else(invalid)?)?;
+    let raw = crate::infra::crypto::decrypt_key(secret, &stored.ok_or_else(invalid)?)?;
     mac(&raw, signed.as_bytes())?.verify_slice(&sig).map_err(|_| invalid())?;
     let claims: Claims = B64.decode(c).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(invalid)?;
     let now = Timestamp::now().unix_seconds();

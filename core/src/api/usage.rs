@@ -2,9 +2,9 @@
 //! UTC, against the organization's monthly quota set by the instance operator (none by
 //! default). Test envelopes never count.
 
-use crate::db::{Db, Timestamp, Tx};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::OrganizationId;
+use crate::infra::db::{Db, Timestamp, Tx};
 use serde::Serialize;
 use time::{Date, OffsetDateTime, Time};
 

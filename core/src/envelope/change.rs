@@ -8,11 +8,11 @@ use super::draft::{attach, bump, check_room, insert, replace_contents, touch};
 use super::validate::parse_name;
 use crate::actor::Actor;
 use crate::api::scope;
-use crate::db::{Db, Timestamp, Tx};
-use crate::documents::MAX_DOCUMENTS_PER_ENVELOPE;
+use crate::document::MAX_DOCUMENTS_PER_ENVELOPE;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::geometry::FieldRect;
 use crate::ids::{DocumentId, EnvelopeId, FieldId, RecipientId};
+use crate::infra::db::{Db, Timestamp, Tx};
 use crate::model::{FieldDraft, FieldKind, Language, RecipientDraft, RecipientRole, SigningOrder};
 use std::collections::{HashMap, HashSet};
 

@@ -1,11 +1,11 @@
 //! What an envelope holds — its documents (with every page), recipients and fields — loaded
 //! in a constant number of queries whatever their numbers.
 
-use crate::db::Timestamp;
-use crate::documents;
+use crate::document;
 use crate::error::{AppError, AppResult};
 use crate::geometry::FieldRect;
 use crate::ids::{DocumentId, EnvelopeId, FieldId, RecipientId};
+use crate::infra::db::Timestamp;
 use crate::model::{DocumentInfo, FieldDraft, FieldKind, Language, RecipientDraft, RecipientProgress, RecipientRole};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
@@ -124,8 +124,8 @@ pub async fn fields(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResul
 
 /// An envelope's documents in their order, each with every page.
 pub async fn documents(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<Vec<DocumentInfo>> {
-    let rows = documents::of_envelope(&mut *conn, envelope).await?;
-    documents::infos(conn, rows).await
+    let rows = document::of_envelope(&mut *conn, envelope).await?;
+    document::infos(conn, rows).await
 }
 
 /// The page count of each document of an envelope.

@@ -6,13 +6,38 @@ use super::validate::{parse_name, validate, MAX_NAME_CHARS};
 use crate::actor::Actor;
 use crate::api::scope;
 use crate::audit::{self, AuditKind, Origin};
-use crate::db::{Db, Timestamp, Tx};
-use crate::documents::MAX_DOCUMENTS_PER_ENVELOPE;
+use crate::document::{self, Upload, MAX_DOCUMENTS_PER_ENVELOPE};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::{DocumentId, EnvelopeId};
-use crate::model::{EnvelopeStatus, FieldDraft, RecipientDraft};
+use crate::infra::db::{Db, Timestamp, Tx};
+use crate::model::{DocumentInfo, EnvelopeStatus, FieldDraft, RecipientDraft};
+use crate::state::AppState;
 use serde_json::json;
 use std::collections::HashSet;
+
+/// Checks and stores an upload and adds it to the draft `envelope` (or to a new draft named
+/// after the file). Returns the envelope and the document.
+pub async fn add_document(st: &AppState, actor: &Actor, envelope: Option<&EnvelopeId>, upload: Upload) -> AppResult<(EnvelopeId, DocumentInfo)> {
+    let stored = document::store(st, upload).await?;
+    let recorded = async {
+        let now = Timestamp::now();
+        let mut tx = st.db.begin().await?;
+        let id = match envelope {
+            Some(id) => {
+                touch(&mut tx, actor, id).await?;
+                check_room(&mut tx, id, 1).await?;
+                id.clone()
+            }
+            None => insert(&mut tx, actor, stored.title(), now).await?,
+        };
+        stored.record(&mut tx, actor, now).await?;
+        attach(&mut tx, &id, &stored.id, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+    .await;
+    stored.settle(st, recorded).await
+}
 
 /// A new draft named `name` (cleaned; "Untitled contract" when nothing is left).
 pub(crate) async fn insert(tx: &mut Tx, actor: &Actor, name: &str, now: Timestamp) -> AppResult<EnvelopeId> {
@@ -32,7 +57,7 @@ pub(crate) async fn insert(tx: &mut Tx, actor: &Actor, name: &str, now: Timestam
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    audit::record(
+    super::report(
         tx,
         audit::Event {
             envelope_id: &id,
@@ -174,7 +199,7 @@ pub(crate) async fn replace_contents(tx: &mut Tx, id: &EnvelopeId, recipients: &
 fn id_taken(res: Result<sqlx::any::AnyQueryResult, sqlx::Error>, path: &str) -> AppResult<()> {
     match res {
         Ok(_) => Ok(()),
-        Err(e) if crate::db::unique_violation(&e).is_some() => Err(AppError::field(path, "taken", "This id is already used elsewhere")),
+        Err(e) if crate::infra::db::unique_violation(&e).is_some() => Err(AppError::field(path, "taken", "This id is already used elsewhere")),
         Err(e) => Err(e.into()),
     }
 }

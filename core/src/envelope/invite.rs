@@ -5,10 +5,10 @@
 use super::contents::Recipient;
 use super::row::Envelope;
 use crate::audit::{self, AuditKind, Origin};
-use crate::crypto::SigningToken;
-use crate::db::{Timestamp, Tx};
 use crate::error::{AppResult, ErrorCode};
 use crate::ids::RecipientId;
+use crate::infra::crypto::SigningToken;
+use crate::infra::db::{Timestamp, Tx};
 use crate::mail::outbox::{self, EmailKind, NewEmail};
 use crate::mail::templates;
 use crate::model::{RecipientRole, SigningOrder};
@@ -115,7 +115,7 @@ pub(crate) async fn email_link(st: &AppState, tx: &mut Tx, env: &Envelope, r: &R
         "UPDATE recipients SET invited_at = $2, updated_at = $2 WHERE id = $1"
     };
     sqlx::query(sql).bind(&r.id).bind(now).execute(&mut **tx).await?;
-    audit::record(
+    super::report(
         tx,
         audit::Event {
             envelope_id: &env.id,

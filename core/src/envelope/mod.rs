@@ -17,8 +17,7 @@ mod view;
 
 pub use change::{create as create_from, update, DraftChange, FieldSpec, RecipientSpec};
 pub use contents::{fields, recipients, Contents, Recipient};
-pub(crate) use draft::{attach, check_room, insert, touch};
-pub use draft::{create, delete, remove_document, rename, reorder_documents, save_editor};
+pub use draft::{add_document, create, delete, remove_document, rename, reorder_documents, save_editor};
 pub(crate) use invite::invite_due;
 pub use invite::{Invited, OverCap};
 pub use row::Envelope;
@@ -26,3 +25,14 @@ pub use sender::{cancel, send_envelope, send_stored};
 pub use sweep::{sweep, sweeper};
 pub use validate::{parse_name, validate, MAX_FIELDS, MAX_NAME_CHARS, MAX_RECIPIENTS};
 pub use view::{detail, editor, list, list_ids, Overview};
+
+use crate::audit::{self, Event};
+use crate::error::AppResult;
+use crate::infra::db::Tx;
+
+/// Records an event of the envelope in its audit log and reports it to the organization's
+/// webhooks, both in the caller's transaction (so a change and its report commit together).
+pub(crate) async fn report(tx: &mut Tx, e: Event<'_>) -> AppResult<()> {
+    let at = audit::record(tx, &e).await?;
+    crate::webhooks::emit(tx, e.envelope_id, e.kind, e.recipient_id, &e.data, at).await
+}

@@ -4,11 +4,11 @@
 
 use super::contents::{self, Recipient};
 use super::row::Envelope;
-use crate::crypto::SigningToken;
-use crate::db::{Timestamp, Tx};
-use crate::documents::DocumentRow;
+use crate::document::DocumentRow;
 use crate::error::AppResult;
 use crate::ids::EnvelopeId;
+use crate::infra::crypto::SigningToken;
+use crate::infra::db::{Timestamp, Tx};
 use crate::mail::outbox::{self, AttachmentRef, EmailKind, NewEmail};
 use crate::mail::templates::{self, Rendered};
 use crate::model::Language;
@@ -80,7 +80,7 @@ struct SealedFile {
 /// Mails everyone (recipients and the sender) the sealed documents.
 pub(super) async fn completed(st: &AppState, tx: &mut Tx, id: &EnvelopeId) -> AppResult<()> {
     let env = Envelope::find(&mut **tx, id).await?;
-    let docs: Vec<DocumentRow> = crate::documents::of_envelope(&mut **tx, id).await?;
+    let docs: Vec<DocumentRow> = crate::document::of_envelope(&mut **tx, id).await?;
     let files: Vec<SealedFile> =
         sqlx::query_as("SELECT document_id, storage_key, size_bytes FROM sealed_documents WHERE envelope_id = $1").bind(id).fetch_all(&mut **tx).await?;
     let total: i64 = files.iter().map(|f| f.size_bytes).sum();
@@ -89,7 +89,11 @@ pub(super) async fn completed(st: &AppState, tx: &mut Tx, id: &EnvelopeId) -> Ap
         let attachments = docs
             .iter()
             .filter_map(|d| files.iter().find(|f| f.document_id == d.id).map(|f| (d, f)))
-            .map(|(d, f)| AttachmentRef { name: crate::seal::sealed_name(&d.name), content_type: "application/pdf".into(), storage_key: f.storage_key.clone() })
+            .map(|(d, f)| AttachmentRef {
+                name: crate::document::sealed_name(&d.name),
+                content_type: "application/pdf".into(),
+                storage_key: f.storage_key.clone(),
+            })
             .collect();
         (attachments, None)
     } else {

@@ -5,9 +5,9 @@
 
 use crate::actor::Actor;
 use crate::api::scope;
-use crate::db::Timestamp;
 use crate::error::{AppError, AppResult};
 use crate::ids::{ClientId, EnvelopeId, OrganizationId, UserId};
+use crate::infra::db::Timestamp;
 use crate::model::{EnvelopeStatus, Language, Mode, SealStatus, SigningOrder};
 use sqlx::AnyConnection;
 

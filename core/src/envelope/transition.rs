@@ -12,10 +12,10 @@ use super::notify;
 use super::row::Envelope;
 use crate::actor::Actor;
 use crate::audit::{self, AuditKind, Origin};
-use crate::db::{Timestamp, Tx};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::{EnvelopeId, FieldId, RecipientId};
-use crate::jobs::{self, JobKind};
+use crate::infra::db::{Timestamp, Tx};
+use crate::infra::jobs::{self, JobKind};
 use crate::model::{EnvelopeStatus, FieldKind, RecipientRole, SealStatus, SigningOrder};
 use crate::state::AppState;
 use serde_json::{json, Value};
@@ -91,7 +91,7 @@ pub async fn send(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, s: &Sending, orig
         "expires_at": s.expires_at.map(|e| e.to_db()),
         "reminder_days": s.reminder_days,
     });
-    audit::record(tx, audit::Event { envelope_id: id, kind: AuditKind::EnvelopeSent, recipient_id: None, user_id: actor.user_id.as_ref(), origin, data }).await
+    super::report(tx, audit::Event { envelope_id: id, kind: AuditKind::EnvelopeSent, recipient_id: None, user_id: actor.user_id.as_ref(), origin, data }).await
 }
 
 /// The recipient opened the signing page (recorded the first time only).
@@ -109,7 +109,7 @@ pub async fn viewed(tx: &mut Tx, r: &Recipient, origin: &Origin) -> AppResult<()
     .execute(&mut **tx)
     .await?;
     if res.rows_affected() == 1 {
-        audit::record(tx, event(&r.envelope_id, AuditKind::RecipientViewed, Some(&r.id), origin, json!({}))).await?;
+        super::report(tx, event(&r.envelope_id, AuditKind::RecipientViewed, Some(&r.id), origin, json!({}))).await?;
     }
     Ok(())
 }
@@ -123,7 +123,7 @@ pub async fn consented(tx: &mut Tx, r: &Recipient, version: &str, text: &str, or
         .execute(&mut **tx)
         .await?;
     if res.rows_affected() == 1 {
-        audit::record(tx, event(&r.envelope_id, AuditKind::RecipientConsented, Some(&r.id), origin, json!({ "version": version, "text": text }))).await?;
+        super::report(tx, event(&r.envelope_id, AuditKind::RecipientConsented, Some(&r.id), origin, json!({ "version": version, "text": text }))).await?;
     }
     Ok(())
 }
@@ -201,9 +201,9 @@ pub async fn signed(tx: &mut Tx, r: &Recipient, signatures: &[StoredSignature], 
         .await?;
         let shown = if sig.is_some() { json!({ "signature": sig }) } else { json!({ "value": v.value }) };
         let data = json!({ "field": v.field_id, "kind": v.kind.as_str(), "filled": shown });
-        audit::record(tx, event(&r.envelope_id, AuditKind::FieldFilled, Some(&r.id), origin, data)).await?;
+        super::report(tx, event(&r.envelope_id, AuditKind::FieldFilled, Some(&r.id), origin, data)).await?;
     }
-    audit::record(tx, event(&r.envelope_id, AuditKind::RecipientSigned, Some(&r.id), origin, json!({ "fields": values.len(), "signatures": ids }))).await?;
+    super::report(tx, event(&r.envelope_id, AuditKind::RecipientSigned, Some(&r.id), origin, json!({ "fields": values.len(), "signatures": ids }))).await?;
     let unsigned: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recipients WHERE envelope_id = $1 AND role = $2 AND signed_at IS NULL")
         .bind(&r.envelope_id)
         .bind(RecipientRole::Signer)
@@ -226,7 +226,7 @@ async fn completed(tx: &mut Tx, id: &EnvelopeId, now: Timestamp) -> AppResult<()
         .bind(EnvelopeStatus::Sent)
         .execute(&mut **tx)
         .await?;
-    audit::record(tx, event(id, AuditKind::EnvelopeCompleted, None, &Origin::default(), json!({}))).await?;
+    super::report(tx, event(id, AuditKind::EnvelopeCompleted, None, &Origin::default(), json!({}))).await?;
     jobs::enqueue(tx, JobKind::Seal, &json!({ "envelope": id })).await?;
     Ok(())
 }
@@ -245,8 +245,8 @@ pub async fn declined(st: &AppState, tx: &mut Tx, env: &Envelope, r: &Recipient,
     if res.rows_affected() != 1 {
         return Err(AppError::new(ErrorCode::AlreadySigned, "You have already signed this contract"));
     }
-    audit::record(tx, event(&env.id, AuditKind::RecipientDeclined, Some(&r.id), origin, json!({ "reason": reason }))).await?;
-    audit::record(tx, event(&env.id, AuditKind::EnvelopeDeclined, Some(&r.id), &Origin::default(), json!({}))).await?;
+    super::report(tx, event(&env.id, AuditKind::RecipientDeclined, Some(&r.id), origin, json!({ "reason": reason }))).await?;
+    super::report(tx, event(&env.id, AuditKind::EnvelopeDeclined, Some(&r.id), &Origin::default(), json!({}))).await?;
     notify::declined(st, tx, env, r, reason).await
 }
 
@@ -271,7 +271,7 @@ pub async fn cancelled(st: &AppState, tx: &mut Tx, actor: &Actor, env: &Envelope
         });
     }
     let data = json!({ "reason": reason });
-    audit::record(
+    super::report(
         tx,
         audit::Event { envelope_id: &env.id, kind: AuditKind::EnvelopeCancelled, recipient_id: None, user_id: actor.user_id.as_ref(), origin, data },
     )
@@ -291,7 +291,7 @@ pub async fn expired(tx: &mut Tx, id: &EnvelopeId, now: Timestamp) -> AppResult<
     if res.rows_affected() != 1 {
         return Ok(false);
     }
-    audit::record(tx, event(id, AuditKind::EnvelopeExpired, None, &Origin::default(), json!({}))).await?;
+    super::report(tx, event(id, AuditKind::EnvelopeExpired, None, &Origin::default(), json!({}))).await?;
     Ok(true)
 }
 
@@ -322,13 +322,13 @@ pub async fn sealed(st: &AppState, tx: &mut Tx, id: &EnvelopeId, s: &Sealed) -> 
     if res.rows_affected() != 1 {
         return Ok(false);
     }
-    audit::record(tx, event(id, AuditKind::EnvelopeSealed, None, &Origin::default(), s.evidence.clone())).await?;
+    super::report(tx, event(id, AuditKind::EnvelopeSealed, None, &Origin::default(), s.evidence.clone())).await?;
     notify::completed(st, tx, id).await?;
     Ok(true)
 }
 
 /// A seal attempt failed: visible on the envelope until a retry succeeds.
-pub async fn seal_failed(db: &crate::db::Db, id: &EnvelopeId, error: &str) -> AppResult<()> {
+pub async fn seal_failed(db: &crate::infra::db::Db, id: &EnvelopeId, error: &str) -> AppResult<()> {
     sqlx::query("UPDATE envelopes SET seal_status = $2, seal_error = $3 WHERE id = $1 AND (seal_status IS NULL OR seal_status <> $4)")
         .bind(id)
         .bind(SealStatus::Retrying)

@@ -7,9 +7,9 @@ use super::row::Envelope;
 use crate::actor::Actor;
 use crate::api::scope;
 use crate::audit;
-use crate::db::{Db, Timestamp};
 use crate::error::AppResult;
 use crate::ids::{DocumentId, EnvelopeId};
+use crate::infra::db::{Db, Timestamp};
 use crate::model::{AuditEntry, AuditIntegrity, ContractDraft, ContractSummary, EnvelopeDetail, EnvelopeStatus, SealedDocument};
 use std::collections::HashMap;
 

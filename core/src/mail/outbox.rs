@@ -4,12 +4,12 @@
 
 use super::Mailer;
 use crate::audit::{self, AuditKind, Origin};
-use crate::config::Settings;
-use crate::db::{Timestamp, Tx};
 use crate::error::{AppError, AppResult};
 use crate::ids::{EnvelopeId, OrganizationId, RecipientId};
+use crate::infra::config::Settings;
+use crate::infra::db::{Timestamp, Tx};
+use crate::infra::storage::BlobKey;
 use crate::state::AppState;
-use crate::storage::BlobKey;
 use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -56,7 +56,7 @@ impl EmailKind {
     }
 }
 
-crate::db::db_enum!(EmailKind);
+crate::infra::db::db_enum!(EmailKind);
 
 /// A message to queue.
 #[derive(Clone, Debug)]
@@ -117,7 +117,7 @@ pub async fn enqueue(settings: &Settings, tx: &mut Tx, mut m: NewEmail<'_>) -> A
     if let Some(env) = m.envelope_id {
         audit::record(
             tx,
-            audit::Event {
+            &audit::Event {
                 envelope_id: env,
                 kind: AuditKind::EmailQueued,
                 recipient_id: m.recipient_id,
@@ -189,13 +189,13 @@ struct Claimed {
 
 /// Delivers queued mail until cancelled.
 pub async fn worker(st: AppState, cancel: CancellationToken) {
-    crate::jobs::drain("outbox", Duration::from_secs(1), Some(&*st.mailer.wake), &cancel, || deliver_next(&st)).await
+    crate::infra::jobs::drain("outbox", Duration::from_secs(1), Some(&*st.mailer.wake), &cancel, || deliver_next(&st)).await
 }
 
 /// Claims and delivers one due message; false when none was due.
 pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
     let now = Timestamp::now();
-    let claimed: Option<Claimed> = sqlx::query_as(&crate::jobs::claim_sql(
+    let claimed: Option<Claimed> = sqlx::query_as(&crate::infra::jobs::claim_sql(
         "emails",
         "queued",
         "next_attempt_at",
@@ -238,7 +238,7 @@ pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
     if let (Some(event), Some(env)) = (event, envelope.as_ref()) {
         audit::record(
             &mut tx,
-            audit::Event {
+            &audit::Event {
                 envelope_id: env,
                 kind: event,
                 recipient_id: recipient.as_ref(),

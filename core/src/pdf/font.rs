@@ -29,8 +29,8 @@ fn loaded(kind: FontKind) -> &'static Loaded {
     static TEXT: OnceLock<Loaded> = OnceLock::new();
     static SCRIPT: OnceLock<Loaded> = OnceLock::new();
     let (cell, data, name) = match kind {
-        FontKind::Text => (&TEXT, crate::fonts::NANUM_GOTHIC, "NanumGothic"),
-        FontKind::Script => (&SCRIPT, crate::fonts::NANUM_PEN, "NanumPen"),
+        FontKind::Text => (&TEXT, crate::pdf::fonts::NANUM_GOTHIC, "NanumGothic"),
+        FontKind::Script => (&SCRIPT, crate::pdf::fonts::NANUM_PEN, "NanumPen"),
     };
     cell.get_or_init(|| Loaded { data, face: Face::parse(data, 0).expect("the bundled font parses"), name })
 }

@@ -3,6 +3,7 @@
 
 mod engine;
 pub mod font;
+pub mod fonts;
 pub mod inspect;
 pub mod raw;
 pub mod render;

@@ -1,8 +1,8 @@
 //! The bytes a document is sealed on top of, and how its marks are laid out so that the
 //! signatures it already carries stay valid within what they allow.
 
-use crate::blocking::spawn_blocking_with_tracing;
 use crate::error::{AppError, AppResult};
+use crate::infra::blocking::spawn_blocking_with_tracing;
 use crate::pdf::inspect::Signed;
 use crate::state::AppState;
 use anyhow::Context as _;

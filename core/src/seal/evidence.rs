@@ -7,16 +7,16 @@
 use super::compose::Mark;
 use super::trail;
 use crate::audit;
-use crate::documents::{sha256_hex, DocumentRow};
+use crate::document::{sha256_hex, DocumentRow};
 use crate::envelope::{Contents, Envelope};
 use crate::error::{AppError, AppResult};
 use crate::geometry::{FieldRect, PageGeometry};
 use crate::ids::{DocumentId, EnvelopeId, FieldId, RecipientId};
+use crate::infra::storage::BlobKey;
 use crate::model::{AuditEntry, AuditIntegrity, DrawnSignature, FieldKind, Language};
 use crate::pdf::font::FontKind;
 use crate::signing::consent_text;
 use crate::state::AppState;
-use crate::storage::BlobKey;
 use std::collections::HashMap;
 
 /// A document to seal.
@@ -71,7 +71,7 @@ impl Evidence {
         if !integrity.intact {
             return Err(altered("the audit log"));
         }
-        let rows = crate::documents::of_envelope(&mut conn, id).await?;
+        let rows = crate::document::of_envelope(&mut conn, id).await?;
         let docs = rows
             .into_iter()
             .map(|row| {

@@ -4,9 +4,9 @@
 //! so documents sealed with them still verify. Private keys are encrypted at rest with a key
 //! derived from `DOJANG_SECRET_KEY` (HKDF-SHA256 → AES-256-GCM).
 
-use crate::config::Secret;
-use crate::crypto;
-use crate::db::{Db, Timestamp};
+use crate::infra::config::Secret;
+use crate::infra::crypto;
+use crate::infra::db::{Db, Timestamp};
 use anyhow::{anyhow, bail, Context as _};
 use base64::Engine as _;
 use der::{Decode, Encode};
@@ -81,15 +81,6 @@ pub struct SealKey {
     pub subject: String,
 }
 
-/// A private key sealed for storage (see `crypto`).
-pub fn encrypt(secret: &Secret, plain: &[u8]) -> anyhow::Result<String> {
-    crypto::encrypt(secret, crypto::Purpose::StoredKey, plain)
-}
-
-pub fn decrypt(secret: &Secret, stored: &str) -> anyhow::Result<Vec<u8>> {
-    crypto::decrypt(secret, crypto::Purpose::StoredKey, stored)
-}
-
 fn random_serial() -> anyhow::Result<SerialNumber> {
     let mut b = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut b);
@@ -153,7 +144,7 @@ async fn store(db: &Db, secret: &Secret, kind: &str, source: &str, signer: &Sign
     .bind(cert.tbs_certificate.subject.to_string())
     .bind(B64.encode(cert.to_der()?))
     .bind(chain)
-    .bind(encrypt(secret, &signer.to_pkcs8()?)?)
+    .bind(crypto::encrypt_key(secret, &signer.to_pkcs8()?)?)
     .bind(not_after(cert))
     .bind(now)
     .execute(db.pool())
@@ -198,7 +189,7 @@ pub async fn rotate(db: &Db, secret: &Secret) -> anyhow::Result<String> {
         .await?
         .context("no root certificate: start the server once first")?;
     let root = Certificate::from_der(&B64.decode(cert)?)?;
-    let Signer::P256(root_key) = Signer::from_pkcs8(&decrypt(secret, &key)?)? else { bail!("the root key {id} is not P-256") };
+    let Signer::P256(root_key) = Signer::from_pkcs8(&crypto::decrypt_key(secret, &key)?)? else { bail!("the root key {id} is not P-256") };
     let label = &uuid::Uuid::new_v4().simple().to_string()[..8];
     rotate_with(db, secret, &root_key, &root, label).await
 }
@@ -226,7 +217,7 @@ pub async fn active(db: &Db, secret: &Secret) -> anyhow::Result<SealKey> {
             .context("no sealing key")?;
     Ok(SealKey {
         id,
-        signer: Signer::from_pkcs8(&decrypt(secret, &key)?)?,
+        signer: Signer::from_pkcs8(&crypto::decrypt_key(secret, &key)?)?,
         certificate: B64.decode(cert)?,
         chain: chain.split(',').filter(|c| !c.is_empty()).map(|c| B64.decode(c)).collect::<Result<_, _>>()?,
         subject,

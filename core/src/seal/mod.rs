@@ -17,17 +17,17 @@ pub mod trail;
 pub mod tsa;
 pub mod verify;
 
-use crate::blocking::spawn_blocking_with_tracing;
-use crate::db::Timestamp;
-use crate::documents::sha256_hex;
+use crate::document::sha256_hex;
 use crate::envelope::transition::{self, Sealed};
 use crate::error::{AppError, AppResult};
 use crate::geometry::{FieldRect, PageGeometry};
 use crate::ids::{DocumentId, EnvelopeId};
-use crate::jobs::JobError;
+use crate::infra::blocking::spawn_blocking_with_tracing;
+use crate::infra::db::Timestamp;
+use crate::infra::jobs::JobError;
+use crate::infra::storage::BlobKey;
 use crate::model::{EnvelopeStatus, TEST_NOTICE};
 use crate::state::AppState;
-use crate::storage::BlobKey;
 pub use base::{prepare_base, Layout};
 use compose::{Mark, Placed, Resources};
 use evidence::{Evidence, SealDoc};
@@ -218,10 +218,4 @@ async fn seal_trail(st: &AppState, ev: &Evidence, sealed: &HashMap<DocumentId, S
     let key = format!("trails/{id}-{sha}.pdf");
     st.storage.put(&BlobKey::new(&key)?, &pdf).await?;
     Ok((key, sha))
-}
-
-/// "계약서.pdf" → "계약서 (signed).pdf".
-pub fn sealed_name(name: &str) -> String {
-    let stem = name.strip_suffix(".pdf").or_else(|| name.strip_suffix(".PDF")).unwrap_or(name);
-    format!("{stem} (signed).pdf")
 }

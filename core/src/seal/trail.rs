@@ -3,7 +3,7 @@
 //! English and Korean; times are given in UTC and in the sender's time zone.
 
 use super::compose::{Canvas, Mark, NewPage, Resources};
-use crate::db::Timestamp;
+use crate::infra::db::Timestamp;
 use crate::model::AuditEntry;
 use crate::pdf::font::FontKind;
 use crate::pdf::write::real;

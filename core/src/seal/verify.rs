@@ -4,9 +4,9 @@
 //! the certificates this instance has sealed with.
 
 use super::keys;
-use crate::db::{Db, Timestamp};
-use crate::documents::sha256_hex;
+use crate::document::sha256_hex;
 use crate::error::AppResult;
+use crate::infra::db::{Db, Timestamp};
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier};
 use der::{Decode, Encode};
@@ -242,7 +242,7 @@ pub fn scan(bytes: &[u8], known: &[(String, Vec<u8>)]) -> Scan {
 /// seal inside it still verifies.
 pub async fn verify(db: &Db, bytes: Vec<u8>) -> AppResult<Verification> {
     let known = keys::known_certificates(db).await?;
-    let Scan { signatures, sha256, revisions } = crate::blocking::spawn_blocking_with_tracing(move || scan(&bytes, &known)).await?;
+    let Scan { signatures, sha256, revisions } = crate::infra::blocking::spawn_blocking_with_tracing(move || scan(&bytes, &known)).await?;
     let ours_valid = |s: &&SignatureReport| s.issued_by_this_instance && s.digest_matches && s.signature_valid;
     let sealed_by_this_instance = signatures.iter().filter(ours_valid).any(|s| s.covers_whole_file);
     let any_ours = signatures.iter().any(|s| s.issued_by_this_instance);

@@ -1,11 +1,11 @@
 //! A signing link: its token resolves to a recipient and their envelope, and where they stand
 //! (their turn, not yet, signed, the envelope ended…).
 
-use crate::crypto::SigningToken;
 use crate::envelope::transition::closed_error;
 use crate::envelope::{Envelope, Recipient};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::RecipientId;
+use crate::infra::crypto::SigningToken;
 use crate::model::{EnvelopeStatus, RecipientRole, SignerState, SigningOrder};
 use crate::state::AppState;
 

@@ -6,15 +6,15 @@ use super::link::{refusal, Signer};
 use super::submission::{check_submission, CheckedSignature, CheckedSubmission};
 use super::{consent_text, today_in, CONSENT_VERSION};
 use crate::audit::Origin;
-use crate::documents;
+use crate::document;
 use crate::envelope::transition::{self, StoredSignature};
 use crate::envelope::{invite_due, Contents, OverCap};
 use crate::error::{AppError, AppResult};
 use crate::ids::{DocumentId, FieldId};
+use crate::infra::storage::BlobKey;
 use crate::model::{FieldKind, SignOutcome, SignSubmission, SignerField, SignerState, SignerView};
 use crate::pdf::render::PreviewSize;
 use crate::state::AppState;
-use crate::storage::BlobKey;
 use std::collections::HashMap;
 
 /// The signing page's data. Once the envelope has ended, the link shows where it stands and
@@ -104,7 +104,7 @@ pub async fn preview(st: &AppState, token: &str, doc: &DocumentId, page: u32, si
     if n == 0 {
         return Err(AppError::not_found("Document"));
     }
-    documents::page_preview(st, doc, page, size).await
+    document::page_preview(st, doc, page, size).await
 }
 
 /// Signs: the whole submission is checked first, then the signature images are stored
@@ -121,7 +121,7 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
     let CheckedSubmission { signatures, values } = check_submission(&mine, sub, &today_in(&s.envelope.time_zone))?;
     let mut stored = Vec::with_capacity(signatures.len());
     for (i, CheckedSignature { method, png, strokes, typed }) in signatures.into_iter().enumerate() {
-        let sha = documents::sha256_hex(&png);
+        let sha = document::sha256_hex(&png);
         let key = format!("signatures/{sha}.png");
         st.storage.put(&BlobKey::new(&key)?, &png).await?;
         // Its purpose: the kind of the first field that uses it.

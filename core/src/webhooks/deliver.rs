@@ -9,8 +9,8 @@
 //! DNS answer cannot change between check and connect). Redirects are not followed.
 
 use super::endpoints::open_secret;
-use crate::db::Timestamp;
 use crate::error::AppResult;
+use crate::infra::db::Timestamp;
 use crate::state::AppState;
 use rand::Rng as _;
 use std::collections::HashMap;
@@ -137,7 +137,7 @@ async fn claim(st: &AppState, endpoints: &[String], organizations: &[String]) ->
     if !organizations.is_empty() {
         extra.push_str(&format!(" AND endpoint_id NOT IN (SELECT id FROM webhook_endpoints WHERE organization_id IN ({}))", marks(organizations.len())));
     }
-    let sql = crate::jobs::claim_sql_where("webhook_messages", "pending", "next_attempt_at", &extra, "", "id, endpoint_id, payload, attempts");
+    let sql = crate::infra::jobs::claim_sql_where("webhook_messages", "pending", "next_attempt_at", &extra, "", "id, endpoint_id, payload, attempts");
     let now = Timestamp::now();
     let mut q = sqlx::query_as::<_, Claimed>(&sql).bind(now.plus(LOCK)).bind(now);
     for e in endpoints.iter().chain(organizations) {

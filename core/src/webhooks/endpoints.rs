@@ -3,11 +3,11 @@
 
 use super::{deliver, signature, EVENT_TYPES};
 use crate::actor::Actor;
-use crate::config::Settings;
-use crate::db::{Db, Timestamp};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::{WebhookEndpointId, WebhookMessageId};
-use crate::seal::keys::{decrypt, encrypt};
+use crate::infra::config::Settings;
+use crate::infra::crypto::{decrypt_key, encrypt_key};
+use crate::infra::db::{Db, Timestamp};
 use std::collections::HashMap;
 
 pub const MAX_ENDPOINTS: i64 = 20;
@@ -95,7 +95,7 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, input: &NewEndp
     .bind(actor.mode.as_str())
     .bind(input.url.as_str())
     .bind(input.events.join(" "))
-    .bind(encrypt(&settings.secret_key, secret.as_bytes())?)
+    .bind(encrypt_key(&settings.secret_key, secret.as_bytes())?)
     .bind(now)
     .execute(&mut *tx)
     .await?;
@@ -152,7 +152,7 @@ pub async fn enable(db: &Db, actor: &Actor, id: &WebhookEndpointId) -> AppResult
 
 /// The signing secret of an endpoint (for the worker).
 pub(crate) fn open_secret(settings: &Settings, stored: &str) -> AppResult<String> {
-    let plain = decrypt(&settings.secret_key, stored)?;
+    let plain = decrypt_key(&settings.secret_key, stored)?;
     String::from_utf8(plain).map_err(|_| AppError::internal_msg("a webhook secret is not text"))
 }
 

@@ -8,9 +8,9 @@ pub mod endpoints;
 pub mod signature;
 
 use crate::audit::AuditKind;
-use crate::db::{Timestamp, Tx};
 use crate::error::AppResult;
 use crate::ids::{EnvelopeId, RecipientId, WebhookMessageId};
+use crate::infra::db::{Timestamp, Tx};
 use serde_json::{json, Map, Value};
 
 pub use crate::model::WEBHOOK_EVENT_TYPES as EVENT_TYPES;

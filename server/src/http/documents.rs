@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use dojang_core::documents::{self, file_too_large, Upload};
+use dojang_core::document::{self, file_too_large, Upload};
 use dojang_core::error::{AppError, ErrorCode};
 use dojang_core::ids::{DocumentId, EnvelopeId};
 use dojang_core::pdf::render::PreviewSize;
@@ -39,7 +39,7 @@ async fn upload(
     user.check_csrf(csrf_header(&headers)).await?;
     let envelope = q.contract_id.as_deref().filter(|s| !s.is_empty()).map(EnvelopeId::parse).transpose()?;
     let upload = read_file(multipart, st.settings.max_upload_bytes).await?;
-    let (envelope_id, document) = documents::add_document(&st, &user.actor, envelope.as_ref(), upload).await?;
+    let (envelope_id, document) = dojang_core::envelope::add_document(&st, &user.actor, envelope.as_ref(), upload).await?;
     Ok((StatusCode::CREATED, Json(json!({ "contractId": envelope_id, "document": document }))).into_response())
 }
 
@@ -93,7 +93,7 @@ async fn preview(
         None => PreviewSize::Page,
         Some(s) => PreviewSize::parse(s).ok_or_else(|| AppError::field("size", "invalid", "size is page or thumb"))?,
     };
-    let jpeg = documents::preview(&st, &user.actor, &id, page, size).await?;
+    let jpeg = document::preview(&st, &user.actor, &id, page, size).await?;
     let mut res = jpeg.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));

@@ -31,7 +31,7 @@ fn embeddable(path: &str) -> bool {
 /// Whether the browser is signed in to Dojang (its session names a user).
 async fn signed_in(session: Option<tower_sessions::Session>) -> bool {
     match session {
-        Some(s) => matches!(dojang_core::web_session::user_id(&s).await, Ok(Some(_))),
+        Some(s) => matches!(dojang_core::accounts::web_session::user_id(&s).await, Ok(Some(_))),
         None => false,
     }
 }
@@ -174,7 +174,7 @@ fn clear_page(e: &AppError, host_origin: Option<&str>) -> Response {
         ),
         _ => (401, "TOKEN_INVALID", "이 링크는 올바르지 않습니다.", "This link is not valid."),
     };
-    let nonce = dojang_core::web_session::random_token();
+    let nonce = dojang_core::accounts::web_session::random_token();
     let script = host_origin
         .map(|o| {
             let msg = serde_json::json!({ "source": "dojang", "version": 1, "type": "error", "data": { "code": code, "message": en } });

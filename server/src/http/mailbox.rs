@@ -6,8 +6,8 @@ use axum::http::{header, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use dojang_core::db::Timestamp;
 use dojang_core::error::AppError;
+use dojang_core::infra::db::Timestamp;
 use dojang_core::mail::templates::escape;
 use dojang_core::state::AppState;
 

@@ -19,7 +19,7 @@ use axum::extract::Request;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
-use dojang_core::session_store::DbSessionStore;
+use dojang_core::accounts::session_store::DbSessionStore;
 use dojang_core::state::AppState;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -32,7 +32,7 @@ pub const SESSION_COOKIE: &str = "dojang_session";
 
 /// The handwriting font for typed signatures (loaded by the pad only when someone types).
 async fn script_font() -> impl IntoResponse {
-    ([(http::header::CONTENT_TYPE, "font/ttf"), (http::header::CACHE_CONTROL, "public, max-age=31536000, immutable")], dojang_core::fonts::NANUM_PEN)
+    ([(http::header::CONTENT_TYPE, "font/ttf"), (http::header::CACHE_CONTROL, "public, max-age=31536000, immutable")], dojang_core::pdf::fonts::NANUM_PEN)
 }
 
 pub use assets::precompress as precompress_assets;

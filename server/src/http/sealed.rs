@@ -8,14 +8,15 @@ use axum::http::{header, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use dojang_core::crypto::SigningToken;
-use dojang_core::db::Timestamp;
+use dojang_core::document::sealed_name;
 use dojang_core::error::AppError;
 use dojang_core::ids::{DocumentId, EnvelopeId};
+use dojang_core::infra::crypto::SigningToken;
+use dojang_core::infra::db::Timestamp;
+use dojang_core::infra::storage::BlobKey;
 use dojang_core::mail::templates::escape;
-use dojang_core::seal::{keys, sealed_name, verify};
+use dojang_core::seal::{keys, verify};
 use dojang_core::state::AppState;
-use dojang_core::storage::BlobKey;
 
 /// Routes that need the browser session.
 pub fn app_router() -> Router<AppState> {

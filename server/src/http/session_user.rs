@@ -3,11 +3,11 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use dojang_core::accounts::{self, web_session};
 use dojang_core::actor::Actor;
 use dojang_core::error::AppError;
 use dojang_core::model::CurrentUser;
 use dojang_core::state::AppState;
-use dojang_core::{accounts, web_session};
 use tower_sessions::Session;
 
 pub struct SessionUser {

@@ -129,7 +129,7 @@ async fn behind_a_trusted_proxy_the_audit_log_and_the_throttle_see_each_client()
     let owner = Account::unique("proxy-owner");
     assert!(app.new_browser().sign_up(&owner).await.status < 400);
     let attacker = crate::helpers::Browser::with_client(&proxy, client_from("127.0.0.2"));
-    for i in 0..dojang_core::throttle::ADDRESS_LIMIT {
+    for i in 0..dojang_core::accounts::throttle::ADDRESS_LIMIT {
         let r = attacker.log_in(&Account { email: format!("nobody{i}@example.com"), ..Account::unique("x") }).await;
         assert_eq!(r.code(), "INVALID_CREDENTIALS", "attempt {i}: {}", r.body);
     }
@@ -162,7 +162,7 @@ async fn concurrent_guesses_cannot_pass_the_login_throttle_together() {
     }
     let checked = codes.iter().filter(|c| *c == "INVALID_CREDENTIALS").count();
     let throttled = codes.iter().filter(|c| *c == "LOGIN_THROTTLED").count();
-    assert_eq!(checked as i64, dojang_core::throttle::ACCOUNT_LIMIT, "exactly the limit was checked: {codes:?}");
+    assert_eq!(checked as i64, dojang_core::accounts::throttle::ACCOUNT_LIMIT, "exactly the limit was checked: {codes:?}");
     assert_eq!(checked + throttled, 20, "{codes:?}");
     let r = app.new_browser().log_in(&owner.email, &owner.password).await;
     assert_eq!(r.code(), "LOGIN_THROTTLED", "even the right password waits out the window");

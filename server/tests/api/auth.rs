@@ -116,7 +116,7 @@ async fn repeated_failed_logins_are_throttled_even_with_the_right_password() {
     let a = Account::unique("throttle");
     app.sign_up(&a).await;
     app.log_out().await;
-    for _ in 0..dojang_core::throttle::ACCOUNT_LIMIT {
+    for _ in 0..dojang_core::accounts::throttle::ACCOUNT_LIMIT {
         assert_eq!(app.log_in(&a.email, "wrong password!").await.status, 401);
     }
     let r = app.log_in(&a.email, &a.password).await;

@@ -64,7 +64,7 @@ async fn completed_is_reported_only_once_the_sealed_documents_download() {
             assert_eq!(doc.status(), 200, "completed, so the sealed document downloads");
             assert!(e["completedAt"].is_string());
             let bytes = doc.bytes().await.unwrap();
-            assert_eq!(dojang_core::documents::sha256_hex(&bytes), e["documents"][0]["sealedSha256"]);
+            assert_eq!(dojang_core::document::sha256_hex(&bytes), e["documents"][0]["sealedSha256"]);
             let trail = call(&app, &key, "GET", &format!("/envelopes/{id}/audit-trail"), None).await;
             assert_eq!(trail.status, 200);
             break;

@@ -1,7 +1,7 @@
 //! Spawning the app and one helper per endpoint.
 
-use dojang_core::config::Settings;
-use dojang_core::db::Db;
+use dojang_core::infra::config::Settings;
+use dojang_core::infra::db::Db;
 use dojang_server::Application;
 use reqwest::header::HeaderMap;
 use serde_json::Value;

@@ -88,7 +88,7 @@ async fn documents_and_envelopes_from_upload_to_send_and_cancel() {
     assert_eq!(up.status, 201, "{}", up.body);
     let doc = up.json();
     assert_eq!(doc["pageCount"], 1);
-    assert_eq!(doc["sha256"], dojang_core::documents::sha256_hex(&fixture(PDF)));
+    assert_eq!(doc["sha256"], dojang_core::document::sha256_hex(&fixture(PDF)));
     assert_eq!(doc["sha256Base64url"].as_str().unwrap().len(), 43);
     assert!(doc["pages"][0]["width"].as_f64().unwrap() > 500.0);
     let doc_id = doc["id"].as_str().unwrap();
@@ -359,7 +359,7 @@ async fn admin_and_client_tokens_follow_the_comake_flow() {
     }
 
     // Rotation keeps live tokens working; retiring old keys ends them; revoking the key ends all.
-    dojang_core::api::tokens::rotate(&app.db, &dojang_core::config::Secret::new(dojang_core::config::DEV_SECRET_KEY)).await.unwrap();
+    dojang_core::api::tokens::rotate(&app.db, &dojang_core::infra::config::Secret::new(dojang_core::infra::config::DEV_SECRET_KEY)).await.unwrap();
     assert_eq!(call(&app, &client_token, "GET", "/envelopes", None).await.status, 200);
     let fresh = call(&app, &k.key, "POST", "/auth/admin-token", Some(json!({ "secret": k.secret }))).await.json()["adminToken"].as_str().unwrap().to_owned();
     assert_ne!(serde_json::from_slice::<Value>(&b64.decode(fresh.split('.').next().unwrap()).unwrap()).unwrap()["kid"], header["kid"]);
@@ -402,7 +402,7 @@ async fn idempotency_keys_replay_refuse_changes_and_wait_for_the_first() {
     let caller = keys::authenticate(&app.db, &key).await.unwrap();
     let begun = dojang_core::api::idempotency::begin(
         &app.db,
-        &dojang_core::config::Secret::new(dojang_core::config::DEV_SECRET_KEY),
+        &dojang_core::infra::config::Secret::new(dojang_core::infra::config::DEV_SECRET_KEY),
         caller.id.as_str(),
         "running-1",
         "some-hash",
@@ -506,7 +506,7 @@ async fn quotas_count_live_requests_only_and_test_envelopes_are_marked_when_seal
     let pdf = pdf.expect("sealed");
     let e = call(&app, &test.key, "GET", &format!("/envelopes/{t}"), None).await.json();
     assert_eq!(e["status"], "completed");
-    assert_eq!(e["documents"][0]["sealedSha256"], dojang_core::documents::sha256_hex(&pdf));
+    assert_eq!(e["documents"][0]["sealedSha256"], dojang_core::document::sha256_hex(&pdf));
     assert_eq!(e["documents"][0]["sealedSha256Base64url"].as_str().unwrap().len(), 43);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("test.pdf");

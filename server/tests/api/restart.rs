@@ -97,7 +97,7 @@ async fn killed_while_sealing_it_finishes_after_a_restart_with_one_sealed_pdf_pe
     assert_eq!(stored.len(), docs.len(), "one sealed file per document, no leftovers: {stored:?}");
     for (doc, sha, key) in rows {
         let bytes = std::fs::read(dir.path().join("blobs").join(&key)).unwrap();
-        assert_eq!(dojang_core::documents::sha256_hex(&bytes), sha, "{doc}: the stored file is the recorded one");
+        assert_eq!(dojang_core::document::sha256_hex(&bytes), sha, "{doc}: the stored file is the recorded one");
         assert!(bytes.ends_with(b"%%EOF\n"), "{doc}: a whole file");
     }
     let completed_mails: i64 =

@@ -118,7 +118,7 @@ async fn a_completed_contract_is_sealed_and_every_validator_agrees() {
     let pdf = download(&app, &format!("/_app/envelopes/{}/documents/{doc}/sealed.pdf", sent.envelope), dir.path(), "sealed.pdf").await;
     let trail = download(&app, &format!("/_app/envelopes/{}/audit-trail.pdf", sent.envelope), dir.path(), "trail.pdf").await;
     let root = root_pem(&app, dir.path()).await;
-    assert_eq!(dojang_core::documents::sha256_hex(&std::fs::read(&pdf).unwrap()), docs[0]["sealed_sha256"]);
+    assert_eq!(dojang_core::document::sha256_hex(&std::fs::read(&pdf).unwrap()), docs[0]["sealed_sha256"]);
     // DOJANG_TEST_KEEP=DIR keeps the sealed files for a look.
     if let Ok(keep) = std::env::var("DOJANG_TEST_KEEP") {
         let _ = std::fs::copy(&pdf, Path::new(&keep).join("sealed.pdf"));
@@ -526,7 +526,7 @@ async fn large_results_are_mailed_as_a_link_that_expires() {
     assert!(page.body.contains(&format!("{path}/documents/{doc}")));
     let (status, _, bytes) = app.get_bytes(&format!("{path}/documents/{doc}")).await;
     assert_eq!(status, 200);
-    assert_eq!(dojang_core::documents::sha256_hex(&bytes), d["sealed_documents"][0]["sealed_sha256"]);
+    assert_eq!(dojang_core::document::sha256_hex(&bytes), d["sealed_documents"][0]["sealed_sha256"]);
     assert_eq!(app.get_bytes(&format!("{path}/audit-trail.pdf")).await.0, 200);
     sqlx::query("UPDATE download_links SET expires_at = '2020-01-01T00:00:00.000Z'").execute(app.db.pool()).await.unwrap();
     assert_eq!(app.get(&path).await.status, 404, "expired");

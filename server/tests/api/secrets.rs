@@ -7,7 +7,7 @@ use crate::rest::{call_with, draft, org_with_key};
 use dojang_core::model::Mode;
 use serde_json::json;
 
-async fn kept_bodies(db: &dojang_core::db::Db) -> Vec<String> {
+async fn kept_bodies(db: &dojang_core::infra::db::Db) -> Vec<String> {
     sqlx::query_scalar("SELECT COALESCE(body, '') FROM idempotency_keys").fetch_all(db.pool()).await.unwrap()
 }
 

@@ -230,7 +230,7 @@ pub async fn link_token(app: &TestApp, sent: &Sent, index: usize) -> String {
         return crate::smtp::Mail { to: String::new(), subject: String::new(), text: text.clone(), html: String::new(), attachments: vec![] }.token();
     }
     // Not emailed yet (sequential): make a link as `send` does.
-    let token = dojang_core::crypto::SigningToken::generate();
+    let token = dojang_core::infra::crypto::SigningToken::generate();
     let hash = token.hash();
     sqlx::query("INSERT INTO signing_links (token_hash, recipient_id, envelope_id, created_at, updated_at) VALUES ($1, $2, $3, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')")
         .bind(hash)

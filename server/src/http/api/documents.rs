@@ -8,8 +8,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use dojang_core::api::documents as library;
-use dojang_core::documents::{store_document, Destination};
+use dojang_core::document::library;
 use dojang_core::error::AppResult;
 use dojang_core::ids::DocumentId;
 use dojang_core::state::AppState;
@@ -23,7 +22,7 @@ use utoipa::IntoParams;
 pub async fn upload(State(st): State<AppState>, auth: Authed, multipart: Result<Multipart, MultipartRejection>) -> AppResult<(StatusCode, Json<DocumentOut>)> {
     let multipart = multipart.map_err(multipart_rejected)?;
     let file = read_file(multipart, st.settings.max_upload_bytes).await?;
-    let (_, info) = store_document(&st, &auth.0.actor, Destination::Library, file).await?;
+    let info = library::upload(&st, &auth.0.actor, file).await?;
     let created = library::get(&st.db, &auth.0.actor, &info.id).await?;
     Ok((StatusCode::CREATED, Json(DocumentOut::new(created.info, Some(created.created_at)))))
 }

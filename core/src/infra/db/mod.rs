@@ -5,7 +5,6 @@
 //! do it with conditional `UPDATE … WHERE state = …` and check the affected row count, which
 //! both databases serialise correctly.
 
-mod enums;
 mod timestamp;
 pub use timestamp::Timestamp;
 
@@ -169,7 +168,7 @@ pub(crate) use text_type;
 macro_rules! db_enum {
     ($($t:ty),* $(,)?) => {
         $(
-            $crate::db::text_type!(
+            $crate::infra::db::text_type!(
                 $t,
                 |s: String| <$t>::parse(&s).ok_or_else(|| format!("unknown {} {s:?} in the database", stringify!($t))),
                 |v: &$t| v.as_str().to_owned()

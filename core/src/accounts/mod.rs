@@ -1,12 +1,18 @@
-//! Organizations and their users: sign-up (an organization and its owner), login, lookup.
+//! Organizations and their users: sign-up (an organization and its owner), login, lookup;
+//! with passwords, the login throttle and the browser sessions.
 
-use crate::db::{unique_violation, Db, Timestamp};
+pub mod password;
+pub mod session_store;
+pub mod throttle;
+pub mod web_session;
+
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::ids::{OrganizationId, UserId};
+use crate::infra::db::{unique_violation, Db, Timestamp};
 use crate::model::{CurrentUser, UserRole};
-use crate::password::{hash_password, verify_password};
-use crate::throttle::{self, LoginKeys};
 use crate::types::{DisplayName, EmailAddress, NewPassword};
+use password::{hash_password, verify_password};
+use throttle::LoginKeys;
 
 /// A validated sign-up: every field checked, all problems reported at once.
 #[derive(Debug)]

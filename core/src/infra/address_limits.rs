@@ -4,7 +4,7 @@
 //! limit the answer is `429 RATE_LIMITED` with `Retry-After`. The address is the one
 //! `client_ip` resolved (behind trusted proxies, the real client's).
 
-use crate::api::ratelimit::{Decision, Policy, RateLimiter};
+use crate::infra::ratelimit::{Decision, Policy, RateLimiter};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -121,12 +121,12 @@ impl AddressLimits {
 
     /// Counts a request from `ip` (an IPv6 address by its /64: one subscriber's network).
     pub fn check(&self, surface: Surface, ip: IpAddr) -> Decision {
-        self.limiter(surface).check(&crate::client_ip::subscriber(ip))
+        self.limiter(surface).check(&crate::infra::client_ip::subscriber(ip))
     }
 
     /// Whether a request from `ip` would pass, without counting it.
     pub fn peek(&self, surface: Surface, ip: IpAddr) -> Decision {
-        self.limiter(surface).peek(&crate::client_ip::subscriber(ip))
+        self.limiter(surface).peek(&crate::infra::client_ip::subscriber(ip))
     }
 
     fn limiter(&self, surface: Surface) -> &RateLimiter {

@@ -5,8 +5,8 @@
 //! successful login then takes its attempt back. Counts live in the database so they survive
 //! restarts and are shared by every server process.
 
-use crate::db::{Db, Timestamp};
 use crate::error::{AppError, ErrorCode};
+use crate::infra::db::{Db, Timestamp};
 use time::Duration;
 
 const WINDOW: Duration = Duration::minutes(15);
@@ -28,7 +28,7 @@ pub struct LoginKeys {
 impl LoginKeys {
     /// The keys of an attempt on `email` from `ip` (an IPv6 address counts by its /64).
     pub fn new(email: &str, ip: &str) -> Self {
-        let ip = ip.parse().map(crate::client_ip::subscriber).unwrap_or_else(|_| ip.to_owned());
+        let ip = ip.parse().map(crate::infra::client_ip::subscriber).unwrap_or_else(|_| ip.to_owned());
         Self { account: format!("acct:{email}|{ip}"), address: format!("ip:{ip}"), anywhere: format!("acct:{email}") }
     }
 

@@ -1,6 +1,6 @@
 //! tower-sessions store over Dojang's own database (SQLite or PostgreSQL alike).
 
-use crate::db::{Db, Timestamp};
+use crate::infra::db::{Db, Timestamp};
 use async_trait::async_trait;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, ExpiredDeletion, Result};

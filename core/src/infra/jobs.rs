@@ -2,9 +2,8 @@
 //! causes it, run by a worker, retried with backoff, resumed after a restart (a job claimed
 //! by a process that died is claimed again once its lock expires).
 
-use crate::db::{Timestamp, Tx};
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::infra::db::{Db, Timestamp, Tx};
 use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
@@ -35,7 +34,7 @@ impl JobKind {
     }
 }
 
-crate::db::db_enum!(JobKind);
+crate::infra::db::db_enum!(JobKind);
 
 pub async fn enqueue(tx: &mut Tx, kind: JobKind, payload: &Value) -> AppResult<String> {
     let id = uuid::Uuid::now_v7().simple().to_string();
@@ -62,7 +61,9 @@ impl From<AppError> for JobError {
     }
 }
 
-pub type Handler = for<'a> fn(&'a AppState, &'a str, &'a Value) -> Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'a>>;
+/// Runs one job: the context the worker was given (`C`, the application's state), the
+/// job's id and its payload.
+pub type Handler<C> = for<'a> fn(&'a C, &'a str, &'a Value) -> Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'a>>;
 
 /// A job claimed for one run.
 #[derive(sqlx::FromRow)]
@@ -74,8 +75,8 @@ struct Claimed {
 }
 
 /// Runs due jobs until cancelled; `handlers` maps kinds to functions.
-pub async fn worker(st: AppState, handlers: &'static [(JobKind, Handler)], wake: std::sync::Arc<tokio::sync::Notify>, cancel: CancellationToken) {
-    drain("jobs", Duration::from_secs(1), Some(&*wake), &cancel, || run_next(&st, handlers)).await
+pub async fn worker<C: Sync>(db: Db, ctx: C, handlers: &'static [(JobKind, Handler<C>)], wake: std::sync::Arc<tokio::sync::Notify>, cancel: CancellationToken) {
+    drain("jobs", Duration::from_secs(1), Some(&*wake), &cancel, || run_next(&db, &ctx, handlers)).await
 }
 
 /// The loop of every queue worker: runs `step` while it finds work (it answers true), then
@@ -126,17 +127,17 @@ pub fn claim_sql_where(table: &str, status: &str, due: &str, extra: &str, also: 
 }
 
 /// Claims one due job and runs it; false when none was due.
-pub async fn run_next(st: &AppState, handlers: &[(JobKind, Handler)]) -> AppResult<bool> {
+pub async fn run_next<C: Sync>(db: &Db, ctx: &C, handlers: &[(JobKind, Handler<C>)]) -> AppResult<bool> {
     let now = Timestamp::now();
     let claimed: Option<Claimed> = sqlx::query_as(&claim_sql("jobs", "pending", "run_at", ", attempts = attempts + 1", "id, kind, payload, attempts"))
         .bind(now.plus(LOCK))
         .bind(now)
-        .fetch_optional(st.db.pool())
+        .fetch_optional(db.pool())
         .await?;
     let Some(Claimed { id, kind, payload, attempts }) = claimed else { return Ok(false) };
     let payload: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
     let heartbeat = {
-        let (db, id) = (st.db.clone(), id.clone());
+        let (db, id) = (db.clone(), id.clone());
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(RENEW).await;
@@ -149,7 +150,7 @@ pub async fn run_next(st: &AppState, handlers: &[(JobKind, Handler)]) -> AppResu
         })
     };
     let result = match handlers.iter().find(|(k, _)| Some(*k) == JobKind::parse(&kind)) {
-        Some((_, h)) => h(st, &id, &payload).await,
+        Some((_, h)) => h(ctx, &id, &payload).await,
         None => Err(JobError { error: AppError::internal_msg(format!("no handler for job kind {kind}")), retry: false }),
     };
     heartbeat.abort();
@@ -159,7 +160,7 @@ pub async fn run_next(st: &AppState, handlers: &[(JobKind, Handler)]) -> AppResu
             sqlx::query("UPDATE jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1")
                 .bind(&id)
                 .bind(now)
-                .execute(st.db.pool())
+                .execute(db.pool())
                 .await?;
             tracing::info!(job = %id, kind = %kind, "job done");
         }
@@ -171,7 +172,7 @@ pub async fn run_next(st: &AppState, handlers: &[(JobKind, Handler)]) -> AppResu
                 .bind(&error.message)
                 .bind(now.plus(backoff(attempts)))
                 .bind(now)
-                .execute(st.db.pool())
+                .execute(db.pool())
                 .await?;
             tracing::warn!(job = %id, kind = %kind, attempts, retry, error = %error.message, "job failed");
         }

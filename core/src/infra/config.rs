@@ -65,13 +65,13 @@ pub struct Settings {
     /// beyond it the email carries a download link.
     pub mail_attachment_max_bytes: u64,
     /// API rate limit per key: sustained requests per minute, the burst, and its window.
-    pub api_rate: crate::api::ratelimit::Policy,
+    pub api_rate: crate::infra::ratelimit::Policy,
     /// Whether webhooks may be sent to loopback and private addresses (tests, closed networks).
     pub webhook_allow_private: bool,
     /// Multiplies the webhook retry schedule (1 = about three days; tests use a small value).
     pub webhook_retry_scale: f64,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers are believed.
-    pub trusted_proxies: crate::client_ip::TrustedProxies,
+    pub trusted_proxies: crate::infra::client_ip::TrustedProxies,
     /// Multiplies the per-address limits of the public surfaces (signing, verify, sign-up and
     /// log-in, downloads).
     pub address_rate_scale: f64,
@@ -138,18 +138,18 @@ impl Settings {
             sweep_seconds: parse_num(&get, "DOJANG_SWEEP_SECONDS", 30)?.clamp(1, 3600) as u64,
             tsa_url: get("DOJANG_TSA_URL"),
             mail_attachment_max_bytes: parse_num(&get, "DOJANG_MAIL_ATTACHMENT_MAX_MB", 10)?.clamp(0, 100) as u64 * 1024 * 1024,
-            api_rate: crate::api::ratelimit::Policy {
+            api_rate: crate::infra::ratelimit::Policy {
                 per_minute: parse_num(&get, "DOJANG_API_RATE_PER_MINUTE", 100)?.clamp(1, 1_000_000) as u32,
                 burst: parse_num(&get, "DOJANG_API_BURST", 200)?.clamp(1, 1_000_000) as u32,
                 burst_window: std::time::Duration::from_secs(parse_num(&get, "DOJANG_API_BURST_SECONDS", 10)?.clamp(1, 3600) as u64),
             },
             webhook_allow_private: parse_bool(&get, "DOJANG_WEBHOOK_ALLOW_PRIVATE")?,
             webhook_retry_scale: parse_scale(&get, "DOJANG_WEBHOOK_RETRY_SCALE", 0.000_001, 10.0)?,
-            trusted_proxies: crate::client_ip::TrustedProxies::parse(&get("DOJANG_TRUSTED_PROXIES").unwrap_or_default())
+            trusted_proxies: crate::infra::client_ip::TrustedProxies::parse(&get("DOJANG_TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(|e| err(format!("DOJANG_TRUSTED_PROXIES: {e}")))?
                 .with_header(match get("DOJANG_FORWARDED_HEADER") {
-                    None => crate::client_ip::ForwardedHeader::default(),
-                    Some(h) => crate::client_ip::ForwardedHeader::parse(&h)
+                    None => crate::infra::client_ip::ForwardedHeader::default(),
+                    Some(h) => crate::infra::client_ip::ForwardedHeader::parse(&h)
                         .ok_or_else(|| err(format!("DOJANG_FORWARDED_HEADER must be x-forwarded-for or forwarded, not {h:?}")))?,
                 }),
             address_rate_scale: parse_scale(&get, "DOJANG_ADDRESS_RATE_SCALE", 0.01, 1000.0)?,

@@ -3,7 +3,7 @@
 //! stored as `v1:` and the base64 of nonce ‖ ciphertext — and the bearer tokens of links,
 //! of which only a hash is stored.
 
-use crate::config::Secret;
+use crate::infra::config::Secret;
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use anyhow::{anyhow, Context as _};
@@ -54,6 +54,16 @@ pub fn decrypt(secret: &Secret, purpose: Purpose, stored: &str) -> anyhow::Resul
     cipher(secret, purpose)
         .decrypt(Nonce::from_slice(&blob[..12]), &blob[12..])
         .map_err(|_| anyhow!("cannot decrypt a stored secret: DOJANG_SECRET_KEY differs from the one it was stored with"))
+}
+
+/// A key the instance keeps (sealing keys, token keys, webhook secrets), sealed for storage.
+pub fn encrypt_key(secret: &Secret, plain: &[u8]) -> anyhow::Result<String> {
+    encrypt(secret, Purpose::StoredKey, plain)
+}
+
+/// A key sealed by `encrypt_key`, opened.
+pub fn decrypt_key(secret: &Secret, stored: &str) -> anyhow::Result<Vec<u8>> {
+    decrypt(secret, Purpose::StoredKey, stored)
 }
 
 /// The token of a signing link (download links use the same form): 256 random bits as 43

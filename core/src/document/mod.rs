@@ -2,17 +2,19 @@
 //! with every page's boxes, and previewed. Previews render on demand (a page someone looks
 //! at goes first) and in the background after an upload; both are cached in storage.
 
+pub mod library;
+
 use crate::actor::Actor;
-use crate::blocking::spawn_blocking_with_tracing;
-use crate::db::Timestamp;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::geometry::PageGeometry;
 use crate::ids::{DocumentId, EnvelopeId};
+use crate::infra::blocking::spawn_blocking_with_tracing;
+use crate::infra::db::{Timestamp, Tx};
+use crate::infra::storage::BlobKey;
 use crate::model::{DocumentInfo, PageInfo};
 use crate::pdf::inspect::{self, PageBoxes};
 use crate::pdf::render::{render_page, PreviewSize, Rendered};
 use crate::state::AppState;
-use crate::storage::BlobKey;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use tokio::sync::mpsc;
@@ -50,27 +52,20 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Where an upload goes: into a new draft named after the file, into an existing draft, or
-/// into the organization's library (the API's `POST /documents`, attached to envelopes later).
-#[derive(Clone, Copy, Debug)]
-pub enum Destination<'a> {
-    NewDraft,
-    Draft(&'a EnvelopeId),
-    Library,
+/// An upload checked and its bytes stored, not yet recorded: `record` it in the transaction
+/// that uses it, then `settle` it with that transaction's outcome.
+pub struct Stored {
+    pub id: DocumentId,
+    pub name: String,
+    pub sha256: String,
+    size_bytes: i64,
+    pages: Vec<PageBoxes>,
+    key: BlobKey,
 }
 
-/// Checks and stores an upload, and adds it to `envelope` (or to a new draft named after the
-/// file). Returns the envelope and the document.
-pub async fn add_document(st: &AppState, actor: &Actor, envelope: Option<&EnvelopeId>, upload: Upload) -> AppResult<(EnvelopeId, DocumentInfo)> {
-    let dest = envelope.map_or(Destination::NewDraft, Destination::Draft);
-    let (envelope, info) = store_document(st, actor, dest, upload).await?;
-    let envelope = envelope.ok_or_else(|| AppError::internal_msg("a draft upload made no envelope"))?;
-    Ok((envelope, info))
-}
-
-/// Checks and stores an upload and records it at `dest`. Returns the envelope it joined (if
-/// any) and the document.
-pub async fn store_document(st: &AppState, actor: &Actor, dest: Destination<'_>, upload: Upload) -> AppResult<(Option<EnvelopeId>, DocumentInfo)> {
+/// Checks an upload (size, PDF, pages) and stores its bytes unchanged under a key of its own
+/// (deleting one document never takes another's, same content or not).
+pub async fn store(st: &AppState, upload: Upload) -> AppResult<Stored> {
     let limit = st.settings.max_upload_bytes;
     if upload.bytes.len() as u64 > limit {
         return Err(file_too_large(limit));
@@ -79,87 +74,86 @@ pub async fn store_document(st: &AppState, actor: &Actor, dest: Destination<'_>,
     let max_pages = st.settings.max_pages;
     let copy = upload.bytes.clone();
     let pages = st.pdf.run(move |ctx| inspect::inspect(ctx, copy, max_pages)).await??;
-
     let bytes = upload.bytes;
     let (sha256, bytes) = spawn_blocking_with_tracing(move || (sha256_hex(&bytes), bytes)).await?;
-    // Each document its own bytes: deleting one never takes another's (same content or not).
-    let doc_id = DocumentId::new();
-    let storage_key = format!("documents/{doc_id}.pdf");
-    let key = BlobKey::new(&storage_key)?;
+    let id = DocumentId::new();
+    let key = BlobKey::new(&format!("documents/{id}.pdf"))?;
     st.storage.put(&key, &bytes).await?;
+    Ok(Stored { id, name: clean_file_name(&upload.file_name), sha256, size_bytes: bytes.len() as i64, pages, key })
+}
 
-    let name = clean_file_name(&upload.file_name);
-    let now = Timestamp::now();
-    let recorded = async {
-        let mut tx = st.db.begin().await?;
-        let envelope_id = match dest {
-            Destination::Draft(id) => {
-                crate::envelope::touch(&mut tx, actor, id).await?;
-                crate::envelope::check_room(&mut tx, id, 1).await?;
-                Some(id.clone())
-            }
-            Destination::NewDraft => {
-                let title = name.strip_suffix(".pdf").or_else(|| name.strip_suffix(".PDF")).unwrap_or(&name);
-                Some(crate::envelope::insert(&mut tx, actor, title, now).await?)
-            }
-            Destination::Library => None,
-        };
-        sqlx::query(
-        "INSERT INTO documents (id, organization_id, created_by, name, sha256, size_bytes, page_count, storage_key, mode, client_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $9, $9)",
-    )
-    .bind(&doc_id)
-    .bind(&actor.organization_id)
-    .bind(actor.user_id.as_ref())
-    .bind(&name)
-    .bind(&sha256)
-    .bind(bytes.len() as i64)
-    .bind(pages.len() as i64)
-    .bind(&storage_key)
-    .bind(now)
-    .bind(actor.mode.as_str())
-    .bind(actor.client_id.as_ref())
-    .execute(&mut *tx)
-    .await?;
-        for (i, p) in pages.iter().enumerate() {
-            insert_page(&mut tx, &doc_id, i, p, now).await?;
-        }
-        if let Some(envelope_id) = &envelope_id {
-            crate::envelope::attach(&mut tx, envelope_id, &doc_id, now).await?;
-        }
-        tx.commit().await?;
-        Ok::<_, AppError>(envelope_id)
+impl Stored {
+    /// The name without its `.pdf`, for a draft named after the file.
+    pub fn title(&self) -> &str {
+        self.name.strip_suffix(".pdf").or_else(|| self.name.strip_suffix(".PDF")).unwrap_or(&self.name)
     }
-    .await;
-    let envelope_id = match recorded {
-        Ok(e) => e,
-        Err(e) => {
-            // Not recorded: its bytes go too.
-            if let Err(d) = st.storage.delete(&key).await {
-                tracing::warn!(error = ?d, "could not delete the bytes of an upload that was not recorded");
-            }
-            return Err(e);
-        }
-    };
-    tracing::info!(document_id = %doc_id, envelope_id = ?envelope_id.as_ref().map(|e| e.to_string()), pages = pages.len(), "document uploaded");
-    st.prefetch.enqueue(doc_id.clone());
 
-    let info = DocumentInfo {
-        id: doc_id,
-        name,
-        sha256,
-        size_bytes: bytes.len() as i64,
-        pages: pages.iter().enumerate().map(|(i, p)| PageInfo { index: i as u32, geometry: p.geometry }).collect(),
-        pages_rendered: 0,
-    };
-    Ok((envelope_id, info))
+    /// Records the document and its pages' boxes for `actor`.
+    pub async fn record(&self, tx: &mut Tx, actor: &Actor, now: Timestamp) -> AppResult<()> {
+        sqlx::query(
+            "INSERT INTO documents (id, organization_id, created_by, name, sha256, size_bytes, page_count, storage_key, mode, client_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        )
+        .bind(&self.id)
+        .bind(&actor.organization_id)
+        .bind(actor.user_id.as_ref())
+        .bind(&self.name)
+        .bind(&self.sha256)
+        .bind(self.size_bytes)
+        .bind(self.pages.len() as i64)
+        .bind(self.key.as_str())
+        .bind(actor.mode.as_str())
+        .bind(actor.client_id.as_ref())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        for (i, p) in self.pages.iter().enumerate() {
+            insert_page(tx, &self.id, i, p, now).await?;
+        }
+        Ok(())
+    }
+
+    /// After the transaction that recorded it: on success its pages are queued for
+    /// rendering; on failure (not recorded) its bytes go too.
+    pub async fn settle<T: std::fmt::Debug>(&self, st: &AppState, recorded: AppResult<T>) -> AppResult<(T, DocumentInfo)> {
+        match recorded {
+            Ok(into) => {
+                tracing::info!(document_id = %self.id, into = ?into, pages = self.pages.len(), "document uploaded");
+                st.prefetch.enqueue(self.id.clone());
+                Ok((into, self.info()))
+            }
+            Err(e) => {
+                if let Err(d) = st.storage.delete(&self.key).await {
+                    tracing::warn!(error = ?d, "could not delete the bytes of an upload that was not recorded");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn info(&self) -> DocumentInfo {
+        DocumentInfo {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            sha256: self.sha256.clone(),
+            size_bytes: self.size_bytes,
+            pages: self.pages.iter().enumerate().map(|(i, p)| PageInfo { index: i as u32, geometry: p.geometry }).collect(),
+            pages_rendered: 0,
+        }
+    }
+}
+
+/// "계약서.pdf" → "계약서 (signed).pdf".
+pub fn sealed_name(name: &str) -> String {
+    let stem = name.strip_suffix(".pdf").or_else(|| name.strip_suffix(".PDF")).unwrap_or(name);
+    format!("{stem} (signed).pdf")
 }
 
 pub fn file_too_large(limit: u64) -> AppError {
     AppError::new(ErrorCode::FileTooLarge, format!("The file is larger than {} MB", limit / (1024 * 1024)))
 }
 
-async fn insert_page(tx: &mut crate::db::Tx, doc: &DocumentId, i: usize, p: &PageBoxes, now: Timestamp) -> AppResult<()> {
+async fn insert_page(tx: &mut Tx, doc: &DocumentId, i: usize, p: &PageBoxes, now: Timestamp) -> AppResult<()> {
     let g = &p.geometry;
     sqlx::query(
         "INSERT INTO document_pages (document_id, page_index, box_left, box_bottom, box_right, box_top, \
@@ -312,21 +306,6 @@ async fn render_cached(st: &AppState, doc: &DocRef, page: u32, size: PreviewSize
             .await?;
     }
     Ok(jpeg)
-}
-
-/// Asks the background renderer to prepare every page of a document.
-#[derive(Clone, Debug)]
-pub struct PrefetchQueue(mpsc::UnboundedSender<DocumentId>);
-
-impl PrefetchQueue {
-    pub fn new() -> (Self, mpsc::UnboundedReceiver<DocumentId>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Self(tx), rx)
-    }
-
-    pub fn enqueue(&self, id: DocumentId) {
-        let _ = self.0.send(id);
-    }
 }
 
 /// Renders queued documents page by page in the background (after a restart it picks up

@@ -1,8 +1,8 @@
 //! Password hashing with argon2id (OWASP parameters: 19 MiB, 2 passes), always off the async
 //! runtime. Unknown accounts are checked against a dummy hash so both cases cost the same.
 
-use crate::blocking::spawn_blocking_with_tracing;
 use crate::error::AppError;
+use crate::infra::blocking::spawn_blocking_with_tracing;
 use crate::types::NewPassword;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};

@@ -1,15 +1,29 @@
 //! The document library of the API: documents uploaded on their own, listed, read and
 //! deleted (while no envelope uses them), within the caller's scope.
 
-use super::scope;
 use crate::actor::Actor;
-use crate::db::Db;
-use crate::documents::{self, DocumentRow, DOCUMENT_COLUMNS};
+use crate::api::scope;
+use crate::document::{self, DocumentRow, DOCUMENT_COLUMNS};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::DocumentId;
+use crate::infra::db::Db;
+use crate::infra::storage::BlobKey;
 use crate::model::DocumentInfo;
 use crate::state::AppState;
-use crate::storage::BlobKey;
+
+/// Checks and stores an upload in the caller's library (attached to envelopes later).
+pub async fn upload(st: &AppState, actor: &Actor, upload: document::Upload) -> AppResult<DocumentInfo> {
+    let stored = document::store(st, upload).await?;
+    let recorded = async {
+        let now = crate::infra::db::Timestamp::now();
+        let mut tx = st.db.begin().await?;
+        stored.record(&mut tx, actor, now).await?;
+        tx.commit().await?;
+        Ok("library")
+    }
+    .await;
+    Ok(stored.settle(st, recorded).await?.1)
+}
 
 /// A document with when it was uploaded.
 pub struct LibraryDocument {
@@ -19,7 +33,7 @@ pub struct LibraryDocument {
 
 async fn library(db: &Db, rows: Vec<DocumentRow>) -> AppResult<Vec<LibraryDocument>> {
     let created: Vec<String> = rows.iter().map(|r| r.created_at.to_db()).collect();
-    let infos = documents::infos(&mut *db.pool().acquire().await?, rows).await?;
+    let infos = document::infos(&mut *db.pool().acquire().await?, rows).await?;
     Ok(infos.into_iter().zip(created).map(|(info, created_at)| LibraryDocument { info, created_at }).collect())
 }
 
