@@ -39,10 +39,16 @@ pub fn embed_session() -> Option<dojang_core::embed::EmbedSession> {
 }
 
 /// Who the contract editor acts for: the embed session's client user, else the signed-in user.
-pub async fn require_actor() -> Result<dojang_core::actor::Actor, AppError> {
+pub async fn editor_actor() -> Result<dojang_core::actor::Actor, AppError> {
     if let Some(e) = embed_session() {
         return Ok(e.actor);
     }
+    Ok(dojang_core::actor::Actor::from(&require_user().await?))
+}
+
+/// Who sends and follows envelopes: the signed-in user only (an embed session edits, it
+/// never sends).
+pub async fn sender_actor() -> Result<dojang_core::actor::Actor, AppError> {
     Ok(dojang_core::actor::Actor::from(&require_user().await?))
 }
 

@@ -269,7 +269,7 @@ pub struct FieldDraft {
 
 /// Everything the contract editor shows and saves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ContractDraft {
+pub struct EnvelopeDraft {
     pub id: EnvelopeId,
     pub name: String,
     pub status: EnvelopeStatus,
@@ -282,7 +282,7 @@ pub struct ContractDraft {
 
 /// A line in the contract list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ContractSummary {
+pub struct EnvelopeSummary {
     pub id: EnvelopeId,
     pub name: String,
     pub status: EnvelopeStatus,

@@ -2,37 +2,32 @@
 //! remove documents. Uploads and previews are plain HTTP endpoints (`/_app/documents`).
 
 use dojang_core::error::AppError;
-use dojang_core::model::{ContractDraft, ContractSummary, FieldDraft, RecipientDraft};
+use dojang_core::model::{EnvelopeDraft, EnvelopeSummary, FieldDraft, RecipientDraft};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
 use crate::ssr::{self, respond};
 #[cfg(feature = "ssr")]
-use dojang_core::{actor::Actor, envelope, ids::DocumentId, ids::EnvelopeId};
-
-#[cfg(feature = "ssr")]
-async fn actor() -> Result<Actor, AppError> {
-    ssr::require_actor().await
-}
+use dojang_core::{envelope, ids::DocumentId, ids::EnvelopeId};
 
 #[server(prefix = "/_fn", endpoint = "contracts/list")]
-pub async fn list_contracts() -> Result<Vec<ContractSummary>, AppError> {
+pub async fn list_envelopes() -> Result<Vec<EnvelopeSummary>, AppError> {
     respond(
         async {
             let st = ssr::state()?;
-            envelope::list(&st.db, &actor().await?).await
+            envelope::list(&st.db, &ssr::editor_actor().await?).await
         }
         .await,
     )
 }
 
 #[server(prefix = "/_fn", endpoint = "contracts/get")]
-pub async fn get_contract(id: String) -> Result<ContractDraft, AppError> {
+pub async fn get_draft(id: String) -> Result<EnvelopeDraft, AppError> {
     respond(
         async {
             let st = ssr::state()?;
-            envelope::editor(&st.db, &actor().await?, &EnvelopeId::parse(&id)?).await
+            envelope::editor(&st.db, &ssr::editor_actor().await?, &EnvelopeId::parse(&id)?).await
         }
         .await,
     )
@@ -40,24 +35,24 @@ pub async fn get_contract(id: String) -> Result<ContractDraft, AppError> {
 
 /// Saves the editor's recipients and fields; returns the new version.
 #[server(prefix = "/_fn", endpoint = "contracts/save", input = Json)]
-pub async fn save_contract(csrf: String, id: String, version: i64, recipients: Vec<RecipientDraft>, fields: Vec<FieldDraft>) -> Result<i64, AppError> {
+pub async fn save_draft(csrf: String, id: String, version: i64, recipients: Vec<RecipientDraft>, fields: Vec<FieldDraft>) -> Result<i64, AppError> {
     respond(
         async {
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
-            envelope::save_editor(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, version, &recipients, &fields).await
+            envelope::save_editor(&st.db, &ssr::editor_actor().await?, &EnvelopeId::parse(&id)?, version, &recipients, &fields).await
         }
         .await,
     )
 }
 
 #[server(prefix = "/_fn", endpoint = "contracts/rename")]
-pub async fn rename_contract(csrf: String, id: String, name: String) -> Result<(), AppError> {
+pub async fn rename_envelope(csrf: String, id: String, name: String) -> Result<(), AppError> {
     respond(
         async {
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
-            envelope::rename(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, &name).await
+            envelope::rename(&st.db, &ssr::editor_actor().await?, &EnvelopeId::parse(&id)?, &name).await
         }
         .await,
     )
@@ -70,7 +65,7 @@ pub async fn reorder_documents(csrf: String, id: String, order: Vec<String>) -> 
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
             let order = order.iter().map(|d| DocumentId::parse(d)).collect::<Result<Vec<_>, _>>()?;
-            envelope::reorder_documents(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, &order).await
+            envelope::reorder_documents(&st.db, &ssr::editor_actor().await?, &EnvelopeId::parse(&id)?, &order).await
         }
         .await,
     )
@@ -82,7 +77,7 @@ pub async fn remove_document(csrf: String, id: String, document_id: String) -> R
         async {
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
-            envelope::remove_document(&st.db, &actor().await?, &EnvelopeId::parse(&id)?, &DocumentId::parse(&document_id)?).await
+            envelope::remove_document(&st.db, &ssr::editor_actor().await?, &EnvelopeId::parse(&id)?, &DocumentId::parse(&document_id)?).await
         }
         .await,
     )

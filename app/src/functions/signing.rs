@@ -8,31 +8,26 @@ use leptos::server_fn::codec::Json;
 #[cfg(feature = "ssr")]
 use crate::ssr::{self, respond};
 #[cfg(feature = "ssr")]
-use dojang_core::{actor::Actor, ids::EnvelopeId, signing};
-
-#[cfg(feature = "ssr")]
-async fn actor() -> Result<Actor, AppError> {
-    Ok(Actor::from(&ssr::require_user().await?))
-}
+use dojang_core::{ids::EnvelopeId, signing};
 
 #[server(prefix = "/_fn", endpoint = "envelopes/get")]
 pub async fn get_envelope(id: String) -> Result<EnvelopeDetail, AppError> {
     respond(
         async {
             let st = ssr::state()?;
-            dojang_core::envelope::detail(&st.db, &actor().await?, &EnvelopeId::parse(&id)?).await
+            dojang_core::envelope::detail(&st.db, &ssr::sender_actor().await?, &EnvelopeId::parse(&id)?).await
         }
         .await,
     )
 }
 
 #[server(prefix = "/_fn", endpoint = "envelopes/send", input = Json)]
-pub async fn send_contract(csrf: String, id: String, request: SendRequest) -> Result<(), AppError> {
+pub async fn send_envelope(csrf: String, id: String, request: SendRequest) -> Result<(), AppError> {
     respond(
         async {
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
-            dojang_core::envelope::send_envelope(&st, &actor().await?, &EnvelopeId::parse(&id)?, &request, &ssr::origin()).await?;
+            dojang_core::envelope::send_envelope(&st, &ssr::sender_actor().await?, &EnvelopeId::parse(&id)?, &request, &ssr::origin()).await?;
             Ok(())
         }
         .await,
@@ -40,12 +35,12 @@ pub async fn send_contract(csrf: String, id: String, request: SendRequest) -> Re
 }
 
 #[server(prefix = "/_fn", endpoint = "envelopes/cancel")]
-pub async fn cancel_contract(csrf: String, id: String, reason: String) -> Result<(), AppError> {
+pub async fn cancel_envelope(csrf: String, id: String, reason: String) -> Result<(), AppError> {
     respond(
         async {
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
-            dojang_core::envelope::cancel(&st, &actor().await?, &EnvelopeId::parse(&id)?, &reason, &ssr::origin()).await
+            dojang_core::envelope::cancel(&st, &ssr::sender_actor().await?, &EnvelopeId::parse(&id)?, &reason, &ssr::origin()).await
         }
         .await,
     )

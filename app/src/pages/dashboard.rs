@@ -2,17 +2,17 @@
 
 use crate::components::header::Header;
 use crate::functions::auth::get_current_user;
-use crate::functions::contracts::list_contracts;
+use crate::functions::contracts::list_envelopes;
 use crate::i18n::{k, status_text, t};
 use crate::{testid, PageTitle};
-use dojang_core::model::ContractSummary;
+use dojang_core::model::EnvelopeSummary;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let user = Resource::new(|| (), |_| get_current_user());
-    let contracts = Resource::new(|| (), |_| list_contracts());
+    let contracts = Resource::new(|| (), |_| list_envelopes());
     view! {
         <PageTitle key=k::DASHBOARD_TITLE/>
         <Header/>
@@ -30,7 +30,7 @@ pub fn DashboardPage() -> impl IntoView {
                                     </div>
                                     <a href="/contract/upload" rel="external" class="button" data-testid=testid::NEW_CONTRACT>{t(k::DASHBOARD_NEW)}</a>
                                 </div>
-                                <ContractList list/>
+                                <EnvelopeList list/>
                             }.into_any()
                         }
                         _ => view! { <Redirect path="/login"/> }.into_any(),
@@ -42,7 +42,7 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 #[component]
-fn ContractList(list: Vec<ContractSummary>) -> impl IntoView {
+fn EnvelopeList(list: Vec<EnvelopeSummary>) -> impl IntoView {
     if list.is_empty() {
         return view! {
             <section class="empty" data-testid=testid::DASHBOARD_EMPTY>

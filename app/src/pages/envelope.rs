@@ -3,7 +3,7 @@
 
 use crate::components::header::Header;
 use crate::functions::auth::{get_csrf_token, get_current_user};
-use crate::functions::signing::{cancel_contract, get_envelope, send_contract};
+use crate::functions::signing::{cancel_envelope, get_envelope, send_envelope};
 use crate::i18n::{error_text, field_error_text, k, status_text, t};
 use crate::{testid, PageTitle};
 use dojang_core::error::AppError;
@@ -173,7 +173,7 @@ fn SendForm(d: EnvelopeDetail, csrf: String, reload: impl Fn() + Copy + Send + S
         };
         let (csrf, id) = (csrf.clone(), id.clone());
         leptos::task::spawn_local(async move {
-            let res = send_contract(csrf, id, request).await;
+            let res = send_envelope(csrf, id, request).await;
             busy.set(false);
             match res {
                 Ok(()) => reload(),
@@ -234,7 +234,7 @@ fn CancelForm(id: String, csrf: String, reload: impl Fn() + Copy + Send + Sync +
         e.prevent_default();
         let (csrf, id) = (csrf.clone(), id.clone());
         leptos::task::spawn_local(async move {
-            match cancel_contract(csrf, id, reason.get_untracked()).await {
+            match cancel_envelope(csrf, id, reason.get_untracked()).await {
                 Ok(()) => reload(),
                 Err(e) => error.set(Some(e)),
             }

@@ -10,7 +10,7 @@ use crate::audit;
 use crate::error::AppResult;
 use crate::ids::{DocumentId, EnvelopeId};
 use crate::infra::db::{Db, Timestamp};
-use crate::model::{AuditEntry, AuditIntegrity, ContractDraft, ContractSummary, EnvelopeDetail, EnvelopeStatus, SealedDocument};
+use crate::model::{AuditEntry, AuditIntegrity, EnvelopeDraft, EnvelopeSummary, EnvelopeDetail, EnvelopeStatus, SealedDocument};
 use std::collections::HashMap;
 
 /// An envelope with everything it holds, its audit log and its sealed results.
@@ -91,11 +91,11 @@ pub async fn detail(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<Envelo
 }
 
 /// Everything the editor shows, for a caller who may see the envelope (else 404).
-pub async fn editor(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<ContractDraft> {
+pub async fn editor(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<EnvelopeDraft> {
     let mut conn = db.pool().acquire().await?;
     let envelope = Envelope::find_for(&mut conn, actor, id).await?;
     let c = Contents::load(&mut conn, id).await?;
-    Ok(ContractDraft {
+    Ok(EnvelopeDraft {
         status: envelope.reported_status(),
         id: envelope.id,
         name: envelope.name,
@@ -117,7 +117,7 @@ struct SummaryRow {
 }
 
 /// The caller's contracts, most recently changed first (at most 500).
-pub async fn list(db: &Db, actor: &Actor) -> AppResult<Vec<ContractSummary>> {
+pub async fn list(db: &Db, actor: &Actor) -> AppResult<Vec<EnvelopeSummary>> {
     let mut conn = db.pool().acquire().await?;
     let sql = format!(
         "SELECT t.id, t.name, t.status, t.seal_status, t.expires_at, t.updated_at FROM envelopes t WHERE {} ORDER BY t.updated_at DESC, t.id DESC LIMIT 500",
@@ -146,7 +146,7 @@ pub async fn list(db: &Db, actor: &Actor) -> AppResult<Vec<ContractSummary>> {
     }
     Ok(rows
         .into_iter()
-        .map(|r| ContractSummary {
+        .map(|r| EnvelopeSummary {
             documents: documents.remove(&r.id).unwrap_or_default(),
             recipients: recipients.remove(&r.id).unwrap_or_default(),
             status: r

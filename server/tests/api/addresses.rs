@@ -4,7 +4,7 @@
 //! public surface (signing, verify, sign-up/log-in, downloads) is limited per address.
 
 use crate::helpers::{fixture, spawn, Account, Reply, TestApp};
-use crate::signing::{drawing, link_token, send_contract, Sent};
+use crate::signing::{drawing, link_token, send_envelope, Sent};
 use serde_json::{json, Value};
 use std::net::IpAddr;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -107,7 +107,7 @@ async fn ips_of(app: &TestApp, recipient: &str) -> Vec<String> {
 async fn behind_a_trusted_proxy_the_audit_log_and_the_throttle_see_each_client() {
     let app = spawn().var("DOJANG_TRUSTED_PROXIES", "127.0.0.1/32").var("DOJANG_ADDRESS_RATE_SCALE", "10").start().await;
     let proxy = start_proxy(app.address.trim_start_matches("http://").to_owned()).await;
-    let sent = send_contract(&app, &[("가", "a@example.com", 1), ("나", "b@example.com", 1), ("다", "c@example.com", 1)], |_| json!({})).await;
+    let sent = send_envelope(&app, &[("가", "a@example.com", 1), ("나", "b@example.com", 1), ("다", "c@example.com", 1)], |_| json!({})).await;
     let (a, b, c) = (link_token(&app, &sent, 0).await, link_token(&app, &sent, 1).await, link_token(&app, &sent, 2).await);
 
     // Two signers behind the proxy, one of them claiming another address itself.

@@ -3,7 +3,7 @@
 //! checked completely before any of it is stored.
 
 use crate::helpers::{spawn, TestApp};
-use crate::signing::{consent, drawing, link_token, send_contract, Sent};
+use crate::signing::{consent, drawing, link_token, send_envelope, Sent};
 use base64::Engine as _;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -74,7 +74,7 @@ async fn server_function_bodies_are_bounded_announced_or_streamed() {
 #[tokio::test]
 async fn a_submission_is_checked_whole_before_anything_is_stored() {
     let app = spawn().start().await;
-    let sent: Sent = send_contract(&app, &[("가나다", "a@example.com", 1)], |_| json!({})).await;
+    let sent: Sent = send_envelope(&app, &[("가나다", "a@example.com", 1)], |_| json!({})).await;
     let token = link_token(&app, &sent, 0).await;
     assert_eq!(consent(&app, &token).await.status, 200);
     let good = drawing("mouse", false);

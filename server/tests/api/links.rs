@@ -3,14 +3,14 @@
 //! stop working when they expire.
 
 use crate::helpers::{spawn, TestApp};
-use crate::signing::{consent, drawing, link_token, send_contract, submit, view, Sent};
+use crate::signing::{consent, drawing, link_token, send_envelope, submit, view, Sent};
 use serde_json::json;
 
 const A_VALUE: &str = "서울특별시 중구 세종대로 110";
 
 /// Two parallel signers; the first has signed, so the second sees a value of theirs.
 async fn half_signed(app: &TestApp) -> (Sent, String, String, String) {
-    let sent = send_contract(app, &[("가나다", "a@example.com", 1), ("라마바", "b@example.com", 1)], |_| json!({})).await;
+    let sent = send_envelope(app, &[("가나다", "a@example.com", 1), ("라마바", "b@example.com", 1)], |_| json!({})).await;
     let a = link_token(app, &sent, 0).await;
     let b = link_token(app, &sent, 1).await;
     assert_eq!(consent(app, &a).await.status, 200);

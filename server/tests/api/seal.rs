@@ -3,7 +3,7 @@
 //! detected, Korean text and rotated pages right, and the verification endpoint.
 
 use crate::helpers::{python, repo_root, spawn, TestApp};
-use crate::signing::{consent, drawing, send_contract, submit, Sent};
+use crate::signing::{consent, drawing, send_envelope, submit, Sent};
 use crate::smtp::SmtpSink;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -108,7 +108,7 @@ async fn a_completed_contract_is_sealed_and_every_validator_agrees() {
     let sink = SmtpSink::start();
     let app = spawn().var("DOJANG_SMTP_URL", &sink.url()).start().await;
     let sent =
-        send_contract(&app, &[("김철수", "chulsoo@example.com", 1), ("Jane Doe", "jane@example.com", 2)], |_| json!({ "signing_order": "sequential" })).await;
+        send_envelope(&app, &[("김철수", "chulsoo@example.com", 1), ("Jane Doe", "jane@example.com", 2)], |_| json!({ "signing_order": "sequential" })).await;
     sign_all(&app, &sent).await;
     let d = sealed(&app, &sent.envelope).await;
     let docs = d["sealed_documents"].as_array().unwrap();
@@ -175,7 +175,7 @@ async fn a_completed_contract_is_sealed_and_every_validator_agrees() {
 #[tokio::test]
 async fn a_changed_byte_or_an_appended_update_is_detected() {
     let app = spawn().start().await;
-    let sent = send_contract(&app, &[("A", "a@example.com", 1)], |_| json!({})).await;
+    let sent = send_envelope(&app, &[("A", "a@example.com", 1)], |_| json!({})).await;
     sign_all(&app, &sent).await;
     let d = sealed(&app, &sent.envelope).await;
     let doc = d["sealed_documents"][0]["document_id"].as_str().unwrap().to_owned();
@@ -510,7 +510,7 @@ fn signature_count(doc: &lopdf::Document) -> usize {
 async fn large_results_are_mailed_as_a_link_that_expires() {
     let sink = SmtpSink::start();
     let app = spawn().var("DOJANG_SMTP_URL", &sink.url()).var("DOJANG_MAIL_ATTACHMENT_MAX_MB", "0").start().await;
-    let sent = send_contract(&app, &[("A", "a@example.com", 1)], |_| json!({})).await;
+    let sent = send_envelope(&app, &[("A", "a@example.com", 1)], |_| json!({})).await;
     sign_all(&app, &sent).await;
     let d = sealed(&app, &sent.envelope).await;
     let mails = sink.wait_for("a@example.com", 2).await;
@@ -550,7 +550,7 @@ fn start_tsa(port: u16, dir: &Path) -> (std::process::Child, std::path::PathBuf)
 async fn with_a_timestamp_authority_a_failure_is_visible_and_retried_until_it_works() {
     let port = crate::smtp::free_port();
     let app = spawn().var("DOJANG_TSA_URL", &format!("http://127.0.0.1:{port}/")).start().await;
-    let sent = send_contract(&app, &[("A", "a@example.com", 1)], |_| json!({})).await;
+    let sent = send_envelope(&app, &[("A", "a@example.com", 1)], |_| json!({})).await;
     sign_all(&app, &sent).await;
     // The TSA is down: the seal waits, says why, and is not issued without its timestamp.
     let mut d = Value::Null;

@@ -46,7 +46,7 @@ pub fn drawing(pointer: &str, pressure: bool) -> Value {
 
 /// A draft with one document, the given signers (name, email, order) and for each a
 /// signature field and a text field; then sent. Returns the envelope and its links.
-pub async fn send_contract(app: &TestApp, signers: &[(&str, &str, i64)], request: impl FnOnce(&dyn Fn(u32) -> String) -> Value) -> Sent {
+pub async fn send_envelope(app: &TestApp, signers: &[(&str, &str, i64)], request: impl FnOnce(&dyn Fn(u32) -> String) -> Value) -> Sent {
     app.sign_up(&Account::unique("sender")).await;
     let up = app.upload(None, "근로계약서.pdf", fixture("basic__002-trivial-libre-office-writer.pdf")).await.json();
     let envelope = up["contractId"].as_str().unwrap().to_owned();
@@ -114,7 +114,7 @@ fn with_smtp(sink: &SmtpSink) -> crate::helpers::Spawn {
 async fn parallel_signing_end_to_end_through_a_real_smtp_server() {
     let sink = SmtpSink::start();
     let app = with_smtp(&sink).start().await;
-    let sent = send_contract(
+    let sent = send_envelope(
         &app,
         &[("김철수", "chulsoo@example.com", 1), ("Jane Doe", "jane@example.com", 1)],
         |id| json!({ "message": "잘 부탁드립니다", "languages": [[id(1), "en"]] }),
@@ -180,7 +180,7 @@ async fn sequential_order_invites_the_next_signer_only_after_the_previous_signed
     let sink = SmtpSink::start();
     let app = with_smtp(&sink).start().await;
     let sent =
-        send_contract(&app, &[("First", "first@example.com", 1), ("Second", "second@example.com", 2)], |_| json!({ "signing_order": "sequential" })).await;
+        send_envelope(&app, &[("First", "first@example.com", 1), ("Second", "second@example.com", 2)], |_| json!({ "signing_order": "sequential" })).await;
     let first = sink.wait_for("first@example.com", 1).await.remove(0);
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(sink.count_for("second@example.com"), 0, "not yet the second signer's turn");
@@ -201,7 +201,7 @@ async fn sequential_order_invites_the_next_signer_only_after_the_previous_signed
 async fn signing_out_of_turn_is_refused_with_a_clear_state() {
     let app = spawn().start().await;
     app.sign_up(&Account::unique("oot")).await;
-    let sent = send_contract(&app, &[("A", "a@example.com", 1), ("B", "b@example.com", 2)], |_| json!({ "signing_order": "sequential" })).await;
+    let sent = send_envelope(&app, &[("A", "a@example.com", 1), ("B", "b@example.com", 2)], |_| json!({ "signing_order": "sequential" })).await;
     // Links exist for everyone (an integrator can embed them); the second says "not yet".
     let second = link_token(&app, &sent, 1).await;
     let v = view(&app, &second).await.json();
@@ -245,7 +245,7 @@ pub async fn link_token(app: &TestApp, sent: &Sent, index: usize) -> String {
 #[tokio::test]
 async fn signing_twice_and_two_tabs_at_once_sign_exactly_once() {
     let app = spawn().start().await;
-    let sent = send_contract(&app, &[("A", "a@example.com", 1), ("B", "b@example.com", 1)], |_| json!({})).await;
+    let sent = send_envelope(&app, &[("A", "a@example.com", 1), ("B", "b@example.com", 1)], |_| json!({})).await;
     let a = link_token(&app, &sent, 0).await;
     consent(&app, &a).await;
     let (r1, r2) = tokio::join!(submit(&app, &sent, &a, 0, drawing("mouse", false)), submit(&app, &sent, &a, 0, drawing("mouse", false)));
@@ -268,7 +268,7 @@ async fn signing_twice_and_two_tabs_at_once_sign_exactly_once() {
 async fn declining_ends_the_envelope_and_tells_the_sender() {
     let sink = SmtpSink::start();
     let app = with_smtp(&sink).start().await;
-    let sent = send_contract(&app, &[("A", "a@example.com", 1), ("B", "b@example.com", 1)], |_| json!({})).await;
+    let sent = send_envelope(&app, &[("A", "a@example.com", 1), ("B", "b@example.com", 1)], |_| json!({})).await;
     let a = sink.wait_for("a@example.com", 1).await.remove(0).token();
     let r = app.call("sign/decline", &[("token", &a), ("reason", " ")]).await;
     assert_eq!(r.status, 422, "a reason is needed");
@@ -300,7 +300,7 @@ async fn declining_ends_the_envelope_and_tells_the_sender() {
 async fn cancelling_closes_every_link_and_tells_the_invited() {
     let sink = SmtpSink::start();
     let app = with_smtp(&sink).start().await;
-    let sent = send_contract(&app, &[("A", "a@example.com", 1)], |_| json!({})).await;
+    let sent = send_envelope(&app, &[("A", "a@example.com", 1)], |_| json!({})).await;
     let a = sink.wait_for("a@example.com", 1).await.remove(0).token();
     consent(&app, &a).await;
     let csrf = app.csrf_token().await;
@@ -322,7 +322,7 @@ async fn cancelling_closes_every_link_and_tells_the_invited() {
 #[tokio::test]
 async fn expired_requests_cannot_be_signed_and_are_marked_expired() {
     let app = spawn().var("DOJANG_SWEEP_SECONDS", "1").start().await;
-    let sent = send_contract(&app, &[("A", "a@example.com", 1)], |_| json!({ "expires_in": 3600 })).await;
+    let sent = send_envelope(&app, &[("A", "a@example.com", 1)], |_| json!({ "expires_in": 3600 })).await;
     let a = link_token(&app, &sent, 0).await;
     consent(&app, &a).await;
     // Time passes: move the expiry into the past.
@@ -347,7 +347,7 @@ async fn expired_requests_cannot_be_signed_and_are_marked_expired() {
 #[tokio::test]
 async fn bad_submissions_are_refused_and_change_nothing() {
     let app = spawn().start().await;
-    let sent = send_contract(&app, &[("A", "a@example.com", 1)], |_| json!({})).await;
+    let sent = send_envelope(&app, &[("A", "a@example.com", 1)], |_| json!({})).await;
     let a = link_token(&app, &sent, 0).await;
     consent(&app, &a).await;
     let dot = json!({ "method": "drawn", "drawing": { "aspect": 3.0, "strokes": [{ "pointer": "mouse", "points": [{ "x": 0.5, "y": 0.5, "t": 0.0 }] }] }, "png": PNG });
@@ -397,7 +397,7 @@ async fn sending_needs_a_complete_contract() {
 async fn reminders_go_out_every_n_days_with_a_fresh_link() {
     let sink = SmtpSink::start();
     let app = with_smtp(&sink).start().await;
-    let sent = send_contract(&app, &[("A", "a@example.com", 1)], |_| json!({ "reminder_days": 2 })).await;
+    let sent = send_envelope(&app, &[("A", "a@example.com", 1)], |_| json!({ "reminder_days": 2 })).await;
     let first = sink.wait_for("a@example.com", 1).await.remove(0);
     sqlx::query("UPDATE recipients SET invited_at = '2020-01-01T00:00:00.000Z' WHERE envelope_id = $1")
         .bind(&sent.envelope)
@@ -419,7 +419,7 @@ async fn mail_waits_in_the_outbox_while_smtp_is_down_and_goes_out_after_a_restar
     let keep = tempfile::TempDir::new().unwrap();
     let data = keep.path().to_str().unwrap().to_owned();
     let app = spawn().var("DOJANG_SMTP_URL", &format!("smtp://127.0.0.1:{port}")).var("DOJANG_DATA_DIR", &data).start().await;
-    let sent = send_contract(&app, &[("A", "a@example.com", 1)], |_| json!({})).await;
+    let sent = send_envelope(&app, &[("A", "a@example.com", 1)], |_| json!({})).await;
     let mut row: (String, i64, Option<String>) = (String::new(), 0, None);
     for _ in 0..100 {
         row = sqlx::query_as("SELECT status, attempts, last_error FROM emails WHERE envelope_id = $1 AND kind = 'invitation'")
@@ -450,7 +450,7 @@ async fn mail_waits_in_the_outbox_while_smtp_is_down_and_goes_out_after_a_restar
 #[tokio::test]
 async fn without_smtp_mail_is_captured_and_shown_on_the_mailbox_page() {
     let app = spawn().start().await;
-    send_contract(&app, &[("김영희", "younghee@example.com", 1)], |_| json!({})).await;
+    send_envelope(&app, &[("김영희", "younghee@example.com", 1)], |_| json!({})).await;
     for _ in 0..50 {
         let s: Option<String> = sqlx::query_scalar("SELECT status FROM emails WHERE kind = 'invitation'").fetch_optional(app.db.pool()).await.unwrap();
         if s.as_deref() == Some("captured") {
@@ -480,7 +480,7 @@ async fn the_mailbox_page_does_not_exist_when_mail_really_goes_out() {
 #[tokio::test]
 async fn signer_previews_need_the_link_of_that_contract() {
     let app = spawn().start().await;
-    let sent = send_contract(&app, &[("A", "a@example.com", 1)], |_| json!({})).await;
+    let sent = send_envelope(&app, &[("A", "a@example.com", 1)], |_| json!({})).await;
     let a = link_token(&app, &sent, 0).await;
     let v = view(&app, &a).await.json();
     let doc = v["documents"][0]["id"].as_str().unwrap();
@@ -491,7 +491,7 @@ async fn signer_previews_need_the_link_of_that_contract() {
     let (status, _, _) = app.get_bytes(&format!("/_app/sign/{}/documents/{doc}/pages/0", "B".repeat(43))).await;
     assert_eq!(status, 404);
     let other = app.new_browser();
-    let other_sent = send_contract(&other, &[("C", "c@example.com", 1)], |_| json!({})).await;
+    let other_sent = send_envelope(&other, &[("C", "c@example.com", 1)], |_| json!({})).await;
     let c = link_token(&other, &other_sent, 0).await;
     let (status, _, _) = other.get_bytes(&format!("/_app/sign/{c}/documents/{doc}/pages/0")).await;
     assert_eq!(status, 404, "another contract's link cannot see this document");
@@ -502,7 +502,7 @@ async fn signer_previews_need_the_link_of_that_contract() {
 async fn the_signing_page_is_one_response_with_its_module_and_styles_inline() {
     let app = spawn().start().await;
     app.sign_up(&Account::unique("inline")).await;
-    let sent = send_contract(&app, &[("김서명", "kim@example.com", 1)], |_| json!({})).await;
+    let sent = send_envelope(&app, &[("김서명", "kim@example.com", 1)], |_| json!({})).await;
     let token = link_token(&app, &sent, 0).await;
     let r = app.get(&format!("/sign/{token}")).await;
     assert_eq!(r.status, 200);

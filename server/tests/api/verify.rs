@@ -73,7 +73,7 @@ async fn a_file_crafted_against_the_scanner_is_answered_promptly_and_bounded() {
 async fn a_sealed_file_changed_inside_its_signature_gap_is_not_intact() {
     use crate::seal::{sealed, sign_all};
     let app = spawn().start().await;
-    let sent = crate::signing::send_contract(&app, &[("가나다", "a@example.com", 1)], |_| serde_json::json!({})).await;
+    let sent = crate::signing::send_envelope(&app, &[("가나다", "a@example.com", 1)], |_| serde_json::json!({})).await;
     sign_all(&app, &sent).await;
     let d = sealed(&app, &sent.envelope).await;
     let doc = d["sealed_documents"][0]["document_id"].as_str().unwrap().to_owned();

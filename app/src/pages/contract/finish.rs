@@ -2,7 +2,7 @@
 
 use super::state::SaveState;
 use super::use_editor;
-use crate::functions::contracts::rename_contract;
+use crate::functions::contracts::rename_envelope;
 use crate::i18n::{error_text, field_error_text, k, t};
 use crate::testid;
 use dojang_core::error::AppError;
@@ -39,7 +39,7 @@ pub fn FinishStep() -> impl IntoView {
             if !matches!(editor.save_state.get_untracked(), SaveState::Saved) {
                 editor.save_now();
             }
-            let res = rename_contract(editor.csrf.get_untracked(), editor.contract_id.get_value(), name.get_untracked()).await;
+            let res = rename_envelope(editor.csrf.get_untracked(), editor.contract_id.get_value(), name.get_untracked()).await;
             busy.set(false);
             match res {
                 Ok(()) => {

@@ -10,11 +10,11 @@ mod upload;
 
 use crate::components::header::Header;
 use crate::functions::auth::{embed_csrf_token, embed_origins, get_csrf_token, get_current_user};
-use crate::functions::contracts::get_contract;
+use crate::functions::contracts::get_draft;
 use crate::i18n::{error_text, k, t};
 use crate::{testid, PageTitle};
 use dojang_core::ids::EnvelopeId;
-use dojang_core::model::{ContractDraft, EnvelopeStatus};
+use dojang_core::model::{EnvelopeDraft, EnvelopeStatus};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
@@ -68,7 +68,7 @@ pub fn ContractPage() -> impl IntoView {
         move || initial_id.clone(),
         |id| async move {
             match id {
-                Some(id) => get_contract(id).await.map(Some),
+                Some(id) => get_draft(id).await.map(Some),
                 None => Ok(None),
             }
         },
@@ -124,8 +124,8 @@ impl EmbedHost {
 }
 
 /// A contract that does not exist yet: the first upload creates it.
-fn empty_draft() -> ContractDraft {
-    ContractDraft {
+fn empty_draft() -> EnvelopeDraft {
+    EnvelopeDraft {
         id: EnvelopeId::parse("00000000000000000000000000000000").expect("valid id"),
         name: String::new(),
         status: EnvelopeStatus::Draft,
@@ -137,7 +137,7 @@ fn empty_draft() -> ContractDraft {
 }
 
 #[component]
-fn Workspace(draft: ContractDraft, csrf: String, initial_step: Option<Step>) -> impl IntoView {
+fn Workspace(draft: EnvelopeDraft, csrf: String, initial_step: Option<Step>) -> impl IntoView {
     let is_new = draft.documents.is_empty() && draft.fields.is_empty() && draft.name.is_empty();
     let editable = draft.status == EnvelopeStatus::Draft;
     let start = initial_step.unwrap_or(if draft.documents.is_empty() { Step::Documents } else { Step::Fields });

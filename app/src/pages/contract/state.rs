@@ -4,11 +4,11 @@
 //! Every change goes through `commit` (one undo step) or, during a drag, `live` (a preview
 //! of one field's new place that is committed once when the pointer is released).
 
-use crate::functions::contracts::save_contract;
+use crate::functions::contracts::save_draft;
 use dojang_core::error::{AppError, ErrorCode};
 use dojang_core::geometry::FieldRect;
 use dojang_core::ids::{DocumentId, FieldId, RecipientId};
-use dojang_core::model::{ContractDraft, DocumentInfo, FieldDraft, FieldKind, RecipientDraft, RecipientRole};
+use dojang_core::model::{EnvelopeDraft, DocumentInfo, FieldDraft, FieldKind, RecipientDraft, RecipientRole};
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -66,7 +66,7 @@ pub struct Editor {
 }
 
 impl Editor {
-    pub fn new(draft: ContractDraft, csrf: String) -> Self {
+    pub fn new(draft: EnvelopeDraft, csrf: String) -> Self {
         let active = draft.recipients.first().map(|r| r.id.clone());
         let ed = Self {
             contract_id: StoredValue::new(draft.id.to_string()),
@@ -312,7 +312,7 @@ impl Editor {
         self.saving.set_value(true);
         self.save_state.set(SaveState::Saving);
         leptos::task::spawn_local(async move {
-            let res = save_contract(
+            let res = save_draft(
                 ed.csrf.get_untracked(),
                 ed.contract_id.get_value(),
                 ed.version.get_untracked(),

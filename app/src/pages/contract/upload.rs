@@ -247,7 +247,7 @@ fn watch_rendering() {
     let editor = use_editor();
     #[cfg(feature = "hydrate")]
     {
-        use crate::functions::contracts::get_contract;
+        use crate::functions::contracts::get_draft;
         let handle = set_interval_with_handle(
             move || {
                 let id = editor.contract_id.get_value();
@@ -256,7 +256,7 @@ fn watch_rendering() {
                     return;
                 }
                 leptos::task::spawn_local(async move {
-                    if let Ok(fresh) = get_contract(id).await {
+                    if let Ok(fresh) = get_draft(id).await {
                         if editor.name.get_untracked().is_empty() {
                             editor.name.set(fresh.name);
                         }
