@@ -42,17 +42,17 @@ async fn quota_of(conn: &mut sqlx::AnyConnection, org: &OrganizationId) -> AppRe
 pub async fn usage(db: &Db, org: &OrganizationId) -> AppResult<Usage> {
     let (start, end) = month_of(OffsetDateTime::now_utc());
     let mut conn = db.pool().acquire().await?;
-    let sent = sent_in(&mut *conn, org, start, end).await?;
-    let quota = quota_of(&mut *conn, org).await?;
+    let sent = sent_in(&mut conn, org, start, end).await?;
+    let quota = quota_of(&mut conn, org).await?;
     Ok(Usage { period_start: start.to_db(), period_end: end.to_db(), sent, quota, remaining: quota.map(|q| (q - sent).max(0)) })
 }
 
 /// Inside the sending transaction (before the envelope is marked sent): refuses when the
 /// month's quota is used up.
 pub async fn check_quota(tx: &mut Tx, org: &OrganizationId) -> AppResult<()> {
-    let Some(quota) = quota_of(&mut **tx, org).await? else { return Ok(()) };
+    let Some(quota) = quota_of(tx, org).await? else { return Ok(()) };
     let (start, end) = month_of(OffsetDateTime::now_utc());
-    if sent_in(&mut **tx, org, start, end).await? >= quota {
+    if sent_in(tx, org, start, end).await? >= quota {
         return Err(AppError::new(ErrorCode::QuotaExceeded, format!("This organization has used its {quota} signature requests for this month")));
     }
     Ok(())

@@ -77,7 +77,7 @@ pub async fn store(st: &AppState, upload: Upload) -> AppResult<Stored> {
     let bytes = upload.bytes;
     let (sha256, bytes) = spawn_blocking_with_tracing(move || (sha256_hex(&bytes), bytes)).await?;
     let id = DocumentId::new();
-    let key = BlobKey::new(&format!("documents/{id}.pdf"))?;
+    let key = BlobKey::new(format!("documents/{id}.pdf"))?;
     st.storage.put(&key, &bytes).await?;
     Ok(Stored { id, name: clean_file_name(&upload.file_name), sha256, size_bytes: bytes.len() as i64, pages, key })
 }

@@ -114,7 +114,7 @@ async fn set_documents(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, docs: &[Docu
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
     for (i, d) in docs.iter().enumerate() {
-        if !scope::document_visible(&mut **tx, actor, d).await? {
+        if !scope::document_visible(tx, actor, d).await? {
             errors.push(FieldError { field: format!("documentIds[{i}]"), code: "unknown".into(), message: "No such document".into() });
         } else if !seen.insert(d) {
             errors.push(FieldError { field: format!("documentIds[{i}]"), code: "duplicate".into(), message: "A document appears twice".into() });
@@ -175,7 +175,7 @@ async fn apply(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, change: DraftChange)
     if let Some(docs) = &change.document_ids {
         set_documents(tx, actor, id, docs).await?;
     }
-    let existing = contents::recipients(&mut **tx, id).await?;
+    let existing = contents::recipients(tx, id).await?;
     let default_lang = change.language;
     let (recipients, languages): (Vec<RecipientDraft>, Vec<Language>) = match &change.recipients {
         Some(specs) => specs
@@ -198,9 +198,9 @@ async fn apply(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, change: DraftChange)
             }
             None => {
                 // Keep the fields whose recipient and document are still there.
-                let docs = contents::page_counts(&mut **tx, id).await?;
+                let docs = contents::page_counts(tx, id).await?;
                 let ids: HashSet<&RecipientId> = recipients.iter().map(|r| &r.id).collect();
-                contents::fields(&mut **tx, id).await?.into_iter().filter(|f| ids.contains(&f.recipient_id) && docs.contains_key(&f.document_id)).collect()
+                contents::fields(tx, id).await?.into_iter().filter(|f| ids.contains(&f.recipient_id) && docs.contains_key(&f.document_id)).collect()
             }
         };
         replace_contents(tx, id, &recipients, &fields).await?;

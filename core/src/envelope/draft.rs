@@ -95,7 +95,7 @@ async fn guard_failed(tx: &mut Tx, id: &EnvelopeId) -> AppError {
 /// Marks a draft in the caller's scope as changed (taking its row lock on PostgreSQL), or
 /// says why it cannot be.
 pub(crate) async fn touch(tx: &mut Tx, actor: &Actor, id: &EnvelopeId) -> AppResult<()> {
-    scope::envelope_in(&mut **tx, actor, id).await?;
+    scope::envelope_in(tx, actor, id).await?;
     let res = sqlx::query("UPDATE envelopes SET updated_at = $2 WHERE id = $1 AND status = $3")
         .bind(id)
         .bind(Timestamp::now())
@@ -117,7 +117,7 @@ pub(crate) async fn bump(tx: &mut Tx, id: &EnvelopeId) -> AppResult<()> {
 
 /// Bumps the version of a draft, guarding on the version the caller saw.
 async fn bump_seen(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, seen: i64) -> AppResult<i64> {
-    scope::envelope_in(&mut **tx, actor, id).await?;
+    scope::envelope_in(tx, actor, id).await?;
     let res = sqlx::query("UPDATE envelopes SET version = version + 1, updated_at = $4 WHERE id = $1 AND status = $2 AND version = $3")
         .bind(id)
         .bind(EnvelopeStatus::Draft)
@@ -143,7 +143,7 @@ pub async fn save_editor(db: &Db, actor: &Actor, id: &EnvelopeId, seen_version: 
 
 /// Inside a transaction that holds the draft: validates and replaces its recipients and fields.
 pub(crate) async fn replace_contents(tx: &mut Tx, id: &EnvelopeId, recipients: &[RecipientDraft], fields: &[FieldDraft]) -> AppResult<()> {
-    let pages = super::contents::page_counts(&mut **tx, id).await?;
+    let pages = super::contents::page_counts(tx, id).await?;
     let (recipients, fields) = validate(recipients, fields, &pages)?;
     let now = Timestamp::now();
     sqlx::query("DELETE FROM fields WHERE envelope_id = $1").bind(id).execute(&mut **tx).await?;

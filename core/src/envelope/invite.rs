@@ -50,7 +50,7 @@ pub enum OverCap {
 /// Invites (emails) the signers whose turn it is and who have not been invited yet. Uses a
 /// link from `known` when there is one, else issues a new one.
 pub(crate) async fn invite_due(st: &AppState, tx: &mut Tx, env: &Envelope, known: &[Invited], over_cap: OverCap) -> AppResult<Vec<Invited>> {
-    let pending: Vec<Recipient> = super::contents::recipients(&mut **tx, &env.id)
+    let pending: Vec<Recipient> = super::contents::recipients(tx, &env.id)
         .await?
         .into_iter()
         .filter(|r| r.role == RecipientRole::Signer && r.signed_at.is_none() && r.declined_at.is_none())

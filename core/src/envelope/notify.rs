@@ -60,7 +60,7 @@ pub(super) async fn declined(st: &AppState, tx: &mut Tx, env: &Envelope, r: &Rec
 
 /// Tells every recipient already invited (who has not finished) that the sender cancelled.
 pub(super) async fn cancelled(st: &AppState, tx: &mut Tx, env: &Envelope, reason: &str) -> AppResult<()> {
-    for r in contents::recipients(&mut **tx, &env.id).await? {
+    for r in contents::recipients(tx, &env.id).await? {
         if r.invited_at.is_none() || r.signed_at.is_some() || r.declined_at.is_some() {
             continue;
         }
@@ -79,8 +79,8 @@ struct SealedFile {
 
 /// Mails everyone (recipients and the sender) the sealed documents.
 pub(super) async fn completed(st: &AppState, tx: &mut Tx, id: &EnvelopeId) -> AppResult<()> {
-    let env = Envelope::find(&mut **tx, id).await?;
-    let docs: Vec<DocumentRow> = crate::document::of_envelope(&mut **tx, id).await?;
+    let env = Envelope::find(tx, id).await?;
+    let docs: Vec<DocumentRow> = crate::document::of_envelope(tx, id).await?;
     let files: Vec<SealedFile> =
         sqlx::query_as("SELECT document_id, storage_key, size_bytes FROM sealed_documents WHERE envelope_id = $1").bind(id).fetch_all(&mut **tx).await?;
     let total: i64 = files.iter().map(|f| f.size_bytes).sum();
@@ -108,7 +108,7 @@ pub(super) async fn completed(st: &AppState, tx: &mut Tx, id: &EnvelopeId) -> Ap
             .await?;
         (Vec::new(), Some(st.settings.link(&format!("/download/{}", token.as_str()))))
     };
-    let recipients = contents::recipients(&mut **tx, id).await?;
+    let recipients = contents::recipients(tx, id).await?;
     let mut to: Vec<(String, String, Language)> = recipients.iter().map(|r| (r.name.clone(), r.email.clone(), r.language)).collect();
     if let Some(email) = env.sender_email().filter(|e| !to.iter().any(|t| t.1 == *e)) {
         to.push((env.sender_name().to_owned(), email.to_owned(), env.sender_language()));

@@ -59,7 +59,7 @@ pub async fn send_envelope(st: &AppState, actor: &Actor, id: &EnvelopeId, req: &
     scope::envelope(&st.db, actor, id).await?;
     let sending = sending(req)?;
     let mut tx = st.db.begin().await?;
-    let env = Envelope::find_for(&mut *tx, actor, id).await?;
+    let env = Envelope::find_for(&mut tx, actor, id).await?;
     if env.mode == Mode::Live {
         crate::api::usage::check_quota(&mut tx, &actor.organization_id).await?;
     }
@@ -69,9 +69,9 @@ pub async fn send_envelope(st: &AppState, actor: &Actor, id: &EnvelopeId, req: &
     }
     check_complete(&mut tx, id).await?;
     // The row now says "sent"; read it back inside the transaction for the emails.
-    let env = Envelope::find(&mut *tx, id).await?;
+    let env = Envelope::find(&mut tx, id).await?;
     let mut links = Vec::new();
-    for r in contents::recipients(&mut *tx, id).await? {
+    for r in contents::recipients(&mut tx, id).await? {
         let url = new_link(st, &mut tx, &env, &r.id).await?;
         links.push(Invited { recipient_id: r.id, sign_url: url, emailed: false });
     }
@@ -102,8 +102,8 @@ pub async fn send_stored(st: &AppState, actor: &Actor, id: &EnvelopeId, origin: 
 
 /// Every recipient complete, at least one signer, each signer with a field, a document.
 async fn check_complete(tx: &mut Tx, id: &EnvelopeId) -> AppResult<()> {
-    let recipients = contents::recipients(&mut **tx, id).await?;
-    let fields = contents::fields(&mut **tx, id).await?;
+    let recipients = contents::recipients(tx, id).await?;
+    let fields = contents::fields(tx, id).await?;
     let docs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM envelope_documents WHERE envelope_id = $1").bind(id).fetch_one(&mut **tx).await?;
     let mut errors = Vec::new();
     let mut err = |field: String, code: &str, message: &str| errors.push(FieldError { field, code: code.into(), message: message.into() });
@@ -138,7 +138,7 @@ pub async fn cancel(st: &AppState, actor: &Actor, id: &EnvelopeId, reason: &str,
         return Err(AppError::field("reason", "too_long", "Use at most 1000 characters"));
     }
     let mut tx = st.db.begin().await?;
-    let env = Envelope::find_for(&mut *tx, actor, id).await?;
+    let env = Envelope::find_for(&mut tx, actor, id).await?;
     transition::cancelled(st, &mut tx, actor, &env, reason, origin).await?;
     tx.commit().await?;
     st.mailer.wake.notify_one();

@@ -65,8 +65,8 @@ pub async fn sweep(st: &AppState) -> AppResult<(usize, usize)> {
             .execute(&mut *tx)
             .await?;
         if res.rows_affected() == 1 {
-            let env = Envelope::find(&mut *tx, &c.envelope_id).await?;
-            let Some(r) = Recipient::load(&mut *tx, &c.recipient_id).await? else { continue };
+            let env = Envelope::find(&mut tx, &c.envelope_id).await?;
+            let Some(r) = Recipient::load(&mut tx, &c.recipient_id).await? else { continue };
             let url = new_link(st, &mut tx, &env, &r.id).await?;
             match email_link(st, &mut tx, &env, &r, &url, true).await {
                 Ok(()) => reminded += 1,

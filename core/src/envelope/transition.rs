@@ -45,7 +45,7 @@ async fn while_open(tx: &mut Tx, id: &EnvelopeId, now: Timestamp, set: &str) -> 
     let sql = format!("UPDATE envelopes SET {set} WHERE id = $1 AND status = $3 AND (expires_at IS NULL OR expires_at > $2)");
     let open = sqlx::query(&sql).bind(id).bind(now).bind(EnvelopeStatus::Sent).execute(&mut **tx).await?;
     if open.rows_affected() != 1 {
-        let env = Envelope::find(&mut **tx, id).await?;
+        let env = Envelope::find(tx, id).await?;
         return Err(closed_error(env.status, env.is_past_expiry()));
     }
     Ok(())
@@ -81,7 +81,7 @@ pub async fn send(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, s: &Sending, orig
     .execute(&mut **tx)
     .await?;
     if res.rows_affected() != 1 {
-        return Err(match Envelope::load(&mut **tx, id).await? {
+        return Err(match Envelope::load(tx, id).await? {
             None => AppError::not_found("Contract"),
             Some(_) => AppError::new(ErrorCode::EnvelopeNotDraft, "The contract has already been sent"),
         });

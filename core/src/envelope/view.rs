@@ -10,7 +10,7 @@ use crate::audit;
 use crate::error::AppResult;
 use crate::ids::{DocumentId, EnvelopeId};
 use crate::infra::db::{Db, Timestamp};
-use crate::model::{AuditEntry, AuditIntegrity, EnvelopeDraft, EnvelopeSummary, EnvelopeDetail, EnvelopeStatus, SealedDocument};
+use crate::model::{AuditEntry, AuditIntegrity, EnvelopeDetail, EnvelopeDraft, EnvelopeStatus, EnvelopeSummary, SealedDocument};
 use std::collections::HashMap;
 
 /// An envelope with everything it holds, its audit log and its sealed results.

@@ -199,7 +199,7 @@ impl Update {
         let mut offsets = BTreeMap::new();
         for (id, body) in &self.objects {
             offsets.insert(*id, out.len());
-            let _ = write!(out, "{id} 0 obj\n");
+            let _ = writeln!(out, "{id} 0 obj");
             out.extend_from_slice(body);
             out.extend_from_slice(b"\nendobj\n");
         }
@@ -225,7 +225,7 @@ impl Update {
             dict.set("W", Object::Array(vec![Object::Integer(1), Object::Integer(4), Object::Integer(2)]));
             dict.set("Index", Object::Array(index));
             dict.set("Prev", Object::Integer(self.prev_xref as i64));
-            let _ = write!(out, "{xref_id} 0 obj\n");
+            let _ = writeln!(out, "{xref_id} 0 obj");
             write_object(&mut out, &Object::Stream(lopdf::Stream::new(dict, data)));
             out.extend_from_slice(b"\nendobj\n");
             let _ = write!(out, "startxref\n{at}\n%%EOF\n");
@@ -233,7 +233,7 @@ impl Update {
             let at = out.len();
             out.extend_from_slice(b"xref\n");
             for (start, run) in runs(&offsets) {
-                let _ = write!(out, "{start} {}\n", run.len());
+                let _ = writeln!(out, "{start} {}", run.len());
                 for off in run {
                     let _ = write!(out, "{off:010} 00000 n\r\n");
                 }

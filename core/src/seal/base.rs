@@ -130,8 +130,8 @@ fn earlier_signatures(doc: &lopdf::Document) -> Signed {
         let perms = dict(root.get(b"Perms").ok()?)?;
         let sig = dict(perms.get(b"DocMDP").ok()?)?;
         let refs = doc.dereference(sig.get(b"Reference").ok()?).ok()?.1.as_array().ok()?.clone();
-        refs.iter().filter_map(|r| dict(r)).find(|r| r.get(b"TransformMethod").and_then(|m| m.as_name()).is_ok_and(|m| m == b"DocMDP")).map(|r| {
-            r.get(b"TransformParams").ok().and_then(|p| dict(p)).and_then(|p| p.get(b"P").ok().and_then(|v| v.as_i64().ok())).map_or(2, |p| p.clamp(1, 3) as u8)
+        refs.iter().filter_map(&dict).find(|r| r.get(b"TransformMethod").and_then(|m| m.as_name()).is_ok_and(|m| m == b"DocMDP")).map(|r| {
+            r.get(b"TransformParams").ok().and_then(&dict).and_then(|p| p.get(b"P").ok().and_then(|v| v.as_i64().ok())).map_or(2, |p| p.clamp(1, 3) as u8)
         })
     })();
     Signed { count, docmdp }

@@ -102,7 +102,7 @@ fn find_signatures(bytes: &[u8]) -> Vec<Found> {
             continue;
         }
         let hex: Vec<u8> = bytes[b + 1..c - 1].iter().copied().filter(|x| x.is_ascii_hexdigit()).collect();
-        let Ok(mut contents) = hex::decode(if hex.len() % 2 == 0 { &hex[..] } else { &hex[..hex.len() - 1] }) else {
+        let Ok(mut contents) = hex::decode(if hex.len().is_multiple_of(2) { &hex[..] } else { &hex[..hex.len() - 1] }) else {
             continue;
         };
         while contents.last() == Some(&0) {

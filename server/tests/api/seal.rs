@@ -281,7 +281,7 @@ fn bbox(w: usize, h: usize, rgb: &[u8], pred: impl Fn(u8, u8, u8) -> bool) -> Op
             }
         }
     }
-    (x0 != usize::MAX).then(|| (x0 as f64, y0 as f64, x1 as f64, y1 as f64))
+    (x0 != usize::MAX).then_some((x0 as f64, y0 as f64, x1 as f64, y1 as f64))
 }
 
 #[tokio::test]

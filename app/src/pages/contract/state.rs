@@ -8,7 +8,7 @@ use crate::functions::contracts::save_draft;
 use dojang_core::error::{AppError, ErrorCode};
 use dojang_core::geometry::FieldRect;
 use dojang_core::ids::{DocumentId, FieldId, RecipientId};
-use dojang_core::model::{EnvelopeDraft, DocumentInfo, FieldDraft, FieldKind, RecipientDraft, RecipientRole};
+use dojang_core::model::{DocumentInfo, EnvelopeDraft, FieldDraft, FieldKind, RecipientDraft, RecipientRole};
 use leptos::prelude::*;
 use std::time::Duration;
 

@@ -37,7 +37,7 @@ pub fn DocumentsStep(on_next: impl Fn() + Send + Sync + 'static) -> impl IntoVie
     let add_files = uploader(editor, pending);
     #[cfg(not(feature = "hydrate"))]
     let add_files = |_: Option<web_sys::FileList>| {};
-    let add_dropped = add_files.clone();
+    let add_dropped = add_files;
 
     view! {
         <section

@@ -22,13 +22,7 @@ use utoipa::IntoParams;
 fn recipients(list: Vec<RecipientIn>) -> Vec<RecipientSpec> {
     list.into_iter()
         .enumerate()
-        .map(|(i, r)| RecipientSpec {
-            email: r.email,
-            name: r.name,
-            role: r.role.into(),
-            order: r.order.unwrap_or(i as i64 + 1),
-            language: r.language.map(Into::into),
-        })
+        .map(|(i, r)| RecipientSpec { email: r.email, name: r.name, role: r.role.into(), order: r.order.unwrap_or(i as i64 + 1), language: r.language })
         .collect()
 }
 
@@ -43,7 +37,7 @@ fn fields(list: Vec<FieldIn>) -> AppResult<Vec<FieldSpec>> {
                 document_id,
                 page: f.page,
                 rect,
-                kind: f.kind.into(),
+                kind: f.kind,
                 recipient: f.recipient,
                 required: f.required,
                 label: f.label.unwrap_or_default(),
@@ -97,7 +91,7 @@ pub async fn view(st: &AppState, actor: &Actor, id: &EnvelopeId) -> AppResult<En
         subject: d.name.clone(),
         status: d.status.as_str().to_owned(),
         mode: e.mode.as_str().to_owned(),
-        signing_order: d.signing_order.into(),
+        signing_order: d.signing_order,
         message: d.message.clone(),
         redirect_url: e.redirect_url.clone(),
         expires_in: e.expires_in_seconds,
@@ -132,7 +126,7 @@ pub async fn view(st: &AppState, actor: &Actor, id: &EnvelopeId) -> AppResult<En
                 name: r.name.clone(),
                 role: r.role.into(),
                 order: r.order,
-                language: r.language.into(),
+                language: r.language,
                 status: if r.declined_at.is_some() {
                     "declined"
                 } else if r.signed_at.is_some() {
@@ -163,7 +157,7 @@ pub async fn view(st: &AppState, actor: &Actor, id: &EnvelopeId) -> AppResult<En
                 y: f.rect.y,
                 width: f.rect.width,
                 height: f.rect.height,
-                kind: f.kind.into(),
+                kind: f.kind,
                 recipient: email_of(&f.recipient_id),
                 required: f.required,
                 label: f.label.clone(),
@@ -186,11 +180,11 @@ pub async fn create(State(st): State<AppState>, auth: Authed, ApiJson(body): Api
         document_ids: Some(document_ids(body.document_ids)?),
         recipients: Some(recipients(body.recipients)),
         fields: body.fields.map(fields).transpose()?,
-        signing_order: body.signing_order.map(Into::into),
+        signing_order: body.signing_order,
         expires_in: Some(body.expires_in),
         redirect_url: Some(body.redirect_url),
         message: body.message,
-        language: body.language.map(Into::into),
+        language: body.language,
     };
     let id = api_env::create_from(&st.db, &actor, change).await?;
     Ok((StatusCode::CREATED, Json(view(&st, &actor, &id).await?)).into_response())
@@ -260,11 +254,11 @@ pub async fn patch(State(st): State<AppState>, auth: Authed, Path(id): Path<Stri
         document_ids: body.document_ids.map(document_ids).transpose()?,
         recipients: body.recipients.map(recipients),
         fields: body.fields.map(fields).transpose()?,
-        signing_order: body.signing_order.map(Into::into),
+        signing_order: body.signing_order,
         expires_in: body.expires_in,
         redirect_url: body.redirect_url,
         message: body.message,
-        language: body.language.map(Into::into),
+        language: body.language,
     };
     api_env::update(&st.db, &actor, &id, change).await?;
     Ok(Json(view(&st, &actor, &id).await?))

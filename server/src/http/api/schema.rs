@@ -97,6 +97,8 @@ pub struct UploadForm {
     pub file: String,
 }
 
+/// A recipient's role as the API spells it, in capitals (`SIGNER`, `VIEWER`, as integrators
+/// of e-signature APIs expect); the web app's JSON and the database use lowercase.
 #[derive(Clone, Copy, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Role {
@@ -122,105 +124,6 @@ impl From<RecipientRole> for Role {
     }
 }
 
-#[derive(Clone, Copy, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Order {
-    Parallel,
-    Sequential,
-}
-
-impl From<Order> for SigningOrder {
-    fn from(o: Order) -> Self {
-        match o {
-            Order::Parallel => SigningOrder::Parallel,
-            Order::Sequential => SigningOrder::Sequential,
-        }
-    }
-}
-
-impl From<SigningOrder> for Order {
-    fn from(o: SigningOrder) -> Self {
-        match o {
-            SigningOrder::Parallel => Order::Parallel,
-            SigningOrder::Sequential => Order::Sequential,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    Ko,
-    En,
-}
-
-impl From<Lang> for Language {
-    fn from(l: Lang) -> Self {
-        match l {
-            Lang::Ko => Language::Ko,
-            Lang::En => Language::En,
-        }
-    }
-}
-
-impl From<Language> for Lang {
-    fn from(l: Language) -> Self {
-        match l {
-            Language::Ko => Lang::Ko,
-            Language::En => Lang::En,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum FieldType {
-    Signature,
-    Initials,
-    Date,
-    Text,
-    Number,
-    Checkbox,
-    Radio,
-    Select,
-    Name,
-    Email,
-}
-
-impl From<FieldType> for FieldKind {
-    fn from(t: FieldType) -> Self {
-        match t {
-            FieldType::Signature => FieldKind::Signature,
-            FieldType::Initials => FieldKind::Initials,
-            FieldType::Date => FieldKind::Date,
-            FieldType::Text => FieldKind::Text,
-            FieldType::Number => FieldKind::Number,
-            FieldType::Checkbox => FieldKind::Checkbox,
-            FieldType::Radio => FieldKind::Radio,
-            FieldType::Select => FieldKind::Select,
-            FieldType::Name => FieldKind::Name,
-            FieldType::Email => FieldKind::Email,
-        }
-    }
-}
-
-impl From<FieldKind> for FieldType {
-    fn from(k: FieldKind) -> Self {
-        match k {
-            FieldKind::Signature => FieldType::Signature,
-            FieldKind::Initials => FieldType::Initials,
-            FieldKind::Date => FieldType::Date,
-            FieldKind::Text => FieldType::Text,
-            FieldKind::Number => FieldType::Number,
-            FieldKind::Checkbox => FieldType::Checkbox,
-            FieldKind::Radio => FieldType::Radio,
-            FieldKind::Select => FieldType::Select,
-            FieldKind::Name => FieldType::Name,
-            FieldKind::Email => FieldType::Email,
-        }
-    }
-}
-
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RecipientIn {
@@ -233,7 +136,7 @@ pub struct RecipientIn {
     pub order: Option<i64>,
     /// Language of this recipient's emails and signing page; defaults to the envelope's.
     #[serde(default)]
-    pub language: Option<Lang>,
+    pub language: Option<Language>,
 }
 
 fn signer() -> Role {
@@ -257,7 +160,7 @@ pub struct FieldIn {
     pub width: f64,
     pub height: f64,
     #[serde(rename = "type")]
-    pub kind: FieldType,
+    pub kind: FieldKind,
     /// The email of the recipient who fills this field.
     pub recipient: String,
     #[serde(default = "yes")]
@@ -283,7 +186,7 @@ pub struct CreateEnvelope {
     #[serde(default)]
     pub recipients: Vec<RecipientIn>,
     #[serde(default)]
-    pub signing_order: Option<Order>,
+    pub signing_order: Option<SigningOrder>,
     #[serde(default)]
     pub fields: Option<Vec<FieldIn>>,
     /// Seconds from sending until the signing links expire (60 s – 1 year).
@@ -297,7 +200,7 @@ pub struct CreateEnvelope {
     pub message: Option<String>,
     /// Default language of recipients' emails and signing pages (`ko` when absent).
     #[serde(default)]
-    pub language: Option<Lang>,
+    pub language: Option<Language>,
 }
 
 /// A change to a draft: absent keys stay; `recipients`, `fields` and `documentIds` replace
@@ -312,7 +215,7 @@ pub struct PatchEnvelope {
     #[serde(default)]
     pub recipients: Option<Vec<RecipientIn>>,
     #[serde(default)]
-    pub signing_order: Option<Order>,
+    pub signing_order: Option<SigningOrder>,
     #[serde(default)]
     pub fields: Option<Vec<FieldIn>>,
     #[serde(default, deserialize_with = "nullable")]
@@ -324,7 +227,7 @@ pub struct PatchEnvelope {
     #[serde(default)]
     pub message: Option<String>,
     #[serde(default)]
-    pub language: Option<Lang>,
+    pub language: Option<Language>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -348,7 +251,7 @@ pub struct RecipientOut {
     pub name: String,
     pub role: Role,
     pub order: i64,
-    pub language: Lang,
+    pub language: Language,
     /// `pending`, `sent`, `viewed`, `signed` or `declined`.
     pub status: String,
     pub sent_at: Option<String>,
@@ -371,7 +274,7 @@ pub struct FieldOut {
     pub width: f64,
     pub height: f64,
     #[serde(rename = "type")]
-    pub kind: FieldType,
+    pub kind: FieldKind,
     /// The recipient's email.
     pub recipient: String,
     pub required: bool,
@@ -404,7 +307,7 @@ pub struct EnvelopeOut {
     pub status: String,
     /// `live` or `test`.
     pub mode: String,
-    pub signing_order: Order,
+    pub signing_order: SigningOrder,
     pub message: String,
     pub redirect_url: Option<String>,
     pub expires_in: Option<i64>,
