@@ -37,7 +37,8 @@ pub fn DocumentsStep(on_next: impl Fn() + Send + Sync + 'static) -> impl IntoVie
     let add_files = uploader(editor, pending);
     #[cfg(not(feature = "hydrate"))]
     let add_files = |_: Option<web_sys::FileList>| {};
-    let add_dropped = add_files;
+    #[allow(clippy::clone_on_copy)] // Copy on the server, a cloneable handle in the browser.
+    let add_dropped = add_files.clone();
 
     view! {
         <section
