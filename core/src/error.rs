@@ -198,30 +198,42 @@ mod server {
 
     impl AppError {
         /// An unexpected failure: logged here, inside the current span, with its whole cause
-        /// chain; the client gets only the code.
+        /// chain and where it was raised (for a `?`, the line of the `?`: `From` impls track
+        /// their caller); the client gets only the code.
+        #[track_caller]
         pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
             let cause = cause.into();
-            tracing::error!(error = ?cause, "internal error");
+            let at = std::panic::Location::caller();
+            tracing::error!(error = ?cause, at = %at, "internal error");
             Self::new(ErrorCode::Internal, "Something went wrong on our side. Please try again.")
         }
-    }
 
-    impl AppError {
         /// An unexpected failure described by a message (logged, not sent).
+        #[track_caller]
         pub fn internal_msg(message: impl std::fmt::Display) -> Self {
             Self::internal(anyhow::anyhow!("{message}"))
         }
     }
 
     impl From<anyhow::Error> for AppError {
+        #[track_caller]
         fn from(e: anyhow::Error) -> Self {
             Self::internal(e)
         }
     }
 
     impl From<sqlx::Error> for AppError {
+        /// A database failure. Running out of connections is the service being busy (503, try
+        /// again shortly), not a fault; anything else is internal.
+        #[track_caller]
         fn from(e: sqlx::Error) -> Self {
-            Self::internal(e)
+            match e {
+                sqlx::Error::PoolTimedOut => {
+                    tracing::warn!(at = %std::panic::Location::caller(), "no database connection free in time");
+                    Self::new(ErrorCode::ServiceUnavailable, "The service is busy; please try again").with_retry_after(1)
+                }
+                e => Self::internal(e),
+            }
         }
     }
 
@@ -245,6 +257,16 @@ pub type AppResult<T> = Result<T, AppError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "server")]
+    #[test]
+    fn a_busy_database_pool_is_a_503_to_retry_and_other_database_errors_are_internal() {
+        let busy = AppError::from(sqlx::Error::PoolTimedOut);
+        assert_eq!((busy.code, busy.status(), busy.retry_after), (ErrorCode::ServiceUnavailable, 503, Some(1)));
+        let other = AppError::from(sqlx::Error::RowNotFound);
+        assert_eq!((other.code, other.status()), (ErrorCode::Internal, 500));
+        assert!(!other.message.contains("RowNotFound"), "the cause is logged, not sent");
+    }
 
     #[test]
     fn codes_serialise_as_screaming_snake_case() {
