@@ -1,7 +1,7 @@
 //! Webhook endpoints of an organization (per mode: test keys manage and receive test events
 //! only), their delivery log, re-enabling and manual resend.
 
-use super::{deliver, signature, EVENT_TYPES};
+use super::{signature, target, EVENT_TYPES};
 use crate::actor::Actor;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::{WebhookEndpointId, WebhookMessageId};
@@ -31,7 +31,7 @@ impl NewEndpoint {
         });
         match &parsed {
             None => field(&mut errors, "url", "invalid", "Give an http:// or https:// URL without user name or password"),
-            Some(u) if !allow_private && deliver::is_private_host(u) => {
+            Some(u) if !allow_private && target::is_private_host(u) => {
                 field(&mut errors, "url", "private", "Webhooks cannot be sent to loopback or private network addresses")
             }
             Some(_) => {}

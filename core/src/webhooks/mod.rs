@@ -6,6 +6,7 @@
 pub mod deliver;
 pub mod endpoints;
 pub mod signature;
+pub mod target;
 
 use crate::audit::AuditKind;
 use crate::error::AppResult;

@@ -4,6 +4,7 @@
 
 mod canvas;
 mod finish;
+mod keys;
 mod panels;
 pub mod state;
 mod upload;

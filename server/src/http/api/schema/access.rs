@@ -1,0 +1,76 @@
+//! Access: admin and client tokens, client users, usage, embedding settings.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminTokenIn {
+    /// The API key's secret.
+    pub secret: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminTokenOut {
+    pub admin_token: String,
+    /// Seconds.
+    pub expires_in: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientIn {
+    /// Your system's id for this user.
+    pub external_id: String,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientOut {
+    pub id: String,
+    pub external_id: String,
+    pub name: String,
+    pub email: String,
+    pub created_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClientList {
+    pub data: Vec<ClientOut>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientTokenIn {
+    pub client_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientTokenOut {
+    pub client_token: String,
+    pub expires_in: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageOut {
+    pub period_start: String,
+    pub period_end: String,
+    /// Signature requests (live envelopes sent) in this period.
+    pub sent: i64,
+    /// Monthly quota; `null` is unlimited.
+    pub quota: Option<i64>,
+    pub remaining: Option<i64>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EmbeddingSettings {
+    /// Origins (`https://app.example.com`) allowed to frame Dojang's screens and receive
+    /// their events; empty: nobody.
+    pub allowed_origins: Vec<String>,
+}

@@ -1,0 +1,270 @@
+//! Envelopes: creating and changing drafts (recipients, fields), sending, cancelling, and an envelope as reported.
+
+use super::nullable;
+use dojang_core::model::FieldKind;
+use dojang_core::model::Language;
+use dojang_core::model::RecipientRole;
+use dojang_core::model::SigningOrder;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A recipient's role as the API spells it, in capitals (`SIGNER`, `VIEWER`, as integrators
+/// of e-signature APIs expect); the web app's JSON and the database use lowercase.
+#[derive(Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Role {
+    Signer,
+    Viewer,
+}
+
+impl From<Role> for RecipientRole {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Signer => RecipientRole::Signer,
+            Role::Viewer => RecipientRole::Viewer,
+        }
+    }
+}
+
+impl From<RecipientRole> for Role {
+    fn from(r: RecipientRole) -> Self {
+        match r {
+            RecipientRole::Signer => Role::Signer,
+            RecipientRole::Viewer => Role::Viewer,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecipientIn {
+    pub email: String,
+    pub name: String,
+    #[serde(default = "signer")]
+    pub role: Role,
+    /// Signing position from 1 (equal numbers sign in parallel); defaults to the list order.
+    #[serde(default)]
+    pub order: Option<i64>,
+    /// Language of this recipient's emails and signing page; defaults to the envelope's.
+    #[serde(default)]
+    pub language: Option<Language>,
+}
+
+fn signer() -> Role {
+    Role::Signer
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FieldIn {
+    /// A document id of this envelope.
+    pub document: String,
+    /// 0-based page index.
+    pub page: u32,
+    /// Position and size as fractions 0–1 of the page as displayed, from the top-left corner.
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+    #[serde(rename = "type")]
+    pub kind: FieldKind,
+    /// The email of the recipient who fills this field.
+    pub recipient: String,
+    #[serde(default = "yes")]
+    pub required: bool,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub placeholder: Option<String>,
+    /// Choices of radio and select fields.
+    #[serde(default)]
+    pub options: Option<Vec<String>>,
+    /// Date format of date fields: `YYYY-MM-DD`, `YYYY. MM. DD.`, `YYYY년 MM월 DD일`, `MM/DD/YYYY` or `DD/MM/YYYY`.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateEnvelope {
+    pub subject: String,
+    /// Up to 20 document ids, in order.
+    pub document_ids: Vec<String>,
+    #[serde(default)]
+    pub recipients: Vec<RecipientIn>,
+    #[serde(default)]
+    pub signing_order: Option<SigningOrder>,
+    #[serde(default)]
+    pub fields: Option<Vec<FieldIn>>,
+    /// Seconds from sending until the signing links expire (60 s – 1 year).
+    #[serde(default)]
+    pub expires_in: Option<i64>,
+    /// Where signers go after finishing.
+    #[serde(default)]
+    pub redirect_url: Option<String>,
+    /// A message in the invitation email.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Default language of recipients' emails and signing pages (`ko` when absent).
+    #[serde(default)]
+    pub language: Option<Language>,
+}
+
+/// A change to a draft: absent keys stay; `recipients`, `fields` and `documentIds` replace
+/// the whole list; `null` clears `expiresIn` and `redirectUrl`.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PatchEnvelope {
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub document_ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub recipients: Option<Vec<RecipientIn>>,
+    #[serde(default)]
+    pub signing_order: Option<SigningOrder>,
+    #[serde(default)]
+    pub fields: Option<Vec<FieldIn>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub expires_in: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub redirect_url: Option<Option<String>>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub language: Option<Language>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PutRecipients {
+    pub recipients: Vec<RecipientIn>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CancelIn {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipientOut {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub order: i64,
+    pub language: Language,
+    /// `pending`, `sent`, `viewed`, `signed` or `declined`.
+    pub status: String,
+    pub sent_at: Option<String>,
+    pub viewed_at: Option<String>,
+    pub signed_at: Option<String>,
+    pub declined_at: Option<String>,
+    pub decline_reason: Option<String>,
+    /// When this recipient's link stops working (the envelope's expiry).
+    pub expires_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldOut {
+    pub id: String,
+    pub document: String,
+    pub page: u32,
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+    #[serde(rename = "type")]
+    pub kind: FieldKind,
+    /// The recipient's email.
+    pub recipient: String,
+    pub required: bool,
+    pub label: String,
+    pub placeholder: String,
+    pub options: Vec<String>,
+    pub format: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvelopeDocumentOut {
+    pub id: String,
+    pub name: String,
+    pub page_count: u32,
+    pub sha256: String,
+    pub sha256_base64url: String,
+    /// Once sealed: SHA-256 of the sealed PDF.
+    pub sealed_sha256: Option<String>,
+    pub sealed_sha256_base64url: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvelopeOut {
+    pub id: String,
+    pub subject: String,
+    /// `draft`, `sent`, `sealing` (everyone has signed; the sealed documents are being made),
+    /// `completed` (the sealed documents can be downloaded), `declined`, `cancelled` or `expired`.
+    pub status: String,
+    /// `live` or `test`.
+    pub mode: String,
+    pub signing_order: SigningOrder,
+    pub message: String,
+    pub redirect_url: Option<String>,
+    pub expires_in: Option<i64>,
+    pub expires_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub sent_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub cancelled_at: Option<String>,
+    pub documents: Vec<EnvelopeDocumentOut>,
+    pub recipients: Vec<RecipientOut>,
+    pub fields: Vec<FieldOut>,
+    pub audit_integrity: AuditIntegrityOut,
+}
+
+/// Whether the envelope's audit log is whole (hash chain, length and head all hold).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditIntegrityOut {
+    pub intact: bool,
+    pub events: i64,
+    /// The newest event's hash (the one printed in the audit trail).
+    pub head: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvelopeList {
+    pub data: Vec<EnvelopeOut>,
+    pub has_more: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignLink {
+    pub recipient_id: String,
+    pub email: String,
+    pub sign_url: String,
+    /// Whether the invitation was emailed now (in sequential order, later signers are
+    /// emailed when their turn comes; their link already works).
+    pub emailed: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SendOut {
+    pub envelope: EnvelopeOut,
+    pub recipients: Vec<SignLink>,
+}
