@@ -3,6 +3,7 @@
 #   scripts/bench.sh render     page previews beside MuPDF, first page / all pages, memory
 #   scripts/bench.sh seal       sealing a 100-page PDF beside pdf-lib + @signpdf (Node)
 #   scripts/bench.sh signer     the signer page on a throttled phone: bytes, time to the pad
+#   scripts/bench.sh api        the read path under wrk: an envelope, the list, a signing page
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --release
@@ -28,5 +29,12 @@ case "${1:-}" in
     cargo leptos build --release
     node end2end/bench/signer.mjs 5
     ;;
-  *) echo "usage: $0 render|seal|signer" >&2; exit 2 ;;
+  api)
+    command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get install -y -qq wrk; }
+    . scripts/leptos-env.sh release
+    ./scripts/build-signer.sh
+    cargo leptos build --release
+    cargo bench -p server --bench api
+    ;;
+  *) echo "usage: $0 render|seal|signer|api" >&2; exit 2 ;;
 esac

@@ -189,113 +189,126 @@ async fn org_named(db: &Db, name: &str) -> Result<dojang_core::ids::Organization
 
 async fn admin(settings: Settings, cmd: Admin) -> ExitCode {
     match cmd {
-        Admin::CreateOrg { name, email, password, owner_name, json } => {
-            let db = match migrate(&settings).await {
-                Ok(db) => db,
-                Err(e) => return fail(&format!("{e:#}"), json),
-            };
-            let owner = owner_name.unwrap_or_else(|| email.split('@').next().unwrap_or("owner").to_owned());
-            let created = async { accounts::sign_up(&db, SignUp::parse(&name, &owner, &email, &password)?).await }.await;
-            db.close().await;
-            match created {
-                Ok(user) if json => {
-                    println!(
-                        "{}",
-                        json!({
-                            "id": user.organization_id,
-                            "name": user.organization_name,
-                            "owner": { "id": user.id, "email": user.email, "name": user.name },
-                        })
-                    );
-                    ExitCode::SUCCESS
-                }
-                Ok(user) => {
-                    println!("created organization {} ({})", user.organization_name, user.organization_id);
-                    println!("owner: {} <{}>", user.name, user.email);
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    let detail = e.fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>();
-                    let msg = if detail.is_empty() { e.message.clone() } else { detail.join("; ") };
-                    if json {
-                        println!("{}", json!({ "error": msg, "code": e.code }));
-                        ExitCode::FAILURE
-                    } else {
-                        fail(&msg, false)
-                    }
-                }
-            }
-        }
+        Admin::CreateOrg { name, email, password, owner_name, json } => create_org(&settings, &name, &email, &password, owner_name, json).await,
         Admin::SealKey(cmd) => seal_key(settings, cmd).await,
-        Admin::CreateApiKey { json, org, mode, name } => {
-            let db = match migrate(&settings).await {
-                Ok(db) => db,
-                Err(e) => return fail(&format!("{e:#}"), json),
-            };
-            let mode = match mode {
-                KeyMode::Live => Mode::Live,
-                KeyMode::Test => Mode::Test,
-            };
-            let created = async { api_keys::create(&db, &org_named(&db, &org).await?, mode, &name).await }.await;
-            db.close().await;
-            match created {
-                Ok(k) if json => {
-                    println!("{}", json!({ "id": k.id, "key": k.key, "secret": k.secret, "mode": k.mode.as_str() }));
-                    ExitCode::SUCCESS
-                }
-                Ok(k) => {
-                    println!("key:    {}", k.key);
-                    println!("secret: {}", k.secret);
-                    println!("Store both now: they are not shown again.");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(&e.message, json),
+        Admin::CreateApiKey { json, org, mode, name } => create_api_key(&settings, &org, mode, &name, json).await,
+        Admin::SetQuota { org, monthly } => set_quota(&settings, &org, &monthly).await,
+        Admin::RotateTokenKeys { retire_previous } => rotate_token_keys(&settings, retire_previous).await,
+    }
+}
+
+/// The database, migrated; or the failure already reported.
+async fn open(settings: &Settings, json: bool) -> Result<Db, ExitCode> {
+    migrate(settings).await.map_err(|e| fail(&format!("{e:#}"), json))
+}
+
+async fn create_org(settings: &Settings, name: &str, email: &str, password: &str, owner_name: Option<String>, json: bool) -> ExitCode {
+    let db = match open(settings, json).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let owner = owner_name.unwrap_or_else(|| email.split('@').next().unwrap_or("owner").to_owned());
+    let created = async { accounts::sign_up(&db, SignUp::parse(&name, &owner, &email, &password)?).await }.await;
+    db.close().await;
+    match created {
+        Ok(user) if json => {
+            println!(
+                "{}",
+                json!({
+                    "id": user.organization_id,
+                    "name": user.organization_name,
+                    "owner": { "id": user.id, "email": user.email, "name": user.name },
+                })
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(user) => {
+            println!("created organization {} ({})", user.organization_name, user.organization_id);
+            println!("owner: {} <{}>", user.name, user.email);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let detail = e.fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>();
+            let msg = if detail.is_empty() { e.message.clone() } else { detail.join("; ") };
+            if json {
+                println!("{}", json!({ "error": msg, "code": e.code }));
+                ExitCode::FAILURE
+            } else {
+                fail(&msg, false)
             }
         }
-        Admin::SetQuota { org, monthly } => {
-            let quota = match monthly.as_str() {
-                "unlimited" | "none" => None,
-                n => match n.parse::<i64>() {
-                    Ok(q) if q >= 0 => Some(q),
-                    _ => return fail("--monthly is a number of signature requests or \"unlimited\"", false),
-                },
-            };
-            let db = match migrate(&settings).await {
-                Ok(db) => db,
-                Err(e) => return fail(&format!("{e:#}"), false),
-            };
-            let done = async { usage::set_quota(&db, &org_named(&db, &org).await?, quota).await }.await;
-            db.close().await;
-            match done {
-                Ok(()) => {
-                    println!("monthly quota of {org}: {}", quota.map_or("unlimited".to_owned(), |q| q.to_string()));
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(&e.message, false),
-            }
+    }
+}
+
+async fn create_api_key(settings: &Settings, org: &str, mode: KeyMode, name: &str, json: bool) -> ExitCode {
+    let db = match open(settings, json).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let mode = match mode {
+        KeyMode::Live => Mode::Live,
+        KeyMode::Test => Mode::Test,
+    };
+    let created = async { api_keys::create(&db, &org_named(&db, &org).await?, mode, &name).await }.await;
+    db.close().await;
+    match created {
+        Ok(k) if json => {
+            println!("{}", json!({ "id": k.id, "key": k.key, "secret": k.secret, "mode": k.mode.as_str() }));
+            ExitCode::SUCCESS
         }
-        Admin::RotateTokenKeys { retire_previous } => {
-            let db = match migrate(&settings).await {
-                Ok(db) => db,
-                Err(e) => return fail(&format!("{e:#}"), false),
-            };
-            let done = async {
-                tokens::rotate(&db, &settings.secret_key).await?;
-                if retire_previous {
-                    tokens::retire_previous(&db).await
-                } else {
-                    Ok(0)
-                }
-            }
-            .await;
-            db.close().await;
-            match done {
-                Ok(retired) => {
-                    println!("new token keys in use; {retired} older keys retired");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(&e.message, false),
-            }
+        Ok(k) => {
+            println!("key:    {}", k.key);
+            println!("secret: {}", k.secret);
+            println!("Store both now: they are not shown again.");
+            ExitCode::SUCCESS
         }
+        Err(e) => fail(&e.message, json),
+    }
+}
+
+async fn set_quota(settings: &Settings, org: &str, monthly: &str) -> ExitCode {
+    let quota = match monthly {
+        "unlimited" | "none" => None,
+        n => match n.parse::<i64>() {
+            Ok(q) if q >= 0 => Some(q),
+            _ => return fail("--monthly is a number of signature requests or \"unlimited\"", false),
+        },
+    };
+    let db = match open(settings, false).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let done = async { usage::set_quota(&db, &org_named(&db, &org).await?, quota).await }.await;
+    db.close().await;
+    match done {
+        Ok(()) => {
+            println!("monthly quota of {org}: {}", quota.map_or("unlimited".to_owned(), |q| q.to_string()));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.message, false),
+    }
+}
+
+async fn rotate_token_keys(settings: &Settings, retire_previous: bool) -> ExitCode {
+    let db = match open(settings, false).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let done = async {
+        tokens::rotate(&db, &settings.secret_key).await?;
+        if retire_previous {
+            tokens::retire_previous(&db).await
+        } else {
+            Ok(0)
+        }
+    }
+    .await;
+    db.close().await;
+    match done {
+        Ok(retired) => {
+            println!("new token keys in use; {retired} older keys retired");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.message, false),
     }
 }

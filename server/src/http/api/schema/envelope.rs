@@ -1,10 +1,9 @@
 //! Envelopes: creating and changing drafts (recipients, fields), sending, cancelling, and an envelope as reported.
 
-use super::nullable;
-use dojang_core::model::FieldKind;
-use dojang_core::model::Language;
-use dojang_core::model::RecipientRole;
-use dojang_core::model::SigningOrder;
+use super::{b64url, nullable};
+use dojang_core::envelope::Overview;
+use dojang_core::ids::RecipientId;
+use dojang_core::model::{DocumentInfo, FieldDraft, FieldKind, Language, RecipientProgress, RecipientRole, SealedDocument, SigningOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -267,4 +266,100 @@ pub struct SignLink {
 pub struct SendOut {
     pub envelope: EnvelopeOut,
     pub recipients: Vec<SignLink>,
+}
+
+impl EnvelopeOut {
+    /// An envelope as the API reports it: recipients in fields named by their email.
+    pub fn new(overview: &Overview) -> Self {
+        let d = overview.detail();
+        let (fields, e) = (&overview.contents.fields, &overview.envelope);
+        let email_of = |rid: &RecipientId| d.recipients.iter().find(|r| &r.id == rid).map(|r| r.email.clone()).unwrap_or_default();
+        EnvelopeOut {
+            id: e.id.to_string(),
+            subject: d.name.clone(),
+            status: d.status.as_str().to_owned(),
+            mode: e.mode.as_str().to_owned(),
+            signing_order: d.signing_order,
+            message: d.message.clone(),
+            redirect_url: e.redirect_url.clone(),
+            expires_in: e.expires_in_seconds,
+            expires_at: d.expires_at.clone(),
+            created_at: e.created_at.to_db(),
+            updated_at: e.updated_at.to_db(),
+            sent_at: d.sent_at.clone(),
+            completed_at: d.completed_at.clone(),
+            cancelled_at: d.cancelled_at.clone(),
+            documents: d.documents.iter().map(|doc| EnvelopeDocumentOut::new(doc, &d.sealed_documents)).collect(),
+            recipients: d.recipients.iter().map(|r| RecipientOut::new(r, &d.expires_at)).collect(),
+            fields: fields.iter().map(|f| FieldOut::new(f, email_of(&f.recipient_id))).collect(),
+            audit_integrity: AuditIntegrityOut { intact: d.audit_integrity.intact, events: d.audit_integrity.events, head: d.audit_integrity.head.clone() },
+        }
+    }
+}
+
+impl EnvelopeDocumentOut {
+    fn new(doc: &DocumentInfo, sealed: &[SealedDocument]) -> Self {
+        let sealed = sealed.iter().find(|s| s.document_id == doc.id).map(|s| s.sealed_sha256.clone());
+        Self {
+            id: doc.id.to_string(),
+            name: doc.name.clone(),
+            page_count: doc.pages.len() as u32,
+            sha256_base64url: b64url(&doc.sha256),
+            sha256: doc.sha256.clone(),
+            sealed_sha256_base64url: sealed.as_deref().map(b64url),
+            sealed_sha256: sealed,
+        }
+    }
+}
+
+impl RecipientOut {
+    fn new(r: &RecipientProgress, expires_at: &Option<String>) -> Self {
+        Self {
+            id: r.id.to_string(),
+            email: r.email.clone(),
+            name: r.name.clone(),
+            role: r.role.into(),
+            order: r.order,
+            language: r.language,
+            status: if r.declined_at.is_some() {
+                "declined"
+            } else if r.signed_at.is_some() {
+                "signed"
+            } else if r.viewed_at.is_some() {
+                "viewed"
+            } else if r.invited_at.is_some() {
+                "sent"
+            } else {
+                "pending"
+            }
+            .into(),
+            sent_at: r.invited_at.clone(),
+            viewed_at: r.viewed_at.clone(),
+            signed_at: r.signed_at.clone(),
+            declined_at: r.declined_at.clone(),
+            decline_reason: r.decline_reason.clone(),
+            expires_at: expires_at.clone(),
+        }
+    }
+}
+
+impl FieldOut {
+    fn new(f: &FieldDraft, recipient: String) -> Self {
+        Self {
+            id: f.id.to_string(),
+            document: f.document_id.to_string(),
+            page: f.page,
+            x: f.rect.x,
+            y: f.rect.y,
+            width: f.rect.width,
+            height: f.rect.height,
+            kind: f.kind,
+            recipient,
+            required: f.required,
+            label: f.label.clone(),
+            placeholder: f.placeholder.clone(),
+            options: f.options.clone(),
+            format: f.format.clone(),
+        }
+    }
 }

@@ -1,0 +1,185 @@
+//! Read-path benchmark (not a test): `scripts/bench.sh api` (release build, wrk from Debian).
+//!
+//! Starts the real `dojang` binary on SQLite with an organization, an API key and sent
+//! envelopes (two signers, one document, six fields each), then loads it with `wrk` on
+//! loopback: `GET /api/v1/envelopes/{id}`, the list `GET /api/v1/envelopes?limit=20`, a
+//! signing page `GET /sign/{token}` and `/healthz` as the floor. The API key's rate limit and
+//! the per-address limits are raised for the run. Prints a Markdown table (requests per
+//! second, latency percentiles) and writes it to `server/benches/results/api.md`.
+//!
+//! wrk and the server share this machine's cores, so the numbers are what one box does with
+//! its load generator beside it.
+
+use serde_json::{json, Value};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::{cpu_model, num_cores, today};
+
+const ENVELOPES: usize = 30;
+const SECONDS: u32 = 10;
+const CONNECTIONS: u32 = 16;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dojang(data: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dojang"));
+    c.env("DOJANG_DATA_DIR", data)
+        .env("DOJANG_PDFIUM_LIB", root().join(".tools/pdfium/libpdfium.so"))
+        .env("DOJANG_SITE_ROOT", root().join("target/site"))
+        .env("DOJANG_LOG", "warn")
+        .env("DOJANG_API_RATE_PER_MINUTE", "1000000")
+        .env("DOJANG_API_BURST", "1000000")
+        .env("DOJANG_ADDRESS_RATE_SCALE", "1000");
+    c
+}
+
+fn start() -> Server {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = dojang(data.path()).env("DOJANG_BIND", format!("127.0.0.1:{port}")).arg("serve").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(60), "dojang did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server { child, base: format!("http://127.0.0.1:{port}"), _data: data }
+}
+
+/// An organization and a live API key, made with the admin CLI on the server's data.
+fn api_key(server: &Server) -> String {
+    let data = server._data.path();
+    let run = |args: &[&str]| -> Value {
+        let out = dojang(data).args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    run(&["admin", "create-org", "--name", "벤치마크", "--email", "bench@example.com", "--password", "correct horse battery", "--json"]);
+    run(&["admin", "create-api-key", "--org", "벤치마크", "--mode", "live", "--json"])["key"].as_str().unwrap().to_owned()
+}
+
+/// Sent envelopes; returns their ids and one signing link.
+async fn envelopes(base: &str, key: &str) -> (Vec<String>, String) {
+    let http = reqwest::Client::new();
+    let pdf = std::fs::read(root().join("server/tests/fixtures/pdf/basic__002-trivial-libre-office-writer.pdf")).expect("the corpus PDF");
+    let (mut ids, mut link) = (Vec::new(), String::new());
+    for i in 0..ENVELOPES {
+        let part = reqwest::multipart::Part::bytes(pdf.clone()).file_name("계약서.pdf").mime_str("application/pdf").unwrap();
+        let doc: Value =
+            http.post(format!("{base}/api/v1/documents")).bearer_auth(key).multipart(reqwest::multipart::Form::new().part("file", part)).send().await.unwrap().json().await.unwrap();
+        let doc = doc["id"].as_str().expect("uploaded").to_owned();
+        let field = |kind: &str, who: &str, y: f64| json!({ "document": doc, "page": 0, "x": 0.1, "y": y, "width": 0.3, "height": 0.05, "type": kind, "recipient": who });
+        let body = json!({
+            "subject": format!("근로계약서 {i}"),
+            "documentIds": [doc],
+            "recipients": [
+                { "email": "minjun@example.com", "name": "김민준", "role": "SIGNER", "order": 1 },
+                { "email": "seoyeon@example.com", "name": "이서연", "role": "SIGNER", "order": 1 },
+            ],
+            "fields": [
+                field("signature", "minjun@example.com", 0.1), field("date", "minjun@example.com", 0.2), field("text", "minjun@example.com", 0.3),
+                field("signature", "seoyeon@example.com", 0.5), field("date", "seoyeon@example.com", 0.6), field("text", "seoyeon@example.com", 0.7),
+            ],
+        });
+        let created: Value = http.post(format!("{base}/api/v1/envelopes")).bearer_auth(key).json(&body).send().await.unwrap().json().await.unwrap();
+        let id = created["id"].as_str().unwrap_or_else(|| panic!("created: {created}")).to_owned();
+        let sent: Value = http.post(format!("{base}/api/v1/envelopes/{id}/send")).bearer_auth(key).send().await.unwrap().json().await.unwrap();
+        link = sent["recipients"][0]["signUrl"].as_str().unwrap_or_else(|| panic!("sent: {sent}")).to_owned();
+        ids.push(id);
+    }
+    (ids, link)
+}
+
+struct Load {
+    rps: f64,
+    p50: String,
+    p90: String,
+    p99: String,
+    errors: String,
+}
+
+/// `wrk` against `url`; its requests per second and latency distribution.
+fn wrk(url: &str, key: Option<&str>) -> Load {
+    let mut c = Command::new("wrk");
+    c.args(["-t2", &format!("-c{CONNECTIONS}"), &format!("-d{SECONDS}s"), "--latency"]);
+    if let Some(k) = key {
+        c.args(["-H", &format!("Authorization: Bearer {k}")]);
+    }
+    let out = c.arg(url).output().expect("wrk (apt-get install wrk)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let find = |prefix: &str| -> String {
+        text.lines().map(str::trim).find(|l| l.starts_with(prefix)).map(|l| l[prefix.len()..].trim().to_owned()).unwrap_or_else(|| "—".into())
+    };
+    let non2xx = find("Non-2xx or 3xx responses:");
+    let socket = find("Socket errors:");
+    Load {
+        rps: find("Requests/sec:").parse().unwrap_or(0.0),
+        p50: find("50%"),
+        p90: find("90%"),
+        p99: find("99%"),
+        errors: match (non2xx.as_str(), socket.as_str()) {
+            ("—", "—") => "0".into(),
+            (n, "—") => format!("{n} non-2xx"),
+            (n, s) => format!("{n} non-2xx; {s}"),
+        },
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let server = start();
+    let key = api_key(&server);
+    let (ids, link) = envelopes(&server.base, &key).await;
+    let base = server.base.clone();
+    // Warm-up (connections, caches, page cache).
+    let _ = wrk(&format!("{base}/api/v1/envelopes/{}", ids[0]), Some(&key));
+    let targets: Vec<(&str, String, Option<&str>)> = vec![
+        ("`GET /healthz` (floor)", format!("{base}/healthz"), None),
+        ("`GET /api/v1/envelopes/{id}`", format!("{base}/api/v1/envelopes/{}", ids[ENVELOPES / 2]), Some(&key)),
+        ("`GET /api/v1/envelopes?limit=20`", format!("{base}/api/v1/envelopes?limit=20"), Some(&key)),
+        ("`GET /sign/{token}` (signing page)", link.clone(), None),
+    ];
+    let mut table = String::new();
+    writeln!(table, "# API read path (`scripts/bench.sh api`)\n").unwrap();
+    writeln!(
+        table,
+        "{} · {} · {} cores · release build · SQLite · wrk -t2 -c{CONNECTIONS} -d{SECONDS}s on loopback (wrk shares the cores) · {ENVELOPES} sent envelopes of 2 signers, 6 fields\n",
+        today(),
+        cpu_model(),
+        num_cores()
+    )
+    .unwrap();
+    writeln!(table, "| request | requests/s | p50 | p90 | p99 | errors |").unwrap();
+    writeln!(table, "| --- | ---: | ---: | ---: | ---: | --- |").unwrap();
+    for (name, url, key) in targets {
+        let l = wrk(&url, key);
+        writeln!(table, "| {name} | {:.0} | {} | {} | {} | {} |", l.rps, l.p50, l.p90, l.p99, l.errors).unwrap();
+    }
+    writeln!(table, "\nGoal (issue 18): `GET /api/v1/envelopes/{{id}}` ≥ 5 000 requests/s with p99 < 20 ms, the list and the signing page of the same order.").unwrap();
+    print!("{table}");
+    let out = root().join("server/benches/results/api.md");
+    std::fs::write(&out, &table).unwrap();
+    println!("\nwritten to {}", out.display());
+}
