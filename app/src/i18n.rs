@@ -1,14 +1,17 @@
-//! Korean and English. The language comes from the `dojang_lang` cookie, else the browser's
-//! Accept-Language, else English; the server writes it into `<html lang>` and the browser
-//! reads it back from there when it hydrates, so both render the same words.
+//! Korean and English in the app. The language comes from the `dojang_lang` cookie, else the
+//! browser's Accept-Language, else English; the server writes it into `<html lang>` and the
+//! browser reads it back from there when it hydrates, so both render the same words. The texts
+//! themselves live in `dojang_core::i18n` (`core/locales`), shared with emails and PDFs.
 
 use dojang_core::error::AppError;
+use dojang_core::model::Language;
 use leptos::prelude::*;
 
-include!(concat!(env!("OUT_DIR"), "/i18n.rs"));
+pub use dojang_core::i18n::{fill, k, Key};
 
 pub const LANG_COOKIE: &str = "dojang_lang";
 
+/// The language of the interface (English unless the visitor asks for Korean).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Lang {
     #[default]
@@ -16,15 +19,20 @@ pub enum Lang {
     Ko,
 }
 
-/// A translation key (see `k`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Key(usize);
-
-impl Key {
-    pub fn text(self, lang: Lang) -> &'static str {
+impl From<Lang> for Language {
+    fn from(lang: Lang) -> Self {
         match lang {
-            Lang::En => EN[self.0],
-            Lang::Ko => KO[self.0],
+            Lang::En => Language::En,
+            Lang::Ko => Language::Ko,
+        }
+    }
+}
+
+impl From<Language> for Lang {
+    fn from(lang: Language) -> Self {
+        match lang {
+            Language::En => Lang::En,
+            Language::Ko => Lang::Ko,
         }
     }
 }
@@ -93,24 +101,24 @@ pub fn lang() -> Lang {
 
 /// The text of `key` in the current language.
 pub fn t(key: Key) -> &'static str {
-    key.text(lang())
+    key.text(lang().into())
 }
 
 /// The text of a key given by name (empty when there is no such key).
 pub fn text_by_name(name: &str) -> &'static str {
-    key_by_name(name).map(t).unwrap_or("")
+    Key::by_name(name).map(t).unwrap_or("")
 }
 
 /// Every text whose key `wanted` accepts, by key, in the current language (for a page whose
 /// script shows texts after the page was rendered).
 pub fn texts_where(wanted: impl Fn(&str) -> bool) -> std::collections::BTreeMap<String, String> {
-    NAMES.iter().enumerate().filter(|(_, n)| wanted(n)).map(|(i, n)| ((*n).to_owned(), t(Key(i)).to_owned())).collect()
+    Key::all().filter(|key| wanted(key.name())).map(|key| (key.name().to_owned(), t(key).to_owned())).collect()
 }
 
 /// A user-facing message for an error: its code's translation, else the server's message.
 pub fn error_text(err: &AppError) -> String {
     let name = format!("error.{}", err.code.as_str().to_ascii_lowercase());
-    match key_by_name(&name) {
+    match Key::by_name(&name) {
         Some(key) => t(key).to_owned(),
         None if err.code.status() >= 500 => t(k::ERROR_GENERIC).to_owned(),
         None => err.message.clone(),
@@ -119,13 +127,13 @@ pub fn error_text(err: &AppError) -> String {
 
 /// The name of an envelope status in the current language.
 pub fn status_text(status: dojang_core::model::EnvelopeStatus) -> &'static str {
-    key_by_name(&format!("status.{}", status.as_str())).map(t).unwrap_or("")
+    Key::by_name(&format!("status.{}", status.as_str())).map(t).unwrap_or("")
 }
 
 /// The message for one rejected form field, translated by its field code when we can.
 pub fn field_error_text(err: &AppError, field: &str) -> Option<String> {
     let fe = err.fields.iter().find(|f| f.field == field)?;
-    Some(match (lang(), key_by_name(&format!("field.{}", fe.code))) {
+    Some(match (lang(), Key::by_name(&format!("field.{}", fe.code))) {
         (Lang::En, _) | (_, None) => fe.message.clone(),
         (_, Some(key)) => t(key).to_owned(),
     })
@@ -144,9 +152,9 @@ mod tests {
     }
 
     #[test]
-    fn both_languages_have_every_key() {
-        assert_eq!(EN.len(), KO.len());
-        assert_eq!(k::APP_NAME.text(Lang::Ko), "도장");
-        assert!(EN.iter().chain(KO.iter()).all(|s| !s.is_empty()));
+    fn the_interface_language_is_a_language_of_texts() {
+        assert_eq!(k::APP_NAME.text(Lang::Ko.into()), "도장");
+        assert_eq!(Lang::from(Language::En), Lang::En);
+        assert_eq!(Language::from(Lang::Ko), Language::Ko);
     }
 }

@@ -103,6 +103,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/contract/upload") view=pages::contract::ContractPage/>
                 <Route path=path!("/contracts/:id") view=pages::envelope::EnvelopePage/>
                 <Route path=path!("/sign/:token") view=pages::sign::SignPage ssr=SsrMode::Async/>
+                <Route path=path!("/download/:token") view=pages::download::DownloadPage ssr=SsrMode::Async/>
                 <Route path=path!("/verify") view=pages::verify::VerifyPage/>
                 <Route path=path!("/settings/api") view=pages::api_keys::ApiKeysPage/>
                 <Route path=path!("/settings/webhooks") view=pages::webhooks::WebhooksPage/>

@@ -141,3 +141,7 @@ pub const EMBED_ORIGINS: &str = "embed-origins";
 pub const EMBED_ORIGINS_SAVE: &str = "embed-origins-save";
 pub const AUDIT_INTEGRITY: &str = "audit-integrity";
 pub const SIGN_TEST_MODE: &str = "sign-test-mode";
+pub const DOWNLOAD_PAGE: &str = "download-page";
+pub const DOWNLOAD_CLOSED: &str = "download-closed";
+pub const DOWNLOAD_DOCUMENT: &str = "download-document";
+pub const DOWNLOAD_TRAIL: &str = "download-trail";

@@ -1,4 +1,4 @@
-//! Dojang's domain. The shared part (ids, validated types, errors, models) compiles for the
+//! Dojang's domain. The shared part (ids, validated types, errors, models, texts) compiles for the
 //! browser too; everything behind the `server` feature is server-only: the domain by what it
 //! owns (accounts, documents, envelopes, signing, sealing, mail, webhooks, embedding, the
 //! API's credentials and scope) on `infra` (database, storage, jobs, settings, secrets),
@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod geometry;
+pub mod i18n;
 pub mod ids;
 pub mod ink;
 pub mod model;

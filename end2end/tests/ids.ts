@@ -103,5 +103,9 @@ export const id = {
   embedExpired: "embed-expired",
   embedClose: "embed-close",
   embedSaved: "embed-saved",
+  downloadPage: "download-page",
+  downloadClosed: "download-closed",
+  downloadDocument: "download-document",
+  downloadTrail: "download-trail",
 } as const;
 export const tid = (name: keyof typeof id) => `[data-testid="${id[name]}"]`;

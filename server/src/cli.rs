@@ -7,7 +7,7 @@ use dojang_core::accounts::{self, SignUp};
 use dojang_core::api::{keys as api_keys, tokens, usage};
 use dojang_core::infra::config::Settings;
 use dojang_core::infra::db::Db;
-use dojang_core::model::Mode;
+use dojang_core::model::{Language, Mode};
 use dojang_core::seal::keys;
 use serde_json::json;
 use std::process::ExitCode;
@@ -208,7 +208,7 @@ async fn create_org(settings: &Settings, name: &str, email: &str, password: &str
         Err(code) => return code,
     };
     let owner = owner_name.unwrap_or_else(|| email.split('@').next().unwrap_or("owner").to_owned());
-    let created = async { accounts::sign_up(&db, SignUp::parse(&name, &owner, &email, &password)?).await }.await;
+    let created = async { accounts::sign_up(&db, SignUp::parse(name, &owner, email, password, Language::default())?).await }.await;
     db.close().await;
     match created {
         Ok(user) if json => {

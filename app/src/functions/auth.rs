@@ -40,7 +40,10 @@ pub async fn sign_up(csrf: String, org_name: String, name: String, email: String
     respond(
         async {
             let session = ssr::check_csrf(&csrf).await?;
-            let input = accounts::SignUp::parse(&org_name, &name, &email, &password)?;
+            // The owner's mail (a signer declined, a contract completed) speaks the language
+            // they signed up in.
+            let language = crate::i18n::Lang::detect().into();
+            let input = accounts::SignUp::parse(&org_name, &name, &email, &password, language)?;
             let st = ssr::state()?;
             let user = accounts::sign_up(&st.db, input).await?;
             web_session::log_in(&session, &user.id).await?;

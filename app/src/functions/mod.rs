@@ -4,5 +4,6 @@
 pub mod api_keys;
 pub mod auth;
 pub mod contracts;
+pub mod download;
 pub mod signing;
 pub mod webhooks;

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod contract;
 pub mod dashboard;
+pub mod download;
 pub mod envelope;
 pub mod home;
 pub mod login;

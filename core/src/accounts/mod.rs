@@ -9,7 +9,7 @@ pub mod web_session;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::ids::{OrganizationId, UserId};
 use crate::infra::db::{unique_violation, Db, Timestamp};
-use crate::model::{CurrentUser, UserRole};
+use crate::model::{CurrentUser, Language, UserRole};
 use crate::types::{DisplayName, EmailAddress, NewPassword};
 use password::{hash_password, verify_password};
 use throttle::LoginKeys;
@@ -21,10 +21,12 @@ pub struct SignUp {
     pub name: DisplayName,
     pub email: EmailAddress,
     pub password: NewPassword,
+    /// The language the owner signed up in: the mail Dojang sends them is written in it.
+    pub language: Language,
 }
 
 impl SignUp {
-    pub fn parse(org_name: &str, name: &str, email: &str, password: &str) -> AppResult<Self> {
+    pub fn parse(org_name: &str, name: &str, email: &str, password: &str, language: Language) -> AppResult<Self> {
         let mut fields: Vec<FieldError> = Vec::new();
         let mut take = |r: AppResult<()>| {
             if let Err(e) = r {
@@ -40,7 +42,7 @@ impl SignUp {
         take(mail.as_ref().map(|_| ()).map_err(Clone::clone));
         take(pass.as_ref().map(|_| ()).map_err(Clone::clone));
         match (org, person, mail, pass) {
-            (Ok(org_name), Ok(name), Ok(email), Ok(password)) => Ok(Self { org_name, name, email, password }),
+            (Ok(org_name), Ok(name), Ok(email), Ok(password)) => Ok(Self { org_name, name, email, password, language }),
             _ => Err(AppError::fields(fields)),
         }
     }
@@ -61,14 +63,15 @@ pub async fn sign_up(db: &Db, input: SignUp) -> AppResult<CurrentUser> {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO users (id, organization_id, email, name, password_hash, role, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'owner', $6, $6)",
+            "INSERT INTO users (id, organization_id, email, name, password_hash, role, language, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'owner', $6, $7, $7)",
         )
         .bind(&user_id)
         .bind(&org_id)
         .bind(input.email.as_str())
         .bind(input.name.as_str())
         .bind(&password_hash)
+        .bind(input.language)
         .bind(now)
         .execute(&mut *tx)
         .await?;

@@ -114,7 +114,7 @@ pub(super) async fn completed(st: &AppState, tx: &mut Tx, id: &EnvelopeId) -> Ap
         to.push((env.sender_name().to_owned(), email.to_owned(), env.sender_language()));
     }
     for (name, email, lang) in to {
-        let m = templates::completed(lang, &name, &env.name, &env.organization_name, link.as_deref());
+        let m = templates::completed(lang, &name, &env.name, &env.organization_name, link.as_deref().map(|l| (l, DOWNLOAD_DAYS)));
         mail(st, tx, &env, EmailKind::Completed, (&name, &email), None, m, attachments.clone()).await?;
     }
     Ok(())

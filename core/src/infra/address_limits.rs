@@ -17,7 +17,7 @@ pub enum Surface {
     Verify,
     /// Sign-up and log-in: every request costs a password hash.
     Account,
-    /// `/download/{token}…`.
+    /// `/download/{token}…` and the download page's server function.
     Download,
     /// `/_fn/auth/csrf_token`: every call may start a stored session.
     Session,
@@ -77,7 +77,7 @@ impl Surface {
         if path.starts_with("/sign/") || path.starts_with("/_app/sign/") || path.starts_with("/_fn/sign/") {
             return Some(Self::Signing);
         }
-        if path.starts_with("/download/") {
+        if path.starts_with("/download/") || path.starts_with("/_fn/download/") {
             return Some(Self::Download);
         }
         if method == http::Method::POST {

@@ -1,6 +1,7 @@
-//! Email texts in Korean and English: an HTML version and a plain-text version of each.
-//! Everything interpolated into HTML is escaped.
+//! Emails in Korean and English: an HTML version and a plain-text version of each, their
+//! words from the locale files (`mail_*` keys). Everything interpolated into HTML is escaped.
 
+use crate::i18n::{self, filled, k};
 use crate::model::Language;
 
 pub struct Rendered {
@@ -26,10 +27,7 @@ pub fn escape(s: &str) -> String {
 
 /// The shared frame: a heading, paragraphs, an optional button, a footer.
 fn layout(lang: Language, heading: &str, paragraphs: &[String], button: Option<(&str, &str)>) -> (String, String) {
-    let footer = match lang {
-        Language::Ko => "이 메일은 도장(Dojang) 전자계약 서비스에서 보냈습니다.",
-        Language::En => "Sent by Dojang, the e-contract service.",
-    };
+    let footer = i18n::text(k::MAIL_FOOTER, lang);
     let mut html = format!(
         "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"></head>\
          <body style=\"margin:0;padding:24px;background:#faf8f6;font-family:'Apple SD Gothic Neo','Malgun Gothic','Noto Sans KR',Arial,sans-serif;color:#1d1b1a\">\
@@ -74,104 +72,53 @@ pub struct Invite<'a> {
 }
 
 pub fn invite(m: &Invite<'_>) -> Rendered {
-    let (subject, heading, lead, button, expiry) = match m.lang {
-        Language::Ko => (
-            format!("{}[서명 요청] {} - {}", if m.reminder { "[다시 알림] " } else { "" }, m.envelope_name, m.organization_name),
-            format!("{}님, 서명을 요청받았습니다", m.recipient_name),
-            format!("{}({})님이 「{}」 문서에 서명을 요청했습니다.", m.sender_name, m.organization_name, m.envelope_name),
-            "문서 확인하고 서명하기",
-            m.expires_at.map(|e| format!("서명 기한: {e} (UTC)")),
-        ),
-        Language::En => (
-            format!("{}Signature requested: {} — {}", if m.reminder { "Reminder: " } else { "" }, m.envelope_name, m.organization_name),
-            format!("{}, you are asked to sign", m.recipient_name),
-            format!("{} ({}) asks you to sign “{}”.", m.sender_name, m.organization_name, m.envelope_name),
-            "Review and sign",
-            m.expires_at.map(|e| format!("Please sign before {e} (UTC).")),
-        ),
-    };
-    let mut paragraphs = vec![lead];
+    let lang = m.lang;
+    let values = [("recipient", m.recipient_name), ("sender", m.sender_name), ("organization", m.organization_name), ("envelope", m.envelope_name)];
+    let subject = filled(if m.reminder { k::MAIL_REMINDER_SUBJECT } else { k::MAIL_INVITE_SUBJECT }, lang, &values);
+    let heading = filled(k::MAIL_INVITE_HEADING, lang, &values);
+    let mut paragraphs = vec![filled(k::MAIL_INVITE_LEAD, lang, &values)];
     if !m.message.trim().is_empty() {
         paragraphs.push(m.message.trim().to_owned());
     }
-    paragraphs.extend(expiry);
-    let (html, text) = layout(m.lang, &heading, &paragraphs, Some((button, m.link)));
+    paragraphs.extend(m.expires_at.map(|e| filled(k::MAIL_INVITE_EXPIRY, lang, &[("expires", e)])));
+    let (html, text) = layout(lang, &heading, &paragraphs, Some((i18n::text(k::MAIL_INVITE_BUTTON, lang), m.link)));
     Rendered { subject, html, text }
 }
 
 pub fn cancelled(lang: Language, recipient_name: &str, envelope_name: &str, organization_name: &str, reason: &str) -> Rendered {
-    let (subject, heading, lead) = match lang {
-        Language::Ko => (
-            format!("[서명 요청 취소] {envelope_name}"),
-            format!("{recipient_name}님, 서명 요청이 취소되었습니다"),
-            format!("{organization_name}에서 「{envelope_name}」 서명 요청을 취소했습니다. 더 이상 서명할 필요가 없습니다."),
-        ),
-        Language::En => (
-            format!("Signature request cancelled: {envelope_name}"),
-            format!("{recipient_name}, the signature request was cancelled"),
-            format!("{organization_name} cancelled the request to sign “{envelope_name}”. You no longer need to sign it."),
-        ),
-    };
-    let mut p = vec![lead];
+    let values = [("recipient", recipient_name), ("envelope", envelope_name), ("organization", organization_name)];
+    let subject = filled(k::MAIL_CANCELLED_SUBJECT, lang, &values);
+    let heading = filled(k::MAIL_CANCELLED_HEADING, lang, &values);
+    let mut p = vec![filled(k::MAIL_CANCELLED_LEAD, lang, &values)];
     if !reason.trim().is_empty() {
-        p.push(match lang {
-            Language::Ko => format!("사유: {}", reason.trim()),
-            Language::En => format!("Reason: {}", reason.trim()),
-        });
+        p.push(filled(k::MAIL_REASON, lang, &[("reason", reason.trim())]));
     }
     let (html, text) = layout(lang, &heading, &p, None);
     Rendered { subject, html, text }
 }
 
 pub fn declined(lang: Language, sender_name: &str, envelope_name: &str, signer: &str, reason: &str, link: &str) -> Rendered {
-    let (subject, heading, lead, button) = match lang {
-        Language::Ko => (
-            format!("[서명 거절] {envelope_name}"),
-            format!("{sender_name}님, 서명이 거절되었습니다"),
-            format!("{signer}님이 「{envelope_name}」 문서의 서명을 거절했습니다."),
-            "계약 보기",
-        ),
-        Language::En => (
-            format!("Declined: {envelope_name}"),
-            format!("{sender_name}, a signer declined"),
-            format!("{signer} declined to sign “{envelope_name}”."),
-            "View the contract",
-        ),
-    };
-    let reason_line = match lang {
-        Language::Ko => format!("사유: {reason}"),
-        Language::En => format!("Reason: {reason}"),
-    };
-    let (html, text) = layout(lang, &heading, &[lead, reason_line], Some((button, link)));
+    let values = [("sender", sender_name), ("envelope", envelope_name), ("signer", signer)];
+    let subject = filled(k::MAIL_DECLINED_SUBJECT, lang, &values);
+    let heading = filled(k::MAIL_DECLINED_HEADING, lang, &values);
+    let paragraphs = [filled(k::MAIL_DECLINED_LEAD, lang, &values), filled(k::MAIL_REASON, lang, &[("reason", reason)])];
+    let (html, text) = layout(lang, &heading, &paragraphs, Some((i18n::text(k::MAIL_DECLINED_BUTTON, lang), link)));
     Rendered { subject, html, text }
 }
 
-pub fn completed(lang: Language, name: &str, envelope_name: &str, organization_name: &str, link: Option<&str>) -> Rendered {
-    let (subject, heading, lead, attached, button) = match lang {
-        Language::Ko => (
-            format!("[서명 완료] {envelope_name}"),
-            format!("{name}님, 모든 서명이 완료되었습니다"),
-            format!("{organization_name}의 「{envelope_name}」 문서에 모든 서명자가 서명했습니다. 전자서명으로 봉인된 문서와 감사 추적 기록을 보관해 두세요."),
-            "봉인된 문서를 첨부했습니다.",
-            "봉인된 문서 받기",
-        ),
-        Language::En => (
-            format!("Completed: {envelope_name}"),
-            format!("{name}, everyone has signed"),
-            format!("Everyone has signed “{envelope_name}” from {organization_name}. Keep the sealed document, digitally signed with its audit trail."),
-            "The sealed documents are attached.",
-            "Download the sealed documents",
-        ),
-    };
+/// To everyone when an envelope is sealed: the documents are attached, or behind `link`
+/// (a URL and how many days it works).
+pub fn completed(lang: Language, name: &str, envelope_name: &str, organization_name: &str, link: Option<(&str, i64)>) -> Rendered {
+    let values = [("name", name), ("envelope", envelope_name), ("organization", organization_name)];
+    let subject = filled(k::MAIL_COMPLETED_SUBJECT, lang, &values);
+    let heading = filled(k::MAIL_COMPLETED_HEADING, lang, &values);
+    let lead = filled(k::MAIL_COMPLETED_LEAD, lang, &values);
     let (html, text) = match link {
-        Some(url) => {
-            let note = match lang {
-                Language::Ko => "링크는 30일 동안 유효합니다.",
-                Language::En => "The link works for 30 days.",
-            };
-            layout(lang, &heading, &[lead, note.to_owned()], Some((button, url)))
+        Some((url, days)) => {
+            let note = filled(k::MAIL_COMPLETED_LINK_DAYS, lang, &[("days", &days.to_string())]);
+            layout(lang, &heading, &[lead, note], Some((i18n::text(k::MAIL_COMPLETED_BUTTON, lang), url)))
         }
-        None => layout(lang, &heading, &[lead, attached.to_owned()], None),
+        None => layout(lang, &heading, &[lead, i18n::text(k::MAIL_COMPLETED_ATTACHED, lang).to_owned()], None),
     };
     Rendered { subject, html, text }
 }
@@ -202,5 +149,104 @@ mod tests {
         let en = invite(&Invite { lang: Language::En, reminder: true, ..m });
         assert!(en.subject.starts_with("Reminder: Signature requested"));
         assert!(en.html.contains("Review and sign"));
+    }
+
+    /// The words of every email, in both languages, as they were written before they moved to
+    /// the locale files.
+    #[test]
+    fn every_email_reads_as_written() {
+        let footer_ko = "-- \n이 메일은 도장(Dojang) 전자계약 서비스에서 보냈습니다.\n";
+        let footer_en = "-- \nSent by Dojang, the e-contract service.\n";
+        let m = Invite {
+            lang: Language::Ko,
+            recipient_name: "김철수",
+            sender_name: "이영희",
+            organization_name: "도장 주식회사",
+            envelope_name: "근로계약서",
+            message: " 잘 부탁드립니다 ",
+            link: "https://x/sign/t",
+            expires_at: Some("2026-12-01 09:00"),
+            reminder: false,
+        };
+        let r = invite(&m);
+        assert_eq!(r.subject, "[서명 요청] 근로계약서 - 도장 주식회사");
+        assert_eq!(
+            r.text,
+            format!(
+                "김철수님, 서명을 요청받았습니다\n\n이영희(도장 주식회사)님이 「근로계약서」 문서에 서명을 요청했습니다.\n\n잘 부탁드립니다\n\n\
+                 서명 기한: 2026-12-01 09:00 (UTC)\n\n문서 확인하고 서명하기: https://x/sign/t\n\n{footer_ko}"
+            )
+        );
+        assert_eq!(invite(&Invite { reminder: true, ..m }).subject, "[다시 알림] [서명 요청] 근로계약서 - 도장 주식회사");
+        let r = invite(&Invite { lang: Language::En, message: "", ..m });
+        assert_eq!(r.subject, "Signature requested: 근로계약서 — 도장 주식회사");
+        assert_eq!(
+            r.text,
+            format!(
+                "김철수, you are asked to sign\n\n이영희 (도장 주식회사) asks you to sign “근로계약서”.\n\n\
+                 Please sign before 2026-12-01 09:00 (UTC).\n\nReview and sign: https://x/sign/t\n\n{footer_en}"
+            )
+        );
+
+        let r = cancelled(Language::Ko, "김철수", "근로계약서", "도장 주식회사", " 조건 변경 ");
+        assert_eq!(r.subject, "[서명 요청 취소] 근로계약서");
+        assert_eq!(
+            r.text,
+            format!(
+                "김철수님, 서명 요청이 취소되었습니다\n\n도장 주식회사에서 「근로계약서」 서명 요청을 취소했습니다. 더 이상 서명할 필요가 없습니다.\n\n사유: 조건 변경\n\n{footer_ko}"
+            )
+        );
+        let r = cancelled(Language::En, "Kim", "NDA", "Dojang Inc", "");
+        assert_eq!(r.subject, "Signature request cancelled: NDA");
+        assert_eq!(
+            r.text,
+            format!(
+                "Kim, the signature request was cancelled\n\nDojang Inc cancelled the request to sign “NDA”. You no longer need to sign it.\n\n{footer_en}"
+            )
+        );
+
+        let r = declined(Language::Ko, "이영희", "근로계약서", "김철수", "금액이 다릅니다", "https://x/contracts/1");
+        assert_eq!(r.subject, "[서명 거절] 근로계약서");
+        assert_eq!(
+            r.text,
+            format!("이영희님, 서명이 거절되었습니다\n\n김철수님이 「근로계약서」 문서의 서명을 거절했습니다.\n\n사유: 금액이 다릅니다\n\n계약 보기: https://x/contracts/1\n\n{footer_ko}")
+        );
+        let r = declined(Language::En, "Lee", "NDA", "Kim", "Wrong amount", "https://x/contracts/1");
+        assert_eq!(r.subject, "Declined: NDA");
+        assert_eq!(
+            r.text,
+            format!("Lee, a signer declined\n\nKim declined to sign “NDA”.\n\nReason: Wrong amount\n\nView the contract: https://x/contracts/1\n\n{footer_en}")
+        );
+
+        let r = completed(Language::Ko, "김철수", "근로계약서", "도장 주식회사", None);
+        assert_eq!(r.subject, "[서명 완료] 근로계약서");
+        assert_eq!(
+            r.text,
+            format!(
+                "김철수님, 모든 서명이 완료되었습니다\n\n도장 주식회사의 「근로계약서」 문서에 모든 서명자가 서명했습니다. \
+                 전자서명으로 봉인된 문서와 감사 추적 기록을 보관해 두세요.\n\n봉인된 문서를 첨부했습니다.\n\n{footer_ko}"
+            )
+        );
+        let r = completed(Language::Ko, "김철수", "근로계약서", "도장 주식회사", Some(("https://x/download/t", 30)));
+        assert!(r.text.contains("\n\n링크는 30일 동안 유효합니다.\n\n봉인된 문서 받기: https://x/download/t\n\n"), "{}", r.text);
+        let r = completed(Language::En, "Kim", "NDA", "Dojang Inc", Some(("https://x/download/t", 30)));
+        assert_eq!(r.subject, "Completed: NDA");
+        assert_eq!(
+            r.text,
+            format!(
+                "Kim, everyone has signed\n\nEveryone has signed “NDA” from Dojang Inc. Keep the sealed document, digitally signed with its audit trail.\n\n\
+                 The link works for 30 days.\n\nDownload the sealed documents: https://x/download/t\n\n{footer_en}"
+            )
+        );
+        assert!(completed(Language::En, "Kim", "NDA", "Dojang Inc", None).text.contains("\n\nThe sealed documents are attached.\n\n"));
+        assert!(r.html.starts_with("<!DOCTYPE html><html lang=\"en\">") && r.html.contains(">Download the sealed documents</a>"));
+    }
+
+    #[test]
+    fn values_that_look_like_placeholders_are_kept() {
+        let r = declined(Language::En, "{envelope}", "{signer}", "<i>{reason}</i>", "{sender}", "https://x/c");
+        assert_eq!(r.subject, "Declined: {signer}");
+        assert!(r.text.starts_with("{envelope}, a signer declined\n\n<i>{reason}</i> declined to sign “{signer}”.\n\nReason: {sender}\n\n"), "{}", r.text);
+        assert!(r.html.contains("&lt;i&gt;{reason}&lt;/i&gt;"));
     }
 }

@@ -266,3 +266,18 @@ pub struct SealedDocument {
     pub original_sha256: String,
     pub sealed_sha256: String,
 }
+
+/// What a download link from the completion email opens: the sealed documents of one
+/// envelope (and its audit trail, which every sealed envelope has).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadView {
+    pub envelope_name: String,
+    pub documents: Vec<DownloadFile>,
+}
+
+/// One sealed document behind a download link, with the name it downloads under.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadFile {
+    pub document_id: DocumentId,
+    pub file_name: String,
+}

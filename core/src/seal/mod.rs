@@ -11,6 +11,7 @@ mod base;
 pub mod cms;
 pub mod compose;
 mod evidence;
+pub mod files;
 pub mod keys;
 pub mod sign;
 pub mod trail;

@@ -1,8 +1,10 @@
 //! The audit trail: pages that state who did what, when, from where, on which document —
 //! appended to every sealed document and also issued as a PDF of its own. Labels are in
-//! English and Korean; times are given in UTC and in the sender's time zone.
+//! English and Korean at once (`trail_*` in the locale files, through `i18n::both`); times
+//! are given in UTC and in the sender's time zone.
 
 use super::compose::{Canvas, Mark, NewPage, Resources};
+use crate::i18n::both;
 use crate::infra::db::Timestamp;
 use crate::model::AuditEntry;
 use crate::pdf::font::FontKind;
@@ -112,6 +114,11 @@ impl Writer<'_> {
     fn field(&mut self, label: &str, value: &str) {
         self.para(8.5, 0.0, &format!("{label}: {value}"));
     }
+
+    /// A smaller, indented `label: value` (under a document or a recipient).
+    fn field_at(&mut self, indent: f64, label: &str, value: &str) {
+        self.para(8.0, indent, &format!("{label}: {value}"));
+    }
 }
 
 /// Breaks `text` into lines no wider than `width` (at word boundaries when possible; Hangul
@@ -149,47 +156,43 @@ fn wrap(font: &crate::pdf::font::FontUse, text: &str, size: f64, width: f64) -> 
 pub fn pages(t: &Trail, res: &mut Resources) -> anyhow::Result<Vec<NewPage>> {
     let mut w = Writer { res, pages: Vec::new(), y: 0.0 };
     w.new_page();
-    w.para(18.0, 0.0, "Audit trail · 감사 추적 기록");
+    w.para(18.0, 0.0, both::TRAIL_TITLE);
     if t.test_mode {
-        w.para(11.0, 0.0, crate::model::TEST_NOTICE);
+        w.para(11.0, 0.0, both::TEST_NOTICE);
     }
     w.y -= 6.0;
-    w.field("Contract · 계약", &t.name);
-    w.field("Envelope ID · 계약 ID", &t.envelope_id);
-    w.field("Organization · 조직", &t.organization);
-    w.field("Sender · 보낸 사람", &t.sender);
-    w.field("Sent · 발송", &both_times(t.sent_at, &t.time_zone));
-    w.field("Completed · 완료", &both_times(t.completed_at, &t.time_zone));
+    w.field(both::TRAIL_CONTRACT, &t.name);
+    w.field(both::TRAIL_ENVELOPE_ID, &t.envelope_id);
+    w.field(both::TRAIL_ORGANIZATION, &t.organization);
+    w.field(both::TRAIL_SENDER, &t.sender);
+    w.field(both::TRAIL_SENT, &both_times(t.sent_at, &t.time_zone));
+    w.field(both::TRAIL_COMPLETED, &both_times(t.completed_at, &t.time_zone));
 
-    w.heading("Documents · 문서");
+    w.heading(both::TRAIL_DOCUMENTS);
     for (i, d) in t.documents.iter().enumerate() {
-        w.para(9.5, 0.0, &format!("{}. {} ({} pages · 쪽)", i + 1, d.name, d.pages));
-        w.para(8.0, 12.0, &format!("SHA-256 original · 원본: {}", d.original_sha256));
-        w.para(
-            8.0,
-            12.0,
-            &format!(
-                "SHA-256 sealed · 봉인본: {}",
-                d.sealed_sha256.as_deref().unwrap_or("in the separate audit trail and on the verification page · 별도 감사 추적 기록과 검증 페이지에 기재")
-            ),
-        );
+        w.para(9.5, 0.0, &format!("{}. {} ({} {})", i + 1, d.name, d.pages, both::TRAIL_PAGES));
+        w.field_at(12.0, both::TRAIL_SHA_ORIGINAL, &d.original_sha256);
+        w.field_at(12.0, both::TRAIL_SHA_SEALED, d.sealed_sha256.as_deref().unwrap_or(both::TRAIL_SEALED_ELSEWHERE));
     }
 
-    w.heading("Recipients · 수신자");
+    w.heading(both::TRAIL_RECIPIENTS);
     for r in &t.recipients {
         let sig_h = if r.signature.is_some() { 60.0 } else { 0.0 };
         w.ensure(110.0 + sig_h);
         w.para(10.0, 0.0, &format!("{}. {} <{}> · {}", r.order, r.name, r.email, r.role));
         let rows = [
-            ("Invited · 요청", both_times(r.invited, &t.time_zone)),
-            ("Viewed · 열람", both_times(r.viewed, &t.time_zone)),
-            ("Consented · 동의", format!("{} (disclosure · 고지 {})", both_times(r.consented, &t.time_zone), r.consent_version.as_deref().unwrap_or("—"))),
-            ("Signed · 서명", both_times(r.signed, &t.time_zone)),
-            ("IP address · IP 주소", r.ip.clone().unwrap_or_else(|| "—".into())),
-            ("Device · 기기", r.user_agent.clone().unwrap_or_else(|| "—".into())),
+            (both::TRAIL_INVITED, both_times(r.invited, &t.time_zone)),
+            (both::TRAIL_VIEWED, both_times(r.viewed, &t.time_zone)),
+            (
+                both::TRAIL_CONSENTED,
+                format!("{} ({} {})", both_times(r.consented, &t.time_zone), both::TRAIL_DISCLOSURE, r.consent_version.as_deref().unwrap_or("—")),
+            ),
+            (both::TRAIL_SIGNED, both_times(r.signed, &t.time_zone)),
+            (both::TRAIL_IP, r.ip.clone().unwrap_or_else(|| "—".into())),
+            (both::TRAIL_DEVICE, r.user_agent.clone().unwrap_or_else(|| "—".into())),
         ];
         for (label, value) in rows {
-            w.para(8.0, 12.0, &format!("{label}: {value}"));
+            w.field_at(12.0, label, &value);
         }
         if let Some(mark) = &r.signature {
             w.y -= 4.0;
@@ -204,27 +207,19 @@ pub fn pages(t: &Trail, res: &mut Resources) -> anyhow::Result<Vec<NewPage>> {
         w.y -= 4.0;
     }
 
-    w.heading("Consent to sign electronically · 전자서명 동의");
+    w.heading(both::TRAIL_CONSENT);
     w.para(8.0, 0.0, &t.consent_text);
 
-    w.heading("Event log · 이벤트 기록");
+    w.heading(both::TRAIL_EVENTS);
     for e in &t.events {
         let who = e.recipient.as_deref().map(|r| format!(" · {r}")).unwrap_or_default();
         let ip = e.ip.as_deref().map(|ip| format!(" · {ip}")).unwrap_or_default();
         w.para(7.5, 0.0, &format!("#{} {} {}{}{}", e.seq, e.at, e.kind, who, ip));
     }
-    w.heading("Integrity · 무결성");
-    w.para(8.0, 0.0, &format!("Event chain head (SHA-256) · 이벤트 체인 최종 해시: {}", t.chain_head));
-    w.para(
-        8.0,
-        0.0,
-        if t.chain_intact {
-            "Every event's hash covers the previous one; the chain is intact. · 모든 이벤트 해시가 이전 해시를 포함하며, 체인이 온전합니다."
-        } else {
-            "WARNING: the event chain does not verify. · 경고: 이벤트 체인이 검증되지 않습니다."
-        },
-    );
-    w.para(8.0, 0.0, "This document is sealed with a digital signature (PAdES). Any change after sealing is detected by signature validation. · 이 문서는 전자서명(PAdES)으로 봉인되어, 봉인 후 변경은 서명 검증에서 드러납니다.");
+    w.heading(both::TRAIL_INTEGRITY);
+    w.para(8.0, 0.0, &format!("{}: {}", both::TRAIL_CHAIN_HEAD, t.chain_head));
+    w.para(8.0, 0.0, if t.chain_intact { both::TRAIL_CHAIN_INTACT } else { both::TRAIL_CHAIN_BROKEN });
+    w.para(8.0, 0.0, both::TRAIL_PADES);
 
     let total = w.pages.len();
     let mut out = Vec::with_capacity(total);
@@ -262,4 +257,53 @@ fn empty_pdf() -> Vec<u8> {
     }
     out.extend_from_slice(format!("trailer\n<< /Size 3 /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n").as_bytes());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::both;
+
+    /// The labels, as the trail printed them before they moved to the locale files.
+    #[test]
+    fn labels_read_as_written() {
+        let labels = [
+            (both::TRAIL_TITLE, "Audit trail · 감사 추적 기록"),
+            (both::TRAIL_CONTRACT, "Contract · 계약"),
+            (both::TRAIL_ENVELOPE_ID, "Envelope ID · 계약 ID"),
+            (both::TRAIL_ORGANIZATION, "Organization · 조직"),
+            (both::TRAIL_SENDER, "Sender · 보낸 사람"),
+            (both::TRAIL_SENT, "Sent · 발송"),
+            (both::TRAIL_COMPLETED, "Completed · 완료"),
+            (both::TRAIL_DOCUMENTS, "Documents · 문서"),
+            (both::TRAIL_PAGES, "pages · 쪽"),
+            (both::TRAIL_SHA_ORIGINAL, "SHA-256 original · 원본"),
+            (both::TRAIL_SHA_SEALED, "SHA-256 sealed · 봉인본"),
+            (both::TRAIL_SEALED_ELSEWHERE, "in the separate audit trail and on the verification page · 별도 감사 추적 기록과 검증 페이지에 기재"),
+            (both::TRAIL_RECIPIENTS, "Recipients · 수신자"),
+            (both::TRAIL_INVITED, "Invited · 요청"),
+            (both::TRAIL_VIEWED, "Viewed · 열람"),
+            (both::TRAIL_CONSENTED, "Consented · 동의"),
+            (both::TRAIL_DISCLOSURE, "disclosure · 고지"),
+            (both::TRAIL_SIGNED, "Signed · 서명"),
+            (both::TRAIL_IP, "IP address · IP 주소"),
+            (both::TRAIL_DEVICE, "Device · 기기"),
+            (both::TRAIL_CONSENT, "Consent to sign electronically · 전자서명 동의"),
+            (both::TRAIL_EVENTS, "Event log · 이벤트 기록"),
+            (both::TRAIL_INTEGRITY, "Integrity · 무결성"),
+            (both::TRAIL_CHAIN_HEAD, "Event chain head (SHA-256) · 이벤트 체인 최종 해시"),
+            (
+                both::TRAIL_CHAIN_INTACT,
+                "Every event's hash covers the previous one; the chain is intact. · 모든 이벤트 해시가 이전 해시를 포함하며, 체인이 온전합니다.",
+            ),
+            (both::TRAIL_CHAIN_BROKEN, "WARNING: the event chain does not verify. · 경고: 이벤트 체인이 검증되지 않습니다."),
+            (
+                both::TRAIL_PADES,
+                "This document is sealed with a digital signature (PAdES). Any change after sealing is detected by signature validation. · \
+                 이 문서는 전자서명(PAdES)으로 봉인되어, 봉인 후 변경은 서명 검증에서 드러납니다.",
+            ),
+        ];
+        for (label, written) in labels {
+            assert_eq!(label, written);
+        }
+    }
 }

@@ -10,17 +10,13 @@ pub mod submission;
 
 use crate::model::Language;
 
-/// Version of the electronic-signature disclosure; recorded with each consent.
+/// Version of the electronic-signature disclosure (`consent_text` in the locale files);
+/// recorded with each consent. A new wording is a new version.
 pub const CONSENT_VERSION: &str = "2026-11-23";
 
+/// The disclosure a signer agrees to (`consent_text` in the locale files).
 pub fn consent_text(lang: Language) -> &'static str {
-    match lang {
-        Language::Ko => "전자서명 동의: 본인은 이 문서에 전자적으로 서명하는 데 동의하며, 전자서명이 자필 서명과 같은 효력을 가질 수 있음을 이해합니다. \
-            서명 과정에서 IP 주소, 기기 정보, 시각이 감사 기록으로 남습니다. 종이 문서를 원하시면 보낸 사람에게 요청할 수 있고, 서명 전에는 언제든 거절할 수 있습니다.",
-        Language::En => "Consent to sign electronically: I agree to sign this document electronically and understand that my electronic signature \
-            can be as binding as a handwritten one. The signing process records my IP address, device and times in an audit trail. \
-            I may ask the sender for a paper copy, and I may decline at any time before signing.",
-    }
+    crate::i18n::text(crate::i18n::k::CONSENT_TEXT, lang)
 }
 
 /// "Today" in an IANA time zone, as YYYY-MM-DD (UTC when the zone is unknown).
@@ -42,6 +38,16 @@ mod tests {
         assert_eq!(format_date("2026-11-23", "YYYY년 MM월 DD일"), "2026년 11월 23일");
         assert_eq!(format_date("2026-11-23", "MM/DD/YYYY"), "11/23/2026");
         assert_eq!(format_date("2026-11-23", "YYYY. MM. DD."), "2026. 11. 23.");
+    }
+
+    #[test]
+    fn the_disclosure_changes_only_with_its_version() {
+        use sha2::Digest as _;
+        // A new wording in the locale files is a new disclosure: give it a new CONSENT_VERSION
+        // and record its hash here.
+        let both = format!("{}\n{}", consent_text(Language::Ko), consent_text(Language::En));
+        let digest = hex::encode(sha2::Sha256::digest(both.as_bytes()));
+        assert_eq!((CONSENT_VERSION, digest.as_str()), ("2026-11-23", "ae2a52706bf438a7d371cb29c710ae75918aa3712794ebb86f4281ff2898df2f"));
     }
 
     #[test]

@@ -10,6 +10,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use dojang_core::embed;
 use dojang_core::error::{AppError, ErrorCode};
+use dojang_core::i18n::k;
+use dojang_core::model::Language;
 use dojang_core::state::AppState;
 
 const EXCHANGE_PATH: &str = "/contract/upload";
@@ -161,19 +163,13 @@ fn escape(s: &str) -> String {
 /// It can be framed by anyone (it shows nothing of anyone), and tells the host page through
 /// an `error` event posted to the origin the host named.
 fn clear_page(e: &AppError, host_origin: Option<&str>) -> Response {
-    let (status, code, ko, en) = match e.code {
-        ErrorCode::TokenExpired => (401, "TOKEN_EXPIRED", "이 링크는 만료되었습니다.", "This link has expired."),
-        ErrorCode::Forbidden => {
-            (403, "ORIGIN_NOT_ALLOWED", "이 사이트에서는 도장 화면을 열 수 없습니다.", "This site is not allowed to open Dojang's screens.")
-        }
-        ErrorCode::EmbedSignedIn => (
-            409,
-            "SIGNED_IN",
-            "이 브라우저는 도장에 로그인되어 있어, 다른 계정을 위한 이 화면을 여기서 열 수 없습니다. 도장에서 로그아웃한 뒤 다시 열어 주세요.",
-            "This browser is signed in to Dojang, so this screen cannot act for another account here. Sign out of Dojang, then open it again.",
-        ),
-        _ => (401, "TOKEN_INVALID", "이 링크는 올바르지 않습니다.", "This link is not valid."),
+    let (status, code, what) = match e.code {
+        ErrorCode::TokenExpired => (401, "TOKEN_EXPIRED", k::EMBED_ERROR_EXPIRED),
+        ErrorCode::Forbidden => (403, "ORIGIN_NOT_ALLOWED", k::EMBED_ERROR_ORIGIN),
+        ErrorCode::EmbedSignedIn => (409, "SIGNED_IN", k::EMBED_ERROR_SIGNED_IN),
+        _ => (401, "TOKEN_INVALID", k::EMBED_ERROR_INVALID),
     };
+    let (ko, en) = (what.text(Language::Ko), what.text(Language::En));
     let nonce = dojang_core::accounts::web_session::random_token();
     let script = host_origin
         .map(|o| {
@@ -189,9 +185,11 @@ fn clear_page(e: &AppError, host_origin: Option<&str>) -> Response {
          <title>Dojang</title><style>body{{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0;color:#1f2937}}\
          main{{max-width:28rem;padding:2rem;text-align:center}}.seal{{font-size:2.5rem;color:#b91c1c}}</style></head>\
          <body><main data-testid=\"embed-error\" data-code=\"{code}\"><div class=\"seal\" aria-hidden=\"true\">印</div>\
-         <h1>{ko}</h1><p lang=\"en\">{en}</p><p>사용하시던 사이트에서 화면을 다시 열어 주세요. Please open it again from the site you came from.</p></main>{script}</body></html>",
+         <h1>{ko}</h1><p lang=\"en\">{en}</p><p>{reopen_ko} {reopen_en}</p></main>{script}</body></html>",
         ko = escape(ko),
         en = escape(en),
+        reopen_ko = escape(k::EMBED_ERROR_REOPEN.text(Language::Ko)),
+        reopen_en = escape(k::EMBED_ERROR_REOPEN.text(Language::En)),
     );
     let mut res =
         (StatusCode::from_u16(status).unwrap_or(StatusCode::UNAUTHORIZED), [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();

@@ -215,6 +215,7 @@ async fn every_public_surface_is_limited_per_address() {
         assert_eq!(get(&one, format!("{base}/download/{token}")).await.status, 404);
     }
     assert_limited(&get(&one, format!("{base}/download/{token}")).await, "download links");
+    assert_limited(&post_form(&one, &base, "download/view", &[("token", &token)], &[]).await, "the download page's function");
     assert_eq!(get(&other, format!("{base}/download/{token}")).await.status, 404);
 
     // The session token sign-up and log-in start with (each call may store a session).

@@ -1,4 +1,6 @@
-use crate::helpers::{set_cookie, spawn, spawn_app, Account};
+use crate::helpers::{set_cookie, spawn, spawn_app, Account, TestApp};
+use crate::signing::send_envelope;
+use crate::smtp::SmtpSink;
 
 const SESSION: &str = "dojang_session";
 
@@ -172,5 +174,59 @@ async fn the_dashboard_needs_a_signed_in_user() {
     let r = app.get("/dashboard").await;
     assert_eq!(r.status, 200);
     assert!(r.body.contains("data-testid=\"dashboard-empty\""));
+    app.stop().await;
+}
+
+async fn stored_language(app: &TestApp, email: &str) -> String {
+    sqlx::query_scalar("SELECT language FROM users WHERE email = $1").bind(email).fetch_one(app.db.pool()).await.unwrap()
+}
+
+async fn sign_up_with(app: &TestApp, a: &Account, headers: &[(&str, &str)]) {
+    let csrf = app.csrf_token().await;
+    let form = [("csrf", csrf.as_str()), ("org_name", &a.org), ("name", &a.name), ("email", &a.email), ("password", &a.password)];
+    let r = app.call_with("auth/sign_up", &form, headers).await;
+    assert!(r.status < 400, "{} {}", r.status, r.body);
+}
+
+#[tokio::test]
+async fn sign_up_stores_the_language_of_the_interface() {
+    let app = spawn_app().await;
+    let english = Account::unique("english");
+    sign_up_with(&app, &english, &[("accept-language", "en-US,en;q=0.9,ko;q=0.5")]).await;
+    assert_eq!(stored_language(&app, &english.email).await, "en");
+
+    let korean = Account::unique("korean");
+    sign_up_with(&app.new_browser(), &korean, &[("accept-language", "ko-KR,ko;q=0.9")]).await;
+    assert_eq!(stored_language(&app, &korean.email).await, "ko");
+
+    // A language chosen on the page (the `dojang_lang` cookie) wins over the browser's.
+    let chose = app.new_browser();
+    assert_eq!(chose.get("/lang?set=ko&next=/signup").await.status, 303);
+    let a = Account::unique("chose");
+    sign_up_with(&chose, &a, &[("accept-language", "en-US")]).await;
+    assert_eq!(stored_language(&app, &a.email).await, "ko");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_owner_who_signed_up_in_english_hears_of_a_decline_in_english() {
+    let sink = SmtpSink::start();
+    let app = spawn().var("DOJANG_SMTP_URL", &sink.url()).start().await;
+    assert_eq!(app.get("/lang?set=en").await.status, 303, "the sender works in English");
+    let sent = send_envelope(&app, &[("김철수", "kim@example.com", 1)], |_| serde_json::json!({})).await;
+    let invite = sink.wait_for("kim@example.com", 1).await.remove(0);
+    assert!(invite.subject.contains("서명 요청"), "the recipient keeps their own language: {}", invite.subject);
+    let r = app.new_browser().call("sign/decline", &[("token", &invite.token()), ("reason", "금액이 다릅니다")]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let sender: String = sqlx::query_scalar("SELECT u.email FROM envelopes e JOIN users u ON u.id = e.created_by WHERE e.id = $1")
+        .bind(&sent.envelope)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored_language(&app, &sender).await, "en");
+    let notice = sink.wait_for(&sender, 1).await.remove(0);
+    assert!(notice.subject.starts_with("Declined: "), "{}", notice.subject);
+    assert!(notice.text.contains("김철수 declined to sign") && notice.text.contains("Reason: 금액이 다릅니다"), "{}", notice.text);
+    assert!(notice.html.starts_with("<!DOCTYPE html><html lang=\"en\">") && notice.html.contains(">View the contract</a>"));
     app.stop().await;
 }

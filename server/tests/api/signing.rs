@@ -268,6 +268,8 @@ async fn signing_twice_and_two_tabs_at_once_sign_exactly_once() {
 async fn declining_ends_the_envelope_and_tells_the_sender() {
     let sink = SmtpSink::start();
     let app = with_smtp(&sink).start().await;
+    // The sender works in Korean: their notice comes in Korean (see auth.rs for English).
+    assert_eq!(app.get("/lang?set=ko").await.status, 303);
     let sent = send_envelope(&app, &[("A", "a@example.com", 1), ("B", "b@example.com", 1)], |_| json!({})).await;
     let a = sink.wait_for("a@example.com", 1).await.remove(0).token();
     let r = app.call("sign/decline", &[("token", &a), ("reason", " ")]).await;

@@ -10,7 +10,7 @@
 use crate::functions::signing::load_signing_page;
 use crate::i18n::{error_text, k, t, text_by_name, texts_where, Lang};
 use crate::testid;
-use dojang_core::model::{FieldKind, Language, SignerBoot, SignerField, SignerState, SignerView};
+use dojang_core::model::{FieldKind, SignerBoot, SignerField, SignerState, SignerView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -65,11 +65,7 @@ fn filled_at_start(f: &SignerField) -> bool {
 
 #[component]
 fn Signing(v: SignerView, token: String) -> impl IntoView {
-    let lang = match v.language {
-        Language::Ko => Lang::Ko,
-        Language::En => Lang::En,
-    };
-    provide_context(lang);
+    provide_context(Lang::from(v.language));
     let ready = v.state == SignerState::Ready;
     let active = ready && v.consented;
     // The guide goes through the signer's fields in reading order: document, page, top, left.

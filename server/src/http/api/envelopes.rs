@@ -264,8 +264,7 @@ pub async fn signed_document(State(st): State<AppState>, auth: Authed, Path(id):
             draft.documents.first().map(|d| d.id.clone()).ok_or_else(|| AppError::not_found("Sealed document"))?
         }
     };
-    let (bytes, name) = crate::http::sealed::sealed_document(&st, &id, &doc).await?;
-    Ok(crate::http::sealed::pdf(bytes, &name))
+    Ok(crate::http::sealed::pdf(dojang_core::seal::files::sealed_document(&st, &id, &doc).await?))
 }
 
 /// The audit trail as its own PDF, once the envelope is completed.
@@ -275,6 +274,5 @@ pub async fn audit_trail(State(st): State<AppState>, auth: Authed, Path(id): Pat
     let actor = auth.0.actor;
     let id = EnvelopeId::parse(&id)?;
     scope::envelope(&st.db, &actor, &id).await?;
-    let (bytes, name) = crate::http::sealed::trail(&st, &id).await?;
-    Ok(crate::http::sealed::pdf(bytes, &name))
+    Ok(crate::http::sealed::pdf(dojang_core::seal::files::audit_trail(&st, &id).await?))
 }

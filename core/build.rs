@@ -1,8 +1,9 @@
-//! Turns `locales/<lang>.toml` into Rust: one constant per key and one table per language.
-//! A key missing from any language, or a duplicate, fails the build, so no screen can show a
-//! raw key.
+//! Turns `locales/<lang>.toml` into Rust (`src/i18n.rs` includes it): one constant per key,
+//! one table per language, and each text in both languages at once ("English · 한국어", for
+//! the documents that speak both). A key missing from any language, or a duplicate, fails
+//! the build, so no page, email or PDF can show a raw key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -47,11 +48,23 @@ fn main() {
         let mine: Vec<&String> = table.keys().collect();
         assert_eq!(mine, keys, "locales/{lang}.toml must have exactly the keys of locales/en.toml");
     }
+    let constant = |key: &str| key.replace('.', "_").to_uppercase();
+    let mut seen = BTreeSet::new();
+    for key in &keys {
+        assert!(seen.insert(constant(key)), "locales: {key} has the constant name of another key");
+    }
+    let (en, ko) = (&tables[0], &tables[1]);
     let mut code = String::new();
-    writeln!(code, "/// Translation keys, generated from locales/*.toml.").unwrap();
+    writeln!(code, "/// Text keys, generated from locales/*.toml.").unwrap();
     writeln!(code, "pub mod k {{\n    use super::Key;").unwrap();
     for (i, key) in keys.iter().enumerate() {
-        writeln!(code, "    pub const {}: Key = Key({i});", key.replace('.', "_").to_uppercase()).unwrap();
+        writeln!(code, "    pub const {}: Key = Key({i});", constant(key)).unwrap();
+    }
+    writeln!(code, "}}").unwrap();
+    writeln!(code, "/// Each text in English and Korean at once: \"English · 한국어\".").unwrap();
+    writeln!(code, "pub mod both {{").unwrap();
+    for key in &keys {
+        writeln!(code, "    pub const {}: &str = {:?};", constant(key), format!("{} · {}", en[*key], ko[*key])).unwrap();
     }
     writeln!(code, "}}").unwrap();
     for (lang, table) in LANGS.iter().zip(&tables) {
