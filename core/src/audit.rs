@@ -10,6 +10,7 @@ use crate::infra::db::{Db, Timestamp, Tx};
 use crate::model::{AuditEntry, AuditIntegrity};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -219,6 +220,7 @@ pub async fn record(tx: &mut Tx, e: &Event<'_>) -> AppResult<Timestamp> {
 
 #[derive(sqlx::FromRow)]
 struct Row {
+    envelope_id: EnvelopeId,
     seq: i64,
     kind: String,
     recipient_id: Option<String>,
@@ -244,16 +246,49 @@ pub async fn events(db: &Db, envelope_id: &EnvelopeId) -> AppResult<(Vec<AuditEn
 
 /// `events` on a connection.
 pub async fn events_in(conn: &mut sqlx::AnyConnection, envelope_id: &EnvelopeId) -> AppResult<(Vec<AuditEntry>, AuditIntegrity)> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT a.seq, a.kind, a.recipient_id, a.user_id, a.ip, a.user_agent, a.data, a.prev_hash, a.hash, a.created_at, \
+    let kept: Option<Kept> = sqlx::query_as("SELECT audit_seq, audit_head FROM envelopes WHERE id = $1").bind(envelope_id).fetch_optional(&mut *conn).await?;
+    let mut all = rows_of(conn, std::slice::from_ref(envelope_id)).await?;
+    Ok(check(envelope_id, all.remove(envelope_id).unwrap_or_default(), kept))
+}
+
+/// How many events an envelope recorded and the newest one's hash, as the envelope row keeps
+/// them (`audit_seq`, `audit_head`).
+pub type Kept = (i64, Option<String>);
+
+/// The events of several envelopes whose kept counts and heads the caller already read, in
+/// one query: each envelope's events and integrity.
+pub async fn events_of(conn: &mut sqlx::AnyConnection, envelopes: &[(EnvelopeId, Kept)]) -> AppResult<HashMap<EnvelopeId, (Vec<AuditEntry>, AuditIntegrity)>> {
+    let ids: Vec<EnvelopeId> = envelopes.iter().map(|(id, _)| id.clone()).collect();
+    let mut rows = rows_of(conn, &ids).await?;
+    Ok(envelopes.iter().map(|(id, kept)| (id.clone(), check(id, rows.remove(id).unwrap_or_default(), Some(kept.clone())))).collect())
+}
+
+async fn rows_of(conn: &mut sqlx::AnyConnection, envelopes: &[EnvelopeId]) -> AppResult<HashMap<EnvelopeId, Vec<Row>>> {
+    if envelopes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let marks: Vec<String> = (1..=envelopes.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT a.envelope_id, a.seq, a.kind, a.recipient_id, a.user_id, a.ip, a.user_agent, a.data, a.prev_hash, a.hash, a.created_at, \
                 a.hash_version, a.recipient_name, a.recipient_email, r.name AS current_name \
-         FROM audit_events a LEFT JOIN recipients r ON r.id = a.recipient_id WHERE a.envelope_id = $1 ORDER BY a.seq",
-    )
-    .bind(envelope_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let kept: Option<(i64, Option<String>)> =
-        sqlx::query_as("SELECT audit_seq, audit_head FROM envelopes WHERE id = $1").bind(envelope_id).fetch_optional(&mut *conn).await?;
+         FROM audit_events a LEFT JOIN recipients r ON r.id = a.recipient_id WHERE a.envelope_id IN ({}) ORDER BY a.envelope_id, a.seq",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query_as::<_, Row>(&sql);
+    for id in envelopes {
+        q = q.bind(id);
+    }
+    let mut out: HashMap<EnvelopeId, Vec<Row>> = HashMap::new();
+    for r in q.fetch_all(conn).await? {
+        out.entry(r.envelope_id.clone()).or_default().push(r);
+    }
+    Ok(out)
+}
+
+/// One envelope's events (in order) checked: every hash as recorded, every link to the one
+/// before, and — when the envelope's kept count and head are known — as many events, ending
+/// in that head.
+fn check(envelope_id: &EnvelopeId, rows: Vec<Row>, kept: Option<Kept>) -> (Vec<AuditEntry>, AuditIntegrity) {
     let mut prev = GENESIS.to_owned();
     let mut intact = true;
     let mut out = Vec::with_capacity(rows.len());
@@ -294,7 +329,7 @@ pub async fn events_in(conn: &mut sqlx::AnyConnection, envelope_id: &EnvelopeId)
         intact &= count == out.len() as i64 && kept_head.unwrap_or_else(|| GENESIS.to_owned()) == head;
     }
     let events = out.len() as i64;
-    Ok((out, AuditIntegrity { intact, events, head }))
+    (out, AuditIntegrity { intact, events, head })
 }
 
 #[cfg(test)]

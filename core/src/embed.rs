@@ -128,13 +128,20 @@ pub async fn start(db: &Db, settings: &Settings, client_token: &str) -> AppResul
     Ok((token, EmbedSession { actor: caller.actor, csrf, allowed_origins }))
 }
 
-type Row = (String, String, String, String, String);
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    organization_id: OrganizationId,
+    mode: Mode,
+    client_id: ClientId,
+    csrf: String,
+    origins: String,
+}
 
 /// The session of an embed cookie, if it is live and its API key still is.
 pub async fn resolve(db: &Db, token: &str) -> AppResult<Option<EmbedSession>> {
-    let row: Option<Row> = sqlx::query_as(
+    let row: Option<SessionRow> = sqlx::query_as(
         "SELECT s.organization_id, s.mode, s.client_id, s.csrf, \
-                CASE WHEN s.mode = 'test' THEN o.embed_origins_test ELSE o.embed_origins END FROM embed_sessions s \
+                CASE WHEN s.mode = 'test' THEN o.embed_origins_test ELSE o.embed_origins END AS origins FROM embed_sessions s \
          JOIN api_keys k ON k.id = s.api_key_id JOIN organizations o ON o.id = s.organization_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND k.revoked_at IS NULL",
     )
@@ -142,14 +149,9 @@ pub async fn resolve(db: &Db, token: &str) -> AppResult<Option<EmbedSession>> {
     .bind(Timestamp::now())
     .fetch_optional(db.pool())
     .await?;
-    let Some((org, mode, client, csrf, origins)) = row else { return Ok(None) };
-    let actor = Actor {
-        organization_id: OrganizationId::parse(&org)?,
-        user_id: None,
-        mode: Mode::parse(&mode).unwrap_or_default(),
-        client_id: Some(ClientId::parse(&client)?),
-    };
-    Ok(Some(EmbedSession { actor, csrf, allowed_origins: split_origins(&origins) }))
+    let Some(r) = row else { return Ok(None) };
+    let actor = Actor { organization_id: r.organization_id, user_id: None, mode: r.mode, client_id: Some(r.client_id) };
+    Ok(Some(EmbedSession { actor, csrf: r.csrf, allowed_origins: split_origins(&r.origins) }))
 }
 
 /// The embed session token in a request's cookies.

@@ -87,8 +87,16 @@ async fn envelopes(base: &str, key: &str) -> (Vec<String>, String) {
     let (mut ids, mut link) = (Vec::new(), String::new());
     for i in 0..ENVELOPES {
         let part = reqwest::multipart::Part::bytes(pdf.clone()).file_name("계약서.pdf").mime_str("application/pdf").unwrap();
-        let doc: Value =
-            http.post(format!("{base}/api/v1/documents")).bearer_auth(key).multipart(reqwest::multipart::Form::new().part("file", part)).send().await.unwrap().json().await.unwrap();
+        let doc: Value = http
+            .post(format!("{base}/api/v1/documents"))
+            .bearer_auth(key)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let doc = doc["id"].as_str().expect("uploaded").to_owned();
         let field = |kind: &str, who: &str, y: f64| json!({ "document": doc, "page": 0, "x": 0.1, "y": y, "width": 0.3, "height": 0.05, "type": kind, "recipient": who });
         let body = json!({
@@ -177,7 +185,8 @@ async fn main() {
         let l = wrk(&url, key);
         writeln!(table, "| {name} | {:.0} | {} | {} | {} | {} |", l.rps, l.p50, l.p90, l.p99, l.errors).unwrap();
     }
-    writeln!(table, "\nGoal (issue 18): `GET /api/v1/envelopes/{{id}}` ≥ 5 000 requests/s with p99 < 20 ms, the list and the signing page of the same order.").unwrap();
+    writeln!(table, "\nGoal (issue 18): `GET /api/v1/envelopes/{{id}}` ≥ 5 000 requests/s with p99 < 20 ms, the list and the signing page of the same order.")
+        .unwrap();
     print!("{table}");
     let out = root().join("server/benches/results/api.md");
     std::fs::write(&out, &table).unwrap();

@@ -130,27 +130,32 @@ pub async fn log_in(db: &Db, email: &str, password: &str, client_ip: &str) -> Ap
     }
 }
 
-type UserRow = (String, String, String, String, String, String);
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: UserId,
+    name: String,
+    email: String,
+    role: UserRole,
+    organization_id: OrganizationId,
+    organization_name: String,
+}
 
 pub async fn find_user(db: &Db, id: &UserId) -> AppResult<Option<CurrentUser>> {
     let row: Option<UserRow> = sqlx::query_as(
-        "SELECT u.id, u.name, u.email, u.role, o.id, o.name \
+        "SELECT u.id, u.name, u.email, u.role, o.id AS organization_id, o.name AS organization_name \
          FROM users u JOIN organizations o ON o.id = u.organization_id WHERE u.id = $1",
     )
     .bind(id)
     .fetch_optional(db.pool())
     .await?;
-    row.map(|(id, name, email, role, org_id, org_name)| {
-        Ok(CurrentUser {
-            id: UserId::parse(&id)?,
-            name,
-            email,
-            role: UserRole::parse(&role).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {role}")))?,
-            organization_id: OrganizationId::parse(&org_id)?,
-            organization_name: org_name,
-        })
-    })
-    .transpose()
+    Ok(row.map(|r| CurrentUser {
+        id: r.id,
+        name: r.name,
+        email: r.email,
+        role: r.role,
+        organization_id: r.organization_id,
+        organization_name: r.organization_name,
+    }))
 }
 
 /// An organization by its exact name (used by the admin CLI).

@@ -45,10 +45,17 @@ impl NewClient {
     }
 }
 
-type Row = (String, String, String, String, String);
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: ClientId,
+    external_id: String,
+    name: String,
+    email: String,
+    created_at: Timestamp,
+}
 
-fn from_row((id, external_id, name, email, created_at): Row) -> AppResult<Client> {
-    Ok(Client { id: ClientId::parse(&id)?, external_id, name, email, created_at })
+fn from_row(r: Row) -> AppResult<Client> {
+    Ok(Client { id: r.id, external_id: r.external_id, name: r.name, email: r.email, created_at: r.created_at.to_db() })
 }
 
 /// Registers a client user, or updates the name and email of the one with this external id.

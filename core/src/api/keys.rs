@@ -101,7 +101,16 @@ pub async fn create(db: &Db, org: &OrganizationId, mode: Mode, name: &str) -> Ap
     Ok(NewApiKey { id, key, secret, mode, prefix })
 }
 
-type KeyRow = (String, String, String, String, String, Option<String>, Option<String>);
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    id: ApiKeyId,
+    name: String,
+    prefix: String,
+    mode: Mode,
+    created_at: Timestamp,
+    last_used_at: Option<Timestamp>,
+    revoked_at: Option<Timestamp>,
+}
 
 /// The organization's keys, newest first, revoked ones included (marked).
 pub async fn list(db: &Db, org: &OrganizationId) -> AppResult<Vec<ApiKeySummary>> {
@@ -112,11 +121,18 @@ pub async fn list(db: &Db, org: &OrganizationId) -> AppResult<Vec<ApiKeySummary>
     .bind(org)
     .fetch_all(db.pool())
     .await?;
-    rows.into_iter()
-        .map(|(id, name, prefix, mode, created_at, last_used_at, revoked_at)| {
-            Ok(ApiKeySummary { id: ApiKeyId::parse(&id)?, name, prefix, mode: Mode::parse(&mode).unwrap_or_default(), created_at, last_used_at, revoked_at })
+    Ok(rows
+        .into_iter()
+        .map(|r| ApiKeySummary {
+            id: r.id,
+            name: r.name,
+            prefix: r.prefix,
+            mode: r.mode,
+            created_at: r.created_at.to_db(),
+            last_used_at: r.last_used_at.map(|t| t.to_db()),
+            revoked_at: r.revoked_at.map(|t| t.to_db()),
         })
-        .collect()
+        .collect())
 }
 
 /// Revokes a key at once: every request with it, and every token derived from it, fails from now.
@@ -159,14 +175,25 @@ fn invalid_key() -> AppError {
     AppError::new(ErrorCode::Unauthenticated, "The API key is missing, invalid or revoked")
 }
 
-/// The active key whose `column` is `value`, noting its use (at most once a minute per key).
+#[derive(sqlx::FromRow)]
+struct ActiveRow {
+    id: ApiKeyId,
+    organization_id: OrganizationId,
+    mode: Mode,
+    last_used_at: Option<Timestamp>,
+}
+
+/// The active key whose `column` is `value`, noting its use at most once a minute per key (a
+/// write only then: reading a key costs no write lock).
 async fn active_where(db: &Db, column: &str, value: &str) -> AppResult<ActiveKey> {
-    let sql = format!("SELECT id, organization_id, mode FROM api_keys WHERE {column} = $1 AND revoked_at IS NULL");
-    let row: Option<(String, String, String)> = sqlx::query_as(&sql).bind(value).fetch_optional(db.pool()).await?;
-    let (id, org, mode) = row.ok_or_else(invalid_key)?;
-    let id = ApiKeyId::parse(&id)?;
-    touch(db, &id).await?;
-    Ok(ActiveKey { id, organization_id: OrganizationId::parse(&org)?, mode: Mode::parse(&mode).unwrap_or_default() })
+    let sql = format!("SELECT id, organization_id, mode, last_used_at FROM api_keys WHERE {column} = $1 AND revoked_at IS NULL");
+    let row: ActiveRow = sqlx::query_as(&sql).bind(value).fetch_optional(db.pool()).await?.ok_or_else(invalid_key)?;
+    let now = Timestamp::now();
+    let stale = now.plus(time::Duration::seconds(-60));
+    if row.last_used_at.is_none_or(|t| t < stale) {
+        touch(db, &row.id, now, stale).await?;
+    }
+    Ok(ActiveKey { id: row.id, organization_id: row.organization_id, mode: row.mode })
 }
 
 /// The active key `key` names.
@@ -195,9 +222,7 @@ pub async fn check_secret(db: &Db, id: &ApiKeyId, secret: &str) -> AppResult<()>
     }
 }
 
-async fn touch(db: &Db, id: &ApiKeyId) -> AppResult<()> {
-    let now = Timestamp::now();
-    let stale = now.plus(time::Duration::seconds(-60));
+async fn touch(db: &Db, id: &ApiKeyId, now: Timestamp, stale: Timestamp) -> AppResult<()> {
     sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)")
         .bind(id)
         .bind(now)

@@ -201,7 +201,30 @@ pub async fn of_envelope(conn: &mut sqlx::AnyConnection, envelope: &EnvelopeId) 
     Ok(sqlx::query_as(&sql).bind(envelope).fetch_all(conn).await?)
 }
 
-#[derive(sqlx::FromRow)]
+/// The documents of several envelopes, each with its envelope, in each envelope's order.
+pub async fn of_envelopes(conn: &mut sqlx::AnyConnection, envelopes: &[EnvelopeId]) -> AppResult<Vec<(EnvelopeId, DocumentRow)>> {
+    if envelopes.is_empty() {
+        return Ok(Vec::new());
+    }
+    #[derive(sqlx::FromRow)]
+    struct Placed {
+        envelope_id: EnvelopeId,
+        #[sqlx(flatten)]
+        row: DocumentRow,
+    }
+    let sql = format!(
+        "SELECT ed.envelope_id, {DOCUMENT_COLUMNS} FROM envelope_documents ed JOIN documents d ON d.id = ed.document_id \
+         WHERE ed.envelope_id IN ({}) ORDER BY ed.envelope_id, ed.position",
+        crate::infra::db::marks(1, envelopes.len())
+    );
+    let mut q = sqlx::query_as::<_, Placed>(&sql);
+    for e in envelopes {
+        q = q.bind(e);
+    }
+    Ok(q.fetch_all(conn).await?.into_iter().map(|p| (p.envelope_id, p.row)).collect())
+}
+
+#[derive(Clone, sqlx::FromRow)]
 struct PageRow {
     document_id: DocumentId,
     page_index: i64,
@@ -218,15 +241,18 @@ pub async fn infos(conn: &mut sqlx::AnyConnection, docs: Vec<DocumentRow>) -> Ap
     if docs.is_empty() {
         return Ok(Vec::new());
     }
-    let marks: Vec<String> = (1..=docs.len()).map(|i| format!("${i}")).collect();
+    // A library document can be in several envelopes: each id is asked for once.
+    let mut ids: Vec<&DocumentId> = docs.iter().map(|d| &d.id).collect();
+    ids.sort();
+    ids.dedup();
     let sql = format!(
         "SELECT document_id, page_index, box_left, box_bottom, box_right, box_top, rotation, rendered \
          FROM document_pages WHERE document_id IN ({}) ORDER BY document_id, page_index",
-        marks.join(", ")
+        crate::infra::db::marks(1, ids.len())
     );
     let mut q = sqlx::query_as::<_, PageRow>(&sql);
-    for d in &docs {
-        q = q.bind(&d.id);
+    for id in ids {
+        q = q.bind(id);
     }
     let mut pages: HashMap<DocumentId, Vec<PageRow>> = HashMap::new();
     for p in q.fetch_all(conn).await? {
@@ -235,7 +261,7 @@ pub async fn infos(conn: &mut sqlx::AnyConnection, docs: Vec<DocumentRow>) -> Ap
     Ok(docs
         .into_iter()
         .map(|d| {
-            let rows = pages.remove(&d.id).unwrap_or_default();
+            let rows = pages.get(&d.id).cloned().unwrap_or_default();
             DocumentInfo {
                 pages_rendered: rows.iter().filter(|r| r.rendered != 0).count() as u32,
                 pages: rows

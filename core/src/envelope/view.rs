@@ -7,7 +7,7 @@ use super::row::Envelope;
 use crate::actor::Actor;
 use crate::api::scope;
 use crate::audit;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::ids::{DocumentId, EnvelopeId};
 use crate::infra::db::{Db, Timestamp};
 use crate::model::{AuditEntry, AuditIntegrity, EnvelopeDetail, EnvelopeDraft, EnvelopeStatus, EnvelopeSummary, SealedDocument};
@@ -24,6 +24,7 @@ pub struct Overview {
 
 #[derive(sqlx::FromRow)]
 struct SealedRow {
+    envelope_id: EnvelopeId,
     document_id: DocumentId,
     name: String,
     original_sha256: String,
@@ -36,23 +37,31 @@ impl Overview {
         let mut conn = db.pool().acquire().await?;
         let envelope = Envelope::find_for(&mut conn, actor, id).await?;
         let contents = Contents::load(&mut conn, id).await?;
-        let (events, integrity) = audit::events_in(&mut conn, id).await?;
-        let sealed = if envelope.is_sealed() {
-            let rows: Vec<SealedRow> = sqlx::query_as(
-                "SELECT s.document_id, d.name, s.original_sha256, s.sealed_sha256 FROM sealed_documents s JOIN documents d ON d.id = s.document_id \
-                 JOIN envelope_documents ed ON ed.envelope_id = s.envelope_id AND ed.document_id = s.document_id \
-                 WHERE s.envelope_id = $1 ORDER BY ed.position",
-            )
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
-            rows.into_iter()
-                .map(|r| SealedDocument { document_id: r.document_id, name: r.name, original_sha256: r.original_sha256, sealed_sha256: r.sealed_sha256 })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Ok(Self { envelope, contents, events, integrity, sealed })
+        let mut logs = audit::events_of(&mut conn, &[(id.clone(), (envelope.audit_seq, envelope.audit_head.clone()))]).await?;
+        let (events, integrity) = logs.remove(id).ok_or_else(|| AppError::internal_msg("the audit log was not read"))?;
+        let mut sealed = sealed_of(&mut conn, std::slice::from_ref(&envelope)).await?;
+        Ok(Self { contents, events, integrity, sealed: sealed.remove(id).unwrap_or_default(), envelope })
+    }
+
+    /// Those of `ids` the caller may see, in the order given, in a constant number of queries.
+    pub async fn load_many(db: &Db, actor: &Actor, ids: &[EnvelopeId]) -> AppResult<Vec<Self>> {
+        let mut conn = db.pool().acquire().await?;
+        let mut envelopes: HashMap<EnvelopeId, Envelope> =
+            Envelope::find_many_for(&mut conn, actor, ids).await?.into_iter().map(|e| (e.id.clone(), e)).collect();
+        let found: Vec<EnvelopeId> = ids.iter().filter(|id| envelopes.contains_key(*id)).cloned().collect();
+        let mut contents = Contents::load_many(&mut conn, &found).await?;
+        let kept: Vec<(EnvelopeId, audit::Kept)> = found.iter().map(|id| (id.clone(), (envelopes[id].audit_seq, envelopes[id].audit_head.clone()))).collect();
+        let mut logs = audit::events_of(&mut conn, &kept).await?;
+        let rows: Vec<Envelope> = found.iter().map(|id| envelopes[id].clone()).collect();
+        let mut sealed = sealed_of(&mut conn, &rows).await?;
+        Ok(found
+            .iter()
+            .filter_map(|id| {
+                let envelope = envelopes.remove(id)?;
+                let (events, integrity) = logs.remove(id)?;
+                Some(Self { contents: contents.remove(id)?, events, integrity, sealed: sealed.remove(id).unwrap_or_default(), envelope })
+            })
+            .collect())
     }
 
     /// The sender's view.
@@ -88,6 +97,34 @@ impl Overview {
 /// The sender's view of an envelope.
 pub async fn detail(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<EnvelopeDetail> {
     Ok(Overview::load(db, actor, id).await?.detail())
+}
+
+/// The sealed documents of those envelopes that are sealed, in each envelope's order.
+async fn sealed_of(conn: &mut sqlx::AnyConnection, envelopes: &[Envelope]) -> AppResult<HashMap<EnvelopeId, Vec<SealedDocument>>> {
+    let sealed: Vec<&EnvelopeId> = envelopes.iter().filter(|e| e.is_sealed()).map(|e| &e.id).collect();
+    let mut out: HashMap<EnvelopeId, Vec<SealedDocument>> = HashMap::new();
+    if sealed.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT s.envelope_id, s.document_id, d.name, s.original_sha256, s.sealed_sha256 FROM sealed_documents s JOIN documents d ON d.id = s.document_id \
+         JOIN envelope_documents ed ON ed.envelope_id = s.envelope_id AND ed.document_id = s.document_id \
+         WHERE s.envelope_id IN ({}) ORDER BY s.envelope_id, ed.position",
+        crate::infra::db::marks(1, sealed.len())
+    );
+    let mut q = sqlx::query_as::<_, SealedRow>(&sql);
+    for id in sealed {
+        q = q.bind(id);
+    }
+    for r in q.fetch_all(conn).await? {
+        out.entry(r.envelope_id).or_default().push(SealedDocument {
+            document_id: r.document_id,
+            name: r.name,
+            original_sha256: r.original_sha256,
+            sealed_sha256: r.sealed_sha256,
+        });
+    }
+    Ok(out)
 }
 
 /// Everything the editor shows, for a caller who may see the envelope (else 404).

@@ -57,18 +57,27 @@ impl NewEndpoint {
     }
 }
 
-type Row = (String, String, String, i64, Option<String>, String, String);
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: WebhookEndpointId,
+    url: String,
+    events: String,
+    enabled: i64,
+    disabled_reason: Option<String>,
+    mode: crate::model::Mode,
+    created_at: Timestamp,
+}
 const COLUMNS: &str = "id, url, events, enabled, disabled_reason, mode, created_at";
 
-fn from_row((id, url, events, enabled, disabled_reason, mode, created_at): Row) -> AppResult<Endpoint> {
+fn from_row(r: Row) -> AppResult<Endpoint> {
     Ok(Endpoint {
-        id: WebhookEndpointId::parse(&id)?,
-        url,
-        events: events.split(' ').filter(|e| !e.is_empty()).map(str::to_owned).collect(),
-        enabled: enabled == 1,
-        disabled_reason,
-        mode,
-        created_at,
+        id: r.id,
+        url: r.url,
+        events: r.events.split(' ').filter(|e| !e.is_empty()).map(str::to_owned).collect(),
+        enabled: r.enabled == 1,
+        disabled_reason: r.disabled_reason,
+        mode: r.mode.as_str().to_owned(),
+        created_at: r.created_at.to_db(),
     })
 }
 

@@ -28,6 +28,13 @@ fn event_type(kind: AuditKind) -> Option<&'static str> {
 }
 
 #[derive(sqlx::FromRow)]
+struct RecipientRow {
+    name: String,
+    email: String,
+    role: crate::model::RecipientRole,
+}
+
+#[derive(sqlx::FromRow)]
 struct EnvelopeRow {
     organization_id: String,
     mode: String,
@@ -62,10 +69,9 @@ pub async fn emit(tx: &mut Tx, envelope_id: &EnvelopeId, kind: AuditKind, recipi
     let mut body = Map::new();
     body.insert("envelope".into(), json!({ "id": envelope_id, "name": name, "status": status, "mode": mode, "clientId": client }));
     if let Some(r) = recipient_id {
-        let row: Option<(String, String, String)> =
-            sqlx::query_as("SELECT name, email, role FROM recipients WHERE id = $1").bind(r).fetch_optional(&mut **tx).await?;
-        if let Some((name, email, role)) = row {
-            body.insert("recipient".into(), json!({ "id": r, "name": name, "email": email, "role": role }));
+        let row: Option<RecipientRow> = sqlx::query_as("SELECT name, email, role FROM recipients WHERE id = $1").bind(r).fetch_optional(&mut **tx).await?;
+        if let Some(RecipientRow { name, email, role }) = row {
+            body.insert("recipient".into(), json!({ "id": r, "name": name, "email": email, "role": role.as_str() }));
         }
     }
     if let Some(reason) = data.get("reason").filter(|r| r.is_string()) {

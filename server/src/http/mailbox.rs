@@ -15,18 +15,27 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/dev/mailbox", get(list)).route("/dev/mailbox/{id}", get(show))
 }
 
+#[derive(sqlx::FromRow)]
+struct MailRow {
+    id: String,
+    to_name: String,
+    to_email: String,
+    subject: String,
+    status: String,
+    created_at: Timestamp,
+}
+
 async fn list(State(st): State<AppState>) -> Result<Html<String>, AppError> {
-    let rows: Vec<(String, String, String, String, String, Timestamp)> =
-        sqlx::query_as("SELECT id, to_name, to_email, subject, status, created_at FROM emails ORDER BY created_at DESC LIMIT 200")
-            .fetch_all(st.db.pool())
-            .await?;
+    let rows: Vec<MailRow> = sqlx::query_as("SELECT id, to_name, to_email, subject, status, created_at FROM emails ORDER BY created_at DESC LIMIT 200")
+        .fetch_all(st.db.pool())
+        .await?;
     let mut html = String::from(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Dojang mailbox</title></head>\
          <body style=\"font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem\">\
          <h1>Mailbox (development)</h1><p>Mail captured because DOJANG_SMTP_URL is not set.</p><table cellpadding=\"6\">\
          <tr><th align=\"left\">When (UTC)</th><th align=\"left\">To</th><th align=\"left\">Subject</th><th>Status</th></tr>",
     );
-    for (id, name, email, subject, status, at) in rows {
+    for MailRow { id, to_name: name, to_email: email, subject, status, created_at: at } in rows {
         html.push_str(&format!(
             "<tr><td>{}</td><td>{} &lt;{}&gt;</td><td><a href=\"/dev/mailbox/{}\">{}</a></td><td>{}</td></tr>",
             escape(&at.to_db()),

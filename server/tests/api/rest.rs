@@ -172,6 +172,42 @@ async fn documents_and_envelopes_from_upload_to_send_and_cancel() {
 }
 
 #[tokio::test]
+async fn the_list_pages_newest_first_and_shows_each_envelope_as_its_own_read_does() {
+    let app = spawn().start().await;
+    let key = key_for(&app, "list-pages").await;
+    let mut made = Vec::new();
+    for i in 0..5 {
+        let (id, _) = draft(&app, &key).await;
+        if i % 2 == 0 {
+            assert_eq!(call(&app, &key, "POST", &format!("/envelopes/{id}/send"), None).await.status, 200);
+        }
+        made.push(id);
+    }
+    made.reverse();
+    let mut seen = Vec::new();
+    for offset in [0, 2, 4] {
+        let page = call(&app, &key, "GET", &format!("/envelopes?limit=2&offset={offset}"), None).await.json();
+        assert_eq!(page["hasMore"], offset < 4, "{page}");
+        for e in page["data"].as_array().unwrap() {
+            let id = e["id"].as_str().unwrap().to_owned();
+            let mut one = call(&app, &key, "GET", &format!("/envelopes/{id}"), None).await.json();
+            // The log may have grown in between (the mail worker records each delivery).
+            let mut listed = e.clone();
+            assert_eq!(listed["auditIntegrity"]["intact"], true);
+            listed["auditIntegrity"] = Value::Null;
+            one["auditIntegrity"] = Value::Null;
+            assert_eq!(listed, one, "the listed envelope is the one read alone");
+            seen.push(id);
+        }
+    }
+    assert_eq!(seen, made, "newest first, each once");
+    // Another organization's list holds none of them.
+    let other = key_for(&app, "list-other").await;
+    assert!(call(&app, &other, "GET", "/envelopes", None).await.json()["data"].as_array().unwrap().is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn every_error_has_a_code_and_the_right_status() {
     let app = spawn().start().await;
     let key = key_for(&app, "errors").await;

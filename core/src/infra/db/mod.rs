@@ -131,6 +131,11 @@ pub fn unique_violation(err: &sqlx::Error) -> Option<String> {
     })
 }
 
+/// `$from, $from+1, …` for `n` values: the parameters of an `IN (…)` list.
+pub fn marks(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// True when exactly one row changed: the guard of a conditional state change held.
 pub fn changed_one(res: &AnyQueryResult) -> bool {
     res.rows_affected() == 1

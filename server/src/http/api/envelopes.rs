@@ -143,10 +143,7 @@ pub async fn list(State(st): State<AppState>, auth: Authed, ApiQuery(q): ApiQuer
         Some(s) => Some(EnvelopeStatus::parse(s).ok_or_else(|| AppError::field("status", "invalid", "Unknown status"))?),
     };
     let (ids, has_more) = api_env::list_ids(&st.db, &actor, status, limit, offset).await?;
-    let mut data = Vec::with_capacity(ids.len());
-    for id in &ids {
-        data.push(view(&st, &actor, id).await?);
-    }
+    let data = Overview::load_many(&st.db, &actor, &ids).await?.iter().map(EnvelopeOut::new).collect();
     Ok(Json(EnvelopeList { data, has_more }))
 }
 
