@@ -88,8 +88,9 @@ if [ "$WANT_TEST" = 1 ] && ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_
   cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
 fi
 if [ "$WANT_TEST" = 1 ]; then
-  # Chromium for end-to-end tests; poppler (pdfsig, pdftotext, pdftoppm) to check sealed PDFs.
-  apt_install chromium poppler-utils
+  # Chromium for end-to-end tests; poppler (pdfsig, pdftotext, pdftoppm) to check sealed PDFs;
+  # PostgreSQL for the second integration run (scripts/services.sh starts a throwaway cluster).
+  apt_install chromium poppler-utils postgresql curl
   if [ ! -x "$TOOLS/venv/bin/python" ]; then
     step "python venv for test tools"
     python3 -m venv "$TOOLS/venv"

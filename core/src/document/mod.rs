@@ -201,27 +201,64 @@ pub async fn of_envelope(conn: &mut sqlx::AnyConnection, envelope: &EnvelopeId) 
     Ok(sqlx::query_as(&sql).bind(envelope).fetch_all(conn).await?)
 }
 
-/// The documents of several envelopes, each with its envelope, in each envelope's order.
-pub async fn of_envelopes(conn: &mut sqlx::AnyConnection, envelopes: &[EnvelopeId]) -> AppResult<Vec<(EnvelopeId, DocumentRow)>> {
+/// The documents of several envelopes with every page, in each envelope's order — one query
+/// (a row per page, the document's columns on each).
+pub async fn infos_of_envelopes(conn: &mut sqlx::AnyConnection, envelopes: &[EnvelopeId]) -> AppResult<Vec<(EnvelopeId, DocumentInfo)>> {
     if envelopes.is_empty() {
         return Ok(Vec::new());
     }
     #[derive(sqlx::FromRow)]
-    struct Placed {
+    struct Row {
         envelope_id: EnvelopeId,
-        #[sqlx(flatten)]
-        row: DocumentRow,
+        id: DocumentId,
+        name: String,
+        sha256: String,
+        size_bytes: i64,
+        page_index: Option<i64>,
+        box_left: Option<f64>,
+        box_bottom: Option<f64>,
+        box_right: Option<f64>,
+        box_top: Option<f64>,
+        rotation: Option<i64>,
+        rendered: Option<i64>,
     }
     let sql = format!(
-        "SELECT ed.envelope_id, {DOCUMENT_COLUMNS} FROM envelope_documents ed JOIN documents d ON d.id = ed.document_id \
-         WHERE ed.envelope_id IN ({}) ORDER BY ed.envelope_id, ed.position",
+        "SELECT ed.envelope_id, d.id, d.name, d.sha256, d.size_bytes, p.page_index, p.box_left, p.box_bottom, p.box_right, p.box_top, \
+                p.rotation, p.rendered \
+         FROM envelope_documents ed JOIN documents d ON d.id = ed.document_id LEFT JOIN document_pages p ON p.document_id = d.id \
+         WHERE ed.envelope_id IN ({}) ORDER BY ed.envelope_id, ed.position, p.page_index",
         crate::infra::db::marks(1, envelopes.len())
     );
-    let mut q = sqlx::query_as::<_, Placed>(&sql);
+    let mut q = sqlx::query_as::<_, Row>(&sql);
     for e in envelopes {
         q = q.bind(e);
     }
-    Ok(q.fetch_all(conn).await?.into_iter().map(|p| (p.envelope_id, p.row)).collect())
+    let mut out: Vec<(EnvelopeId, DocumentInfo)> = Vec::new();
+    for r in q.fetch_all(conn).await? {
+        let same = out.last().is_some_and(|(e, d)| *e == r.envelope_id && d.id == r.id);
+        if !same {
+            let info = DocumentInfo {
+                id: r.id.clone(),
+                name: r.name.clone(),
+                sha256: r.sha256.clone(),
+                size_bytes: r.size_bytes,
+                pages: Vec::new(),
+                pages_rendered: 0,
+            };
+            out.push((r.envelope_id.clone(), info));
+        }
+        let (Some(index), Some(left), Some(bottom), Some(right), Some(top), Some(rotation)) =
+            (r.page_index, r.box_left, r.box_bottom, r.box_right, r.box_top, r.rotation)
+        else {
+            continue;
+        };
+        let info = &mut out.last_mut().expect("pushed above").1;
+        info.pages.push(PageInfo { index: index as u32, geometry: PageGeometry { left, bottom, right, top, rotation: rotation as u16 } });
+        if r.rendered.unwrap_or(0) != 0 {
+            info.pages_rendered += 1;
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Clone, sqlx::FromRow)]

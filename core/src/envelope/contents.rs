@@ -121,8 +121,7 @@ pub async fn fields(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResul
 
 /// An envelope's documents in their order, each with every page.
 pub async fn documents(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<Vec<DocumentInfo>> {
-    let rows = document::of_envelope(&mut *conn, envelope).await?;
-    document::infos(conn, rows).await
+    Ok(document::infos_of_envelopes(conn, std::slice::from_ref(envelope)).await?.into_iter().map(|(_, d)| d).collect())
 }
 
 /// The page count of each document of an envelope.
@@ -159,10 +158,7 @@ impl Contents {
         if envelopes.is_empty() {
             return Ok(out);
         }
-        let placed = document::of_envelopes(&mut *conn, envelopes).await?;
-        let owners: Vec<EnvelopeId> = placed.iter().map(|(e, _)| e.clone()).collect();
-        let infos = document::infos(&mut *conn, placed.into_iter().map(|(_, d)| d).collect()).await?;
-        for (e, info) in owners.into_iter().zip(infos) {
+        for (e, info) in document::infos_of_envelopes(&mut *conn, envelopes).await? {
             out.entry(e).or_insert_with(|| Self { documents: Vec::new(), recipients: Vec::new(), fields: Vec::new() }).documents.push(info);
         }
         let marks = crate::infra::db::marks(1, envelopes.len());

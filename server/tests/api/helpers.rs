@@ -28,6 +28,7 @@ pub fn start_binary(data: &std::path::Path, port: u16, vars: &[(&str, &str)]) ->
         .env("DOJANG_DATA_DIR", data)
         .env("DOJANG_PDFIUM_LIB", pdfium_lib())
         .env("DOJANG_LOG", "info")
+        .envs(backend_vars(data))
         .envs(vars.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::from(log))
@@ -39,6 +40,38 @@ pub fn start_binary(data: &std::path::Path, port: u16, vars: &[(&str, &str)]) ->
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     child
+}
+
+/// Where the app keeps its data in this test run: SQLite and local disk under `data` (the
+/// default), or — when the test script started them (`DOJANG_TEST_POSTGRES`, `DOJANG_TEST_S3`)
+/// — a PostgreSQL database and an S3 key prefix of their own, named after `data` so that a
+/// restart on the same folder finds the same data.
+pub fn backend_vars(data: &std::path::Path) -> Vec<(String, String)> {
+    use sha2::Digest as _;
+    let name = format!("t_{}", &hex::encode(sha2::Sha256::digest(data.display().to_string().as_bytes()))[..20]);
+    let mut vars = Vec::new();
+    if let Ok(admin) = std::env::var("DOJANG_TEST_POSTGRES") {
+        let exists = std::process::Command::new("psql")
+            .args([admin.as_str(), "-Atc", &format!("SELECT 1 FROM pg_database WHERE datname = '{name}'")])
+            .output()
+            .expect("psql");
+        if String::from_utf8_lossy(&exists.stdout).trim() != "1" {
+            let made = std::process::Command::new("psql").args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")]).output().expect("psql");
+            assert!(made.status.success(), "creating the test database: {}", String::from_utf8_lossy(&made.stderr));
+        }
+        let base = admin.rsplit_once('/').expect("a database URL").0;
+        vars.push(("DOJANG_DATABASE_URL".into(), format!("{base}/{name}")));
+    }
+    if let Ok(endpoint) = std::env::var("DOJANG_TEST_S3") {
+        vars.push(("DOJANG_STORAGE_URL".into(), format!("s3://dojang-test/{name}")));
+        vars.push(("DOJANG_S3_ENDPOINT".into(), endpoint));
+        vars.push(("DOJANG_S3_REGION".into(), "us-east-1".into()));
+        vars.push(("DOJANG_S3_ACCESS_KEY_ID".into(), "test".into()));
+        vars.push(("DOJANG_S3_SECRET_ACCESS_KEY".into(), "test".into()));
+        vars.push(("DOJANG_S3_PATH_STYLE".into(), "true".into()));
+        vars.push(("DOJANG_S3_ALLOW_HTTP".into(), "true".into()));
+    }
+    vars
 }
 
 pub fn pdfium_lib() -> String {
@@ -71,6 +104,9 @@ impl Spawn {
         vars.entry("DOJANG_DATA_DIR".into()).or_insert(data_dir.path().display().to_string());
         vars.entry("DOJANG_PDFIUM_LIB".into()).or_insert(pdfium_lib());
         vars.entry("DOJANG_SITE_ROOT".into()).or_insert(repo_root().join("target/site").display().to_string());
+        for (k, v) in backend_vars(data_dir.path()) {
+            vars.entry(k).or_insert(v);
+        }
         let settings = Settings::from_lookup(|k| vars.get(k).cloned()).expect("test settings");
         let app = Application::build(settings).await.expect("application builds");
         let address = format!("http://{}", app.local_addr());

@@ -64,6 +64,9 @@ impl Db {
                         sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
                         sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
                         sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                        // Reads from memory: a 32 MB page cache per connection and the file mapped.
+                        sqlx::query("PRAGMA cache_size = -32000").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA mmap_size = 268435456").execute(&mut *conn).await?;
                     }
                     Ok(())
                 })
