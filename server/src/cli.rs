@@ -141,8 +141,9 @@ async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let stop = shutdown_signal();
     let app = Application::build(settings).await?;
-    app.run_until_stopped(shutdown_signal()).await
+    app.run_until_stopped(stop).await
 }
 
 async fn migrate(settings: &Settings) -> anyhow::Result<Db> {

@@ -6,7 +6,11 @@ use std::time::{Duration, Instant};
 
 fn dojang(data_dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dojang"));
-    cmd.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("DOJANG_DATA_DIR", data_dir).env("DOJANG_PDFIUM_LIB", pdfium_lib());
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DOJANG_DATA_DIR", data_dir)
+        .env("DOJANG_PDFIUM_LIB", pdfium_lib())
+        .envs(crate::helpers::backend_vars(data_dir));
     cmd
 }
 
@@ -51,8 +55,10 @@ fn admin_create_api_key_prints_the_key_and_secret_once_as_json() {
     assert_eq!(dojang_core::api::keys::parse_key(key), Some(dojang_core::model::Mode::Test));
     assert!(v["secret"].as_str().unwrap().len() >= 40);
     // Only hashes are stored.
-    let db = std::fs::read(dir.path().join("dojang.db")).unwrap();
-    assert!(!db.windows(key.len()).any(|w| w == key.as_bytes()), "the key is not stored in clear");
+    let stored = query_text(dir.path(), "SELECT id || ' ' || name || ' ' || prefix || ' ' || key_hash || ' ' || secret_hash FROM api_keys");
+    assert_eq!(stored.len(), 1);
+    let secret = v["secret"].as_str().unwrap();
+    assert!(!stored[0].contains(key) && !stored[0].contains(secret), "neither the key nor the secret is stored in clear: {stored:?}");
 
     let missing = dojang(dir.path()).args(["admin", "create-api-key", "--org", "nobody", "--mode", "live", "--json"]).output().unwrap();
     assert!(!missing.status.success());
@@ -74,7 +80,20 @@ fn migrate_applies_migrations_and_is_repeatable() {
         let out = dojang(dir.path()).arg("migrate").output().unwrap();
         assert!(out.status.success(), "{}", text(&out));
     }
-    assert!(dir.path().join("dojang.db").is_file());
+    let applied = query_text(dir.path(), "SELECT CAST(version AS TEXT) FROM _sqlx_migrations WHERE success");
+    let files = std::fs::read_dir(crate::helpers::repo_root().join("migrations")).unwrap().count();
+    assert_eq!(applied.len(), files, "every migration applied once: {applied:?}");
+}
+
+/// The rows of a one-text-column query on the database of the app in `data`.
+fn query_text(data: &std::path::Path, sql: &str) -> Vec<String> {
+    let url = crate::helpers::database_url(data);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = dojang_core::infra::db::Db::connect(&url).await.unwrap();
+        let rows: Vec<String> = sqlx::query_scalar(sql).fetch_all(db.pool()).await.unwrap();
+        db.close().await;
+        rows
+    })
 }
 
 #[test]
@@ -106,6 +125,7 @@ fn serves_standalone_keeps_secrets_out_of_logs_and_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let drained = Drained::start(&mut child);
     let start = Instant::now();
     let mut healthy = false;
     while start.elapsed() < Duration::from_secs(30) {
@@ -120,7 +140,7 @@ fn serves_standalone_keeps_secrets_out_of_logs_and_stops_on_sigterm() {
     assert!(healthy, "the binary served /healthz");
     let _ = reqwest::blocking_get(&format!("http://127.0.0.1:{port}/login"));
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    let out = wait_with_timeout(&mut child, Duration::from_secs(15));
+    let out = wait_with_timeout(&mut child, drained, Duration::from_secs(15));
     assert!(out.status.success(), "clean exit after SIGTERM: {}", text(&out));
     let logs = text(&out);
     assert!(logs.contains("Dojang stopped"), "{logs}");
@@ -132,7 +152,35 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> Output {
+/// Reads a child's output as it comes (a full pipe would stop it), until it exits.
+struct Drained(Vec<std::thread::JoinHandle<Vec<u8>>>);
+
+impl Drained {
+    fn start(child: &mut std::process::Child) -> Self {
+        use std::io::Read;
+        let mut readers: Vec<Box<dyn Read + Send>> = Vec::new();
+        if let Some(s) = child.stdout.take() {
+            readers.push(Box::new(s));
+        }
+        if let Some(s) = child.stderr.take() {
+            readers.push(Box::new(s));
+        }
+        Self(
+            readers
+                .into_iter()
+                .map(|mut r| {
+                    std::thread::spawn(move || {
+                        let mut out = Vec::new();
+                        let _ = r.read_to_end(&mut out);
+                        out
+                    })
+                })
+                .collect(),
+        )
+    }
+}
+
+fn wait_with_timeout(child: &mut std::process::Child, drained: Drained, limit: Duration) -> Output {
     let start = Instant::now();
     while start.elapsed() < limit {
         if child.try_wait().unwrap().is_some() {
@@ -141,12 +189,9 @@ fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> Output
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = child.kill();
-    let mut stdout = Vec::new();
-    let mut stderr = Vec::new();
-    use std::io::Read;
-    child.stdout.take().map(|mut s| s.read_to_end(&mut stdout));
-    child.stderr.take().map(|mut s| s.read_to_end(&mut stderr));
-    Output { status: child.wait().unwrap(), stdout, stderr }
+    let status = child.wait().unwrap();
+    let mut parts = drained.0.into_iter().map(|h| h.join().unwrap_or_default());
+    Output { status, stdout: parts.next().unwrap_or_default(), stderr: parts.next().unwrap_or_default() }
 }
 
 mod reqwest {

@@ -47,21 +47,8 @@ pub fn start_binary(data: &std::path::Path, port: u16, vars: &[(&str, &str)]) ->
 /// — a PostgreSQL database and an S3 key prefix of their own, named after `data` so that a
 /// restart on the same folder finds the same data.
 pub fn backend_vars(data: &std::path::Path) -> Vec<(String, String)> {
-    use sha2::Digest as _;
-    let name = format!("t_{}", &hex::encode(sha2::Sha256::digest(data.display().to_string().as_bytes()))[..20]);
-    let mut vars = Vec::new();
-    if let Ok(admin) = std::env::var("DOJANG_TEST_POSTGRES") {
-        let exists = std::process::Command::new("psql")
-            .args([admin.as_str(), "-Atc", &format!("SELECT 1 FROM pg_database WHERE datname = '{name}'")])
-            .output()
-            .expect("psql");
-        if String::from_utf8_lossy(&exists.stdout).trim() != "1" {
-            let made = std::process::Command::new("psql").args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")]).output().expect("psql");
-            assert!(made.status.success(), "creating the test database: {}", String::from_utf8_lossy(&made.stderr));
-        }
-        let base = admin.rsplit_once('/').expect("a database URL").0;
-        vars.push(("DOJANG_DATABASE_URL".into(), format!("{base}/{name}")));
-    }
+    let name = backend_name(data);
+    let mut vars = vec![("DOJANG_DATABASE_URL".to_owned(), database_url(data))];
     if let Ok(endpoint) = std::env::var("DOJANG_TEST_S3") {
         vars.push(("DOJANG_STORAGE_URL".into(), format!("s3://dojang-test/{name}")));
         vars.push(("DOJANG_S3_ENDPOINT".into(), endpoint));
@@ -72,6 +59,29 @@ pub fn backend_vars(data: &std::path::Path) -> Vec<(String, String)> {
         vars.push(("DOJANG_S3_ALLOW_HTTP".into(), "true".into()));
     }
     vars
+}
+
+fn backend_name(data: &std::path::Path) -> String {
+    use sha2::Digest as _;
+    format!("t_{}", &hex::encode(sha2::Sha256::digest(data.display().to_string().as_bytes()))[..20])
+}
+
+/// The database of the app whose data folder is `data` (made on first use on PostgreSQL).
+pub fn database_url(data: &std::path::Path) -> String {
+    let name = backend_name(data);
+    if let Ok(admin) = std::env::var("DOJANG_TEST_POSTGRES") {
+        let exists = std::process::Command::new("psql")
+            .args([admin.as_str(), "-Atc", &format!("SELECT 1 FROM pg_database WHERE datname = '{name}'")])
+            .output()
+            .expect("psql");
+        if String::from_utf8_lossy(&exists.stdout).trim() != "1" {
+            let made = std::process::Command::new("psql").args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")]).output().expect("psql");
+            assert!(made.status.success(), "creating the test database: {}", String::from_utf8_lossy(&made.stderr));
+        }
+        let base = admin.rsplit_once('/').expect("a database URL").0;
+        return format!("{base}/{name}");
+    }
+    format!("sqlite://{}", data.join("dojang.db").display())
 }
 
 pub fn pdfium_lib() -> String {
@@ -104,7 +114,8 @@ impl Spawn {
         vars.entry("DOJANG_DATA_DIR".into()).or_insert(data_dir.path().display().to_string());
         vars.entry("DOJANG_PDFIUM_LIB".into()).or_insert(pdfium_lib());
         vars.entry("DOJANG_SITE_ROOT".into()).or_insert(repo_root().join("target/site").display().to_string());
-        for (k, v) in backend_vars(data_dir.path()) {
+        let data = PathBuf::from(&vars["DOJANG_DATA_DIR"]);
+        for (k, v) in backend_vars(&data) {
             vars.entry(k).or_insert(v);
         }
         let settings = Settings::from_lookup(|k| vars.get(k).cloned()).expect("test settings");

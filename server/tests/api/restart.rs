@@ -20,7 +20,7 @@ async fn killed_while_sealing_it_finishes_after_a_restart_with_one_sealed_pdf_pe
     let dir = tempfile::tempdir().unwrap();
     let port = crate::smtp::free_port();
     let mut child = start(dir.path(), port);
-    let db_url = format!("sqlite://{}", dir.path().join("dojang.db").display());
+    let db_url = crate::helpers::database_url(dir.path());
     let app = TestApp::external(format!("http://127.0.0.1:{port}"), &db_url).await;
     app.sign_up(&Account::unique("restart")).await;
     let files = ["long__freeculture.pdf", "long__linearized_with_object_streams.pdf", "long-cjk__lshort-ko.pdf", "scan__issue7229.pdf"];
