@@ -63,6 +63,8 @@ fn from_row(r: Row) -> AppResult<Client> {
 pub async fn register(db: &Db, actor: &Actor, input: &NewClient) -> AppResult<(Client, bool)> {
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
+    // Registrations of one organization take turns: two at once make one client, not two.
+    crate::infra::db::lock(&mut tx, "organizations", actor.organization_id.as_str()).await?;
     let existing: Option<String> = sqlx::query_scalar("SELECT id FROM api_clients WHERE organization_id = $1 AND mode = $2 AND external_id = $3")
         .bind(&actor.organization_id)
         .bind(actor.mode.as_str())

@@ -40,7 +40,20 @@ pub fn check_key(key: &str) -> AppResult<()> {
     Ok(())
 }
 
-type Row = (String, String, Option<i64>, Option<String>, Option<String>, String, String);
+#[derive(sqlx::FromRow)]
+struct Row {
+    request_hash: String,
+    state: String,
+    status: Option<i64>,
+    content_type: Option<String>,
+    body: Option<String>,
+    expires_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+fn in_progress() -> AppError {
+    AppError::new(ErrorCode::IdempotencyInProgress, "A request with this Idempotency-Key is still running; retry shortly").with_retry_after(1)
+}
 
 /// Claims `key` for a request with `request_hash`, or says what to answer instead.
 pub async fn begin(db: &Db, secret: &Secret, scope: &str, key: &str, request_hash: &str) -> AppResult<Begin> {
@@ -55,14 +68,12 @@ pub async fn begin(db: &Db, secret: &Secret, scope: &str, key: &str, request_has
     .bind(key)
     .fetch_optional(&mut *tx)
     .await?;
-    if let Some((hash, state, status, content_type, body, expires_at, updated_at)) = row {
-        let expired = expires_at <= now.to_db();
-        let stale = state == "running" && updated_at <= now.plus(-STALE_CLAIM).to_db();
+    if let Some(Row { request_hash: hash, state, status, content_type, body, expires_at, updated_at }) = row {
+        let expired = expires_at <= now;
+        let stale = state == "running" && updated_at <= now.plus(-STALE_CLAIM);
         if !expired && !stale {
             if state == "running" {
-                return Err(
-                    AppError::new(ErrorCode::IdempotencyInProgress, "A request with this Idempotency-Key is still running; retry shortly").with_retry_after(1)
-                );
+                return Err(in_progress());
             }
             if hash != request_hash {
                 return Err(AppError::new(ErrorCode::IdempotencyKeyReused, "This Idempotency-Key was used with a different request"));
@@ -80,9 +91,10 @@ pub async fn begin(db: &Db, secret: &Secret, scope: &str, key: &str, request_has
         }
         sqlx::query("DELETE FROM idempotency_keys WHERE credential = $1 AND idem_key = $2").bind(scope).bind(key).execute(&mut *tx).await?;
     }
-    sqlx::query(
+    // Two first requests at once: the one whose claim lands runs, the other waits its turn.
+    let claimed = sqlx::query(
         "INSERT INTO idempotency_keys (credential, idem_key, request_hash, state, expires_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'running', $4, $5, $5)",
+         VALUES ($1, $2, $3, 'running', $4, $5, $5) ON CONFLICT (credential, idem_key) DO NOTHING",
     )
     .bind(scope)
     .bind(key)
@@ -92,6 +104,9 @@ pub async fn begin(db: &Db, secret: &Secret, scope: &str, key: &str, request_has
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    if claimed.rows_affected() == 0 {
+        return Err(in_progress());
+    }
     Ok(Begin::Fresh)
 }
 

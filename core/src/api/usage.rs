@@ -51,6 +51,7 @@ pub async fn usage(db: &Db, org: &OrganizationId) -> AppResult<Usage> {
 /// month's quota is used up.
 pub async fn check_quota(tx: &mut Tx, org: &OrganizationId) -> AppResult<()> {
     let Some(quota) = quota_of(tx, org).await? else { return Ok(()) };
+    crate::infra::db::lock(tx, "organizations", org.as_str()).await?;
     let (start, end) = month_of(OffsetDateTime::now_utc());
     if sent_in(tx, org, start, end).await? >= quota {
         return Err(AppError::new(ErrorCode::QuotaExceeded, format!("This organization has used its {quota} signature requests for this month")));

@@ -215,6 +215,7 @@ pub async fn rename(db: &Db, actor: &Actor, id: &EnvelopeId, name: &str) -> AppR
 
 /// Refuses to add `adding` documents to an envelope that would then hold more than 20.
 pub(crate) async fn check_room(tx: &mut Tx, id: &EnvelopeId, adding: i64) -> AppResult<()> {
+    crate::infra::db::lock(tx, "envelopes", id.as_str()).await?;
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM envelope_documents WHERE envelope_id = $1").bind(id).fetch_one(&mut **tx).await?;
     if count + adding > MAX_DOCUMENTS_PER_ENVELOPE {
         return Err(AppError::new(ErrorCode::TooManyDocuments, format!("A contract holds at most {MAX_DOCUMENTS_PER_ENVELOPE} documents")));

@@ -87,6 +87,7 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, input: &NewEndp
     let id = WebhookEndpointId::new();
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
+    crate::infra::db::lock(&mut tx, "organizations", actor.organization_id.as_str()).await?;
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_endpoints WHERE organization_id = $1 AND mode = $2")
         .bind(&actor.organization_id)
         .bind(actor.mode.as_str())

@@ -292,6 +292,18 @@ impl TestApp {
         }
     }
 
+    /// Another handle on this browser: the same cookies (a second tab).
+    pub fn same_session(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            client: self.client.clone(),
+            db: self.db.clone(),
+            data_dir: tempfile::tempdir().expect("temp dir"),
+            shutdown: None,
+            handle: None,
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

@@ -5,6 +5,7 @@ mod addresses;
 mod auth;
 mod certified;
 mod cli;
+mod concurrency;
 mod documents;
 mod drafts;
 mod embed;

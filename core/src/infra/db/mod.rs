@@ -134,6 +134,15 @@ pub fn unique_violation(err: &sqlx::Error) -> Option<String> {
     })
 }
 
+/// Locks the row `id` of `table` until the transaction ends, for a check that counts rows
+/// under it before writing (a quota, a limit): on PostgreSQL other writers of that row wait
+/// (and their count, a statement later, sees what this transaction wrote); on SQLite the
+/// transaction already holds the database's write lock (`BEGIN IMMEDIATE`).
+pub async fn lock(tx: &mut Tx, table: &str, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("UPDATE {table} SET id = id WHERE id = $1")).bind(id).execute(&mut **tx).await?;
+    Ok(())
+}
+
 /// `$from, $from+1, …` for `n` values: the parameters of an `IN (…)` list.
 pub fn marks(from: usize, n: usize) -> String {
     (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
