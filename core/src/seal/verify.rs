@@ -102,12 +102,12 @@ fn find_signatures(bytes: &[u8]) -> Vec<Found> {
             continue;
         }
         let hex: Vec<u8> = bytes[b + 1..c - 1].iter().copied().filter(|x| x.is_ascii_hexdigit()).collect();
-        let Ok(mut contents) = hex::decode(if hex.len().is_multiple_of(2) { &hex[..] } else { &hex[..hex.len() - 1] }) else {
+        let Ok(padded) = hex::decode(if hex.len().is_multiple_of(2) { &hex[..] } else { &hex[..hex.len() - 1] }) else {
             continue;
         };
-        while contents.last() == Some(&0) {
-            contents.pop();
-        }
+        // The gap is zero-padded after the DER value; its own length says where it ends (a
+        // signature may well end in a zero byte, so trimming zeros would cut it).
+        let contents = padded[..der_len(&padded).unwrap_or(padded.len())].to_vec();
         // The dictionary around it: look a little before and after for /SubFilter.
         let window = &bytes[at.saturating_sub(2048)..(at + 2048).min(bytes.len())];
         let sub_filter = memchr::memmem::find(window, b"/SubFilter")
@@ -117,6 +117,22 @@ fn find_signatures(bytes: &[u8]) -> Vec<Found> {
         out.push(Found { range, contents, sub_filter });
     }
     out
+}
+
+/// The length of the DER value at the start of `b` (tag, length octets and content), if it fits.
+fn der_len(b: &[u8]) -> Option<usize> {
+    let first = *b.get(1)?;
+    let (head, len) = if first < 0x80 {
+        (2, first as usize)
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n == 0 || n > 4 {
+            return None;
+        }
+        (2 + n, b.get(2..2 + n)?.iter().fold(0usize, |acc, x| acc << 8 | *x as usize))
+    };
+    let total = head.checked_add(len)?;
+    (total <= b.len()).then_some(total)
 }
 
 fn parse_range(s: &[u8]) -> Option<[usize; 4]> {
@@ -307,4 +323,39 @@ async fn envelope_report(db: &Db, id: &str) -> AppResult<EnvelopeReport> {
         sealed_at: sealed.map(|t| t.to_db()),
         signers: signers.into_iter().map(|(name, email, at)| SignerReport { name, email, signed_at: at.map(|t| t.to_db()) }).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_ending_in_a_zero_byte_is_read_whole() {
+        // A DER value whose last content byte is 0 (as a signature may well be), zero-padded in its gap.
+        let head = b"%PDF-1.7\n<</ByteRange [0 40 60 5] /SubFilter /ETSI.CAdES.detached /Contents ";
+        let mut file = head.to_vec();
+        file.truncate(40);
+        file.resize(40, b' ');
+        file.extend_from_slice(b"<3003020100000000>");
+        file.extend_from_slice(b"  ");
+        file.extend_from_slice(b">>\n%%");
+        // The range must point at the gap: rebuild it with the real offsets.
+        let gap_start = 40;
+        let gap_end = gap_start + b"<3003020100000000>".len();
+        let text = format!("/ByteRange [0 {gap_start} {gap_end} {}]", file.len() - gap_end);
+        let mut with_range = file.clone();
+        with_range[9..9 + text.len()].copy_from_slice(text.as_bytes());
+        let found = find_signatures(&with_range);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].contents, vec![0x30, 0x03, 0x02, 0x01, 0x00]);
+    }
+
+    #[test]
+    fn der_lengths_long_and_short() {
+        assert_eq!(der_len(&[0x30, 0x00]), Some(2));
+        assert_eq!(der_len(&[0x30, 0x82, 0x01, 0x00]), None, "longer than the bytes");
+        let mut long = vec![0x30, 0x82, 0x01, 0x00];
+        long.resize(4 + 256 + 10, 0);
+        assert_eq!(der_len(&long), Some(260));
+    }
 }
