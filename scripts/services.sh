@@ -2,7 +2,8 @@
 #   start_postgres   a PostgreSQL cluster in a temp folder on a free loopback port
 #                    (exports DOJANG_TEST_POSTGRES, the URL of its `postgres` database)
 #   start_s3         an S3-compatible server (moto, from the test venv) on a free loopback port
-#                    with the bucket `dojang-test` (exports DOJANG_TEST_S3, its endpoint)
+#                    with the bucket `dojang-test` (exports DOJANG_TEST_S3_ENDPOINT; test apps
+#                    store their files there when DOJANG_TEST_STORAGE=s3)
 #   stop_services    stops both and removes their folders (also run on exit)
 # Each integration test then makes its own database (and key prefix) on them: see
 # server/tests/api/helpers.rs.
@@ -53,7 +54,7 @@ start_s3() {
   S3_PID=$!
   wait_port "$S3_PORT" "the S3 server"
   curl -fsS -X PUT "http://127.0.0.1:$S3_PORT/dojang-test" >/dev/null
-  export DOJANG_TEST_S3="http://127.0.0.1:$S3_PORT"
+  export DOJANG_TEST_S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
   echo "S3 (moto) on 127.0.0.1:$S3_PORT, bucket dojang-test"
 }
 

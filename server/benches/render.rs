@@ -37,7 +37,7 @@ fn cpu_seconds(children: bool) -> f64 {
 }
 
 fn pages_of(engine: &PdfEngine, rt: &tokio::runtime::Runtime, bytes: Vec<u8>) -> usize {
-    rt.block_on(engine.run(move |ctx| dojang_core::pdf::inspect::inspect(ctx, bytes, 10_000).map(|p| p.len()))).unwrap().unwrap()
+    rt.block_on(engine.run(move |ctx| dojang_core::pdf::inspect::inspect(ctx, &bytes, 10_000).map(|p| p.len()))).unwrap().unwrap()
 }
 
 /// Dojang: renders every page; with `jpeg`, also encodes it as the preview is. Returns CPU ms/page.

@@ -146,7 +146,7 @@ fn geometry(file: &Path) -> Vec<PageGeometry> {
     let engine = PdfEngine::start(Path::new(&lib)).expect("PDFium");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let bytes = std::fs::read(file).unwrap();
-    let boxes = rt.block_on(engine.run(move |ctx| dojang_core::pdf::inspect::inspect(ctx, bytes, 10_000))).unwrap().unwrap();
+    let boxes = rt.block_on(engine.run(move |ctx| dojang_core::pdf::inspect::inspect(ctx, &bytes, 10_000))).unwrap().unwrap();
     boxes.into_iter().map(|b| b.geometry).collect()
 }
 

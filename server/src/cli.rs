@@ -5,7 +5,7 @@ use crate::telemetry;
 use clap::{Parser, Subcommand, ValueEnum};
 use dojang_core::accounts::{self, SignUp};
 use dojang_core::api::{keys as api_keys, tokens, usage};
-use dojang_core::infra::config::Settings;
+use dojang_core::infra::config::{Role, Settings};
 use dojang_core::infra::db::Db;
 use dojang_core::model::{Language, Mode};
 use dojang_core::seal::keys;
@@ -22,7 +22,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (the default).
-    Serve,
+    Serve {
+        /// web (HTTP only), worker (queued work and sweeps; health routes only) or all (both).
+        #[arg(long, value_parser = ["web", "worker", "all"])]
+        role: Option<String>,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Operator commands.
@@ -75,6 +79,16 @@ enum Admin {
         #[arg(long)]
         retire_previous: bool,
     },
+    /// Copy every stored object to another store, each verified by SHA-256 (run again after an
+    /// interruption: what is already there is skipped). Then point DOJANG_STORAGE_URL at it.
+    MigrateStorage {
+        /// The store to copy from, e.g. file:///srv/dojang/data/blobs.
+        #[arg(long)]
+        from: String,
+        /// The store to copy to, e.g. s3://bucket/prefix (S3 settings from DOJANG_S3_*).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -123,8 +137,8 @@ async fn run(cli: Cli) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string(), false),
     };
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => match serve(settings).await {
+    match cli.command.unwrap_or(Command::Serve { role: None }) {
+        Command::Serve { role } => match serve(settings, role.as_deref().and_then(Role::parse)).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&format!("{e:#}"), false),
         },
@@ -140,8 +154,9 @@ async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(mut settings: Settings, role: Option<Role>) -> anyhow::Result<()> {
     let stop = shutdown_signal();
+    settings.role = role.unwrap_or(settings.role);
     let app = Application::build(settings).await?;
     app.run_until_stopped(stop).await
 }
@@ -195,6 +210,33 @@ async fn admin(settings: Settings, cmd: Admin) -> ExitCode {
         Admin::CreateApiKey { json, org, mode, name } => create_api_key(&settings, &org, mode, &name, json).await,
         Admin::SetQuota { org, monthly } => set_quota(&settings, &org, &monthly).await,
         Admin::RotateTokenKeys { retire_previous } => rotate_token_keys(&settings, retire_previous).await,
+        Admin::MigrateStorage { from, to } => migrate_storage(&from, &to).await,
+    }
+}
+
+async fn migrate_storage(from: &str, to: &str) -> ExitCode {
+    use dojang_core::infra::storage::{migrate, Storage, StorageConfig};
+    let open = |url: &str| -> anyhow::Result<Storage> {
+        let config = StorageConfig::parse(url, |k| std::env::var(k).ok().filter(|v| !v.is_empty())).map_err(anyhow::Error::msg)?;
+        Storage::open(&config)
+    };
+    let result = async {
+        let (source, target) = (open(from)?, open(to)?);
+        anyhow::ensure!(source.describe() != target.describe(), "--from and --to name the same store");
+        migrate::copy_all(&source, &target, |key, copied| {
+            if copied {
+                println!("copied {}", key.as_str());
+            }
+        })
+        .await
+    }
+    .await;
+    match result {
+        Ok(m) => {
+            println!("{} copied and verified, {} already there ({} bytes in all)", m.copied, m.unchanged, m.bytes);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("{e:#}"), false),
     }
 }
 

@@ -12,17 +12,19 @@ use dojang_core::document;
 use dojang_core::infra::config::Settings;
 use dojang_core::infra::db::Db;
 use dojang_core::infra::jobs::{self, Handler};
-use dojang_core::infra::storage::{LocalDisk, Storage};
+use dojang_core::infra::storage::Storage;
 use dojang_core::mail::{outbox, Mailer};
 use dojang_core::pdf::PdfEngine;
-use dojang_core::state::{AppState, PrefetchQueue};
+use dojang_core::state::AppState;
 use std::future::{Future, IntoFuture as _};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// Every kind of persisted job and what runs it.
-static JOB_HANDLERS: &[(jobs::JobKind, Handler<AppState>)] = &[(jobs::JobKind::Seal, dojang_core::seal::handle)];
+/// Every kind of persisted job and what runs it: sealing in one worker, pre-rendering in
+/// another (so a long document never holds up a seal).
+static SEAL_JOBS: &[(jobs::JobKind, Handler<AppState>)] = &[(jobs::JobKind::Seal, dojang_core::seal::handle)];
+static RENDER_JOBS: &[(jobs::JobKind, Handler<AppState>)] = &[(jobs::JobKind::Render, document::render_job)];
 
 pub struct Application {
     listener: TcpListener,
@@ -37,33 +39,36 @@ impl Application {
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;
         let pdf = PdfEngine::start(&settings.pdfium_lib)?;
-        let storage: Storage = Arc::new(LocalDisk::new(settings.data_dir.join("blobs")));
-        let (prefetch, prefetch_rx) = PrefetchQueue::new();
+        let storage = Storage::open(&settings.storage).context("opening the storage")?;
         let mailer = Mailer::from_settings(&settings)?;
         let listener = TcpListener::bind(settings.bind).await.with_context(|| format!("binding {}", settings.bind))?;
         if settings.public_url_from_bind {
             settings.public_url = format!("http://{}", listener.local_addr()?);
         }
         dojang_core::seal::keys::ensure(&db, &settings.secret_key).await.context("creating the sealing certificates")?;
-        let state = AppState { settings: Arc::new(settings), db, pdf, storage, prefetch, mailer, jobs_wake: Arc::new(tokio::sync::Notify::new()) };
-        let site_root = state.settings.site_root.clone();
-        tokio::task::spawn_blocking(move || http::precompress_assets(&site_root));
+        let role = settings.role;
+        let state = AppState {
+            settings: Arc::new(settings),
+            db,
+            pdf,
+            storage,
+            mailer,
+            jobs_wake: Arc::new(tokio::sync::Notify::new()),
+            render_wake: Arc::new(tokio::sync::Notify::new()),
+        };
         let sessions = DbSessionStore::new(state.db.clone());
-        let router = http::router(state.clone(), sessions.clone());
+        let router = if role.serves_web() {
+            let site_root = state.settings.site_root.clone();
+            tokio::task::spawn_blocking(move || http::precompress_assets(&site_root));
+            http::router(state.clone(), sessions.clone())
+        } else {
+            http::health_router(state.clone())
+        };
         let mut workers = Workers::default();
-        workers.spawn("session-cleanup", |cancel| workers::session_cleanup(sessions, cancel));
-        let st = state.clone();
-        workers.spawn("prefetch", |cancel| document::prefetch_worker(st, prefetch_rx, cancel));
-        let st = state.clone();
-        workers.spawn("outbox", |cancel| outbox::worker(st, cancel));
-        let st = state.clone();
-        let wake = state.jobs_wake.clone();
-        workers.spawn("jobs", move |cancel| jobs::worker(st.db.clone(), st, JOB_HANDLERS, wake, cancel));
-        let st = state.clone();
-        workers.spawn("webhooks", |cancel| dojang_core::webhooks::deliver::worker(st, cancel));
-        let st = state.clone();
-        let every = std::time::Duration::from_secs(state.settings.sweep_seconds);
-        workers.spawn("sweeper", move |cancel| dojang_core::envelope::sweeper(st, every, cancel));
+        if role.runs_work() {
+            spawn_work(&mut workers, &state, sessions);
+        }
+        tracing::info!(role = ?role, storage = state.storage.describe(), instance = dojang_core::infra::claim::instance_id(), "Dojang built");
         Ok(Self { listener, router, state, workers })
     }
 
@@ -103,6 +108,23 @@ impl Application {
         tracing::info!("Dojang stopped");
         served.context("serving HTTP")
     }
+}
+
+/// The workers of a `worker` (or `all`) instance: every persisted queue and the sweeps.
+fn spawn_work(workers: &mut Workers, state: &AppState, sessions: DbSessionStore) {
+    let db = state.db.clone();
+    workers.spawn("session-cleanup", |cancel| workers::session_cleanup(db, sessions, cancel));
+    let st = state.clone();
+    workers.spawn("outbox", |cancel| outbox::worker(st, cancel));
+    let (st, wake) = (state.clone(), state.jobs_wake.clone());
+    workers.spawn("seal", move |cancel| jobs::worker("seal", st.db.clone(), st, SEAL_JOBS, wake, cancel));
+    let (st, wake) = (state.clone(), state.render_wake.clone());
+    workers.spawn("render", move |cancel| jobs::worker("render", st.db.clone(), st, RENDER_JOBS, wake, cancel));
+    let st = state.clone();
+    workers.spawn("webhooks", |cancel| dojang_core::webhooks::deliver::worker(st, cancel));
+    let st = state.clone();
+    let every = std::time::Duration::from_secs(state.settings.sweep_seconds);
+    workers.spawn("sweeper", move |cancel| dojang_core::envelope::sweeper(st, every, cancel));
 }
 
 /// How long each step of stopping (open connections, background work, database) may take.

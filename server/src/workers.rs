@@ -2,6 +2,8 @@
 //! server never cuts a job in half.
 
 use dojang_core::accounts::session_store::DbSessionStore;
+use dojang_core::infra::claim::lease_due;
+use dojang_core::infra::db::Db;
 use std::future::Future;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -35,17 +37,21 @@ impl Workers {
     }
 }
 
-/// Deletes expired sessions every few minutes.
-pub async fn session_cleanup(store: DbSessionStore, cancel: CancellationToken) {
+/// Deletes expired sessions every few minutes (once per period across all instances).
+pub async fn session_cleanup(db: Db, store: DbSessionStore, cancel: CancellationToken) {
     let mut tick = tokio::time::interval(Duration::from_secs(300));
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = tick.tick() => {
-                if let Err(e) = store.delete_expired().await {
-                    tracing::warn!(error = %e, "deleting expired sessions failed");
+            _ = tick.tick() => match lease_due(&db, "session-cleanup", time::Duration::seconds(290)).await {
+                Ok(true) => {
+                    if let Err(e) = store.delete_expired().await {
+                        tracing::warn!(error = %e, "deleting expired sessions failed");
+                    }
                 }
-            }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e.message, "session cleanup lease"),
+            },
         }
     }
 }

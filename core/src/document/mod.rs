@@ -9,16 +9,19 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::geometry::PageGeometry;
 use crate::ids::{DocumentId, EnvelopeId};
 use crate::infra::blocking::spawn_blocking_with_tracing;
+use crate::infra::claim::Claim;
 use crate::infra::db::{Timestamp, Tx};
+use crate::infra::jobs::{self, JobError, JobKind};
 use crate::infra::storage::BlobKey;
 use crate::model::{DocumentInfo, PageInfo};
 use crate::pdf::inspect::{self, PageBoxes};
 use crate::pdf::render::{render_page, PreviewSize, Rendered};
 use crate::state::AppState;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use std::future::Future;
+use std::pin::Pin;
 
 /// Documents in one envelope at most.
 pub const MAX_DOCUMENTS_PER_ENVELOPE: i64 = 20;
@@ -26,7 +29,7 @@ pub const MAX_DOCUMENTS_PER_ENVELOPE: i64 = 20;
 /// An uploaded file as received.
 pub struct Upload {
     pub file_name: String,
-    pub bytes: Vec<u8>,
+    pub bytes: bytes::Bytes,
 }
 
 /// A document's identity for rendering.
@@ -73,13 +76,14 @@ pub async fn store(st: &AppState, upload: Upload) -> AppResult<Stored> {
     inspect::check_bytes(&upload.bytes)?;
     let max_pages = st.settings.max_pages;
     let copy = upload.bytes.clone();
-    let pages = st.pdf.run(move |ctx| inspect::inspect(ctx, copy, max_pages)).await??;
+    let pages = st.pdf.run(move |ctx| inspect::inspect(ctx, &copy, max_pages)).await??;
     let bytes = upload.bytes;
     let (sha256, bytes) = spawn_blocking_with_tracing(move || (sha256_hex(&bytes), bytes)).await?;
     let id = DocumentId::new();
     let key = BlobKey::new(format!("documents/{id}.pdf"))?;
-    st.storage.put(&key, &bytes).await?;
-    Ok(Stored { id, name: clean_file_name(&upload.file_name), sha256, size_bytes: bytes.len() as i64, pages, key })
+    let size_bytes = bytes.len() as i64;
+    st.storage.put(&key, bytes).await?;
+    Ok(Stored { id, name: clean_file_name(&upload.file_name), sha256, size_bytes, pages, key })
 }
 
 impl Stored {
@@ -110,16 +114,17 @@ impl Stored {
         for (i, p) in self.pages.iter().enumerate() {
             insert_page(tx, &self.id, i, p, now).await?;
         }
+        jobs::enqueue(tx, JobKind::Render, &serde_json::json!({ "document": self.id })).await?;
         Ok(())
     }
 
-    /// After the transaction that recorded it: on success its pages are queued for
-    /// rendering; on failure (not recorded) its bytes go too.
+    /// After the transaction that recorded it (and queued its pages for rendering): on
+    /// success the render worker is woken; on failure (not recorded) its bytes go too.
     pub async fn settle<T: std::fmt::Debug>(&self, st: &AppState, recorded: AppResult<T>) -> AppResult<(T, DocumentInfo)> {
         match recorded {
             Ok(into) => {
                 tracing::info!(document_id = %self.id, into = ?into, pages = self.pages.len(), "document uploaded");
-                st.prefetch.enqueue(self.id.clone());
+                st.render_wake.notify_one();
                 Ok((into, self.info()))
             }
             Err(e) => {
@@ -339,7 +344,7 @@ pub(crate) async fn page_preview(st: &AppState, id: &DocumentId, page: u32, size
 async fn render_cached(st: &AppState, doc: &DocRef, page: u32, size: PreviewSize, interactive: bool) -> AppResult<Vec<u8>> {
     let key = BlobKey::new(format!("previews/{}/{page}-{}.jpg", doc.sha256, size.name()))?;
     if let Some(bytes) = st.storage.get(&key).await? {
-        return Ok(bytes);
+        return Ok(bytes.into());
     }
     let index = u16::try_from(page).map_err(|_| AppError::not_found("Page"))?;
     let mut bytes = None;
@@ -355,11 +360,11 @@ async fn render_cached(st: &AppState, doc: &DocRef, page: u32, size: PreviewSize
                     .get(&BlobKey::new(&doc.storage_key)?)
                     .await?
                     .ok_or_else(|| AppError::internal_msg(format!("stored PDF {} is missing", doc.storage_key)))?;
-                bytes = Some(pdf);
+                bytes = Some(pdf.into());
             }
         }
     };
-    st.storage.put(&key, &jpeg).await?;
+    st.storage.put(&key, jpeg.clone()).await?;
     if size == PreviewSize::Page {
         sqlx::query("UPDATE document_pages SET rendered = 1, updated_at = $3 WHERE document_id = $1 AND page_index = $2")
             .bind(&doc.id)
@@ -371,27 +376,18 @@ async fn render_cached(st: &AppState, doc: &DocRef, page: u32, size: PreviewSize
     Ok(jpeg)
 }
 
-/// Renders queued documents page by page in the background (after a restart it picks up
-/// every document with pages not yet rendered), yielding to interactive renders.
-pub async fn prefetch_worker(st: AppState, mut rx: mpsc::UnboundedReceiver<DocumentId>, cancel: CancellationToken) {
-    match sqlx::query_scalar::<_, String>("SELECT DISTINCT document_id FROM document_pages WHERE rendered = 0").fetch_all(st.db.pool()).await {
-        Ok(ids) => ids.into_iter().filter_map(|s| DocumentId::parse(&s).ok()).for_each(|id| st.prefetch.enqueue(id)),
-        Err(e) => tracing::warn!(error = %e, "could not list documents to pre-render"),
-    }
-    loop {
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            next = rx.recv() => match next {
-                None => return,
-                Some(id) => if let Err(e) = prefetch_document(&st, &id, &cancel).await {
-                    tracing::warn!(document_id = %id, error = %e.message, "pre-rendering stopped");
-                },
-            },
-        }
-    }
+/// The render job: every page of the document not yet rendered, page size then thumbnail,
+/// yielding to interactive renders. Run again after an interruption, it goes on where it stopped.
+pub fn render_job<'a>(st: &'a AppState, _claim: &'a Claim, payload: &'a Value) -> Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'a>> {
+    Box::pin(async move {
+        let Some(id) = payload["document"].as_str().and_then(|s| DocumentId::parse(s).ok()) else {
+            return Err(JobError { error: AppError::internal_msg("render job without a document"), retry: false });
+        };
+        prefetch_document(st, &id).await.map_err(JobError::from)
+    })
 }
 
-async fn prefetch_document(st: &AppState, id: &DocumentId, cancel: &CancellationToken) -> AppResult<()> {
+async fn prefetch_document(st: &AppState, id: &DocumentId) -> AppResult<()> {
     let row: Option<(String, String)> = sqlx::query_as("SELECT sha256, storage_key FROM documents WHERE id = $1").bind(id).fetch_optional(st.db.pool()).await?;
     let Some((sha256, storage_key)) = row else {
         return Ok(());
@@ -405,9 +401,6 @@ async fn prefetch_document(st: &AppState, id: &DocumentId, cancel: &Cancellation
     // (one thread) renders the next, so both cores stay busy.
     let mut running = tokio::task::JoinSet::new();
     for page in pages {
-        if cancel.is_cancelled() {
-            break;
-        }
         while running.len() >= PREFETCH_IN_FLIGHT {
             if let Some(done) = running.join_next().await {
                 done.map_err(|e| AppError::internal_msg(format!("pre-render task: {e}")))??;

@@ -86,10 +86,26 @@ pub async fn sweep(st: &AppState) -> AppResult<(usize, usize)> {
     Ok((expired, reminded))
 }
 
-/// Runs `sweep` (and the other cleanups) every few seconds until cancelled.
+/// Runs `sweep` (and the other cleanups) every few seconds until cancelled — once per period
+/// across all instances: the one that takes the period's lease.
 pub async fn sweeper(st: AppState, every: Duration, cancel: CancellationToken) {
+    let period = time::Duration::try_from(every).unwrap_or(time::Duration::seconds(30));
     loop {
-        if let Err(e) = sweep(&st).await {
+        match crate::infra::claim::lease_due(&st.db, "sweep", period).await {
+            Ok(true) => run_sweeps(&st).await,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e.message, "sweeper lease"),
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
+async fn run_sweeps(st: &AppState) {
+    {
+        if let Err(e) = sweep(st).await {
             tracing::warn!(error = %e.message, "sweeper");
         }
         if let Err(e) = crate::embed::sweep(&st.db).await {
@@ -98,9 +114,8 @@ pub async fn sweeper(st: AppState, every: Duration, cancel: CancellationToken) {
         if let Err(e) = crate::api::idempotency::sweep(&st.db).await {
             tracing::warn!(error = %e.message, "idempotency sweeper");
         }
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
+        if let Err(e) = crate::infra::ratelimit::sweep(&st.db).await {
+            tracing::warn!(error = %e, "rate limit sweeper");
         }
     }
 }

@@ -4,7 +4,7 @@
 //! limit the answer is `429 RATE_LIMITED` with `Retry-After`. The address is the one
 //! `client_ip` resolved (behind trusted proxies, the real client's).
 
-use crate::infra::ratelimit::{Decision, Policy, RateLimiter};
+use crate::infra::ratelimit::{Decision, Policy, RateLimiter, Store};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -105,28 +105,29 @@ pub struct AddressLimits {
 }
 
 impl AddressLimits {
-    /// `scale` multiplies every limit (operators with many people behind one address).
-    pub fn new(scale: f64) -> Self {
+    /// `scale` multiplies every limit (operators with many people behind one address); `store`
+    /// makes each surface's counts (in memory, or in the database shared by all instances).
+    pub fn new(scale: f64, store: impl Fn(Surface) -> Store) -> Self {
         let limiters = Surface::ALL
             .into_iter()
             .map(|s| {
                 let (per_minute, burst) = s.base();
                 let scaled = |n: u32| ((f64::from(n) * scale).round() as u32).max(1);
                 let policy = Policy { per_minute: scaled(per_minute), burst: scaled(burst), burst_window: Duration::from_secs(60) };
-                (s, RateLimiter::new(policy))
+                (s, RateLimiter::new(policy, store(s)))
             })
             .collect();
         Self { limiters }
     }
 
     /// Counts a request from `ip` (an IPv6 address by its /64: one subscriber's network).
-    pub fn check(&self, surface: Surface, ip: IpAddr) -> Decision {
-        self.limiter(surface).check(&crate::infra::client_ip::subscriber(ip))
+    pub async fn check(&self, surface: Surface, ip: IpAddr) -> Decision {
+        self.limiter(surface).check(&crate::infra::client_ip::subscriber(ip)).await
     }
 
     /// Whether a request from `ip` would pass, without counting it.
-    pub fn peek(&self, surface: Surface, ip: IpAddr) -> Decision {
-        self.limiter(surface).peek(&crate::infra::client_ip::subscriber(ip))
+    pub async fn peek(&self, surface: Surface, ip: IpAddr) -> Decision {
+        self.limiter(surface).peek(&crate::infra::client_ip::subscriber(ip)).await
     }
 
     fn limiter(&self, surface: Surface) -> &RateLimiter {

@@ -13,6 +13,37 @@ pub enum Environment {
     Production,
 }
 
+/// What one `dojang serve` process does (`DOJANG_ROLE` or `serve --role`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Serves HTTP only; queued work is left to the workers.
+    Web,
+    /// Runs queued work (rendering, sealing, mail, webhooks) and the periodic sweeps; serves
+    /// only `/healthz` and `/readyz`.
+    Worker,
+    /// Both (the default: one process is a whole Dojang).
+    All,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "web" => Some(Self::Web),
+            "worker" => Some(Self::Worker),
+            "all" => Some(Self::All),
+            _ => None,
+        }
+    }
+
+    pub fn serves_web(self) -> bool {
+        self != Self::Worker
+    }
+
+    pub fn runs_work(self) -> bool {
+        self != Self::Web
+    }
+}
+
 /// A secret value: never printed, compared or logged by accident.
 #[derive(Clone)]
 pub struct Secret(String);
@@ -35,6 +66,7 @@ impl std::fmt::Debug for Secret {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub env: Environment,
+    pub role: Role,
     pub bind: SocketAddr,
     /// Base URL people and links use, without a trailing slash.
     pub public_url: String,
@@ -43,6 +75,8 @@ pub struct Settings {
     pub public_url_from_bind: bool,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// Where file bytes are stored (`DOJANG_STORAGE_URL`; default `<data dir>/blobs`).
+    pub storage: crate::infra::storage::StorageConfig,
     /// Checked when the server starts (admin commands do not need PDFium).
     pub pdfium_lib: PathBuf,
     pub secret_key: Secret,
@@ -75,6 +109,10 @@ pub struct Settings {
     /// Multiplies the per-address limits of the public surfaces (signing, verify, sign-up and
     /// log-in, downloads).
     pub address_rate_scale: f64,
+    /// Whether rate limits are counted in the database, shared by every instance
+    /// (`DOJANG_RATE_LIMITS=database`, the default on PostgreSQL) or in each process
+    /// (`memory`, the default on SQLite, which serves one machine).
+    pub shared_rate_limits: bool,
     /// Invitations and reminders of test envelopes an organization may send per day (UTC).
     pub test_emails_per_day: i64,
 }
@@ -96,6 +134,10 @@ impl Settings {
             Some("production") | Some("prod") => Environment::Production,
             Some(other) => return Err(err(format!("DOJANG_ENV must be development or production, not {other:?}"))),
         };
+        let role = match get("DOJANG_ROLE") {
+            None => Role::All,
+            Some(r) => Role::parse(&r).ok_or_else(|| err(format!("DOJANG_ROLE must be web, worker or all, not {r:?}")))?,
+        };
         let bind_raw = get("DOJANG_BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
         let bind: SocketAddr = bind_raw.parse().map_err(|_| err(format!("DOJANG_BIND must be HOST:PORT, not {bind_raw:?}")))?;
         let public_url_from_bind = get("DOJANG_PUBLIC_URL").is_none();
@@ -106,6 +148,10 @@ impl Settings {
         }
         let data_dir = PathBuf::from(get("DOJANG_DATA_DIR").unwrap_or_else(|| "./data".into()));
         let database_url = get("DOJANG_DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("dojang.db").display()));
+        let storage = match get("DOJANG_STORAGE_URL") {
+            Some(url) => crate::infra::storage::StorageConfig::parse(&url, &get).map_err(err)?,
+            None => crate::infra::storage::StorageConfig::Local { root: data_dir.join("blobs") },
+        };
         let pdfium_lib = get("DOJANG_PDFIUM_LIB").map(PathBuf::from).unwrap_or_else(default_pdfium_lib);
         let secret_key = Secret::new(get("DOJANG_SECRET_KEY").unwrap_or_else(|| DEV_SECRET_KEY.into()));
         let site_root = PathBuf::from(get("DOJANG_SITE_ROOT").or_else(|| get("LEPTOS_SITE_ROOT")).unwrap_or_else(|| "target/site".into()));
@@ -120,13 +166,21 @@ impl Settings {
         }
 
         let mail_from = get("DOJANG_MAIL_FROM").unwrap_or_else(|| format!("Dojang <no-reply@{}>", mail_host(&public_url)));
+        let shared_rate_limits = match get("DOJANG_RATE_LIMITS").as_deref() {
+            None => !database_url.starts_with("sqlite:"),
+            Some("database") => true,
+            Some("memory") => false,
+            Some(other) => return Err(err(format!("DOJANG_RATE_LIMITS must be database or memory, not {other:?}"))),
+        };
         let settings = Self {
             env,
+            role,
             bind,
             public_url,
             public_url_from_bind,
             data_dir,
             database_url,
+            storage,
             pdfium_lib,
             secret_key,
             site_root,
@@ -153,6 +207,7 @@ impl Settings {
                         .ok_or_else(|| err(format!("DOJANG_FORWARDED_HEADER must be x-forwarded-for or forwarded, not {h:?}")))?,
                 }),
             address_rate_scale: parse_scale(&get, "DOJANG_ADDRESS_RATE_SCALE", 0.01, 1000.0)?,
+            shared_rate_limits,
             test_emails_per_day: parse_num(&get, "DOJANG_TEST_EMAILS_PER_DAY", 100)?.clamp(0, 1_000_000),
         };
         settings.check_production()?;

@@ -1,8 +1,10 @@
 //! The persisted job queue for work that leaves a request: written in the transaction that
 //! causes it, run by a worker, retried with backoff, resumed after a restart (a job claimed
-//! by a process that died is claimed again once its lock expires).
+//! by a process that died is claimed again once its lock expires, and its late outcome is
+//! fenced off: see `claim`).
 
 use crate::error::{AppError, AppResult};
+use crate::infra::claim::{claim_sql, Claim, Queue};
 use crate::infra::db::{Db, Timestamp, Tx};
 use serde_json::Value;
 use std::future::Future;
@@ -20,17 +22,24 @@ const RENEW: Duration = Duration::from_secs(10);
 pub enum JobKind {
     /// Seals a completed envelope (`seal::handle`).
     Seal,
+    /// Renders every page of an uploaded document ahead of time (`document::render_job`).
+    Render,
 }
 
 impl JobKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Seal => "seal",
+            Self::Render => "render",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        (s == "seal").then_some(Self::Seal)
+        match s {
+            "seal" => Some(Self::Seal),
+            "render" => Some(Self::Render),
+            _ => None,
+        }
     }
 }
 
@@ -62,8 +71,11 @@ impl From<AppError> for JobError {
 }
 
 /// Runs one job: the context the worker was given (`C`, the application's state), the
-/// job's id and its payload.
-pub type Handler<C> = for<'a> fn(&'a C, &'a str, &'a Value) -> Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'a>>;
+/// job's claim (its id, and the fence its outcome is recorded behind) and its payload.
+pub type Handler<C> = for<'a> fn(&'a C, &'a Claim, &'a Value) -> Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'a>>;
+
+/// The job queue, as claims see it.
+pub const QUEUE: Queue = Queue { table: "jobs", waiting: "pending", due: "run_at" };
 
 /// A job claimed for one run.
 #[derive(sqlx::FromRow)]
@@ -74,9 +86,16 @@ struct Claimed {
     attempts: i64,
 }
 
-/// Runs due jobs until cancelled; `handlers` maps kinds to functions.
-pub async fn worker<C: Sync>(db: Db, ctx: C, handlers: &'static [(JobKind, Handler<C>)], wake: std::sync::Arc<tokio::sync::Notify>, cancel: CancellationToken) {
-    drain("jobs", Duration::from_secs(1), Some(&*wake), &cancel, || run_next(&db, &ctx, handlers)).await
+/// Runs due jobs of the `handlers`' kinds until cancelled.
+pub async fn worker<C: Sync>(
+    name: &str,
+    db: Db,
+    ctx: C,
+    handlers: &'static [(JobKind, Handler<C>)],
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    cancel: CancellationToken,
+) {
+    drain(name, Duration::from_secs(1), Some(&*wake), &cancel, || run_next(&db, &ctx, handlers)).await
 }
 
 /// The loop of every queue worker: runs `step` while it finds work (it answers true), then
@@ -87,6 +106,9 @@ where
     Fut: Future<Output = AppResult<bool>>,
 {
     loop {
+        if cancel.is_cancelled() {
+            return;
+        }
         match step().await {
             Ok(true) => continue,
             Ok(false) => {}
@@ -106,77 +128,50 @@ where
     }
 }
 
-/// How every persisted queue (jobs, the mail outbox, webhook messages) claims its next row:
-/// the oldest due row in `status` whose claim is free or expired, locked until `$1` (`$2` is
-/// now), with `also` added to the SET list; returns the `returning` columns. The conditional
-/// update makes the claim atomic on SQLite and PostgreSQL alike.
-pub fn claim_sql(table: &str, status: &str, due: &str, also: &str, returning: &str) -> String {
-    claim_sql_where(table, status, due, "", also, returning)
-}
-
-/// `claim_sql` with a further condition on the rows that may be claimed (`extra`, starting
-/// with `AND`).
-pub fn claim_sql_where(table: &str, status: &str, due: &str, extra: &str, also: &str, returning: &str) -> String {
-    format!(
-        "UPDATE {table} SET locked_until = $1, updated_at = $2{also} \
-         WHERE id = (SELECT id FROM {table} WHERE status = '{status}' AND {due} <= $2 \
-                     AND (locked_until IS NULL OR locked_until < $2){extra} ORDER BY {due}, id LIMIT 1) \
-           AND (locked_until IS NULL OR locked_until < $2) \
-         RETURNING {returning}"
-    )
-}
-
-/// Claims one due job and runs it; false when none was due.
+/// Claims one due job of the handlers' kinds and runs it; false when none was due.
 pub async fn run_next<C: Sync>(db: &Db, ctx: &C, handlers: &[(JobKind, Handler<C>)]) -> AppResult<bool> {
     let now = Timestamp::now();
-    let claimed: Option<Claimed> = sqlx::query_as(&claim_sql("jobs", "pending", "run_at", ", attempts = attempts + 1", "id, kind, payload, attempts"))
-        .bind(now.plus(LOCK))
-        .bind(now)
-        .fetch_optional(db.pool())
-        .await?;
-    let Some(Claimed { id, kind, payload, attempts }) = claimed else { return Ok(false) };
+    let kinds = format!(" AND kind IN ({})", crate::infra::db::marks(4, handlers.len()));
+    let sql = claim_sql(db.backend(), QUEUE, &kinds, ", attempts = attempts + 1", "id, kind, payload, attempts");
+    let token = Claim::token();
+    let mut q = sqlx::query_as::<_, Claimed>(&sql).bind(now.plus(LOCK)).bind(now).bind(&token);
+    for (kind, _) in handlers {
+        q = q.bind(*kind);
+    }
+    let Some(Claimed { id, kind, payload, attempts }) = q.fetch_optional(db.pool()).await? else { return Ok(false) };
+    let claim = Claim::new(QUEUE, id, token);
     let payload: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
-    let heartbeat = {
-        let (db, id) = (db.clone(), id.clone());
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(RENEW).await;
-                let _ = sqlx::query("UPDATE jobs SET locked_until = $2 WHERE id = $1 AND status = 'pending'")
-                    .bind(&id)
-                    .bind(Timestamp::now().plus(LOCK))
-                    .execute(db.pool())
-                    .await;
-            }
-        })
-    };
+    let alive = claim.keep_alive(db, LOCK, RENEW);
     let result = match handlers.iter().find(|(k, _)| Some(*k) == JobKind::parse(&kind)) {
-        Some((_, h)) => h(ctx, &id, &payload).await,
+        Some((_, h)) => h(ctx, &claim, &payload).await,
         None => Err(JobError { error: AppError::internal_msg(format!("no handler for job kind {kind}")), retry: false }),
     };
-    heartbeat.abort();
+    drop(alive);
     let now = Timestamp::now();
+    let mut tx = db.begin().await?;
+    if !claim.settle(&mut tx).await? {
+        return Ok(true);
+    }
+    let id = &claim.id;
     match result {
         Ok(()) => {
-            sqlx::query("UPDATE jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1")
-                .bind(&id)
-                .bind(now)
-                .execute(db.pool())
-                .await?;
+            sqlx::query("UPDATE jobs SET status = 'done', last_error = NULL, updated_at = $2 WHERE id = $1").bind(id).bind(now).execute(&mut *tx).await?;
             tracing::info!(job = %id, kind = %kind, "job done");
         }
         Err(JobError { error, retry }) => {
             let status = if retry { "pending" } else { "failed" };
-            sqlx::query("UPDATE jobs SET status = $2, locked_until = NULL, last_error = $3, run_at = $4, updated_at = $5 WHERE id = $1")
-                .bind(&id)
+            sqlx::query("UPDATE jobs SET status = $2, last_error = $3, run_at = $4, updated_at = $5 WHERE id = $1")
+                .bind(id)
                 .bind(status)
                 .bind(&error.message)
                 .bind(now.plus(backoff(attempts)))
                 .bind(now)
-                .execute(db.pool())
+                .execute(&mut *tx)
                 .await?;
             tracing::warn!(job = %id, kind = %kind, attempts, retry, error = %error.message, "job failed");
         }
     }
+    tx.commit().await?;
     Ok(true)
 }
 

@@ -4,6 +4,7 @@
 
 pub mod address_limits;
 pub mod blocking;
+pub mod claim;
 pub mod client_ip;
 pub mod config;
 pub mod crypto;

@@ -6,6 +6,7 @@ use super::Mailer;
 use crate::audit::{self, AuditKind, Origin};
 use crate::error::{AppError, AppResult};
 use crate::ids::{EnvelopeId, OrganizationId, RecipientId};
+use crate::infra::claim::{claim_sql, Claim, Queue};
 use crate::infra::config::Settings;
 use crate::infra::db::{Timestamp, Tx};
 use crate::infra::storage::BlobKey;
@@ -19,6 +20,10 @@ use tokio_util::sync::CancellationToken;
 /// Attempts before a message is given up as failed.
 pub const MAX_ATTEMPTS: i64 = 8;
 const LOCK: time::Duration = time::Duration::seconds(120);
+/// How often a delivery in progress renews its claim.
+const RENEW: std::time::Duration = std::time::Duration::from_secs(30);
+/// The outbox, as claims see it.
+const QUEUE: Queue = Queue { table: "emails", waiting: "queued", due: "next_attempt_at" };
 
 /// A file attached from storage.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -195,27 +200,35 @@ pub async fn worker(st: AppState, cancel: CancellationToken) {
 /// Claims and delivers one due message; false when none was due.
 pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
     let now = Timestamp::now();
-    let claimed: Option<Claimed> = sqlx::query_as(&crate::infra::jobs::claim_sql(
-        "emails",
-        "queued",
-        "next_attempt_at",
+    let token = Claim::token();
+    let claimed: Option<Claimed> = sqlx::query_as(&claim_sql(
+        st.db.backend(),
+        QUEUE,
+        "",
         ", attempts = attempts + 1",
         "id, envelope_id, recipient_id, kind, to_email, to_name, subject, html, text, attachments, attempts",
     ))
     .bind(now.plus(LOCK))
     .bind(now)
+    .bind(&token)
     .fetch_optional(st.db.pool())
     .await?;
     let Some(Claimed { id, envelope_id: envelope, recipient_id: recipient, kind, to_email, to_name, subject, html, text, attachments, attempts }) = claimed
     else {
         return Ok(false);
     };
+    let claim = Claim::new(QUEUE, id.clone(), token);
+    let alive = claim.keep_alive(&st.db, LOCK, RENEW);
     let message = build(st, &st.mailer, &to_email, &to_name, &subject, &html, &text, &attachments).await;
     let result = match message {
         Ok(m) => st.mailer.deliver(m).await,
         Err(e) => Err(e),
     };
+    drop(alive);
     let mut tx = st.db.begin().await?;
+    if !claim.settle(&mut tx).await? {
+        return Ok(true);
+    }
     let now = Timestamp::now();
     let (status, event) = match &result {
         Ok(true) => ("sent", Some(AuditKind::EmailDelivered)),
@@ -225,7 +238,7 @@ pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
     };
     let error = result.as_ref().err().cloned();
     sqlx::query(
-        "UPDATE emails SET status = $2, locked_until = NULL, last_error = $3, next_attempt_at = $4, \
+        "UPDATE emails SET status = $2, last_error = $3, next_attempt_at = $4, \
          sent_at = CASE WHEN $2 IN ('sent', 'captured') THEN $5 ELSE sent_at END, updated_at = $5 WHERE id = $1",
     )
     .bind(&id)
@@ -290,7 +303,7 @@ async fn build(
             let key = BlobKey::new(&a.storage_key).map_err(|e| e.to_string())?;
             let bytes = st.storage.get(&key).await.map_err(|e| e.to_string())?.ok_or("attachment missing")?;
             let ct = ContentType::parse(&a.content_type).map_err(|e| e.to_string())?;
-            mixed = mixed.singlepart(Attachment::new(a.name).body(bytes, ct));
+            mixed = mixed.singlepart(Attachment::new(a.name).body(Vec::from(bytes), ct));
         }
         mixed
     };

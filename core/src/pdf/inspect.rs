@@ -42,8 +42,8 @@ pub fn open_error(e: &PdfiumError) -> AppError {
 /// Opens `bytes` (no password: files with an empty user password open normally) and reads
 /// every page's boxes. Refuses more than `max_pages` pages, and files certified against any
 /// change (sealing them would break their certification).
-pub fn inspect(ctx: &mut PdfCtx, bytes: Vec<u8>, max_pages: u32) -> Result<Vec<PageBoxes>, AppError> {
-    let doc = ctx.pdfium.load_pdf_from_byte_vec(bytes, None).map_err(|e| open_error(&e))?;
+pub fn inspect(ctx: &mut PdfCtx, bytes: &[u8], max_pages: u32) -> Result<Vec<PageBoxes>, AppError> {
+    let doc = ctx.pdfium.load_pdf_from_byte_slice(bytes, None).map_err(|e| open_error(&e))?;
     if signatures(&doc).docmdp == Some(1) {
         return Err(AppError::new(
             ErrorCode::PdfCertifiedNoChanges,

@@ -172,7 +172,7 @@ impl Evidence {
         if sha256_hex(&bytes) != doc.row.sha256 {
             return Err(altered(format!("the stored bytes of document {}", doc.row.id)));
         }
-        Ok(bytes)
+        Ok(bytes.into())
     }
 }
 
@@ -205,7 +205,7 @@ async fn signature_mark(st: &AppState, v: &ValueRow) -> AppResult<Option<Mark>> 
             if Some(sha256_hex(&png)) != v.image_sha256 {
                 return Err(altered(format!("signature image {key}")));
             }
-            Mark::Image(png)
+            Mark::Image(png.into())
         }
         None => return Ok(None),
     }))

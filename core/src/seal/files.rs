@@ -7,13 +7,13 @@ use crate::error::{AppError, AppResult};
 use crate::ids::{DocumentId, EnvelopeId};
 use crate::infra::crypto::SigningToken;
 use crate::infra::db::{Db, Timestamp};
-use crate::infra::storage::BlobKey;
+use crate::infra::storage::{BlobKey, BlobStream};
 use crate::model::{DownloadFile, DownloadView};
 use crate::state::AppState;
 
-/// A stored file and the name to download it under.
+/// A stored file as it streams, and the name to download it under.
 pub struct NamedFile {
-    pub bytes: Vec<u8>,
+    pub body: BlobStream,
     pub name: String,
 }
 
@@ -41,8 +41,8 @@ struct DownloadLink {
     expires_at: Timestamp,
 }
 
-async fn read(st: &AppState, key: &str, what: &str) -> AppResult<Vec<u8>> {
-    st.storage.get(&BlobKey::new(key)?).await?.ok_or_else(|| AppError::not_found(what))
+async fn read(st: &AppState, key: &str, what: &str) -> AppResult<BlobStream> {
+    st.storage.stream(&BlobKey::new(key)?).await?.ok_or_else(|| AppError::not_found(what))
 }
 
 /// A sealed document of an envelope, named after its document — once the whole envelope is
@@ -57,7 +57,7 @@ pub async fn sealed_document(st: &AppState, envelope: &EnvelopeId, doc: &Documen
     .fetch_optional(st.db.pool())
     .await?;
     let row = row.ok_or_else(|| AppError::not_found("Sealed document"))?;
-    Ok(NamedFile { bytes: read(st, &row.storage_key, "Sealed document").await?, name: sealed_name(&row.name) })
+    Ok(NamedFile { body: read(st, &row.storage_key, "Sealed document").await?, name: sealed_name(&row.name) })
 }
 
 /// The envelope's audit trail as a PDF of its own, named after the envelope.
@@ -67,7 +67,7 @@ pub async fn audit_trail(st: &AppState, envelope: &EnvelopeId) -> AppResult<Name
     let Some(StoredTrail { audit_trail_key: Some(key), name }) = row else {
         return Err(AppError::not_found("Audit trail"));
     };
-    Ok(NamedFile { bytes: read(st, &key, "Audit trail").await?, name: format!("{name} (audit trail).pdf") })
+    Ok(NamedFile { body: read(st, &key, "Audit trail").await?, name: format!("{name} (audit trail).pdf") })
 }
 
 /// An envelope's sealed documents in the envelope's order, with the names they download under.

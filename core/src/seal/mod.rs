@@ -24,6 +24,7 @@ use crate::error::{AppError, AppResult};
 use crate::geometry::{FieldRect, PageGeometry};
 use crate::ids::{DocumentId, EnvelopeId};
 use crate::infra::blocking::spawn_blocking_with_tracing;
+use crate::infra::claim::Claim;
 use crate::infra::db::Timestamp;
 use crate::infra::jobs::JobError;
 use crate::infra::storage::BlobKey;
@@ -39,13 +40,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 /// The job handler.
-pub fn handle<'a>(st: &'a AppState, _job: &'a str, payload: &'a Value) -> Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'a>> {
+pub fn handle<'a>(st: &'a AppState, claim: &'a Claim, payload: &'a Value) -> Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'a>> {
     Box::pin(async move {
         let id = payload["envelope"].as_str().and_then(|s| EnvelopeId::parse(s).ok());
         let Some(id) = id else {
             return Err(JobError { error: AppError::internal_msg("seal job without an envelope"), retry: false });
         };
-        match seal_envelope(st, &id).await {
+        match seal_envelope(st, &id, claim).await {
             Ok(()) => Ok(()),
             Err(error) => {
                 // Visible on the contract page until a retry succeeds.
@@ -112,7 +113,9 @@ impl SealInfo {
     }
 }
 
-pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
+/// Seals envelope `id` under the job's `claim`: its record (the `sealed` transition) is
+/// written only while the claim holds, so a run that outlived its claim records nothing.
+pub async fn seal_envelope(st: &AppState, id: &EnvelopeId, claim: &Claim) -> AppResult<()> {
     let ev = Evidence::load(st, id).await?;
     if ev.envelope.status != EnvelopeStatus::Completed {
         return Err(AppError::internal_msg(format!("envelope {id} is not completed")));
@@ -140,6 +143,13 @@ pub async fn seal_envelope(st: &AppState, id: &EnvelopeId) -> AppResult<()> {
         ev.docs.iter().map(|d| json!({ "document": d.row.id, "original_sha256": d.row.sha256, "sealed_sha256": sealed.get(&d.row.id) })).collect();
     let evidence = json!({ "documents": hashes, "audit_trail_sha256": trail_sha256, "certificate": info.key.subject });
     let mut tx = st.db.begin().await?;
+    if !claim.holds(&mut tx).await? {
+        drop(tx);
+        if let Err(e) = st.storage.delete(&BlobKey::new(&trail_key)?).await {
+            tracing::warn!(error = ?e, "dropping the audit trail of a seal whose claim lapsed");
+        }
+        return Err(AppError::internal_msg(format!("the seal job of envelope {id} lost its claim; its new holder seals it")));
+    }
     transition::sealed(st, &mut tx, id, &Sealed { trail_key, trail_sha256, evidence }).await?;
     tx.commit().await?;
     st.mailer.wake.notify_one();
@@ -171,7 +181,8 @@ async fn seal_one(st: &AppState, ev: &Evidence, doc: &SealDoc, info: &SealInfo, 
     let bytes = finish_signature(st, &info.key, prepared).await?;
     let sha = sha256_hex(&bytes);
     let storage_key = format!("sealed/{id}/{}-{sha}.pdf", doc.row.id);
-    st.storage.put(&BlobKey::new(&storage_key)?, &bytes).await?;
+    let size_bytes = bytes.len() as i64;
+    st.storage.put(&BlobKey::new(&storage_key)?, bytes).await?;
     sqlx::query(
         "INSERT INTO sealed_documents (envelope_id, document_id, original_sha256, sealed_sha256, storage_key, size_bytes, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (envelope_id, document_id) DO NOTHING",
@@ -181,7 +192,7 @@ async fn seal_one(st: &AppState, ev: &Evidence, doc: &SealDoc, info: &SealInfo, 
     .bind(&doc.row.sha256)
     .bind(&sha)
     .bind(&storage_key)
-    .bind(bytes.len() as i64)
+    .bind(size_bytes)
     .bind(Timestamp::now())
     .execute(st.db.pool())
     .await?;
@@ -217,6 +228,6 @@ async fn seal_trail(st: &AppState, ev: &Evidence, sealed: &HashMap<DocumentId, S
     let pdf = finish_signature(st, &info.key, prepared).await?;
     let sha = sha256_hex(&pdf);
     let key = format!("trails/{id}-{sha}.pdf");
-    st.storage.put(&BlobKey::new(&key)?, &pdf).await?;
+    st.storage.put(&BlobKey::new(&key)?, pdf).await?;
     Ok((key, sha))
 }

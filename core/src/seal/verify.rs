@@ -256,7 +256,7 @@ pub fn scan(bytes: &[u8], known: &[(String, Vec<u8>)]) -> Scan {
 /// this instance recorded as sealed (its hash) carrying a valid seal of ours over all of it;
 /// a file whose bytes differ in any way from every recorded one is not intact, even when a
 /// seal inside it still verifies.
-pub async fn verify(db: &Db, bytes: Vec<u8>) -> AppResult<Verification> {
+pub async fn verify(db: &Db, bytes: bytes::Bytes) -> AppResult<Verification> {
     let known = keys::known_certificates(db).await?;
     let Scan { signatures, sha256, revisions } = crate::infra::blocking::spawn_blocking_with_tracing(move || scan(&bytes, &known)).await?;
     let ours_valid = |s: &&SignatureReport| s.issued_by_this_instance && s.digest_matches && s.signature_valid;

@@ -123,7 +123,7 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
     for (i, CheckedSignature { method, png, strokes, typed }) in signatures.into_iter().enumerate() {
         let sha = document::sha256_hex(&png);
         let key = format!("signatures/{sha}.png");
-        st.storage.put(&BlobKey::new(&key)?, &png).await?;
+        st.storage.put(&BlobKey::new(&key)?, png).await?;
         // Its purpose: the kind of the first field that uses it.
         let purpose = values.iter().find(|v| v.signature == Some(i)).map_or(FieldKind::Signature, |v| v.kind);
         stored.push(StoredSignature { purpose, method, strokes, typed, image_key: key, image_sha256: sha });

@@ -11,6 +11,7 @@
 use super::endpoints::open_secret;
 use super::target::is_private;
 use crate::error::AppResult;
+use crate::infra::claim::{claim_sql, Claim, Queue};
 use crate::infra::db::Timestamp;
 use crate::state::AppState;
 use rand::Rng as _;
@@ -24,6 +25,8 @@ use tokio_util::sync::CancellationToken;
 /// all, twelve attempts.
 const SCHEDULE: [i64; 11] = [5, 60, 300, 1800, 3600, 7200, 14_400, 28_800, 43_200, 57_600, 86_400];
 const LOCK: time::Duration = time::Duration::seconds(60);
+/// How often a running attempt renews its claim.
+const RENEW: Duration = Duration::from_secs(20);
 const TIMEOUT: Duration = Duration::from_secs(15);
 /// The longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: i64 = 86_400;
@@ -85,10 +88,10 @@ pub async fn worker(st: AppState, cancel: CancellationToken) {
             let organizations = Busy::full(&busy.organizations, PER_ORGANIZATION);
             match claim(&st, &endpoints, &organizations).await {
                 Ok(Some((msg, organization))) => {
-                    busy.take(&msg.endpoint_id, &organization);
+                    busy.take(&msg.row.endpoint_id, &organization);
                     let st = st.clone();
                     running.spawn(async move {
-                        let endpoint = msg.endpoint_id.clone();
+                        let endpoint = msg.row.endpoint_id.clone();
                         if let Err(e) = deliver(&st, msg).await {
                             tracing::warn!(error = %e.message, "webhook delivery");
                         }
@@ -111,9 +114,17 @@ pub async fn worker(st: AppState, cancel: CancellationToken) {
     }
 }
 
-/// A message claimed for one attempt.
-#[derive(sqlx::FromRow)]
+/// The webhook queue, as claims see it.
+const QUEUE: Queue = Queue { table: "webhook_messages", waiting: "pending", due: "next_attempt_at" };
+
+/// A message claimed for one attempt (under `claim`).
 struct Claimed {
+    row: ClaimedRow,
+    claim: Claim,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
     id: String,
     endpoint_id: String,
     payload: String,
@@ -126,7 +137,7 @@ type EndpointRow = (String, String, i64);
 /// of full organizations); returns it with its endpoint's organization.
 async fn claim(st: &AppState, endpoints: &[String], organizations: &[String]) -> AppResult<Option<(Claimed, String)>> {
     let mut extra = String::new();
-    let mut n = 2;
+    let mut n = 3;
     let mut marks = |count: usize| {
         let m: Vec<String> = (0..count).map(|i| format!("${}", n + 1 + i)).collect();
         n += count;
@@ -138,23 +149,25 @@ async fn claim(st: &AppState, endpoints: &[String], organizations: &[String]) ->
     if !organizations.is_empty() {
         extra.push_str(&format!(" AND endpoint_id NOT IN (SELECT id FROM webhook_endpoints WHERE organization_id IN ({}))", marks(organizations.len())));
     }
-    let sql = crate::infra::jobs::claim_sql_where("webhook_messages", "pending", "next_attempt_at", &extra, "", "id, endpoint_id, payload, attempts");
+    let sql = claim_sql(st.db.backend(), QUEUE, &extra, "", "id, endpoint_id, payload, attempts");
     let now = Timestamp::now();
-    let mut q = sqlx::query_as::<_, Claimed>(&sql).bind(now.plus(LOCK)).bind(now);
+    let token = Claim::token();
+    let mut q = sqlx::query_as::<_, ClaimedRow>(&sql).bind(now.plus(LOCK)).bind(now).bind(&token);
     for e in endpoints.iter().chain(organizations) {
         q = q.bind(e);
     }
-    let Some(msg) = q.fetch_optional(st.db.pool()).await? else {
+    let Some(row) = q.fetch_optional(st.db.pool()).await? else {
         return Ok(None);
     };
+    let msg = Claimed { claim: Claim::new(QUEUE, row.id.clone(), token), row };
     let organization: Option<String> =
-        sqlx::query_scalar("SELECT organization_id FROM webhook_endpoints WHERE id = $1").bind(&msg.endpoint_id).fetch_optional(st.db.pool()).await?;
+        sqlx::query_scalar("SELECT organization_id FROM webhook_endpoints WHERE id = $1").bind(&msg.row.endpoint_id).fetch_optional(st.db.pool()).await?;
     Ok(Some((msg, organization.unwrap_or_default())))
 }
 
 /// Attempts one claimed message and records the attempt.
 async fn deliver(st: &AppState, msg: Claimed) -> AppResult<()> {
-    let Claimed { id, endpoint_id, payload, attempts } = msg;
+    let Claimed { row: ClaimedRow { id, endpoint_id, payload, attempts }, claim } = msg;
     let endpoint: Option<EndpointRow> =
         sqlx::query_as("SELECT url, secret, enabled FROM webhook_endpoints WHERE id = $1").bind(&endpoint_id).fetch_optional(st.db.pool()).await?;
     let Some((url, secret, enabled)) = endpoint else {
@@ -162,15 +175,20 @@ async fn deliver(st: &AppState, msg: Claimed) -> AppResult<()> {
     };
     if enabled != 1 {
         // Disabled meanwhile: kept as failed, to be resent once the endpoint is on again.
-        sqlx::query("UPDATE webhook_messages SET status = 'failed', locked_until = NULL, updated_at = $2 WHERE id = $1")
-            .bind(&id)
-            .bind(Timestamp::now())
-            .execute(st.db.pool())
-            .await?;
+        let mut tx = st.db.begin().await?;
+        if claim.settle(&mut tx).await? {
+            sqlx::query("UPDATE webhook_messages SET status = 'failed', updated_at = $2 WHERE id = $1")
+                .bind(&id)
+                .bind(Timestamp::now())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
         return Ok(());
     }
     let secret = open_secret(&st.settings, &secret)?;
     let started = Instant::now();
+    let alive = claim.keep_alive(&st.db, LOCK, RENEW);
     let outcome = attempt(st.settings.webhook_allow_private, &url, &secret, &id, &payload).await;
     let duration_ms = started.elapsed().as_millis() as i64;
     let attempt_no = attempts + 1;
@@ -186,7 +204,12 @@ async fn deliver(st: &AppState, msg: Claimed) -> AppResult<()> {
         (false, Some(_)) => "pending",
         (false, None) => "failed",
     };
+    drop(alive);
     let mut tx = st.db.begin().await?;
+    if !claim.settle(&mut tx).await? {
+        // Another worker took the message over (this attempt outlived its claim): its record wins.
+        return Ok(());
+    }
     let number: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_attempts WHERE message_id = $1").bind(&id).fetch_one(&mut *tx).await?;
     sqlx::query(
         "INSERT INTO webhook_attempts (id, message_id, attempt, status_code, error, duration_ms, next_attempt_at, created_at, updated_at) \
@@ -202,7 +225,7 @@ async fn deliver(st: &AppState, msg: Claimed) -> AppResult<()> {
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE webhook_messages SET status = $2, attempts = $3, next_attempt_at = $4, locked_until = NULL, updated_at = $5 WHERE id = $1")
+    sqlx::query("UPDATE webhook_messages SET status = $2, attempts = $3, next_attempt_at = $4, updated_at = $5 WHERE id = $1")
         .bind(&id)
         .bind(status)
         .bind(attempt_no)

@@ -63,7 +63,7 @@ pub async fn read_file(mut multipart: Multipart, limit: u64) -> Result<Upload, A
             }
             bytes.extend_from_slice(&chunk);
         }
-        return Ok(Upload { file_name, bytes });
+        return Ok(Upload { file_name, bytes: bytes.into() });
     }
     Err(bad("Send the PDF as the multipart field \"file\"".into()))
 }

@@ -12,6 +12,8 @@ use dojang_core::error::{AppError, ErrorCode};
 use dojang_core::infra::address_limits::{AddressLimits, Counting, Surface};
 use dojang_core::infra::client_ip::{self, ClientIp};
 use dojang_core::infra::config::Settings;
+use dojang_core::infra::ratelimit::Store;
+use dojang_core::state::AppState;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
@@ -19,8 +21,15 @@ use tower_http::trace::TraceLayer;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub fn wrap(router: Router, settings: Arc<Settings>) -> Router {
-    let limits = Arc::new(AddressLimits::new(settings.address_rate_scale));
+pub fn wrap(router: Router, state: &AppState) -> Router {
+    let settings = state.settings.clone();
+    let limits = Arc::new(AddressLimits::new(settings.address_rate_scale, |surface| {
+        if settings.shared_rate_limits {
+            Store::Database { db: state.db.clone(), scope: surface.name() }
+        } else {
+            Store::memory()
+        }
+    }));
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
         let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-").to_owned();
         tracing::info_span!("request", request_id = %id, method = %req.method(), path = %redact(req.uri().path()))
@@ -52,20 +61,20 @@ async fn limit_by_address(State(limits): State<Arc<AddressLimits>>, req: Request
     };
     match surface.counting() {
         Counting::Every => {
-            let d = limits.check(surface, ip);
+            let d = limits.check(surface, ip).await;
             if !d.allowed {
                 return refused(&limits, surface, ip, d.retry_after);
             }
             next.run(req).await
         }
         Counting::Refused => {
-            let d = limits.peek(surface, ip);
+            let d = limits.peek(surface, ip).await;
             if !d.allowed {
                 return refused(&limits, surface, ip, d.retry_after);
             }
             let res = next.run(req).await;
             if res.status() == StatusCode::UNAUTHORIZED {
-                limits.check(surface, ip);
+                limits.check(surface, ip).await;
             }
             res
         }

@@ -37,6 +37,12 @@ async fn script_font() -> impl IntoResponse {
 
 pub use assets::precompress as precompress_assets;
 
+/// A worker instance's only routes: is it up, is it ready.
+pub fn health_router(state: AppState) -> Router {
+    let base = Router::new().route("/healthz", get(health::healthz)).route("/readyz", get(health::readyz)).with_state(state.clone());
+    middleware::wrap(base, &state)
+}
+
 pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
     let settings = state.settings.clone();
     let leptos_options = LeptosOptions::builder()
@@ -95,7 +101,7 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
     if !settings.is_production() && state.mailer.is_capturing() {
         base = base.merge(mailbox::router());
     }
-    let base = base.with_state(state);
+    let base = base.with_state(state.clone());
 
     // Pages and JSON compressed on the fly; wasm only precompressed (a debug build's is too big
     // to compress per request, a release build's has its twins).
@@ -103,5 +109,5 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
     let compress = tower_http::compression::CompressionLayer::new()
         .quality(tower_http::CompressionLevel::Precise(4))
         .compress_when(DefaultPredicate::new().and(NotForContentType::const_new("application/wasm")));
-    middleware::wrap(base.merge(ui).layer(compress), settings)
+    middleware::wrap(base.merge(ui).layer(compress), &state)
 }

@@ -34,9 +34,10 @@ pub fn public_router(max_upload: u64) -> Router<AppState> {
 
 /// A PDF download under its file name.
 pub(crate) fn pdf(file: NamedFile) -> Response {
-    let NamedFile { bytes, name: filename } = file;
-    let mut res = bytes.into_response();
+    let NamedFile { body, name: filename } = file;
+    let mut res = axum::body::Body::from_stream(body.chunks).into_response();
     let h = res.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.size));
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     // RFC 6266: an ASCII fallback and the UTF-8 name.

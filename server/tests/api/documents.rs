@@ -80,13 +80,13 @@ async fn each_document_keeps_its_own_original_bytes() {
     assert_eq!(b["sha256"], sha);
     let (a, b) = (a["id"].as_str().unwrap().to_owned(), b["id"].as_str().unwrap().to_owned());
     assert_ne!(a, b, "two documents");
-    let stored = |id: &str| std::fs::read(app.data_dir.path().join(format!("blobs/documents/{id}.pdf")));
-    assert_eq!(stored(&a).unwrap(), bytes, "stored byte for byte");
-    assert_eq!(stored(&b).unwrap(), bytes);
+    let stored = async |id: &str| app.stored(&format!("documents/{id}.pdf")).await;
+    assert_eq!(stored(&a).await.unwrap(), bytes, "stored byte for byte");
+    assert_eq!(stored(&b).await.unwrap(), bytes);
     // Deleting one (same content) leaves the other's bytes: no shared blob to race over.
     assert_eq!(crate::rest::call(&app, &key, "DELETE", &format!("/documents/{a}"), None).await.status, 204);
-    assert!(stored(&a).is_err(), "the deleted document's bytes are gone");
-    assert_eq!(stored(&b).unwrap(), bytes, "the other document keeps its bytes");
+    assert!(stored(&a).await.is_none(), "the deleted document's bytes are gone");
+    assert_eq!(stored(&b).await.unwrap(), bytes, "the other document keeps its bytes");
     let r = crate::rest::call(&app, &key, "GET", &format!("/documents/{b}"), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     app.stop().await;
@@ -159,14 +159,14 @@ async fn every_page_is_prerendered_in_the_background() {
     let r = app.upload(None, "boxes.pdf", fixture("rotate-boxes__boxes.pdf")).await.json();
     let contract = r["contractId"].as_str().unwrap().to_owned();
     let sha = r["document"]["sha256"].as_str().unwrap().to_owned();
-    let cached = || std::fs::read_dir(app.data_dir.path().join(format!("blobs/previews/{sha}"))).map(|d| d.count()).unwrap_or(0);
+    let cached = async || app.stored_keys(&format!("previews/{sha}")).await.len();
     let (mut rendered, mut previews) = (0, 0);
     // Up to a minute: the background worker shares two cores with the whole test suite, and
     // a page counts as rendered when its preview is stored, its thumbnail just after.
     for _ in 0..600 {
         let c = app.call("contracts/get", &[("id", &contract)]).await.json();
         rendered = c["documents"][0]["pages_rendered"].as_u64().unwrap();
-        previews = cached();
+        previews = cached().await;
         if rendered == 8 && previews == 16 {
             break;
         }

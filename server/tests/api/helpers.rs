@@ -2,7 +2,9 @@
 
 use dojang_core::infra::config::Settings;
 use dojang_core::infra::db::Db;
+use dojang_core::infra::storage::{BlobKey, Storage, StorageConfig};
 use dojang_server::Application;
+use futures::TryStreamExt as _;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -43,22 +45,37 @@ pub fn start_binary(data: &std::path::Path, port: u16, vars: &[(&str, &str)]) ->
 }
 
 /// Where the app keeps its data in this test run: SQLite and local disk under `data` (the
-/// default), or — when the test script started them (`DOJANG_TEST_POSTGRES`, `DOJANG_TEST_S3`)
-/// — a PostgreSQL database and an S3 key prefix of their own, named after `data` so that a
-/// restart on the same folder finds the same data.
+/// default), or — when the test script started them (`DOJANG_TEST_POSTGRES`, and
+/// `DOJANG_TEST_STORAGE=s3` with `DOJANG_TEST_S3_ENDPOINT`) — a PostgreSQL database and an S3
+/// key prefix of their own, named after `data` so that a restart on the same folder finds the
+/// same data.
 pub fn backend_vars(data: &std::path::Path) -> Vec<(String, String)> {
-    let name = backend_name(data);
     let mut vars = vec![("DOJANG_DATABASE_URL".to_owned(), database_url(data))];
-    if let Ok(endpoint) = std::env::var("DOJANG_TEST_S3") {
-        vars.push(("DOJANG_STORAGE_URL".into(), format!("s3://dojang-test/{name}")));
-        vars.push(("DOJANG_S3_ENDPOINT".into(), endpoint));
-        vars.push(("DOJANG_S3_REGION".into(), "us-east-1".into()));
-        vars.push(("DOJANG_S3_ACCESS_KEY_ID".into(), "test".into()));
-        vars.push(("DOJANG_S3_SECRET_ACCESS_KEY".into(), "test".into()));
-        vars.push(("DOJANG_S3_PATH_STYLE".into(), "true".into()));
-        vars.push(("DOJANG_S3_ALLOW_HTTP".into(), "true".into()));
+    if std::env::var("DOJANG_TEST_STORAGE").as_deref() == Ok("s3") {
+        vars.extend(s3_vars(&format!("s3://dojang-test/{}", backend_name(data))).expect("DOJANG_TEST_STORAGE=s3 needs DOJANG_TEST_S3_ENDPOINT"));
     }
     vars
+}
+
+/// The settings for the test S3 server at `url` (`s3://dojang-test/<prefix>`), when the test
+/// script started one.
+pub fn s3_vars(url: &str) -> Option<Vec<(String, String)>> {
+    // As `localhost`: the proxy test exempts it from its proxy (see webhooks.rs).
+    let endpoint = std::env::var("DOJANG_TEST_S3_ENDPOINT").ok()?.replace("127.0.0.1", "localhost");
+    Some(
+        [
+            ("DOJANG_STORAGE_URL", url),
+            ("DOJANG_S3_ENDPOINT", &endpoint),
+            ("DOJANG_S3_REGION", "us-east-1"),
+            ("DOJANG_S3_ACCESS_KEY_ID", "test"),
+            ("DOJANG_S3_SECRET_ACCESS_KEY", "test"),
+            ("DOJANG_S3_PATH_STYLE", "true"),
+            ("DOJANG_S3_ALLOW_HTTP", "true"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect(),
+    )
 }
 
 fn backend_name(data: &std::path::Path) -> String {
@@ -84,6 +101,16 @@ pub fn database_url(data: &std::path::Path) -> String {
     format!("sqlite://{}", data.join("dojang.db").display())
 }
 
+/// The store of the app whose data folder is `data` (its folder, or its prefix in the test bucket).
+pub fn storage_of(data: &std::path::Path) -> Storage {
+    let vars: HashMap<String, String> = backend_vars(data).into_iter().collect();
+    let config = match vars.get("DOJANG_STORAGE_URL") {
+        Some(url) => StorageConfig::parse(url, |k| vars.get(k).cloned()).expect("the test storage URL"),
+        None => StorageConfig::Local { root: data.join("blobs") },
+    };
+    Storage::open(&config).expect("the test storage")
+}
+
 pub fn pdfium_lib() -> String {
     std::env::var("DOJANG_PDFIUM_LIB").unwrap_or_else(|_| repo_root().join(".tools/pdfium/libpdfium.so").display().to_string())
 }
@@ -92,7 +119,10 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: Db,
-    pub data_dir: TempDir,
+    /// The app's store, read directly (whichever backend this run uses).
+    pub storage: Storage,
+    /// The app's data folder, removed when the app is dropped.
+    _data_dir: TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -122,11 +152,12 @@ impl Spawn {
         let app = Application::build(settings).await.expect("application builds");
         let address = format!("http://{}", app.local_addr());
         let db = app.state().db.clone();
+        let storage = app.state().storage.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(app.run_until_stopped(async {
             let _ = rx.await;
         }));
-        TestApp { address, client: client(), db, data_dir, shutdown: Some(tx), handle: Some(handle) }
+        TestApp { address, client: client(), db, storage, _data_dir: data_dir, shutdown: Some(tx), handle: Some(handle) }
     }
 }
 
@@ -262,19 +293,32 @@ impl TestApp {
         (res.status().as_u16(), res.headers().clone(), res.bytes().await.unwrap_or_default().to_vec())
     }
 
+    /// The bytes stored under `key`, if any.
+    pub async fn stored(&self, key: &str) -> Option<Vec<u8>> {
+        self.storage.get(&BlobKey::new(key).unwrap()).await.unwrap().map(Vec::from)
+    }
+
+    /// The keys stored under the folder `prefix`.
+    pub async fn stored_keys(&self, prefix: &str) -> Vec<String> {
+        let listed: Vec<(BlobKey, u64)> = self.storage.list(Some(prefix)).try_collect().await.unwrap();
+        listed.into_iter().map(|(k, _)| k.as_str().to_owned()).collect()
+    }
+
     pub async fn current_user(&self) -> Value {
         let r = self.call("auth/current_user", &[]).await;
         assert_eq!(r.status, 200, "{}", r.body);
         r.json()
     }
 
-    /// A client for a Dojang running in another process (its database opened beside it).
-    pub async fn external(address: String, db_url: &str) -> TestApp {
+    /// A client for a Dojang running in another process on the data folder `data` (its
+    /// database and store opened beside it).
+    pub async fn external(address: String, data: &std::path::Path) -> TestApp {
         TestApp {
             address,
             client: client(),
-            db: Db::connect(db_url).await.expect("the other process's database"),
-            data_dir: tempfile::tempdir().expect("temp dir"),
+            db: Db::connect(&database_url(data)).await.expect("the other process's database"),
+            storage: storage_of(data),
+            _data_dir: tempfile::tempdir().expect("temp dir"),
             shutdown: None,
             handle: None,
         }
@@ -286,7 +330,8 @@ impl TestApp {
             address: self.address.clone(),
             client: client(),
             db: self.db.clone(),
-            data_dir: tempfile::tempdir().expect("temp dir"),
+            storage: self.storage.clone(),
+            _data_dir: tempfile::tempdir().expect("temp dir"),
             shutdown: None,
             handle: None,
         }
@@ -298,7 +343,8 @@ impl TestApp {
             address: self.address.clone(),
             client: self.client.clone(),
             db: self.db.clone(),
-            data_dir: tempfile::tempdir().expect("temp dir"),
+            storage: self.storage.clone(),
+            _data_dir: tempfile::tempdir().expect("temp dir"),
             shutdown: None,
             handle: None,
         }

@@ -31,8 +31,8 @@ async fn stream_body(app: &TestApp, path: &str, total: usize) -> u16 {
     text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("no answer: {text}"))
 }
 
-fn stored_signatures(app: &TestApp) -> usize {
-    std::fs::read_dir(app.data_dir.path().join("blobs/signatures")).map(|d| d.count()).unwrap_or(0)
+async fn stored_signatures(app: &TestApp) -> usize {
+    app.stored_keys("signatures").await.len()
 }
 
 async fn signature_rows(app: &TestApp) -> i64 {
@@ -83,7 +83,7 @@ async fn a_submission_is_checked_whole_before_anything_is_stored() {
     // A valid signature but a required field left empty: refused, and the image not stored.
     let r = submit_raw(&app, &token, fields.clone(), json!([good])).await;
     assert_eq!(r.status, 422, "{}", r.body);
-    assert_eq!(stored_signatures(&app), 0, "no image stored for a refused submission");
+    assert_eq!(stored_signatures(&app).await, 0, "no image stored for a refused submission");
 
     // A signature image over 1 MB.
     let mut huge = good.clone();
@@ -95,11 +95,11 @@ async fn a_submission_is_checked_whole_before_anything_is_stored() {
     let many: Vec<Value> = (0..21).map(|_| good.clone()).collect();
     let r = submit_raw(&app, &token, all.clone(), json!(many)).await;
     assert_eq!(r.status, 400, "{}", r.body);
-    assert_eq!((stored_signatures(&app), signature_rows(&app).await), (0, 0), "nothing stored by any refusal");
+    assert_eq!((stored_signatures(&app).await, signature_rows(&app).await), (0, 0), "nothing stored by any refusal");
 
     // The same signer, now complete, signs once.
     let r = submit_raw(&app, &token, all, json!([good])).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!((stored_signatures(&app), signature_rows(&app).await), (1, 1));
+    assert_eq!((stored_signatures(&app).await, signature_rows(&app).await), (1, 1));
     app.stop().await;
 }

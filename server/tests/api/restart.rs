@@ -20,8 +20,7 @@ async fn killed_while_sealing_it_finishes_after_a_restart_with_one_sealed_pdf_pe
     let dir = tempfile::tempdir().unwrap();
     let port = crate::smtp::free_port();
     let mut child = start(dir.path(), port);
-    let db_url = crate::helpers::database_url(dir.path());
-    let app = TestApp::external(format!("http://127.0.0.1:{port}"), &db_url).await;
+    let app = TestApp::external(format!("http://127.0.0.1:{port}"), dir.path()).await;
     app.sign_up(&Account::unique("restart")).await;
     let files = ["long__freeculture.pdf", "long__linearized_with_object_streams.pdf", "long-cjk__lshort-ko.pdf", "scan__issue7229.pdf"];
     let first = app.upload(None, files[0], fixture(files[0])).await.json();
@@ -93,10 +92,10 @@ async fn killed_while_sealing_it_finishes_after_a_restart_with_one_sealed_pdf_pe
         .await
         .unwrap();
     assert_eq!(rows.len(), docs.len(), "one sealed result per document");
-    let stored: Vec<_> = std::fs::read_dir(dir.path().join(format!("blobs/sealed/{envelope}"))).unwrap().flatten().collect();
+    let stored = app.stored_keys(&format!("sealed/{envelope}")).await;
     assert_eq!(stored.len(), docs.len(), "one sealed file per document, no leftovers: {stored:?}");
     for (doc, sha, key) in rows {
-        let bytes = std::fs::read(dir.path().join("blobs").join(&key)).unwrap();
+        let bytes = app.stored(&key).await.expect("the sealed file is stored");
         assert_eq!(dojang_core::document::sha256_hex(&bytes), sha, "{doc}: the stored file is the recorded one");
         assert!(bytes.ends_with(b"%%EOF\n"), "{doc}: a whole file");
     }

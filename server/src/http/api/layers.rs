@@ -51,7 +51,7 @@ fn challenge(e: AppError) -> Response {
 /// Counts the request against its key's limit; refuses with 429 and `Retry-After` beyond it.
 pub async fn rate_limit(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
     let Some(caller) = req.extensions().get::<Caller>() else { return next.run(req).await };
-    let d = limiter.check(caller.key_id.as_str());
+    let d = limiter.check(caller.key_id.as_str()).await;
     let mut res = if d.allowed {
         next.run(req).await
     } else {

@@ -16,7 +16,7 @@ use axum::routing::get;
 use axum::Router;
 use docs::Conventions;
 use dojang_core::error::{AppError, ErrorCode};
-use dojang_core::infra::ratelimit::RateLimiter;
+use dojang_core::infra::ratelimit::{RateLimiter, Store};
 use dojang_core::state::AppState;
 use std::sync::Arc;
 use utoipa::OpenApi;
@@ -25,7 +25,8 @@ use utoipa_axum::routes;
 
 pub fn router(st: AppState) -> Router<AppState> {
     let (v1, spec) = v1_routes();
-    let limiter = Arc::new(RateLimiter::new(st.settings.api_rate));
+    let store = if st.settings.shared_rate_limits { Store::Database { db: st.db.clone(), scope: "api-key" } } else { Store::memory() };
+    let limiter = Arc::new(RateLimiter::new(st.settings.api_rate, store));
     let body_limit = st.settings.max_upload_bytes as usize + 1024 * 1024;
     let v1 = v1
         .route_layer(axum::middleware::from_fn_with_state(st.clone(), layers::idempotent))
