@@ -186,6 +186,9 @@ impl FromServerFnError for AppError {
         match value {
             ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => Self::new(ErrorCode::BadRequest, format!("Invalid request: {m}")),
             ServerFnErrorErr::Request(m) => Self::new(ErrorCode::ServiceUnavailable, format!("Could not reach the server: {m}")),
+            // On the server, a body that does not decode is the caller's mistake.
+            #[cfg(feature = "server")]
+            ServerFnErrorErr::Deserialization(m) => Self::new(ErrorCode::BadRequest, format!("Invalid request body: {m}")),
             other => Self::new(ErrorCode::Internal, other.to_string()),
         }
     }

@@ -19,9 +19,9 @@ use tokio_util::sync::CancellationToken;
 
 /// Attempts before a message is given up as failed.
 pub const MAX_ATTEMPTS: i64 = 8;
-const LOCK: time::Duration = time::Duration::seconds(120);
+const LOCK: time::Duration = time::Duration::seconds(30);
 /// How often a delivery in progress renews its claim.
-const RENEW: std::time::Duration = std::time::Duration::from_secs(30);
+const RENEW: std::time::Duration = std::time::Duration::from_secs(10);
 /// The outbox, as claims see it.
 const QUEUE: Queue = Queue { table: "emails", waiting: "queued", due: "next_attempt_at" };
 

@@ -24,9 +24,9 @@ use tokio_util::sync::CancellationToken;
 /// Delay after each failed attempt (seconds, before scaling and jitter): about 2.8 days in
 /// all, twelve attempts.
 const SCHEDULE: [i64; 11] = [5, 60, 300, 1800, 3600, 7200, 14_400, 28_800, 43_200, 57_600, 86_400];
-const LOCK: time::Duration = time::Duration::seconds(60);
+const LOCK: time::Duration = time::Duration::seconds(30);
 /// How often a running attempt renews its claim.
-const RENEW: Duration = Duration::from_secs(20);
+const RENEW: Duration = Duration::from_secs(10);
 const TIMEOUT: Duration = Duration::from_secs(15);
 /// The longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: i64 = 86_400;

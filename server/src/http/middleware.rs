@@ -169,10 +169,29 @@ pub async fn limit_fn_body(req: Request, next: Next) -> Response {
     }
     let (parts, body) = req.into_parts();
     match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Ok(bytes) => with_error_status(next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await).await,
         Err(e) if is_length_limit(&e) => too_large(),
         Err(e) => AppError::new(ErrorCode::BadRequest, format!("The request body could not be read: {e}")).into_response(),
     }
+}
+
+/// A server function's error that never reached its body (arguments that do not decode) comes
+/// back from Leptos as 500 whatever its code; it gets the status its code stands for.
+async fn with_error_status(res: Response) -> Response {
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    let code = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| serde_json::from_value::<dojang_core::error::ErrorCode>(v.get("code")?.clone()).ok());
+    if let Some(code) = code {
+        parts.status = StatusCode::from_u16(code.status()).unwrap_or(parts.status);
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 fn is_length_limit(e: &axum::Error) -> bool {

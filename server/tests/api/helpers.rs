@@ -138,6 +138,10 @@ impl Spawn {
     }
 
     pub async fn start(self) -> TestApp {
+        // DOJANG_TEST_LOG=1 shows the in-process apps' logs (with --nocapture).
+        if std::env::var("DOJANG_TEST_LOG").is_ok() {
+            dojang_server::telemetry::init();
+        }
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut vars = self.vars;
         vars.entry("DOJANG_BIND".into()).or_insert("127.0.0.1:0".into());

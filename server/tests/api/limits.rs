@@ -103,3 +103,21 @@ async fn a_submission_is_checked_whole_before_anything_is_stored() {
     assert_eq!((stored_signatures(&app).await, signature_rows(&app).await), (1, 1));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn arguments_that_do_not_decode_are_a_bad_request_not_a_server_error() {
+    let app = spawn().start().await;
+    let post = |path: &'static str, body: reqwest::Body, ct: &'static str| app.client.post(app.url(path)).header("content-type", ct).body(body).send();
+    for (path, body, ct) in [
+        ("/_fn/sign/view", reqwest::Body::from(r#"{"token":"x"}"#), "application/json"),
+        ("/_fn/sign/view", reqwest::Body::from("nothing=here"), "application/x-www-form-urlencoded"),
+        ("/_fn/sign/submit", reqwest::Body::from("not json"), "application/json"),
+        ("/_fn/contracts/get", reqwest::Body::from(""), "application/x-www-form-urlencoded"),
+    ] {
+        let res = post(path, body, ct).await.unwrap();
+        let status = res.status().as_u16();
+        let v: Value = res.json().await.unwrap();
+        assert_eq!((status, v["code"].as_str()), (400, Some("BAD_REQUEST")), "{path}: {v}");
+    }
+    app.stop().await;
+}

@@ -4,6 +4,7 @@
 mod addresses;
 mod auth;
 mod certified;
+mod chaos;
 mod cli;
 mod concurrency;
 mod documents;

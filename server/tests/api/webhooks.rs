@@ -13,13 +13,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// `server/tests/tools/webhook_receiver.py`, on a free port.
-struct Receiver {
+pub struct Receiver {
     child: Child,
     port: u16,
 }
 
 impl Receiver {
-    fn start() -> Self {
+    pub fn start() -> Self {
         let mut child = Command::new(python())
             .arg(repo_root().join("server/tests/tools/webhook_receiver.py"))
             .stdout(Stdio::piped())
@@ -31,16 +31,16 @@ impl Receiver {
         Self { child, port: line.trim().parse().expect("the receiver prints its port") }
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}/hook", self.port)
     }
 
-    async fn setup(&self, cfg: Value) {
+    pub async fn setup(&self, cfg: Value) {
         let r = reqwest::Client::new().post(format!("http://127.0.0.1:{}/_setup", self.port)).json(&cfg).send().await.unwrap();
         assert_eq!(r.status(), 204);
     }
 
-    async fn log(&self) -> Vec<Value> {
+    pub async fn log(&self) -> Vec<Value> {
         reqwest::get(format!("http://127.0.0.1:{}/_log", self.port)).await.unwrap().json().await.unwrap()
     }
 
@@ -69,7 +69,7 @@ fn types(log: &[Value]) -> Vec<String> {
     log.iter().map(|e| e["type"].as_str().unwrap_or("").to_owned()).collect()
 }
 
-async fn register(app: &TestApp, key: &str, url: &str, events: &[&str]) -> Value {
+pub async fn register(app: &TestApp, key: &str, url: &str, events: &[&str]) -> Value {
     let r = call(app, key, "POST", "/webhooks", Some(json!({ "url": url, "events": events }))).await;
     assert_eq!(r.status, 201, "{}", r.body);
     r.json()
