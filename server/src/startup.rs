@@ -65,6 +65,17 @@ impl Application {
             http::health_router(state.clone())
         };
         let mut workers = Workers::default();
+        http::metrics::handle();
+        if let Some(addr) = state.settings.metrics_bind {
+            let listener = TcpListener::bind(addr).await.with_context(|| format!("binding the metrics address {addr}"))?;
+            let router = http::metrics_router(state.clone());
+            tracing::info!(addr = %listener.local_addr()?, "metrics at /metrics");
+            workers.spawn("metrics", move |cancel| async move {
+                if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(cancel.cancelled_owned()).await {
+                    tracing::warn!(error = %e, "metrics listener");
+                }
+            });
+        }
         if role.runs_work() {
             spawn_work(&mut workers, &state, sessions);
         }

@@ -347,6 +347,7 @@ async fn render_cached(st: &AppState, doc: &DocRef, page: u32, size: PreviewSize
         return Ok(bytes.into());
     }
     let index = u16::try_from(page).map_err(|_| AppError::not_found("Page"))?;
+    let started = std::time::Instant::now();
     let mut bytes = None;
     let jpeg = loop {
         let cache_key = doc.sha256.clone();
@@ -364,6 +365,8 @@ async fn render_cached(st: &AppState, doc: &DocRef, page: u32, size: PreviewSize
             }
         }
     };
+    metrics::histogram!("dojang_render_seconds", "size" => size.name(), "mode" => if interactive { "interactive" } else { "background" })
+        .record(started.elapsed().as_secs_f64());
     st.storage.put(&key, jpeg.clone()).await?;
     if size == PreviewSize::Page {
         sqlx::query("UPDATE document_pages SET rendered = 1, updated_at = $3 WHERE document_id = $1 AND page_index = $2")

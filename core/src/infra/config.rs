@@ -113,6 +113,11 @@ pub struct Settings {
     /// (`DOJANG_RATE_LIMITS=database`, the default on PostgreSQL) or in each process
     /// (`memory`, the default on SQLite, which serves one machine).
     pub shared_rate_limits: bool,
+    /// A separate address serving only `/metrics` (no credential: bind it where only the
+    /// monitoring can reach it).
+    pub metrics_bind: Option<SocketAddr>,
+    /// With it, `/metrics` is also served on the main address to `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret>,
     /// Invitations and reminders of test envelopes an organization may send per day (UTC).
     pub test_emails_per_day: i64,
 }
@@ -208,6 +213,14 @@ impl Settings {
                 }),
             address_rate_scale: parse_scale(&get, "DOJANG_ADDRESS_RATE_SCALE", 0.01, 1000.0)?,
             shared_rate_limits,
+            metrics_bind: match get("DOJANG_METRICS_BIND") {
+                None => None,
+                Some(b) => Some(b.parse().map_err(|_| err(format!("DOJANG_METRICS_BIND must be HOST:PORT, not {b:?}")))?),
+            },
+            metrics_token: match get("DOJANG_METRICS_TOKEN") {
+                Some(t) if t.len() < 16 => return Err(err("DOJANG_METRICS_TOKEN must be at least 16 characters".into())),
+                t => t.map(Secret::new),
+            },
             test_emails_per_day: parse_num(&get, "DOJANG_TEST_EMAILS_PER_DAY", 100)?.clamp(0, 1_000_000),
         };
         settings.check_production()?;

@@ -142,11 +142,19 @@ pub async fn run_next<C: Sync>(db: &Db, ctx: &C, handlers: &[(JobKind, Handler<C
     let claim = Claim::new(QUEUE, id, token);
     let payload: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
     let alive = claim.keep_alive(db, LOCK, RENEW);
+    let started = std::time::Instant::now();
     let result = match handlers.iter().find(|(k, _)| Some(*k) == JobKind::parse(&kind)) {
         Some((_, h)) => h(ctx, &claim, &payload).await,
         None => Err(JobError { error: AppError::internal_msg(format!("no handler for job kind {kind}")), retry: false }),
     };
     drop(alive);
+    let outcome = match &result {
+        Ok(()) => "done",
+        Err(JobError { retry: true, .. }) => "retry",
+        Err(JobError { retry: false, .. }) => "failed",
+    };
+    metrics::histogram!("dojang_job_duration_seconds", "kind" => kind.clone(), "outcome" => outcome).record(started.elapsed().as_secs_f64());
+    metrics::counter!("dojang_jobs_total", "kind" => kind.clone(), "outcome" => outcome).increment(1);
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
     if !claim.settle(&mut tx).await? {

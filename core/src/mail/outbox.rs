@@ -237,6 +237,7 @@ pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
         Err(_) => ("queued", None),
     };
     let error = result.as_ref().err().cloned();
+    metrics::counter!("dojang_mail_deliveries_total", "outcome" => if status == "queued" { "retry" } else { status }).increment(1);
     sqlx::query(
         "UPDATE emails SET status = $2, last_error = $3, next_attempt_at = $4, \
          sent_at = CASE WHEN $2 IN ('sent', 'captured') THEN $5 ELSE sent_at END, updated_at = $5 WHERE id = $1",

@@ -204,6 +204,7 @@ async fn deliver(st: &AppState, msg: Claimed) -> AppResult<()> {
         (false, Some(_)) => "pending",
         (false, None) => "failed",
     };
+    metrics::counter!("dojang_webhook_attempts_total", "outcome" => match status { "pending" => "retry", s => s }).increment(1);
     drop(alive);
     let mut tx = st.db.begin().await?;
     if !claim.settle(&mut tx).await? {

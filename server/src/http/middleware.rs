@@ -35,6 +35,7 @@ pub fn wrap(router: Router, state: &AppState) -> Router {
         tracing::info_span!("request", request_id = %id, method = %req.method(), path = %redact(req.uri().path()))
     });
     router
+        .layer(axum::middleware::from_fn(super::metrics::track))
         .layer(axum::middleware::from_fn_with_state(limits, limit_by_address))
         .layer(axum::middleware::from_fn_with_state(settings.clone(), resolve_client_ip))
         .layer(axum::middleware::from_fn_with_state(settings, security_headers))
@@ -83,6 +84,7 @@ async fn limit_by_address(State(limits): State<Arc<AddressLimits>>, req: Request
 
 fn refused(limits: &AddressLimits, surface: Surface, ip: std::net::IpAddr, retry_after: u64) -> Response {
     tracing::info!(surface = surface.name(), ip = %ip, retry_after, "rate limited by address");
+    metrics::counter!("dojang_rate_limited_total", "limit" => surface.name()).increment(1);
     let mut res = AppError::new(ErrorCode::RateLimited, "Too many requests from your address; wait and retry").with_retry_after(retry_after).into_response();
     if let Ok(v) = HeaderValue::from_str(&limits.policy(surface).header()) {
         res.headers_mut().insert(HeaderName::from_static("ratelimit-policy"), v);

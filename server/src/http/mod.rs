@@ -8,6 +8,7 @@ mod embed;
 mod health;
 mod lang;
 mod mailbox;
+pub mod metrics;
 mod middleware;
 mod sealed;
 pub mod session_user;
@@ -37,9 +38,18 @@ async fn script_font() -> impl IntoResponse {
 
 pub use assets::precompress as precompress_assets;
 
+/// The metrics address's only route (`DOJANG_METRICS_BIND`).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(metrics::scrape)).with_state(state)
+}
+
 /// A worker instance's only routes: is it up, is it ready.
 pub fn health_router(state: AppState) -> Router {
-    let base = Router::new().route("/healthz", get(health::healthz)).route("/readyz", get(health::readyz)).with_state(state.clone());
+    let base = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::guarded))
+        .with_state(state.clone());
     middleware::wrap(base, &state)
 }
 
@@ -94,6 +104,7 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
     let mut base = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::guarded))
         .route("/lang", get(lang::switch))
         .route("/fonts/dojang-script.ttf", get(script_font))
         .merge(sealed::public_router(settings.max_upload_bytes))

@@ -17,6 +17,7 @@ mod instances;
 mod isolation;
 mod limits;
 mod links;
+mod metrics;
 mod pages;
 mod rest;
 mod restart;

@@ -56,6 +56,7 @@ pub async fn rate_limit(State(limiter): State<Arc<RateLimiter>>, req: Request, n
         next.run(req).await
     } else {
         tracing::info!(api_key_id = %caller.key_id, retry_after = d.retry_after, "rate limited");
+        metrics::counter!("dojang_rate_limited_total", "limit" => "api-key").increment(1);
         AppError::new(ErrorCode::RateLimited, "Too many requests; wait and retry").with_retry_after(d.retry_after).into_response()
     };
     let h = res.headers_mut();
