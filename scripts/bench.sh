@@ -4,6 +4,7 @@
 #   scripts/bench.sh seal       sealing a 100-page PDF beside pdf-lib + @signpdf (Node)
 #   scripts/bench.sh signer     the signer page on a throttled phone: bytes, time to the pad
 #   scripts/bench.sh api        the read path under wrk: an envelope, the list, a signing page
+#   scripts/bench.sh cluster    one instance against two on PostgreSQL: API reads, seals per minute
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --release
@@ -36,5 +37,16 @@ case "${1:-}" in
     cargo leptos build --release
     cargo bench -p server --bench api
     ;;
-  *) echo "usage: $0 render|seal|signer|api" >&2; exit 2 ;;
+  cluster)
+    command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get install -y -qq wrk; }
+    ./scripts/setup.sh --test
+    . scripts/leptos-env.sh release
+    ./scripts/build-signer.sh
+    cargo leptos build --release
+    # shellcheck source=scripts/services.sh
+    . scripts/services.sh
+    start_postgres
+    DOJANG_BENCH_POSTGRES="$DOJANG_TEST_POSTGRES" cargo bench -p server --bench cluster
+    ;;
+  *) echo "usage: $0 render|seal|signer|api|cluster" >&2; exit 2 ;;
 esac

@@ -55,6 +55,9 @@ pub enum ErrorCode {
     ConsentRequired,
     SignatureEmpty,
     SignatureInvalid,
+    /// A page preview could not be made now: its renderer crashed or took too long (it is
+    /// replaced; the next request tries again).
+    RenderFailed,
     // Sealing
     TimestampFailed,
     // API
@@ -106,7 +109,7 @@ impl ErrorCode {
             Internal => 500,
             TimestampFailed => 502,
             NotImplemented => 501,
-            ServiceUnavailable => 503,
+            ServiceUnavailable | RenderFailed => 503,
         }
     }
 

@@ -4,7 +4,7 @@ use crate::infra::config::Settings;
 use crate::infra::db::Db;
 use crate::infra::mailer::Mailer;
 use crate::infra::storage::Storage;
-use crate::pdf::PdfEngine;
+use crate::pdf::{PdfEngine, Renderer};
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
@@ -12,6 +12,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub pdf: PdfEngine,
+    /// Where page previews are rendered (this process, or its pool of render workers).
+    pub renderer: Renderer,
     pub storage: Storage,
     pub mailer: Mailer,
     /// Wakes this instance's seal worker after a transaction queued a seal (workers of other

@@ -32,6 +32,9 @@ enum Command {
     /// Operator commands.
     #[command(subcommand)]
     Admin(Admin),
+    /// One process of the render pool (started by the server; speaks on stdin/stdout).
+    #[command(hide = true)]
+    RenderWorker,
 }
 
 #[derive(Subcommand)]
@@ -151,6 +154,10 @@ async fn run(cli: Cli) -> ExitCode {
             Err(e) => fail(&format!("{e:#}"), false),
         },
         Command::Admin(cmd) => admin(settings, cmd).await,
+        Command::RenderWorker => match dojang_core::pdf::pool::run_worker(&settings.pdfium_lib) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("{e:#}"), false),
+        },
     }
 }
 

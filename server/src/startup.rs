@@ -14,7 +14,8 @@ use dojang_core::infra::db::Db;
 use dojang_core::infra::jobs::{self, Handler};
 use dojang_core::infra::storage::Storage;
 use dojang_core::mail::{outbox, Mailer};
-use dojang_core::pdf::PdfEngine;
+use dojang_core::pdf::pool::{PoolConfig, RenderPool};
+use dojang_core::pdf::{PdfEngine, Renderer};
 use dojang_core::state::AppState;
 use std::future::{Future, IntoFuture as _};
 use std::net::SocketAddr;
@@ -39,6 +40,16 @@ impl Application {
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;
         let pdf = PdfEngine::start(&settings.pdfium_lib)?;
+        let renderer = if settings.render_workers == 0 {
+            Renderer::InProcess(pdf.clone())
+        } else {
+            Renderer::Pool(RenderPool::new(PoolConfig {
+                workers: settings.render_workers,
+                exe: settings.render_worker_exe.clone(),
+                library: settings.pdfium_lib.clone(),
+                timeout: settings.render_timeout,
+            }))
+        };
         let storage = Storage::open(&settings.storage).context("opening the storage")?;
         let mailer = Mailer::from_settings(&settings)?;
         let listener = TcpListener::bind(settings.bind).await.with_context(|| format!("binding {}", settings.bind))?;
@@ -51,6 +62,7 @@ impl Application {
             settings: Arc::new(settings),
             db,
             pdf,
+            renderer,
             storage,
             mailer,
             jobs_wake: Arc::new(tokio::sync::Notify::new()),

@@ -15,7 +15,7 @@ use crate::infra::jobs::{self, JobError, JobKind};
 use crate::infra::storage::BlobKey;
 use crate::model::{DocumentInfo, PageInfo};
 use crate::pdf::inspect::{self, PageBoxes};
-use crate::pdf::render::{render_page, PreviewSize, Rendered};
+use crate::pdf::render::PreviewSize;
 use crate::state::AppState;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -348,23 +348,10 @@ async fn render_cached(st: &AppState, doc: &DocRef, page: u32, size: PreviewSize
     }
     let index = u16::try_from(page).map_err(|_| AppError::not_found("Page"))?;
     let started = std::time::Instant::now();
-    let mut bytes = None;
-    let jpeg = loop {
-        let cache_key = doc.sha256.clone();
-        let job = move |ctx: &mut crate::pdf::PdfCtx| render_page(ctx, &cache_key, bytes, index, size);
-        let out = if interactive { st.pdf.run(job).await?? } else { st.pdf.run_background(job).await?? };
-        match out {
-            Rendered::Pixels(bitmap) => break spawn_blocking_with_tracing(move || bitmap.to_jpeg(size)).await??,
-            Rendered::NeedBytes => {
-                let pdf = st
-                    .storage
-                    .get(&BlobKey::new(&doc.storage_key)?)
-                    .await?
-                    .ok_or_else(|| AppError::internal_msg(format!("stored PDF {} is missing", doc.storage_key)))?;
-                bytes = Some(pdf.into());
-            }
-        }
+    let fetch = || async {
+        st.storage.get(&BlobKey::new(&doc.storage_key)?).await?.ok_or_else(|| AppError::internal_msg(format!("stored PDF {} is missing", doc.storage_key)))
     };
+    let jpeg = st.renderer.render(&doc.sha256, index, size, interactive, fetch).await?;
     metrics::histogram!("dojang_render_seconds", "size" => size.name(), "mode" => if interactive { "interactive" } else { "background" })
         .record(started.elapsed().as_secs_f64());
     st.storage.put(&key, jpeg.clone()).await?;
@@ -406,7 +393,7 @@ async fn prefetch_document(st: &AppState, id: &DocumentId) -> AppResult<()> {
     for page in pages {
         while running.len() >= PREFETCH_IN_FLIGHT {
             if let Some(done) = running.join_next().await {
-                done.map_err(|e| AppError::internal_msg(format!("pre-render task: {e}")))??;
+                settle_page(done)?;
             }
         }
         let (st, doc) = (st.clone(), doc.clone());
@@ -417,9 +404,21 @@ async fn prefetch_document(st: &AppState, id: &DocumentId) -> AppResult<()> {
         });
     }
     while let Some(done) = running.join_next().await {
-        done.map_err(|e| AppError::internal_msg(format!("pre-render task: {e}")))??;
+        settle_page(done)?;
     }
     Ok(())
+}
+
+/// One pre-rendered page's outcome: a page the renderer could not do (it crashed or took too
+/// long) is left for an interactive render to try again; anything else stops the job.
+fn settle_page(done: Result<AppResult<()>, tokio::task::JoinError>) -> AppResult<()> {
+    match done.map_err(|e| AppError::internal_msg(format!("pre-render task: {e}")))? {
+        Err(e) if e.code == ErrorCode::RenderFailed => {
+            tracing::warn!(error = %e.message, "a page was not pre-rendered");
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// Pages pre-rendered at once (see `prefetch_document`).

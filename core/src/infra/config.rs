@@ -113,6 +113,13 @@ pub struct Settings {
     /// (`DOJANG_RATE_LIMITS=database`, the default on PostgreSQL) or in each process
     /// (`memory`, the default on SQLite, which serves one machine).
     pub shared_rate_limits: bool,
+    /// Render worker processes (`DOJANG_RENDER_WORKERS`, default one per core); 0 renders on
+    /// this process's PDFium thread instead.
+    pub render_workers: usize,
+    /// The binary whose `render-worker` command the pool starts (default: this one).
+    pub render_worker_exe: PathBuf,
+    /// How long one page may take before its worker is killed.
+    pub render_timeout: std::time::Duration,
     /// A separate address serving only `/metrics` (no credential: bind it where only the
     /// monitoring can reach it).
     pub metrics_bind: Option<SocketAddr>,
@@ -213,6 +220,15 @@ impl Settings {
                 }),
             address_rate_scale: parse_scale(&get, "DOJANG_ADDRESS_RATE_SCALE", 0.01, 1000.0)?,
             shared_rate_limits,
+            render_workers: match get("DOJANG_RENDER_WORKERS") {
+                None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                Some(_) => parse_num(&get, "DOJANG_RENDER_WORKERS", 1)?.clamp(0, 64) as usize,
+            },
+            render_worker_exe: get("DOJANG_RENDER_WORKER_EXE")
+                .map(PathBuf::from)
+                .or_else(|| std::env::current_exe().ok())
+                .unwrap_or_else(|| PathBuf::from("dojang")),
+            render_timeout: std::time::Duration::from_millis(parse_num(&get, "DOJANG_RENDER_TIMEOUT_MS", 30_000)?.clamp(1, 600_000) as u64),
             metrics_bind: match get("DOJANG_METRICS_BIND") {
                 None => None,
                 Some(b) => Some(b.parse().map_err(|_| err(format!("DOJANG_METRICS_BIND must be HOST:PORT, not {b:?}")))?),

@@ -31,6 +31,11 @@ pub struct PdfCtx {
 }
 
 impl PdfCtx {
+    /// A context of its own over `pdfium` (a render worker process has one).
+    pub(crate) fn new(pdfium: &'static Pdfium) -> Self {
+        Self { pdfium, open: VecDeque::new() }
+    }
+
     /// The open document cached under `key`, if any (and marks it recently used).
     pub fn cached(&mut self, key: &str) -> Option<&PdfDocument<'static>> {
         let at = self.open.iter().position(|(k, _)| k == key)?;

@@ -147,6 +147,8 @@ impl Spawn {
         vars.entry("DOJANG_BIND".into()).or_insert("127.0.0.1:0".into());
         vars.entry("DOJANG_DATA_DIR".into()).or_insert(data_dir.path().display().to_string());
         vars.entry("DOJANG_PDFIUM_LIB".into()).or_insert(pdfium_lib());
+        // The pool's workers are the real binary's `render-worker` (this process is the test).
+        vars.entry("DOJANG_RENDER_WORKER_EXE".into()).or_insert(env!("CARGO_BIN_EXE_dojang").into());
         vars.entry("DOJANG_SITE_ROOT".into()).or_insert(repo_root().join("target/site").display().to_string());
         let data = PathBuf::from(&vars["DOJANG_DATA_DIR"]);
         for (k, v) in backend_vars(&data) {

@@ -19,6 +19,7 @@ mod limits;
 mod links;
 mod metrics;
 mod pages;
+mod render_pool;
 mod rest;
 mod restart;
 mod seal;
