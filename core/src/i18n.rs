@@ -133,6 +133,6 @@ mod tests {
         assert_eq!(Key::by_name("app_name"), Some(k::APP_NAME));
         assert_eq!(k::APP_NAME.name(), "app_name");
         assert_eq!(both::APP_NAME, "Dojang · 도장");
-        assert_eq!(crate::model::TEST_NOTICE, "TEST — not legally binding · 테스트 — 법적 효력 없음", "as sealed pages have always said");
+        assert_eq!(both::TEST_NOTICE, "TEST — not legally binding · 테스트 — 법적 효력 없음", "as sealed pages have always said");
     }
 }

@@ -213,7 +213,10 @@ fn server_run(workers: usize) -> (Duration, Duration, Duration, u64) {
         let ten = Instant::now();
         let bytes = std::fs::read(fixture("long-cjk__lshort-ko.pdf")).unwrap();
         let uploads = (0..10).map(|i| {
-            let (c, base, csrf, bytes) = (c.clone(), base.clone(), csrf.clone(), bytes.clone());
+            // Ten different files (a comment after the end): previews are cached by content.
+            let mut bytes = bytes.clone();
+            bytes.extend_from_slice(format!("\n% copy {i} of {}\n", std::process::id()).as_bytes());
+            let (c, base, csrf) = (c.clone(), base.clone(), csrf.clone());
             async move {
                 let part = reqwest::multipart::Part::bytes(bytes).file_name(format!("lshort-{i}.pdf"));
                 let up: serde_json::Value = c

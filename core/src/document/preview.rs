@@ -39,10 +39,15 @@ pub(crate) async fn page_preview(st: &AppState, id: &DocumentId, page: u32, size
     render_cached(st, &doc, page, size, true).await
 }
 
-/// The cached preview, or a fresh render that is then cached.
+/// The cached preview, or a fresh render that is then cached. Previews are cached by the
+/// document's hash, so a copy of an earlier upload finds its pages already made; the
+/// pre-render pass still records them as rendered for this document.
 async fn render_cached(st: &AppState, doc: &DocRef, page: u32, size: PreviewSize, interactive: bool) -> AppResult<Vec<u8>> {
     let key = BlobKey::new(format!("previews/{}/{page}-{}.jpg", doc.sha256, size.name()))?;
     if let Some(bytes) = st.storage.get(&key).await? {
+        if !interactive && size == PreviewSize::Page {
+            mark_rendered(st, doc, page).await?;
+        }
         return Ok(bytes.into());
     }
     let index = u16::try_from(page).map_err(|_| AppError::not_found("Page"))?;
@@ -55,14 +60,19 @@ async fn render_cached(st: &AppState, doc: &DocRef, page: u32, size: PreviewSize
         .record(started.elapsed().as_secs_f64());
     st.storage.put(&key, jpeg.clone()).await?;
     if size == PreviewSize::Page {
-        sqlx::query("UPDATE document_pages SET rendered = 1, updated_at = $3 WHERE document_id = $1 AND page_index = $2")
-            .bind(&doc.id)
-            .bind(i64::from(page))
-            .bind(Timestamp::now())
-            .execute(st.db.pool())
-            .await?;
+        mark_rendered(st, doc, page).await?;
     }
     Ok(jpeg)
+}
+
+async fn mark_rendered(st: &AppState, doc: &DocRef, page: u32) -> AppResult<()> {
+    sqlx::query("UPDATE document_pages SET rendered = 1, updated_at = $3 WHERE document_id = $1 AND page_index = $2 AND rendered = 0")
+        .bind(&doc.id)
+        .bind(i64::from(page))
+        .bind(Timestamp::now())
+        .execute(st.db.pool())
+        .await?;
+    Ok(())
 }
 
 /// The render job: every page of the document not yet rendered, page size then thumbnail,

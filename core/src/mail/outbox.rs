@@ -141,10 +141,10 @@ fn mark_test(m: &mut NewEmail<'_>) {
     m.subject = format!("[TEST] {}", m.subject);
     let banner = format!(
         "<p style=\"margin:0 0 16px;padding:8px 12px;border:2px solid #c0392b;color:#c0392b;font-weight:bold\">{}</p>",
-        super::templates::escape(crate::model::TEST_NOTICE)
+        super::templates::escape(crate::i18n::both::TEST_NOTICE)
     );
     m.html = m.html.replacen("<h1", &format!("{banner}<h1"), 1);
-    m.text = format!("{}\n\n{}", crate::model::TEST_NOTICE, m.text);
+    m.text = format!("{}\n\n{}", crate::i18n::both::TEST_NOTICE, m.text);
 }
 
 /// Counts one more test-mode message for the organization today (UTC), atomically; false once

@@ -42,10 +42,6 @@ pub struct CurrentUser {
     pub organization_name: String,
 }
 
-/// What everything made in test mode says: sealed pages, the signing page, emails, the audit
-/// trail — in both languages at once (`test_notice` in the locale files).
-pub const TEST_NOTICE: &str = crate::i18n::both::TEST_NOTICE;
-
 /// Live data carries legal weight; test data (made with a test API key) is sealed with a
 /// visible mark, does not count toward quotas, and is never visible to the other mode.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -174,6 +174,20 @@ async fn every_page_is_prerendered_in_the_background() {
     }
     assert_eq!(rendered, 8, "all pages rendered without anyone asking");
     assert_eq!(previews, 16, "a page preview and a thumbnail per page, cached in storage");
+
+    // A second upload of the same file finds its previews made, and is reported rendered too.
+    let again = app.upload(None, "boxes again.pdf", fixture("rotate-boxes__boxes.pdf")).await.json();
+    let contract = again["contractId"].as_str().unwrap().to_owned();
+    let mut rendered = 0;
+    for _ in 0..300 {
+        rendered = app.call("contracts/get", &[("id", &contract)]).await.json()["documents"][0]["pages_rendered"].as_u64().unwrap();
+        if rendered == 8 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(rendered, 8, "the copy's pages count as rendered");
+    assert_eq!(cached().await, 16, "and nothing was rendered twice");
     app.stop().await;
 }
 

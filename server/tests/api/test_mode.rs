@@ -6,7 +6,8 @@
 use crate::helpers::{spawn, TestApp};
 use crate::rest::{call, draft, org_with_key};
 use crate::webhooks::{sign_as, sign_urls};
-use dojang_core::model::{Mode, TEST_NOTICE};
+use dojang_core::i18n::both::TEST_NOTICE;
+use dojang_core::model::Mode;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

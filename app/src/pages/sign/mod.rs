@@ -119,7 +119,7 @@ fn Signing(v: SignerView, token: String) -> impl IntoView {
                 <p class="muted">{format!("{} · {}", v.sender_name, v.organization_name)}</p>
             </div>
         </header>
-        {v.test_mode.then(|| view! { <p class="alert test-mode" role="note" data-testid=testid::SIGN_TEST_MODE>{dojang_core::model::TEST_NOTICE}</p> })}
+        {v.test_mode.then(|| view! { <p class="alert test-mode" role="note" data-testid=testid::SIGN_TEST_MODE>{dojang_core::i18n::both::TEST_NOTICE}</p> })}
         {(!v.message.is_empty()).then(|| view! { <p class="message">{v.message.clone()}</p> })}
         {(!ready).then(|| view! {
             <section class="card closed" data-testid=testid::SIGN_STATE data-state=format!("{:?}", v.state)>
