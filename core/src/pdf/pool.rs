@@ -197,9 +197,16 @@ impl RenderPool {
     }
 
     async fn spawn(&self) -> Result<Worker, AppError> {
-        let mut child = Command::new(&self.config.exe)
-            .arg("render-worker")
-            .env("DOJANG_PDFIUM_LIB", &self.config.library)
+        // A worker parses untrusted PDFs: it gets none of the server's settings or secrets
+        // (database URL, secret key, storage credentials), only PDFium's path and logging.
+        let mut command = Command::new(&self.config.exe);
+        command.env_clear().arg("render-worker").env("DOJANG_PDFIUM_LIB", &self.config.library);
+        for name in ["DOJANG_LOG", "DOJANG_LOG_FORMAT", "PATH", "LD_LIBRARY_PATH"] {
+            if let Ok(v) = std::env::var(name) {
+                command.env(name, v);
+            }
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -46,6 +46,13 @@ async fn a_worker_killed_mid_flight_is_replaced_and_previews_keep_coming() {
     assert!(jpeg.starts_with(&[0xFF, 0xD8]));
     let before = workers_of(child.id());
     assert!(!before.is_empty() && before.len() <= 2, "render workers are the server's children: {before:?}");
+    // A worker parses untrusted PDFs with none of the server's settings or secrets.
+    let environ = std::fs::read(format!("/proc/{}/environ", before[0])).unwrap();
+    let names: Vec<String> = environ.split(|b| *b == 0).filter_map(|v| std::str::from_utf8(v).ok()?.split('=').next().map(str::to_owned)).collect();
+    assert!(names.iter().any(|n| n == "DOJANG_PDFIUM_LIB"), "{names:?}");
+    for secret in ["DOJANG_DATABASE_URL", "DOJANG_DATA_DIR", "DOJANG_SECRET_KEY", "DOJANG_STORAGE_URL", "DOJANG_S3_SECRET_ACCESS_KEY"] {
+        assert!(!names.iter().any(|n| n == secret), "{secret} reached a render worker");
+    }
     for pid in &before {
         let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
     }
