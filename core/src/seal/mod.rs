@@ -154,7 +154,36 @@ pub async fn seal_envelope(st: &AppState, id: &EnvelopeId, claim: &Claim) -> App
     transition::sealed(st, &mut tx, id, &Sealed { trail_key, trail_sha256, evidence }).await?;
     tx.commit().await?;
     st.mailer.wake.notify_one();
+    drop_unrecorded(st, id).await;
     Ok(())
+}
+
+/// Once an envelope is sealed: deletes the files of its folders that its record does not name —
+/// the leftovers of a run that stored a file and died before recording it (a killed process, a
+/// lapsed claim). Failures are only logged: a leftover is never served, only stored.
+async fn drop_unrecorded(st: &AppState, id: &EnvelopeId) {
+    let recorded: Result<Vec<String>, sqlx::Error> = sqlx::query_scalar(
+        "SELECT storage_key FROM sealed_documents WHERE envelope_id = $1 UNION SELECT audit_trail_key FROM envelopes WHERE id = $1 AND audit_trail_key IS NOT NULL",
+    )
+    .bind(id)
+    .fetch_all(st.db.pool())
+    .await;
+    let Ok(recorded) = recorded else { return };
+    for folder in [format!("sealed/{id}"), format!("trails/{id}")] {
+        let listed: Vec<(BlobKey, u64)> = match futures::TryStreamExt::try_collect(st.storage.list(Some(&folder))).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = ?e, "listing sealed files");
+                continue;
+            }
+        };
+        for (key, _) in listed.into_iter().filter(|(k, _)| !recorded.iter().any(|r| r == k.as_str())) {
+            tracing::info!(envelope_id = %id, key = key.as_str(), "dropping a sealed file no record names");
+            if let Err(e) = st.storage.delete(&key).await {
+                tracing::warn!(error = ?e, "dropping a sealed file no record names");
+            }
+        }
+    }
 }
 
 /// Seals one document and records it; returns the recorded hash (the first run's, when two
@@ -228,7 +257,7 @@ async fn seal_trail(st: &AppState, ev: &Evidence, sealed: &HashMap<DocumentId, S
     .await??;
     let pdf = finish_signature(st, &info.key, prepared).await?;
     let sha = sha256_hex(&pdf);
-    let key = format!("trails/{id}-{sha}.pdf");
+    let key = format!("trails/{id}/{sha}.pdf");
     st.storage.put(&BlobKey::new(&key)?, pdf).await?;
     Ok((key, sha))
 }
