@@ -12,24 +12,15 @@
 
 use serde_json::{json, Value};
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{cpu_model, num_cores, today};
+use common::{cpu_model, free_port, num_cores, root, today};
 
 const ENVELOPES: usize = 30;
 const SECONDS: u32 = 10;
 const CONNECTIONS: u32 = 16;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 struct Server {
     child: Child,

@@ -18,13 +18,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{cpu_model, num_cores, today};
+use common::{cpu_model, num_cores, root, today};
 
 const DOCS: [&str; 3] = ["long__freeculture.pdf", "long__linearized_with_object_streams.pdf", "long-cjk__lshort-ko.pdf"];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn fixture(name: &str) -> PathBuf {
     root().join("server/tests/fixtures/pdf").join(name)
@@ -173,17 +169,7 @@ fn server_run(workers: usize) -> (Duration, Duration, Duration, u64) {
         let csrf: String = c.post(format!("{base}/_fn/auth/csrf_token")).send().await.unwrap().json().await.unwrap();
         let bytes = std::fs::read(fixture("long__freeculture.pdf")).unwrap();
         let started = Instant::now();
-        let part = reqwest::multipart::Part::bytes(bytes).file_name("freeculture.pdf");
-        let up: serde_json::Value = c
-            .post(format!("{base}/_app/documents"))
-            .header("x-csrf-token", &csrf)
-            .multipart(reqwest::multipart::Form::new().part("file", part))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let up = upload(&c, &base, &csrf, bytes, "freeculture.pdf".into()).await;
         let accepted = Instant::now();
         let id = up["document"]["id"].as_str().unwrap().to_owned();
         let contract = up["contractId"].as_str().unwrap().to_owned();
@@ -217,20 +203,7 @@ fn server_run(workers: usize) -> (Duration, Duration, Duration, u64) {
             let mut bytes = bytes.clone();
             bytes.extend_from_slice(format!("\n% copy {i} of {}\n", std::process::id()).as_bytes());
             let (c, base, csrf) = (c.clone(), base.clone(), csrf.clone());
-            async move {
-                let part = reqwest::multipart::Part::bytes(bytes).file_name(format!("lshort-{i}.pdf"));
-                let up: serde_json::Value = c
-                    .post(format!("{base}/_app/documents"))
-                    .header("x-csrf-token", &csrf)
-                    .multipart(reqwest::multipart::Form::new().part("file", part))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                up["contractId"].as_str().unwrap().to_owned()
-            }
+            async move { upload(&c, &base, &csrf, bytes, format!("lshort-{i}.pdf")).await["contractId"].as_str().unwrap().to_owned() }
         });
         let contracts = futures::future::join_all(uploads).await;
         futures::future::join_all(contracts.into_iter().map(rendered)).await;
@@ -242,4 +215,11 @@ fn server_run(workers: usize) -> (Duration, Duration, Duration, u64) {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&data);
     (result.0, result.1, result.2, peak)
+}
+
+/// Uploads `bytes` through the web app's upload route; its answer (document and contract).
+async fn upload(c: &reqwest::Client, base: &str, csrf: &str, bytes: Vec<u8>, name: String) -> serde_json::Value {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(name);
+    let form = reqwest::multipart::Form::new().part("file", part);
+    c.post(format!("{base}/_app/documents")).header("x-csrf-token", csrf).multipart(form).send().await.unwrap().json().await.unwrap()
 }

@@ -24,15 +24,11 @@ use std::process::Command;
 use std::time::Instant;
 
 mod common;
-use common::{cpu_model, num_cores, today};
+use common::{cpu_model, num_cores, root, today};
 
 const PAGES: u32 = 100;
 const FIELDS: u32 = 40;
 const RUNS: usize = 7;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn work_dir() -> PathBuf {
     let d = root().join("target/bench-seal");

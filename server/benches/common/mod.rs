@@ -1,6 +1,17 @@
-//! What every benchmark prints about the machine it ran on.
+//! What every benchmark shares: where the repository is, a free port, and what it prints
+//! about the machine it ran on.
 
+use std::path::PathBuf;
 use std::process::Command;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[allow(dead_code)] // not every benchmark starts a server
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
 
 pub fn today() -> String {
     Command::new("date").arg("+%Y-%m-%d").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
