@@ -9,7 +9,7 @@
 use crate::helpers::{start_binary, TestApp};
 use crate::rest::{call, draft, key_for};
 use crate::smtp::{free_port, SmtpSink};
-use crate::webhooks::{register, sign_urls, Receiver};
+use crate::webhooks::{fields_of, register, sign_urls, Receiver};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -116,15 +116,6 @@ async fn sign(apps: &[TestApp; 2], dice: &Dice, envelope: &str, url: &str, field
             _ => panic!("submitting for {envelope}: {} {}", r.status, r.body),
         }
     }
-}
-
-async fn fields_of(db: &dojang_core::infra::db::Db, envelope: &str, email: &str) -> Vec<String> {
-    sqlx::query_scalar("SELECT f.id FROM fields f JOIN recipients r ON r.id = f.recipient_id WHERE r.envelope_id = $1 AND r.email = $2")
-        .bind(envelope)
-        .bind(email)
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

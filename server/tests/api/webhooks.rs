@@ -82,16 +82,20 @@ pub async fn sign_as(app: &TestApp, envelope: &str, sign_url: &str, email: &str)
     assert_eq!(signer.call("sign/view", &[("token", token)]).await.status, 200);
     assert_eq!(signer.call("sign/opened", &[("token", token)]).await.status, 200);
     assert_eq!(signer.call("sign/consent", &[("token", token)]).await.status, 200);
-    let fields: Vec<String> =
-        sqlx::query_scalar("SELECT f.id FROM fields f JOIN recipients r ON r.id = f.recipient_id WHERE r.envelope_id = $1 AND r.email = $2")
-            .bind(envelope)
-            .bind(email)
-            .fetch_all(app.db.pool())
-            .await
-            .unwrap();
+    let fields = fields_of(&app.db, envelope, email).await;
     let values: Vec<Value> = fields.iter().map(|f| json!({ "field_id": f, "value": "서명합니다" })).collect();
     let r = signer.call_json("sign/submit", json!({ "token": token, "submission": { "fields": values, "signatures": [] } })).await;
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// The ids of the fields of the recipient with `email` in `envelope`.
+pub async fn fields_of(db: &dojang_core::infra::db::Db, envelope: &str, email: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT f.id FROM fields f JOIN recipients r ON r.id = f.recipient_id WHERE r.envelope_id = $1 AND r.email = $2")
+        .bind(envelope)
+        .bind(email)
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
 }
 
 pub fn sign_urls(sent: &Value) -> Vec<String> {
