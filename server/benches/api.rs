@@ -172,8 +172,23 @@ async fn main() {
     .unwrap();
     writeln!(table, "| request | requests/s | p50 | p90 | p99 | errors |").unwrap();
     writeln!(table, "| --- | ---: | ---: | ---: | ---: | --- |").unwrap();
-    for (name, url, key) in targets {
+    // DOJANG_BENCH_PERF=1: a `perf record` of the server beside each run, in target/bench-perf-N.data.
+    let perf = std::env::var_os("DOJANG_BENCH_PERF").is_some();
+    for (i, (name, url, key)) in targets.into_iter().enumerate() {
+        let recorder = perf.then(|| {
+            Command::new("perf")
+                .args(["record", "-F", "999", "-g", "-p", &server.child.id().to_string(), "-o"])
+                .arg(root().join(format!("target/bench-perf-{i}.data")))
+                .args(["--", "sleep", &SECONDS.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("perf")
+        });
         let l = wrk(&url, key);
+        if let Some(mut r) = recorder {
+            let _ = r.wait();
+        }
         writeln!(table, "| {name} | {:.0} | {} | {} | {} | {} |", l.rps, l.p50, l.p90, l.p99, l.errors).unwrap();
     }
     writeln!(table, "\nGoal (issue 18): `GET /api/v1/envelopes/{{id}}` ≥ 5 000 requests/s with p99 < 20 ms, the list and the signing page of the same order.")
