@@ -255,35 +255,25 @@ pub async fn events_in(conn: &mut sqlx::AnyConnection, envelope_id: &EnvelopeId)
 /// them (`audit_seq`, `audit_head`).
 pub type Kept = (i64, Option<String>);
 
-/// The events of the envelopes `marks` names, in order (read by `events_from_rows`).
-pub(crate) fn events_sql(marks: &str) -> String {
-    format!(
-        "SELECT a.envelope_id, a.seq, a.kind, a.recipient_id, a.user_id, a.ip, a.user_agent, a.data, a.prev_hash, a.hash, a.created_at, \
-                a.hash_version, a.recipient_name, a.recipient_email, r.name AS current_name \
-         FROM audit_events a LEFT JOIN recipients r ON r.id = a.recipient_id WHERE a.envelope_id IN ({marks}) ORDER BY a.envelope_id, a.seq"
-    )
-}
-
-/// Each envelope's events and integrity from the rows of `events_sql`, given the counts and
-/// heads the envelopes kept (read before the events).
-pub(crate) fn events_from_rows(
-    envelopes: &[(EnvelopeId, Kept)],
-    rows: &[sqlx::any::AnyRow],
-) -> AppResult<HashMap<EnvelopeId, (Vec<AuditEntry>, AuditIntegrity)>> {
-    use sqlx::FromRow as _;
-    let mut by_envelope: HashMap<EnvelopeId, Vec<Row>> = HashMap::new();
-    for row in rows {
-        let r = Row::from_row(row)?;
-        by_envelope.entry(r.envelope_id.clone()).or_default().push(r);
-    }
-    Ok(envelopes.iter().map(|(id, kept)| (id.clone(), check(id, by_envelope.remove(id).unwrap_or_default(), Some(kept.clone())))).collect())
+/// The events of several envelopes whose kept counts and heads the caller already read, in
+/// one query: each envelope's events and integrity.
+pub async fn events_of(conn: &mut sqlx::AnyConnection, envelopes: &[(EnvelopeId, Kept)]) -> AppResult<HashMap<EnvelopeId, (Vec<AuditEntry>, AuditIntegrity)>> {
+    let ids: Vec<EnvelopeId> = envelopes.iter().map(|(id, _)| id.clone()).collect();
+    let mut rows = rows_of(conn, &ids).await?;
+    Ok(envelopes.iter().map(|(id, kept)| (id.clone(), check(id, rows.remove(id).unwrap_or_default(), Some(kept.clone())))).collect())
 }
 
 async fn rows_of(conn: &mut sqlx::AnyConnection, envelopes: &[EnvelopeId]) -> AppResult<HashMap<EnvelopeId, Vec<Row>>> {
     if envelopes.is_empty() {
         return Ok(HashMap::new());
     }
-    let sql = events_sql(&crate::infra::db::marks(1, envelopes.len()));
+    let marks: Vec<String> = (1..=envelopes.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT a.envelope_id, a.seq, a.kind, a.recipient_id, a.user_id, a.ip, a.user_agent, a.data, a.prev_hash, a.hash, a.created_at, \
+                a.hash_version, a.recipient_name, a.recipient_email, r.name AS current_name \
+         FROM audit_events a LEFT JOIN recipients r ON r.id = a.recipient_id WHERE a.envelope_id IN ({}) ORDER BY a.envelope_id, a.seq",
+        marks.join(", ")
+    );
     let mut q = sqlx::query_as::<_, Row>(&sql);
     for id in envelopes {
         q = q.bind(id);

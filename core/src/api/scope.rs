@@ -54,15 +54,6 @@ pub async fn document_visible(conn: &mut sqlx::AnyConnection, actor: &Actor, id:
     visible(conn, actor, "documents", id.as_str()).await
 }
 
-/// The parameters of `list_condition`, as text, in order.
-pub fn list_params(actor: &Actor) -> Vec<String> {
-    let mut p = vec![actor.organization_id.to_string(), actor.mode.as_str().to_owned()];
-    if let Some(c) = &actor.client_id {
-        p.push(c.to_string());
-    }
-    p
-}
-
 /// The `WHERE` clause for lists: organization `$1`, mode `$2`, and client `$3` when there is one.
 pub fn list_condition(actor: &Actor, alias: &str) -> String {
     let mut s = format!("{alias}.organization_id = $1 AND {alias}.mode = $2");

@@ -199,39 +199,40 @@ pub async fn of_envelope(conn: &mut sqlx::AnyConnection, envelope: &EnvelopeId) 
     Ok(sqlx::query_as(&sql).bind(envelope).fetch_all(conn).await?)
 }
 
-/// A row of `infos_of_envelopes_sql`: a page of a document of an envelope (page columns empty
-/// for a document without pages).
-#[derive(sqlx::FromRow)]
-pub(crate) struct EnvelopePageRow {
-    envelope_id: EnvelopeId,
-    id: DocumentId,
-    name: String,
-    sha256: String,
-    size_bytes: i64,
-    page_index: Option<i64>,
-    box_left: Option<f64>,
-    box_bottom: Option<f64>,
-    box_right: Option<f64>,
-    box_top: Option<f64>,
-    rotation: Option<i64>,
-    rendered: Option<i64>,
-}
-
-/// The documents of the envelopes `marks` names with every page, a row per page in each
-/// envelope's order (read by `infos_from_rows`).
-pub(crate) fn infos_of_envelopes_sql(marks: &str) -> String {
-    format!(
+/// The documents of several envelopes with every page, in each envelope's order — one query
+/// (a row per page, the document's columns on each).
+pub async fn infos_of_envelopes(conn: &mut sqlx::AnyConnection, envelopes: &[EnvelopeId]) -> AppResult<Vec<(EnvelopeId, DocumentInfo)>> {
+    if envelopes.is_empty() {
+        return Ok(Vec::new());
+    }
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        envelope_id: EnvelopeId,
+        id: DocumentId,
+        name: String,
+        sha256: String,
+        size_bytes: i64,
+        page_index: Option<i64>,
+        box_left: Option<f64>,
+        box_bottom: Option<f64>,
+        box_right: Option<f64>,
+        box_top: Option<f64>,
+        rotation: Option<i64>,
+        rendered: Option<i64>,
+    }
+    let sql = format!(
         "SELECT ed.envelope_id, d.id, d.name, d.sha256, d.size_bytes, p.page_index, p.box_left, p.box_bottom, p.box_right, p.box_top, \
                 p.rotation, p.rendered \
          FROM envelope_documents ed JOIN documents d ON d.id = ed.document_id LEFT JOIN document_pages p ON p.document_id = d.id \
-         WHERE ed.envelope_id IN ({marks}) ORDER BY ed.envelope_id, ed.position, p.page_index"
-    )
-}
-
-/// The documents (with their pages) of the rows of `infos_of_envelopes_sql`, in order.
-pub(crate) fn infos_from_rows(rows: Vec<EnvelopePageRow>) -> Vec<(EnvelopeId, DocumentInfo)> {
+         WHERE ed.envelope_id IN ({}) ORDER BY ed.envelope_id, ed.position, p.page_index",
+        crate::infra::db::marks(1, envelopes.len())
+    );
+    let mut q = sqlx::query_as::<_, Row>(&sql);
+    for e in envelopes {
+        q = q.bind(e);
+    }
     let mut out: Vec<(EnvelopeId, DocumentInfo)> = Vec::new();
-    for r in rows {
+    for r in q.fetch_all(conn).await? {
         let same = out.last().is_some_and(|(e, d)| *e == r.envelope_id && d.id == r.id);
         if !same {
             let info = DocumentInfo {
@@ -255,21 +256,7 @@ pub(crate) fn infos_from_rows(rows: Vec<EnvelopePageRow>) -> Vec<(EnvelopeId, Do
             info.pages_rendered += 1;
         }
     }
-    out
-}
-
-/// The documents of several envelopes with every page, in each envelope's order — one query
-/// (a row per page, the document's columns on each).
-pub async fn infos_of_envelopes(conn: &mut sqlx::AnyConnection, envelopes: &[EnvelopeId]) -> AppResult<Vec<(EnvelopeId, DocumentInfo)>> {
-    if envelopes.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = infos_of_envelopes_sql(&crate::infra::db::marks(1, envelopes.len()));
-    let mut q = sqlx::query_as::<_, EnvelopePageRow>(&sql);
-    for e in envelopes {
-        q = q.bind(e);
-    }
-    Ok(infos_from_rows(q.fetch_all(conn).await?))
+    Ok(out)
 }
 
 #[derive(Clone, sqlx::FromRow)]

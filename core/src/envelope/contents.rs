@@ -7,8 +7,7 @@ use crate::geometry::FieldRect;
 use crate::ids::{DocumentId, EnvelopeId, FieldId, RecipientId};
 use crate::infra::db::Timestamp;
 use crate::model::{DocumentInfo, FieldDraft, FieldKind, Language, RecipientDraft, RecipientProgress, RecipientRole};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, FromRow as _};
+use sqlx::AnyConnection;
 use std::collections::HashMap;
 
 /// A recipient row.
@@ -152,46 +151,33 @@ impl Contents {
         })
     }
 
-    /// What each of several envelopes holds, in three queries whatever their number.
+    /// What each of several envelopes holds, in four queries whatever their number.
     pub async fn load_many(conn: &mut AnyConnection, envelopes: &[EnvelopeId]) -> AppResult<HashMap<EnvelopeId, Self>> {
-        if envelopes.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let marks = crate::infra::db::marks(1, envelopes.len());
-        let params: Vec<String> = envelopes.iter().map(|e| e.to_string()).collect();
-        let rows = crate::infra::db::read_together(conn, &Self::statements(&marks), &params).await?;
-        Self::from_rows(envelopes, rows)
-    }
-
-    /// The statements whose rows `from_rows` reads, for the envelopes `marks` names.
-    pub(crate) fn statements(marks: &str) -> Vec<String> {
-        vec![
-            document::infos_of_envelopes_sql(marks),
-            format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE envelope_id IN ({marks}) ORDER BY envelope_id, position"),
-            format!("SELECT envelope_id, {FIELD_COLUMNS} FROM fields WHERE envelope_id IN ({marks}) ORDER BY envelope_id, position"),
-        ]
-    }
-
-    /// Each envelope's contents from the rows of `statements` (documents, recipients, fields).
-    pub(crate) fn from_rows(envelopes: &[EnvelopeId], rows: Vec<Vec<AnyRow>>) -> AppResult<HashMap<EnvelopeId, Self>> {
-        let [documents, recipients, fields]: [Vec<AnyRow>; 3] =
-            rows.try_into().map_err(|_| AppError::internal_msg("an envelope's contents were read incompletely"))?;
         let mut out: HashMap<EnvelopeId, Self> =
             envelopes.iter().map(|e| (e.clone(), Self { documents: Vec::new(), recipients: Vec::new(), fields: Vec::new() })).collect();
-        let documents = documents.iter().map(document::EnvelopePageRow::from_row).collect::<Result<Vec<_>, _>>()?;
-        for (e, info) in document::infos_from_rows(documents) {
-            if let Some(c) = out.get_mut(&e) {
-                c.documents.push(info);
-            }
+        if envelopes.is_empty() {
+            return Ok(out);
         }
-        for row in &recipients {
-            let r = Recipient::from_row(row)?;
+        for (e, info) in document::infos_of_envelopes(&mut *conn, envelopes).await? {
+            out.entry(e).or_insert_with(|| Self { documents: Vec::new(), recipients: Vec::new(), fields: Vec::new() }).documents.push(info);
+        }
+        let marks = crate::infra::db::marks(1, envelopes.len());
+        let sql = format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE envelope_id IN ({marks}) ORDER BY envelope_id, position");
+        let mut q = sqlx::query_as::<_, Recipient>(&sql);
+        for e in envelopes {
+            q = q.bind(e);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
             if let Some(c) = out.get_mut(&r.envelope_id) {
                 c.recipients.push(r);
             }
         }
-        for row in &fields {
-            let f = PlacedField::from_row(row)?;
+        let sql = format!("SELECT envelope_id, {FIELD_COLUMNS} FROM fields WHERE envelope_id IN ({marks}) ORDER BY envelope_id, position");
+        let mut q = sqlx::query_as::<_, PlacedField>(&sql);
+        for e in envelopes {
+            q = q.bind(e);
+        }
+        for f in q.fetch_all(&mut *conn).await? {
             if let Some(c) = out.get_mut(&f.envelope_id) {
                 c.fields.push(f.field.draft()?);
             }

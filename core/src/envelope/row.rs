@@ -80,12 +80,6 @@ impl Envelope {
         q.fetch_optional(conn).await?.ok_or_else(|| AppError::not_found("Contract"))
     }
 
-    /// The query for those of the envelopes `marks` names that `actor` may see, whose
-    /// parameters are `scope::list_params` before the ids.
-    pub(crate) fn find_many_for_sql(actor: &Actor, marks: &str) -> String {
-        format!("{SELECT} WHERE {} AND e.id IN ({marks})", scope::list_condition(actor, "e"))
-    }
-
     /// Those of `ids` that `actor` may see, in one query (in no particular order).
     pub async fn find_many_for(conn: &mut AnyConnection, actor: &Actor, ids: &[EnvelopeId]) -> AppResult<Vec<Self>> {
         if ids.is_empty() {

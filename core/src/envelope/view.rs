@@ -11,8 +11,6 @@ use crate::error::{AppError, AppResult};
 use crate::ids::{DocumentId, EnvelopeId};
 use crate::infra::db::{Db, Timestamp};
 use crate::model::{AuditEntry, AuditIntegrity, EnvelopeDetail, EnvelopeDraft, EnvelopeStatus, EnvelopeSummary, SealedDocument};
-use sqlx::any::AnyRow;
-use sqlx::FromRow as _;
 use std::collections::HashMap;
 
 /// An envelope with everything it holds, its audit log and its sealed results.
@@ -36,41 +34,26 @@ struct SealedRow {
 impl Overview {
     /// For a caller who may see the envelope (else 404).
     pub async fn load(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<Self> {
-        Self::load_many(db, actor, std::slice::from_ref(id)).await?.pop().ok_or_else(|| AppError::not_found("Contract"))
+        let mut conn = db.pool().acquire().await?;
+        let envelope = Envelope::find_for(&mut conn, actor, id).await?;
+        let contents = Contents::load(&mut conn, id).await?;
+        let mut logs = audit::events_of(&mut conn, &[(id.clone(), (envelope.audit_seq, envelope.audit_head.clone()))]).await?;
+        let (events, integrity) = logs.remove(id).ok_or_else(|| AppError::internal_msg("the audit log was not read"))?;
+        let mut sealed = sealed_of(&mut conn, std::slice::from_ref(&envelope)).await?;
+        Ok(Self { contents, events, integrity, sealed: sealed.remove(id).unwrap_or_default(), envelope })
     }
 
-    /// Those of `ids` the caller may see, in the order given — read together (one trip to
-    /// the database on SQLite).
+    /// Those of `ids` the caller may see, in the order given, in a constant number of queries.
     pub async fn load_many(db: &Db, actor: &Actor, ids: &[EnvelopeId]) -> AppResult<Vec<Self>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut params = scope::list_params(actor);
-        let marks = crate::infra::db::marks(params.len() + 1, ids.len());
-        params.extend(ids.iter().map(|id| id.to_string()));
-        let mut statements = vec![Envelope::find_many_for_sql(actor, &marks)];
-        statements.extend(Contents::statements(&marks));
-        statements.push(audit::events_sql(&marks));
-        statements.push(sealed_sql(&marks));
         let mut conn = db.pool().acquire().await?;
-        let mut rows = crate::infra::db::read_together(&mut conn, &statements, &params).await?;
-        drop(conn);
-        let (sealed_rows, events_rows) = match (rows.pop(), rows.pop()) {
-            (Some(s), Some(e)) => (s, e),
-            _ => return Err(AppError::internal_msg("an envelope was read incompletely")),
-        };
-        let envelope_rows = rows.remove(0);
-        let mut envelopes: HashMap<EnvelopeId, Envelope> = HashMap::new();
-        for row in &envelope_rows {
-            let e = Envelope::from_row(row)?;
-            envelopes.insert(e.id.clone(), e);
-        }
-        // Only what the caller may see: rows of other envelopes were read and are dropped here.
+        let mut envelopes: HashMap<EnvelopeId, Envelope> =
+            Envelope::find_many_for(&mut conn, actor, ids).await?.into_iter().map(|e| (e.id.clone(), e)).collect();
         let found: Vec<EnvelopeId> = ids.iter().filter(|id| envelopes.contains_key(*id)).cloned().collect();
-        let mut contents = Contents::from_rows(&found, rows)?;
+        let mut contents = Contents::load_many(&mut conn, &found).await?;
         let kept: Vec<(EnvelopeId, audit::Kept)> = found.iter().map(|id| (id.clone(), (envelopes[id].audit_seq, envelopes[id].audit_head.clone()))).collect();
-        let mut logs = audit::events_from_rows(&kept, &events_rows)?;
-        let mut sealed = sealed_from_rows(&envelopes, &sealed_rows)?;
+        let mut logs = audit::events_of(&mut conn, &kept).await?;
+        let rows: Vec<Envelope> = found.iter().map(|id| envelopes[id].clone()).collect();
+        let mut sealed = sealed_of(&mut conn, &rows).await?;
         Ok(found
             .iter()
             .filter_map(|id| {
@@ -116,23 +99,24 @@ pub async fn detail(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<Envelo
     Ok(Overview::load(db, actor, id).await?.detail())
 }
 
-/// The sealed documents of the envelopes `marks` names, in each envelope's order.
-fn sealed_sql(marks: &str) -> String {
-    format!(
+/// The sealed documents of those envelopes that are sealed, in each envelope's order.
+async fn sealed_of(conn: &mut sqlx::AnyConnection, envelopes: &[Envelope]) -> AppResult<HashMap<EnvelopeId, Vec<SealedDocument>>> {
+    let sealed: Vec<&EnvelopeId> = envelopes.iter().filter(|e| e.is_sealed()).map(|e| &e.id).collect();
+    let mut out: HashMap<EnvelopeId, Vec<SealedDocument>> = HashMap::new();
+    if sealed.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
         "SELECT s.envelope_id, s.document_id, d.name, s.original_sha256, s.sealed_sha256 FROM sealed_documents s JOIN documents d ON d.id = s.document_id \
          JOIN envelope_documents ed ON ed.envelope_id = s.envelope_id AND ed.document_id = s.document_id \
-         WHERE s.envelope_id IN ({marks}) ORDER BY s.envelope_id, ed.position"
-    )
-}
-
-/// The sealed documents of those `envelopes` that are sealed, from the rows of `sealed_sql`.
-fn sealed_from_rows(envelopes: &HashMap<EnvelopeId, Envelope>, rows: &[AnyRow]) -> AppResult<HashMap<EnvelopeId, Vec<SealedDocument>>> {
-    let mut out: HashMap<EnvelopeId, Vec<SealedDocument>> = HashMap::new();
-    for row in rows {
-        let r = SealedRow::from_row(row)?;
-        if !envelopes.get(&r.envelope_id).is_some_and(Envelope::is_sealed) {
-            continue;
-        }
+         WHERE s.envelope_id IN ({}) ORDER BY s.envelope_id, ed.position",
+        crate::infra::db::marks(1, sealed.len())
+    );
+    let mut q = sqlx::query_as::<_, SealedRow>(&sql);
+    for id in sealed {
+        q = q.bind(id);
+    }
+    for r in q.fetch_all(conn).await? {
         out.entry(r.envelope_id).or_default().push(SealedDocument {
             document_id: r.document_id,
             name: r.name,

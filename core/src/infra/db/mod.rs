@@ -9,7 +9,7 @@ mod timestamp;
 pub use timestamp::Timestamp;
 
 use anyhow::Context as _;
-use sqlx::any::{AnyPoolOptions, AnyQueryResult, AnyRow};
+use sqlx::any::{AnyPoolOptions, AnyQueryResult};
 use sqlx::{Any, AnyPool, Transaction};
 use std::path::Path;
 use std::str::FromStr as _;
@@ -150,40 +150,6 @@ pub async fn lock(tx: &mut Tx, table: &str, id: &str) -> Result<(), sqlx::Error>
 /// `$from, $from+1, …` for `n` values: the parameters of an `IN (…)` list.
 pub fn marks(from: usize, n: usize) -> String {
     (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
-/// Reads that belong together, in one trip: on SQLite the statements go to the connection's
-/// thread as one command (every hand-over to that thread costs two context switches, which
-/// is most of a small read), on PostgreSQL one after another. Every statement sees the same
-/// text parameters `$1…`, whether it uses them all or not. One list of rows per statement.
-pub async fn read_together(conn: &mut sqlx::AnyConnection, statements: &[String], params: &[String]) -> Result<Vec<Vec<AnyRow>>, sqlx::Error> {
-    use futures::TryStreamExt as _;
-    use sqlx::{Either, Executor as _};
-    fn bind<'q>(sql: &'q str, params: &'q [String]) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-        params.iter().fold(sqlx::query(sql), |q, p| q.bind(p.as_str()))
-    }
-    if conn.backend_name() == "SQLite" {
-        let joined = statements.join(";\n");
-        let mut out = Vec::with_capacity(statements.len());
-        let mut current = Vec::new();
-        let mut rows = (&mut *conn).fetch_many(bind(&joined, params));
-        while let Some(item) = rows.try_next().await? {
-            match item {
-                Either::Right(row) => current.push(row),
-                Either::Left(_) => out.push(std::mem::take(&mut current)),
-            }
-        }
-        if out.len() != statements.len() {
-            return Err(sqlx::Error::Protocol(format!("{} statements gave {} results", statements.len(), out.len())));
-        }
-        Ok(out)
-    } else {
-        let mut out = Vec::with_capacity(statements.len());
-        for sql in statements {
-            out.push(bind(sql, params).fetch_all(&mut *conn).await?);
-        }
-        Ok(out)
-    }
 }
 
 /// True when exactly one row changed: the guard of a conditional state change held.
