@@ -67,6 +67,8 @@ pub enum ErrorCode {
     /// Test mode's daily cap of invitation emails is reached.
     TestEmailLimit,
     DocumentInUse,
+    /// Another envelope (or document) of the organization and mode has this `externalId`.
+    ExternalIdTaken,
     // Embedding
     /// A client token was opened in a browser signed in to Dojang (the embed session would
     /// take over the user's own session).
@@ -103,7 +105,7 @@ impl ErrorCode {
             IdempotencyKeyReused => 422,
             IdempotencyInProgress => 409,
             QuotaExceeded => 403,
-            DocumentInUse => 409,
+            DocumentInUse | ExternalIdTaken => 409,
             EmbedSignedIn => 409,
             LoginThrottled | RateLimited | TestEmailLimit => 429,
             Internal => 500,

@@ -5,6 +5,8 @@
 pub mod clients;
 pub mod idempotency;
 pub mod keys;
+pub mod listing;
+pub mod reference;
 pub mod scope;
 pub mod tokens;
 pub mod usage;

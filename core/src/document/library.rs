@@ -2,22 +2,26 @@
 //! deleted (while no envelope uses them), within the caller's scope.
 
 use crate::actor::Actor;
+use crate::api::listing::{contains_pattern, Conditions, Cursor, Page};
+use crate::api::reference::{Owner, ReferenceChange};
 use crate::api::scope;
 use crate::document::{self, DocumentRow, DOCUMENT_COLUMNS};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::DocumentId;
-use crate::infra::db::Db;
+use crate::infra::db::{Db, Timestamp};
 use crate::infra::storage::BlobKey;
 use crate::model::DocumentInfo;
 use crate::state::AppState;
 
-/// Checks and stores an upload in the caller's library (attached to envelopes later).
-pub async fn upload(st: &AppState, actor: &Actor, upload: document::Upload) -> AppResult<DocumentInfo> {
+/// Checks and stores an upload in the caller's library (attached to envelopes later), with
+/// the integrator's reference.
+pub async fn upload(st: &AppState, actor: &Actor, upload: document::Upload, reference: &ReferenceChange) -> AppResult<DocumentInfo> {
     let stored = document::store(st, upload).await?;
     let recorded = async {
         let now = crate::infra::db::Timestamp::now();
         let mut tx = st.db.begin().await?;
         stored.record(&mut tx, actor, now).await?;
+        reference.apply(&mut tx, actor, Owner::Document, stored.id.as_str()).await?;
         tx.commit().await?;
         Ok("library")
     }
@@ -25,16 +29,18 @@ pub async fn upload(st: &AppState, actor: &Actor, upload: document::Upload) -> A
     Ok(stored.settle(st, recorded).await?.1)
 }
 
-/// A document with when it was uploaded.
+/// A document with when it was uploaded and the integrator's reference.
 pub struct LibraryDocument {
     pub info: DocumentInfo,
     pub created_at: String,
+    pub external_id: Option<String>,
+    pub metadata: Option<String>,
 }
 
 async fn library(db: &Db, rows: Vec<DocumentRow>) -> AppResult<Vec<LibraryDocument>> {
-    let created: Vec<String> = rows.iter().map(|r| r.created_at.to_db()).collect();
+    let extra: Vec<(String, Option<String>, Option<String>)> = rows.iter().map(|r| (r.created_at.to_db(), r.external_id.clone(), r.metadata.clone())).collect();
     let infos = document::infos(&mut *db.pool().acquire().await?, rows).await?;
-    Ok(infos.into_iter().zip(created).map(|(info, created_at)| LibraryDocument { info, created_at }).collect())
+    Ok(infos.into_iter().zip(extra).map(|(info, (created_at, external_id, metadata))| LibraryDocument { info, created_at, external_id, metadata }).collect())
 }
 
 pub async fn get(db: &Db, actor: &Actor, id: &DocumentId) -> AppResult<LibraryDocument> {
@@ -44,22 +50,61 @@ pub async fn get(db: &Db, actor: &Actor, id: &DocumentId) -> AppResult<LibraryDo
     library(db, vec![row]).await?.pop().ok_or_else(|| AppError::not_found("Document"))
 }
 
-/// One page of the caller's documents, newest first, and whether more follow.
-pub async fn list(db: &Db, actor: &Actor, limit: i64, offset: i64) -> AppResult<(Vec<LibraryDocument>, bool)> {
+/// Changes the integrator's reference of a document.
+pub async fn set_reference(db: &Db, actor: &Actor, id: &DocumentId, reference: &ReferenceChange) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    if !scope::document_visible(&mut tx, actor, id).await? {
+        return Err(AppError::not_found("Document"));
+    }
+    reference.apply(&mut tx, actor, Owner::Document, id.as_str()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What to find in the library; every condition given must hold.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub external_id: Option<String>,
+    /// Words of the name (case-insensitive, anywhere).
+    pub name: Option<String>,
+    pub created_after: Option<Timestamp>,
+    pub created_before: Option<Timestamp>,
+}
+
+/// One page of the caller's documents matching `filter`, newest first, and the cursor of
+/// the next page when more follow.
+pub async fn list(db: &Db, actor: &Actor, filter: &Filter, page: &Page) -> AppResult<(Vec<LibraryDocument>, Option<Cursor>)> {
+    let scope_params = if actor.client_id.is_some() { 3 } else { 2 };
+    let mut c = Conditions::after(scope_params);
+    if let Some(e) = &filter.external_id {
+        let p = c.param(e.trim());
+        c.push(format!("d.external_id = {p}"));
+    }
+    if let Some(words) = filter.name.as_deref().filter(|w| !w.trim().is_empty()) {
+        let p = c.param(contains_pattern(words));
+        c.push(format!("LOWER(d.name) LIKE {p} ESCAPE '\\'"));
+    }
+    c.range("d.created_at", filter.created_after, filter.created_before);
+    c.cursor("d", &page.after);
     let sql = format!(
-        "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE {} ORDER BY d.created_at DESC, d.id DESC LIMIT {} OFFSET {}",
+        "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE {}{} ORDER BY d.created_at DESC, d.id DESC LIMIT {} OFFSET {}",
         scope::list_condition(actor, "d"),
-        limit + 1,
-        offset
+        c.sql(),
+        page.limit + 1,
+        page.offset
     );
     let mut q = sqlx::query_as::<_, DocumentRow>(&sql).bind(&actor.organization_id).bind(actor.mode);
-    if let Some(c) = &actor.client_id {
-        q = q.bind(c);
+    if let Some(client) = &actor.client_id {
+        q = q.bind(client);
+    }
+    for p in c.params(scope_params) {
+        q = q.bind(p.as_str());
     }
     let mut rows = q.fetch_all(db.pool()).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    Ok((library(db, rows).await?, more))
+    let more = rows.len() as i64 > page.limit;
+    rows.truncate(page.limit as usize);
+    let next = if more { rows.last().map(|r| Cursor { created_at: r.created_at, id: r.id.to_string() }) } else { None };
+    Ok((library(db, rows).await?, next))
 }
 
 /// Deletes a document no envelope uses; its stored bytes go when no other document shares them.

@@ -185,10 +185,12 @@ pub struct DocumentRow {
     pub page_count: i64,
     pub storage_key: String,
     pub created_at: Timestamp,
+    pub external_id: Option<String>,
+    pub metadata: Option<String>,
 }
 
 /// The columns of `DocumentRow`, for queries on `documents` aliased `d`.
-pub const DOCUMENT_COLUMNS: &str = "d.id, d.name, d.sha256, d.size_bytes, d.page_count, d.storage_key, d.created_at";
+pub const DOCUMENT_COLUMNS: &str = "d.id, d.name, d.sha256, d.size_bytes, d.page_count, d.storage_key, d.created_at, d.external_id, d.metadata";
 
 /// An envelope's documents in their order.
 pub async fn of_envelope(conn: &mut sqlx::AnyConnection, envelope: &EnvelopeId) -> AppResult<Vec<DocumentRow>> {

@@ -7,6 +7,7 @@ use super::contents;
 use super::draft::{attach, bump, check_room, insert, replace_contents, touch};
 use super::validate::parse_name;
 use crate::actor::Actor;
+use crate::api::reference::{Owner, ReferenceChange};
 use crate::api::scope;
 use crate::document::MAX_DOCUMENTS_PER_ENVELOPE;
 use crate::error::{AppError, AppResult, FieldError};
@@ -53,9 +54,31 @@ pub struct DraftChange {
     /// `Some(None)` clears.
     pub expires_in: Option<Option<i64>>,
     pub redirect_url: Option<Option<String>>,
+    /// Days between reminders to signers who have not signed (1–30); `Some(None)` clears.
+    pub reminder_days: Option<Option<i64>>,
     pub message: Option<String>,
     /// Every recipient's language unless a recipient names its own.
     pub language: Option<Language>,
+    /// The integrator's `externalId` and `metadata`: changeable at any state.
+    pub reference: ReferenceChange,
+}
+
+impl DraftChange {
+    /// Whether it changes nothing but the integrator's reference (allowed at any state).
+    fn only_reference(&self) -> bool {
+        let DraftChange { subject, document_ids, recipients, fields, signing_order, expires_in, redirect_url, reminder_days, message, language, reference: _ } =
+            self;
+        subject.is_none()
+            && document_ids.is_none()
+            && recipients.is_none()
+            && fields.is_none()
+            && signing_order.is_none()
+            && expires_in.is_none()
+            && redirect_url.is_none()
+            && reminder_days.is_none()
+            && message.is_none()
+            && language.is_none()
+    }
 }
 
 fn check_options(c: &DraftChange) -> AppResult<()> {
@@ -66,6 +89,9 @@ fn check_options(c: &DraftChange) -> AppResult<()> {
     }
     if c.redirect_url.as_ref().and_then(Option::as_ref).is_some_and(|url| !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2000) {
         err("redirectUrl", "invalid", "Use an http(s) URL");
+    }
+    if c.reminder_days.flatten().is_some_and(|d| !(1..=30).contains(&d)) {
+        err("reminderDays", "invalid", "Remind every 1 to 30 days");
     }
     if c.message.as_ref().is_some_and(|m| m.chars().count() > 2000) {
         err("message", "too_long", "Use at most 2000 characters");
@@ -86,18 +112,26 @@ pub async fn create(db: &Db, actor: &Actor, change: DraftChange) -> AppResult<En
     check_options(&change)?;
     let mut tx = db.begin().await?;
     let id = insert(&mut tx, actor, &subject, Timestamp::now()).await?;
+    change.reference.apply(&mut tx, actor, Owner::Envelope, id.as_str()).await?;
     apply(&mut tx, actor, &id, change).await?;
     tx.commit().await?;
     tracing::info!(envelope_id = %id, "envelope created through the API");
     Ok(id)
 }
 
-/// Changes a draft (409 once sent).
+/// Changes a draft (409 once sent); the integrator's reference alone changes at any state.
 pub async fn update(db: &Db, actor: &Actor, id: &EnvelopeId, change: DraftChange) -> AppResult<()> {
     scope::envelope(db, actor, id).await?;
     check_options(&change)?;
     let mut tx = db.begin().await?;
+    if change.only_reference() {
+        scope::envelope_in(&mut tx, actor, id).await?;
+        change.reference.apply(&mut tx, actor, Owner::Envelope, id.as_str()).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
     touch(&mut tx, actor, id).await?;
+    change.reference.apply(&mut tx, actor, Owner::Envelope, id.as_str()).await?;
     if let Some(subject) = &change.subject {
         let name = parse_name(subject).map_err(|e| AppError::field("subject", "invalid", e.message))?;
         sqlx::query("UPDATE envelopes SET name = $2 WHERE id = $1").bind(id).bind(name).execute(&mut *tx).await?;
@@ -216,6 +250,9 @@ async fn apply(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, change: DraftChange)
     }
     if let Some(url) = &change.redirect_url {
         sqlx::query("UPDATE envelopes SET redirect_url = $2 WHERE id = $1").bind(id).bind(url.as_deref()).execute(&mut **tx).await?;
+    }
+    if let Some(days) = change.reminder_days {
+        sqlx::query("UPDATE envelopes SET reminder_days = $2 WHERE id = $1").bind(id).bind(days).execute(&mut **tx).await?;
     }
     if let Some(m) = &change.message {
         sqlx::query("UPDATE envelopes SET message = $2 WHERE id = $1").bind(id).bind(m.trim()).execute(&mut **tx).await?;

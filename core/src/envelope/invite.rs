@@ -26,11 +26,17 @@ pub struct Invited {
 
 /// A new signing link for a recipient (only its token's hash is stored).
 pub(crate) async fn new_link(st: &AppState, tx: &mut Tx, env: &Envelope, rid: &RecipientId) -> AppResult<String> {
+    new_link_until(st, tx, env, rid, None).await
+}
+
+/// A new signing link that stops working at `expires_at` (or with the envelope).
+pub(crate) async fn new_link_until(st: &AppState, tx: &mut Tx, env: &Envelope, rid: &RecipientId, expires_at: Option<Timestamp>) -> AppResult<String> {
     let token = SigningToken::generate();
-    sqlx::query("INSERT INTO signing_links (token_hash, recipient_id, envelope_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
+    sqlx::query("INSERT INTO signing_links (token_hash, recipient_id, envelope_id, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)")
         .bind(token.hash())
         .bind(rid)
         .bind(&env.id)
+        .bind(expires_at)
         .bind(Timestamp::now())
         .execute(&mut **tx)
         .await?;

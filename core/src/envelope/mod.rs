@@ -9,6 +9,7 @@ mod draft;
 mod invite;
 mod notify;
 mod row;
+pub mod search;
 mod sender;
 mod sweep;
 pub mod transition;
@@ -21,10 +22,10 @@ pub use draft::{add_document, create, delete, remove_document, rename, reorder_d
 pub(crate) use invite::invite_due;
 pub use invite::{Invited, OverCap};
 pub use row::Envelope;
-pub use sender::{cancel, send_envelope, send_stored};
+pub use sender::{cancel, mint_link, remind, send_envelope, send_stored, MAX_LINK_SECONDS};
 pub use sweep::{sweep, sweeper};
 pub use validate::{parse_name, validate, MAX_FIELDS, MAX_NAME_CHARS, MAX_RECIPIENTS};
-pub use view::{detail, editor, list, list_ids, Overview};
+pub use view::{detail, editor, list, Overview};
 
 use crate::audit::{self, Event};
 use crate::error::AppResult;

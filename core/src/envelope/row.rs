@@ -41,6 +41,9 @@ pub struct Envelope {
     /// How many events its audit log recorded, and the newest one's hash.
     pub audit_seq: i64,
     pub audit_head: Option<String>,
+    /// The integrator's id of it and its own JSON object (`api::reference`).
+    pub external_id: Option<String>,
+    pub metadata: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub organization_name: String,
@@ -54,7 +57,7 @@ pub struct Envelope {
 const SELECT: &str = "SELECT e.id, e.organization_id, e.created_by, e.name, e.status, e.version, e.mode, e.client_id, e.message, \
      e.signing_order, e.expires_at, e.expires_in_seconds, e.reminder_days, e.redirect_url, e.sent_at, e.completed_at, \
      e.cancelled_at, e.cancel_reason, e.seal_status, e.seal_error, e.sealed_at, e.audit_trail_key, e.audit_trail_sha256, \
-     e.audit_seq, e.audit_head, e.created_at, e.updated_at, o.name AS organization_name, o.time_zone, u.name AS sender, u.email AS sender_email, \
+     e.audit_seq, e.audit_head, e.external_id, e.metadata, e.created_at, e.updated_at, o.name AS organization_name, o.time_zone, u.name AS sender, u.email AS sender_email, \
      u.language AS sender_language \
      FROM envelopes e JOIN organizations o ON o.id = e.organization_id LEFT JOIN users u ON u.id = e.created_by";
 

@@ -93,7 +93,7 @@ pub async fn send_stored(st: &AppState, actor: &Actor, id: &EnvelopeId, origin: 
         signing_order: env.signing_order,
         expires_at: None,
         expires_in: env.expires_in_seconds,
-        reminder_days: None,
+        reminder_days: env.reminder_days,
         languages: Vec::new(),
         redirect_url: env.redirect_url,
     };
@@ -143,4 +143,79 @@ pub async fn cancel(st: &AppState, actor: &Actor, id: &EnvelopeId, reason: &str,
     tx.commit().await?;
     st.mailer.wake.notify_one();
     Ok(())
+}
+
+/// Links minted on demand live at most 30 days (or until the envelope ends).
+pub const MAX_LINK_SECONDS: i64 = 30 * 24 * 3600;
+
+/// A fresh signing link for a recipient of a sent envelope who has not finished, working for
+/// `expires_in` seconds (60 s – 30 days) when given, else until the envelope ends. Earlier
+/// links keep working unless `revoke_others` retires them (an embedding host that wants only
+/// the link it just made to open signing).
+pub async fn mint_link(
+    st: &AppState,
+    actor: &Actor,
+    id: &EnvelopeId,
+    recipient: &crate::ids::RecipientId,
+    expires_in: Option<i64>,
+    revoke_others: bool,
+) -> AppResult<(String, Option<Timestamp>)> {
+    if expires_in.is_some_and(|s| !(60..=MAX_LINK_SECONDS).contains(&s)) {
+        return Err(AppError::field("expiresIn", "invalid", "A link lives between a minute and 30 days"));
+    }
+    let mut tx = st.db.begin().await?;
+    let env = Envelope::find_for(&mut tx, actor, id).await?;
+    if env.status != crate::model::EnvelopeStatus::Sent || env.is_past_expiry() {
+        return Err(super::transition::closed_error(env.status, env.is_past_expiry()));
+    }
+    let r = contents::recipients(&mut tx, id).await?.into_iter().find(|r| &r.id == recipient).ok_or_else(|| AppError::not_found("Recipient"))?;
+    if r.signed_at.is_some() {
+        return Err(AppError::new(crate::error::ErrorCode::AlreadySigned, "This recipient has signed already"));
+    }
+    if r.declined_at.is_some() {
+        return Err(AppError::new(crate::error::ErrorCode::AlreadyDeclined, "This recipient has declined"));
+    }
+    let now = Timestamp::now();
+    if revoke_others {
+        sqlx::query("UPDATE signing_links SET revoked_at = $2, updated_at = $2 WHERE recipient_id = $1 AND revoked_at IS NULL")
+            .bind(&r.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let until = expires_in.map(|s| now.plus(time::Duration::seconds(s)));
+    // Never past the envelope's own expiry.
+    let until = match (until, env.expires_at) {
+        (Some(u), Some(e)) => Some(u.min(e)),
+        (u, e) => u.or(e),
+    };
+    let url = super::invite::new_link_until(st, &mut tx, &env, &r.id, until).await?;
+    tx.commit().await?;
+    Ok((url, until))
+}
+
+/// Reminds now, with a fresh link, every signer who was invited and has not finished —
+/// unless reminded in the last hour. Returns who was reminded.
+pub async fn remind(st: &AppState, actor: &Actor, id: &EnvelopeId) -> AppResult<Vec<crate::ids::RecipientId>> {
+    let mut tx = st.db.begin().await?;
+    let env = Envelope::find_for(&mut tx, actor, id).await?;
+    if env.status != crate::model::EnvelopeStatus::Sent || env.is_past_expiry() {
+        return Err(super::transition::closed_error(env.status, env.is_past_expiry()));
+    }
+    let now = Timestamp::now();
+    let recent = now.plus(time::Duration::hours(-1));
+    let mut reminded = Vec::new();
+    for r in contents::recipients(&mut tx, id).await? {
+        let due = r.role == RecipientRole::Signer && r.invited_at.is_some() && r.signed_at.is_none() && r.declined_at.is_none();
+        if !due || r.last_reminded_at.is_some_and(|t| t > recent) {
+            continue;
+        }
+        sqlx::query("UPDATE recipients SET last_reminded_at = $2 WHERE id = $1").bind(&r.id).bind(now).execute(&mut *tx).await?;
+        let url = new_link(st, &mut tx, &env, &r.id).await?;
+        super::invite::email_link(st, &mut tx, &env, &r, &url, true).await?;
+        reminded.push(r.id);
+    }
+    tx.commit().await?;
+    st.mailer.wake.notify_one();
+    Ok(reminded)
 }

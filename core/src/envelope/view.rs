@@ -204,37 +204,3 @@ async fn names(conn: &mut sqlx::AnyConnection, actor: &Actor, sql: &str) -> AppR
     }
     Ok(q.fetch_all(conn).await?)
 }
-
-/// One page of envelope ids in the caller's scope, newest first, optionally of one (reported)
-/// status; and whether more follow.
-pub async fn list_ids(db: &Db, actor: &Actor, status: Option<EnvelopeStatus>, limit: i64, offset: i64) -> AppResult<(Vec<EnvelopeId>, bool)> {
-    let mut sql = format!("SELECT t.id FROM envelopes t WHERE {}", scope::list_condition(actor, "t"));
-    let next = if actor.client_id.is_some() { 4 } else { 3 };
-    // Reported statuses: `sealing` and `completed` are both stored as completed, told apart by
-    // the seal; a sent envelope past its expiry is `expired` before the sweeper marks it.
-    let param = format!("${next}");
-    match status {
-        Some(EnvelopeStatus::Sealing) => sql.push_str(" AND t.status = 'completed' AND (t.seal_status IS NULL OR t.seal_status <> 'sealed')"),
-        Some(EnvelopeStatus::Completed) => sql.push_str(" AND t.status = 'completed' AND t.seal_status = 'sealed'"),
-        Some(EnvelopeStatus::Sent) => sql.push_str(&format!(" AND t.status = 'sent' AND (t.expires_at IS NULL OR t.expires_at > {param})")),
-        Some(EnvelopeStatus::Expired) => {
-            sql.push_str(&format!(" AND (t.status = 'expired' OR (t.status = 'sent' AND t.expires_at IS NOT NULL AND t.expires_at <= {param}))"))
-        }
-        Some(_) => sql.push_str(&format!(" AND t.status = {param}")),
-        None => {}
-    }
-    sql.push_str(&format!(" ORDER BY t.created_at DESC, t.id DESC LIMIT {} OFFSET {}", limit + 1, offset));
-    let mut q = sqlx::query_scalar::<_, EnvelopeId>(&sql).bind(&actor.organization_id).bind(actor.mode);
-    if let Some(c) = &actor.client_id {
-        q = q.bind(c);
-    }
-    match status {
-        Some(EnvelopeStatus::Sent | EnvelopeStatus::Expired) => q = q.bind(Timestamp::now()),
-        Some(EnvelopeStatus::Sealing | EnvelopeStatus::Completed) | None => {}
-        Some(s) => q = q.bind(s),
-    }
-    let mut ids = q.fetch_all(db.pool()).await?;
-    let more = ids.len() as i64 > limit;
-    ids.truncate(limit as usize);
-    Ok((ids, more))
-}

@@ -159,6 +159,7 @@ impl Evidence {
             chain_head: self.integrity.head.clone(),
             chain_intact: self.integrity.intact,
             test_mode: e.is_test(),
+            interim: false,
         }
     }
 

@@ -10,6 +10,7 @@ use crate::infra::db::{Db, Timestamp};
 use crate::infra::storage::{BlobKey, BlobStream};
 use crate::model::{DownloadFile, DownloadView};
 use crate::state::AppState;
+use futures::StreamExt as _;
 
 /// A stored file as it streams, and the name to download it under.
 pub struct NamedFile {
@@ -60,6 +61,14 @@ pub async fn sealed_document(st: &AppState, envelope: &EnvelopeId, doc: &Documen
     Ok(NamedFile { body: read(st, &row.storage_key, "Sealed document").await?, name: sealed_name(&row.name) })
 }
 
+/// A document as it was uploaded (the caller has checked it may see it).
+pub async fn original_document(st: &AppState, doc: &DocumentId) -> AppResult<NamedFile> {
+    let row: Option<StoredSealed> = sqlx::query_as("SELECT storage_key, name FROM documents WHERE id = $1").bind(doc).fetch_optional(st.db.pool()).await?;
+    let row = row.ok_or_else(|| AppError::not_found("Document"))?;
+    let name = if row.name.to_lowercase().ends_with(".pdf") { row.name } else { format!("{}.pdf", row.name) };
+    Ok(NamedFile { body: read(st, &row.storage_key, "Document").await?, name })
+}
+
 /// The envelope's audit trail as a PDF of its own, named after the envelope.
 pub async fn audit_trail(st: &AppState, envelope: &EnvelopeId) -> AppResult<NamedFile> {
     let row: Option<StoredTrail> =
@@ -68,6 +77,26 @@ pub async fn audit_trail(st: &AppState, envelope: &EnvelopeId) -> AppResult<Name
         return Err(AppError::not_found("Audit trail"));
     };
     Ok(NamedFile { body: read(st, &key, "Audit trail").await?, name: format!("{name} (audit trail).pdf") })
+}
+
+/// The audit trail at any state: the sealed one once the envelope is sealed, else an interim
+/// record made now from the audit log (marked as such, not signed). Says which it is.
+pub async fn audit_trail_now(st: &AppState, envelope: &EnvelopeId) -> AppResult<(NamedFile, bool)> {
+    let sealed: Option<Option<String>> = sqlx::query_scalar("SELECT audit_trail_key FROM envelopes WHERE id = $1 AND seal_status = 'sealed'")
+        .bind(envelope)
+        .fetch_optional(st.db.pool())
+        .await?;
+    if sealed.flatten().is_some() {
+        return Ok((audit_trail(st, envelope).await?, false));
+    }
+    let evidence = super::evidence::Evidence::load(st, envelope).await?;
+    let mut trail = evidence.trail(&std::collections::HashMap::new());
+    trail.interim = true;
+    let name = format!("{} (audit trail, interim).pdf", evidence.envelope.name);
+    let bytes = crate::infra::blocking::spawn_blocking_with_tracing(move || super::trail::standalone(&trail)).await?.map_err(AppError::internal)?;
+    let size = bytes.len() as u64;
+    let chunks = futures::stream::once(async move { Ok(bytes::Bytes::from(bytes)) }).boxed();
+    Ok((NamedFile { body: BlobStream { size, chunks }, name }, true))
 }
 
 /// An envelope's sealed documents in the envelope's order, with the names they download under.
@@ -101,4 +130,73 @@ pub async fn download_view(db: &Db, token: &str) -> AppResult<DownloadView> {
     let envelope = download_link_envelope(db, token).await?;
     let envelope_name: String = sqlx::query_scalar("SELECT name FROM envelopes WHERE id = $1").bind(&envelope).fetch_one(db.pool()).await?;
     Ok(DownloadView { envelope_name, documents: sealed_documents(db, &envelope).await? })
+}
+
+/// Every sealed document of a sealed envelope and its audit trail in one ZIP (stored
+/// entries), built in a temporary file one document at a time, so memory holds at most one.
+pub async fn sealed_zip(st: &AppState, envelope: &EnvelopeId) -> AppResult<NamedFile> {
+    #[derive(sqlx::FromRow)]
+    struct Entry {
+        storage_key: String,
+        name: String,
+    }
+    let env: Option<StoredTrail> = sqlx::query_as("SELECT audit_trail_key, name FROM envelopes WHERE id = $1 AND seal_status = 'sealed'")
+        .bind(envelope)
+        .fetch_optional(st.db.pool())
+        .await?;
+    let Some(StoredTrail { audit_trail_key: Some(trail_key), name: envelope_name }) = env else {
+        return Err(AppError::not_found("Sealed document"));
+    };
+    let rows: Vec<Entry> = sqlx::query_as(
+        "SELECT s.storage_key, d.name FROM sealed_documents s JOIN documents d ON d.id = s.document_id \
+         JOIN envelope_documents ed ON ed.envelope_id = s.envelope_id AND ed.document_id = s.document_id \
+         WHERE s.envelope_id = $1 ORDER BY ed.position",
+    )
+    .bind(envelope)
+    .fetch_all(st.db.pool())
+    .await?;
+    let mut entries: Vec<(String, String)> = Vec::new();
+    for r in rows {
+        entries.push((r.storage_key, unique_name(&entries, sealed_name(&r.name))));
+    }
+    let trail_name = unique_name(&entries, format!("{envelope_name} (audit trail).pdf"));
+    entries.push((trail_key, trail_name));
+    let file = tempfile::tempfile().map_err(|e| AppError::internal(anyhow::Error::new(e).context("creating the ZIP's temporary file")))?;
+    let mut zip = zip::ZipWriter::new(file);
+    for (key, name) in entries {
+        let bytes = st.storage.get(&BlobKey::new(&key)?).await?.ok_or_else(|| AppError::not_found("Sealed document"))?;
+        zip = crate::infra::blocking::spawn_blocking_with_tracing(move || -> anyhow::Result<_> {
+            use std::io::Write as _;
+            let options =
+                zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored).large_file(bytes.len() as u64 >= u32::MAX as u64);
+            zip.start_file(name, options)?;
+            zip.write_all(&bytes)?;
+            Ok(zip)
+        })
+        .await?
+        .map_err(|e| AppError::internal(e.context("writing the ZIP")))?;
+    }
+    let file = crate::infra::blocking::spawn_blocking_with_tracing(move || -> anyhow::Result<std::fs::File> {
+        use std::io::Seek as _;
+        let mut f = zip.finish()?;
+        f.rewind()?;
+        Ok(f)
+    })
+    .await?
+    .map_err(|e| AppError::internal(e.context("finishing the ZIP")))?;
+    let size = file.metadata().map_err(|e| AppError::internal(anyhow::Error::new(e)))?.len();
+    let chunks = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file)).map(|c| c.map_err(anyhow::Error::from)).boxed();
+    Ok(NamedFile { body: BlobStream { size, chunks }, name: format!("{envelope_name} (signed).zip") })
+}
+
+/// `name`, or `name (2)`, `(3)`… before its extension when an entry has it already.
+fn unique_name(entries: &[(String, String)], name: String) -> String {
+    if !entries.iter().any(|(_, n)| *n == name) {
+        return name;
+    }
+    let (stem, ext) = name.rsplit_once('.').map_or((name.as_str(), ""), |(s, e)| (s, e));
+    (2..)
+        .map(|i| if ext.is_empty() { format!("{stem} ({i})") } else { format!("{stem} ({i}).{ext}") })
+        .find(|n| !entries.iter().any(|(_, e)| e == n))
+        .unwrap_or(name)
 }

@@ -53,6 +53,8 @@ pub struct Trail {
     pub chain_head: String,
     pub chain_intact: bool,
     pub test_mode: bool,
+    /// Made before the envelope was finished and sealed (an interim record).
+    pub interim: bool,
 }
 
 /// A time in UTC and in `tz`.
@@ -159,6 +161,9 @@ pub fn pages(t: &Trail, res: &mut Resources) -> anyhow::Result<Vec<NewPage>> {
     w.para(18.0, 0.0, both::TRAIL_TITLE);
     if t.test_mode {
         w.para(11.0, 0.0, both::TEST_NOTICE);
+    }
+    if t.interim {
+        w.para(11.0, 0.0, both::TRAIL_INTERIM);
     }
     w.y -= 6.0;
     w.field(both::TRAIL_CONTRACT, &t.name);

@@ -6,6 +6,7 @@ use crate::envelope::{Envelope, Recipient};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::RecipientId;
 use crate::infra::crypto::SigningToken;
+use crate::infra::db::Timestamp;
 use crate::model::{EnvelopeStatus, RecipientRole, SignerState, SigningOrder};
 use crate::state::AppState;
 
@@ -25,8 +26,13 @@ impl Signer {
     pub async fn resolve(st: &AppState, token: &str) -> AppResult<Self> {
         let token = SigningToken::parse(token).ok_or_else(invalid)?;
         let mut conn = st.db.pool().acquire().await?;
-        let rid: Option<RecipientId> =
-            sqlx::query_scalar("SELECT recipient_id FROM signing_links WHERE token_hash = $1").bind(token.hash()).fetch_optional(&mut *conn).await?;
+        let rid: Option<RecipientId> = sqlx::query_scalar(
+            "SELECT recipient_id FROM signing_links WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(token.hash())
+        .bind(Timestamp::now())
+        .fetch_optional(&mut *conn)
+        .await?;
         let recipient = Recipient::load(&mut conn, &rid.ok_or_else(invalid)?).await?.ok_or_else(invalid)?;
         let envelope = Envelope::find(&mut conn, &recipient.envelope_id).await?;
         Ok(Self { recipient, envelope })

@@ -42,14 +42,16 @@ struct EnvelopeRow {
     status: crate::model::EnvelopeStatus,
     client_id: Option<String>,
     seal_status: Option<crate::model::SealStatus>,
+    external_id: Option<String>,
+    metadata: Option<String>,
 }
 
 /// Queues the webhook for an audit event, inside the transaction that records it: one message
 /// for each enabled endpoint of the envelope's organization and mode subscribed to its type.
 pub async fn emit(tx: &mut Tx, envelope_id: &EnvelopeId, kind: AuditKind, recipient_id: Option<&RecipientId>, data: &Value, at: Timestamp) -> AppResult<()> {
     let Some(event) = event_type(kind) else { return Ok(()) };
-    let Some(EnvelopeRow { organization_id: org, mode, name, status, client_id: client, seal_status }): Option<EnvelopeRow> =
-        sqlx::query_as("SELECT organization_id, mode, name, status, client_id, seal_status FROM envelopes WHERE id = $1")
+    let Some(EnvelopeRow { organization_id: org, mode, name, status, client_id: client, seal_status, external_id, metadata }): Option<EnvelopeRow> =
+        sqlx::query_as("SELECT organization_id, mode, name, status, client_id, seal_status, external_id, metadata FROM envelopes WHERE id = $1")
             .bind(envelope_id)
             .fetch_optional(&mut **tx)
             .await?
@@ -67,7 +69,13 @@ pub async fn emit(tx: &mut Tx, envelope_id: &EnvelopeId, kind: AuditKind, recipi
     }
     let status = status.reported(seal_status == Some(crate::model::SealStatus::Sealed), false).as_str();
     let mut body = Map::new();
-    body.insert("envelope".into(), json!({ "id": envelope_id, "name": name, "status": status, "mode": mode, "clientId": client }));
+    body.insert(
+        "envelope".into(),
+        json!({
+            "id": envelope_id, "name": name, "status": status, "mode": mode, "clientId": client,
+            "externalId": external_id, "metadata": crate::api::reference::metadata_value(metadata.as_deref()),
+        }),
+    );
     if let Some(r) = recipient_id {
         let row: Option<RecipientRow> = sqlx::query_as("SELECT name, email, role FROM recipients WHERE id = $1").bind(r).fetch_optional(&mut **tx).await?;
         if let Some(RecipientRow { name, email, role }) = row {

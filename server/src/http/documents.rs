@@ -15,6 +15,7 @@ use dojang_core::pdf::render::PreviewSize;
 use dojang_core::state::AppState;
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashMap;
 
 pub fn router(max_upload: u64) -> Router<AppState> {
     Router::new()
@@ -49,23 +50,48 @@ pub fn multipart_rejected(e: MultipartRejection) -> AppError {
 }
 
 /// The multipart field `file`, refusing more than `limit` bytes as it streams in.
-pub async fn read_file(mut multipart: Multipart, limit: u64) -> Result<Upload, AppError> {
+pub async fn read_file(multipart: Multipart, limit: u64) -> Result<Upload, AppError> {
+    Ok(read_form(multipart, limit, &[]).await?.0)
+}
+
+/// The largest text field of an upload form.
+const MAX_FORM_TEXT: usize = 16 * 1024;
+
+/// The PDF of the multipart field `file` and the text fields named in `texts` (in any
+/// order; each at most 16 KB), others skipped.
+pub async fn read_form(mut multipart: Multipart, limit: u64, texts: &[&str]) -> Result<(Upload, HashMap<String, String>), AppError> {
     let bad = |m: String| AppError::new(ErrorCode::BadRequest, m);
+    let mut file = None;
+    let mut values = HashMap::new();
     while let Some(mut field) = multipart.next_field().await.map_err(|e| multipart_error(e, limit))? {
-        if field.name() != Some("file") {
-            continue;
-        }
-        let file_name = field.file_name().unwrap_or("document.pdf").to_owned();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
-            if (bytes.len() + chunk.len()) as u64 > limit {
-                return Err(file_too_large(limit));
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" && file.is_none() {
+            let file_name = field.file_name().unwrap_or("document.pdf").to_owned();
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+                if (bytes.len() + chunk.len()) as u64 > limit {
+                    return Err(file_too_large(limit));
+                }
+                bytes.extend_from_slice(&chunk);
             }
-            bytes.extend_from_slice(&chunk);
+            file = Some(Upload { file_name, bytes: bytes.into() });
+            if texts.is_empty() {
+                break;
+            }
+        } else if texts.contains(&name.as_str()) {
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+                if bytes.len() + chunk.len() > MAX_FORM_TEXT {
+                    return Err(AppError::field(&name, "too_large", "Use at most 16 KB"));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            let text = String::from_utf8(bytes).map_err(|_| AppError::field(&name, "invalid", "Send UTF-8 text"))?;
+            values.insert(name, text);
         }
-        return Ok(Upload { file_name, bytes: bytes.into() });
     }
-    Err(bad("Send the PDF as the multipart field \"file\"".into()))
+    let file = file.ok_or_else(|| bad("Send the PDF as the multipart field \"file\"".into()))?;
+    Ok((file, values))
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError, limit: u64) -> AppError {

@@ -8,9 +8,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dojang_core::actor::Actor;
+use dojang_core::api::listing::{parse_time, Page};
+use dojang_core::api::reference::ReferenceChange;
 use dojang_core::api::scope;
 use dojang_core::audit::Origin;
-use dojang_core::envelope::{self as api_env, DraftChange, FieldSpec, Overview, RecipientSpec};
+use dojang_core::envelope::{self as api_env, search, DraftChange, FieldSpec, Overview, RecipientSpec};
 use dojang_core::error::{AppError, AppResult, FieldError};
 use dojang_core::geometry::FieldRect;
 use dojang_core::ids::{DocumentId, EnvelopeId};
@@ -98,8 +100,10 @@ pub async fn create(State(st): State<AppState>, auth: Authed, ApiJson(body): Api
         signing_order: body.signing_order,
         expires_in: Some(body.expires_in),
         redirect_url: Some(body.redirect_url),
+        reminder_days: body.reminder_days.map(Some),
         message: body.message,
         language: body.language,
+        reference: ReferenceChange::parse(body.external_id.map(Some), body.metadata.map(Some))?,
     };
     let id = api_env::create_from(&st.db, &actor, change).await?;
     Ok((StatusCode::CREATED, Json(view(&st, &actor, &id).await?)).into_response())
@@ -113,38 +117,52 @@ pub struct ListParams {
     /// `completed` (sealed documents downloadable), `declined`, `cancelled` or `expired`.
     #[param(value_type = Option<String>, pattern = "^(draft|sent|sealing|completed|declined|cancelled|expired)$")]
     pub status: Option<String>,
+    /// Your id of the envelope.
+    pub external_id: Option<String>,
+    /// Envelopes with a recipient of this email.
+    pub recipient_email: Option<String>,
+    /// Words of the subject (case-insensitive, anywhere in it).
+    pub q: Option<String>,
+    /// Created at or after this RFC 3339 time.
+    pub created_after: Option<String>,
+    /// Created before this RFC 3339 time.
+    pub created_before: Option<String>,
+    /// Changed at or after this RFC 3339 time.
+    pub updated_after: Option<String>,
+    /// Changed before this RFC 3339 time.
+    pub updated_before: Option<String>,
     /// 1–100, default 20.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     #[param(minimum = 0)]
     pub offset: Option<i64>,
+    /// The `next` of the previous page (instead of `offset`).
+    pub cursor: Option<String>,
 }
 
-pub fn paging(limit: Option<i64>, offset: Option<i64>) -> AppResult<(i64, i64)> {
-    let limit = limit.unwrap_or(20);
-    let offset = offset.unwrap_or(0);
-    if !(1..=100).contains(&limit) {
-        return Err(AppError::field("limit", "invalid", "limit is 1–100"));
-    }
-    if !(0..=1_000_000).contains(&offset) {
-        return Err(AppError::field("offset", "invalid", "offset is 0 or more"));
-    }
-    Ok((limit, offset))
-}
-
-/// List envelopes, newest first.
+/// List envelopes, newest first, by the filters given (all must hold).
 #[utoipa::path(get, path = "/envelopes", tag = "envelopes", params(ListParams),
     responses((status = 200, description = "One page of envelopes", body = EnvelopeList)))]
 pub async fn list(State(st): State<AppState>, auth: Authed, ApiQuery(q): ApiQuery<ListParams>) -> AppResult<Json<EnvelopeList>> {
     let actor = auth.0.actor;
-    let (limit, offset) = paging(q.limit, q.offset)?;
+    let page = Page::parse(q.limit, q.offset, q.cursor.as_deref())?;
     let status = match q.status.as_deref() {
         None => None,
         Some(s) => Some(EnvelopeStatus::parse(s).ok_or_else(|| AppError::field("status", "invalid", "Unknown status"))?),
     };
-    let (ids, has_more) = api_env::list_ids(&st.db, &actor, status, limit, offset).await?;
+    let filter = search::Filter {
+        status,
+        external_id: q.external_id,
+        recipient_email: q.recipient_email,
+        subject: q.q,
+        created_after: parse_time("createdAfter", q.created_after.as_deref())?,
+        created_before: parse_time("createdBefore", q.created_before.as_deref())?,
+        updated_after: parse_time("updatedAfter", q.updated_after.as_deref())?,
+        updated_before: parse_time("updatedBefore", q.updated_before.as_deref())?,
+    };
+    let (ids, next) = search::find(&st.db, &actor, &filter, &page).await?;
     let data = Overview::load_many(&st.db, &actor, &ids).await?.iter().map(EnvelopeOut::new).collect();
-    Ok(Json(EnvelopeList { data, has_more }))
+    Ok(Json(EnvelopeList { data, has_more: next.is_some(), next: next.map(|c| c.encode()) }))
 }
 
 /// Get an envelope.
@@ -169,8 +187,10 @@ pub async fn patch(State(st): State<AppState>, auth: Authed, Path(id): Path<Stri
         signing_order: body.signing_order,
         expires_in: body.expires_in,
         redirect_url: body.redirect_url,
+        reminder_days: body.reminder_days,
         message: body.message,
         language: body.language,
+        reference: ReferenceChange::parse(body.external_id, body.metadata)?,
     };
     api_env::update(&st.db, &actor, &id, change).await?;
     Ok(Json(view(&st, &actor, &id).await?))

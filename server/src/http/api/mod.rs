@@ -60,7 +60,8 @@ struct ApiDoc;
 pub fn v1_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(documents::upload, documents::list))
-        .routes(routes!(documents::get_one, documents::delete))
+        .routes(routes!(documents::get_one, documents::patch, documents::delete))
+        .routes(routes!(documents::file))
         .routes(routes!(envelopes::create, envelopes::list))
         .routes(routes!(envelopes::get_one, envelopes::patch, envelopes::delete))
         .routes(routes!(envelopes::put_recipients))

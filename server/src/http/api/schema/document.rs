@@ -1,7 +1,7 @@
 //! Documents: upload form, a document with its pages, lists.
 
 use super::b64url;
-use dojang_core::model::DocumentInfo;
+use dojang_core::document::library::LibraryDocument;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -26,12 +26,17 @@ pub struct DocumentOut {
     pub size_bytes: i64,
     pub page_count: u32,
     pub pages: Vec<PageOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
+    pub created_at: String,
+    /// Your id of the document.
+    pub external_id: Option<String>,
+    /// Your own JSON object (at most 8 KB).
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
 impl DocumentOut {
-    pub fn new(d: DocumentInfo, created_at: Option<String>) -> Self {
+    pub fn new(doc: LibraryDocument) -> Self {
+        let LibraryDocument { info: d, created_at, external_id, metadata } = doc;
         Self {
             id: d.id.to_string(),
             sha256_base64url: b64url(&d.sha256),
@@ -45,6 +50,8 @@ impl DocumentOut {
                 .map(|p| PageOut { index: p.index, width: p.geometry.display_width(), height: p.geometry.display_height(), rotation: p.geometry.rotation })
                 .collect(),
             created_at,
+            external_id,
+            metadata: dojang_core::api::reference::metadata_value(metadata.as_deref()),
         }
     }
 }
@@ -54,6 +61,20 @@ impl DocumentOut {
 pub struct DocumentList {
     pub data: Vec<DocumentOut>,
     pub has_more: bool,
+    /// The `cursor` of the next page, when more follow.
+    pub next: Option<String>,
+}
+
+/// A change of a document's reference: absent keys stay, `null` clears.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DocumentPatch {
+    #[serde(default, deserialize_with = "super::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub external_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::nullable")]
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Option<serde_json::Value>>,
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -111,10 +111,22 @@ pub struct CreateEnvelope {
     /// Default language of recipients' emails and signing pages (`ko` when absent).
     #[serde(default)]
     pub language: Option<Language>,
+    /// Days between reminders to signers who have not signed yet (1–30); none when absent.
+    #[serde(default)]
+    pub reminder_days: Option<i64>,
+    /// Your id of this envelope (unique per organization and mode): find it with `?externalId=`.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Your own JSON object (at most 8 KB), returned with the envelope and in webhooks.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<serde_json::Value>,
 }
 
-/// A change to a draft: absent keys stay; `recipients`, `fields` and `documentIds` replace
-/// the whole list; `null` clears `expiresIn` and `redirectUrl`.
+/// A change: absent keys stay; `recipients`, `fields` and `documentIds` replace the whole
+/// list; `null` clears `expiresIn`, `redirectUrl`, `reminderDays`, `externalId` and
+/// `metadata`. Only a draft changes, except `externalId`, `metadata` and `reminderDays`,
+/// which change at any state.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PatchEnvelope {
@@ -138,6 +150,15 @@ pub struct PatchEnvelope {
     pub message: Option<String>,
     #[serde(default)]
     pub language: Option<Language>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub reminder_days: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub external_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Option<serde_json::Value>>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -165,7 +186,12 @@ pub struct RecipientOut {
     /// `pending`, `sent`, `viewed`, `signed` or `declined`.
     pub status: String,
     pub sent_at: Option<String>,
+    /// When the signing page first opened.
     pub viewed_at: Option<String>,
+    /// When the recipient agreed to sign electronically.
+    pub consented_at: Option<String>,
+    /// When the recipient's identity was checked (once identity checks are asked for).
+    pub verified_at: Option<String>,
     pub signed_at: Option<String>,
     pub declined_at: Option<String>,
     pub decline_reason: Option<String>,
@@ -205,6 +231,8 @@ pub struct EnvelopeDocumentOut {
     /// Once sealed: SHA-256 of the sealed PDF.
     pub sealed_sha256: Option<String>,
     pub sealed_sha256_base64url: Option<String>,
+    /// When the sealed PDF was made.
+    pub sealed_at: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -227,6 +255,11 @@ pub struct EnvelopeOut {
     pub sent_at: Option<String>,
     pub completed_at: Option<String>,
     pub cancelled_at: Option<String>,
+    /// Days between reminders to signers who have not signed (none: no reminders).
+    pub reminder_days: Option<i64>,
+    pub external_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
     pub documents: Vec<EnvelopeDocumentOut>,
     pub recipients: Vec<RecipientOut>,
     pub fields: Vec<FieldOut>,
@@ -248,6 +281,8 @@ pub struct AuditIntegrityOut {
 pub struct EnvelopeList {
     pub data: Vec<EnvelopeOut>,
     pub has_more: bool,
+    /// The `cursor` of the next page, when more follow.
+    pub next: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -289,7 +324,10 @@ impl EnvelopeOut {
             sent_at: d.sent_at.clone(),
             completed_at: d.completed_at.clone(),
             cancelled_at: d.cancelled_at.clone(),
-            documents: d.documents.iter().map(|doc| EnvelopeDocumentOut::new(doc, &d.sealed_documents)).collect(),
+            reminder_days: e.reminder_days,
+            external_id: e.external_id.clone(),
+            metadata: dojang_core::api::reference::metadata_value(e.metadata.as_deref()),
+            documents: d.documents.iter().map(|doc| EnvelopeDocumentOut::new(doc, &d.sealed_documents, e.sealed_at.filter(|_| e.is_sealed()))).collect(),
             recipients: d.recipients.iter().map(|r| RecipientOut::new(r, &d.expires_at)).collect(),
             fields: fields.iter().map(|f| FieldOut::new(f, email_of(&f.recipient_id))).collect(),
             audit_integrity: AuditIntegrityOut { intact: d.audit_integrity.intact, events: d.audit_integrity.events, head: d.audit_integrity.head.clone() },
@@ -298,7 +336,7 @@ impl EnvelopeOut {
 }
 
 impl EnvelopeDocumentOut {
-    fn new(doc: &DocumentInfo, sealed: &[SealedDocument]) -> Self {
+    fn new(doc: &DocumentInfo, sealed: &[SealedDocument], sealed_at: Option<dojang_core::infra::db::Timestamp>) -> Self {
         let sealed = sealed.iter().find(|s| s.document_id == doc.id).map(|s| s.sealed_sha256.clone());
         Self {
             id: doc.id.to_string(),
@@ -307,6 +345,7 @@ impl EnvelopeDocumentOut {
             sha256_base64url: b64url(&doc.sha256),
             sha256: doc.sha256.clone(),
             sealed_sha256_base64url: sealed.as_deref().map(b64url),
+            sealed_at: sealed.as_ref().and(sealed_at).map(|t| t.to_db()),
             sealed_sha256: sealed,
         }
     }
@@ -335,6 +374,8 @@ impl RecipientOut {
             .into(),
             sent_at: r.invited_at.clone(),
             viewed_at: r.viewed_at.clone(),
+            consented_at: r.consented_at.clone(),
+            verified_at: None,
             signed_at: r.signed_at.clone(),
             declined_at: r.declined_at.clone(),
             decline_reason: r.decline_reason.clone(),
