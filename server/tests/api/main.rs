@@ -14,6 +14,7 @@ mod evidence;
 mod health;
 mod helpers;
 mod instances;
+mod integrators;
 mod isolation;
 mod limits;
 mod links;

@@ -70,7 +70,14 @@ pub async fn get_usage(State(st): State<AppState>, auth: Authed) -> AppResult<Js
     let caller = auth.integrator()?;
     let u = usage::usage(&st.db, &caller.actor.organization_id).await?;
     // Test envelopes never count; a test key sees the organization's live usage.
-    Ok(Json(UsageOut { period_start: u.period_start, period_end: u.period_end, sent: u.sent, quota: u.quota, remaining: u.remaining }))
+    Ok(Json(UsageOut {
+        mode: caller.actor.mode.as_str().to_owned(),
+        period_start: u.period_start,
+        period_end: u.period_end,
+        sent: u.sent,
+        quota: u.quota,
+        remaining: u.remaining,
+    }))
 }
 
 /// Origins allowed to embed the hosted screens of the key's mode (live and test keys each have their own list).

@@ -15,7 +15,7 @@ use dojang_core::audit::Origin;
 use dojang_core::envelope::{self as api_env, search, DraftChange, FieldSpec, Overview, RecipientSpec};
 use dojang_core::error::{AppError, AppResult, FieldError};
 use dojang_core::geometry::FieldRect;
-use dojang_core::ids::{DocumentId, EnvelopeId};
+use dojang_core::ids::{DocumentId, EnvelopeId, RecipientId};
 use dojang_core::model::EnvelopeStatus;
 use dojang_core::state::AppState;
 use serde::Deserialize;
@@ -196,13 +196,59 @@ pub async fn patch(State(st): State<AppState>, auth: Authed, Path(id): Path<Stri
     Ok(Json(view(&st, &actor, &id).await?))
 }
 
-/// Delete a draft (its documents stay in the library).
+/// Delete a draft (its documents stay in the library), or void a sent envelope: it is
+/// cancelled, its links stop working and the recipients already invited are told.
 #[utoipa::path(delete, path = "/envelopes/{id}", tag = "envelopes", params(("id" = String, Path)),
-    responses((status = 204, description = "Deleted")))]
-pub async fn delete(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<StatusCode> {
+    responses((status = 204, description = "The draft is deleted"), (status = 200, description = "The sent envelope is voided", body = EnvelopeOut)))]
+pub async fn delete(State(st): State<AppState>, origin: Origin, auth: Authed, Path(id): Path<String>) -> AppResult<Response> {
+    let actor = auth.0.actor;
     let id = EnvelopeId::parse(&id)?;
-    api_env::delete(&st.db, &auth.0.actor, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let status = Overview::load(&st.db, &actor, &id).await?.envelope.status;
+    if status == EnvelopeStatus::Draft {
+        api_env::delete(&st.db, &actor, &id).await?;
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    api_env::cancel(&st, &actor, &id, VOIDED, &origin).await?;
+    Ok(Json(view(&st, &actor, &id).await?).into_response())
+}
+
+/// The reason a voided envelope's recipients are given.
+const VOIDED: &str = "Voided by the sender";
+
+/// Remind now, with a fresh link, every signer whose turn it is and who has not signed
+/// (those reminded in the last hour are left out).
+#[utoipa::path(post, path = "/envelopes/{id}/remind", tag = "envelopes", params(("id" = String, Path)),
+    responses((status = 200, description = "Who was reminded", body = RemindOut)))]
+pub async fn remind(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<Json<RemindOut>> {
+    let id = EnvelopeId::parse(&id)?;
+    let reminded = api_env::remind(&st, &auth.0.actor, &id).await?;
+    Ok(Json(RemindOut { reminded: reminded.iter().map(|r| r.to_string()).collect() }))
+}
+
+/// A fresh signing link for a recipient who has not finished (for an embedding host that
+/// opens signing later). Earlier links keep working unless `revokeOthers` is set.
+#[utoipa::path(post, path = "/envelopes/{id}/recipients/{recipientId}/signing-link", tag = "envelopes",
+    params(("id" = String, Path), ("recipientId" = String, Path)), request_body(content = Option<SigningLinkIn>),
+    responses((status = 200, description = "The link", body = SigningLinkOut)))]
+pub async fn signing_link(
+    State(st): State<AppState>,
+    auth: Authed,
+    Path((id, recipient)): Path<(String, String)>,
+    OptionalJson(body): OptionalJson<SigningLinkIn>,
+) -> AppResult<Json<SigningLinkOut>> {
+    let id = EnvelopeId::parse(&id)?;
+    let recipient = RecipientId::parse(&recipient).map_err(|_| AppError::not_found("Recipient"))?;
+    let (sign_url, until) = api_env::mint_link(&st, &auth.0.actor, &id, &recipient, body.expires_in, body.revoke_others).await?;
+    Ok(Json(SigningLinkOut { sign_url, expires_at: until.map(|t| t.to_db()) }))
+}
+
+/// The envelope's audit log as events, oldest first, and whether the log is whole.
+#[utoipa::path(get, path = "/envelopes/{id}/events", tag = "envelopes", params(("id" = String, Path)),
+    responses((status = 200, description = "The events", body = EventList)))]
+pub async fn events(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<Json<EventList>> {
+    let id = EnvelopeId::parse(&id)?;
+    let o = Overview::load(&st.db, &auth.0.actor, &id).await?;
+    Ok(Json(EventList::new(&o)))
 }
 
 /// Set the recipients of a draft (fields of recipients who stay are kept).
@@ -284,12 +330,28 @@ pub async fn signed_document(State(st): State<AppState>, auth: Authed, Path(id):
     Ok(crate::http::sealed::pdf(dojang_core::seal::files::sealed_document(&st, &id, &doc).await?))
 }
 
-/// The audit trail as its own PDF, once the envelope is completed.
+/// The audit trail as its own PDF at any state: the sealed one once completed, before that an
+/// interim record made now (marked on the page, not signed; header `Dojang-Audit-Trail: interim`).
 #[utoipa::path(get, path = "/envelopes/{id}/audit-trail", tag = "envelopes", params(("id" = String, Path)),
-    responses((status = 200, description = "The audit trail PDF", content_type = "application/pdf", body = Vec<u8>)))]
+    responses((status = 200, description = "The audit trail PDF (`Dojang-Audit-Trail`: `sealed` or `interim`)", content_type = "application/pdf", body = Vec<u8>)))]
 pub async fn audit_trail(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<Response> {
     let actor = auth.0.actor;
     let id = EnvelopeId::parse(&id)?;
     scope::envelope(&st.db, &actor, &id).await?;
-    Ok(crate::http::sealed::pdf(dojang_core::seal::files::audit_trail(&st, &id).await?))
+    let (file, interim) = dojang_core::seal::files::audit_trail_now(&st, &id).await?;
+    let mut res = crate::http::sealed::pdf(file);
+    res.headers_mut().insert("dojang-audit-trail", axum::http::HeaderValue::from_static(if interim { "interim" } else { "sealed" }));
+    Ok(res)
+}
+
+/// Every sealed document and the audit trail in one ZIP, once the envelope is completed.
+#[utoipa::path(get, path = "/envelopes/{id}/signed-documents", tag = "envelopes", params(("id" = String, Path)),
+    responses((status = 200, description = "A ZIP of the sealed PDFs and the audit trail", content_type = "application/zip", body = Vec<u8>)))]
+pub async fn signed_documents(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<Response> {
+    let actor = auth.0.actor;
+    let id = EnvelopeId::parse(&id)?;
+    scope::envelope(&st.db, &actor, &id).await?;
+    let mut res = crate::http::sealed::pdf(dojang_core::seal::files::sealed_zip(&st, &id).await?);
+    res.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/zip"));
+    Ok(res)
 }

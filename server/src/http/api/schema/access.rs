@@ -58,6 +58,9 @@ pub struct ClientTokenOut {
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageOut {
+    /// The mode of the key in use: `live`, or `test` (sandbox: nothing it sends is legally
+    /// binding, and its envelopes never count against the quota).
+    pub mode: String,
     pub period_start: String,
     pub period_end: String,
     /// Signature requests (live envelopes sent) in this period.

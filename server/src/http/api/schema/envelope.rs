@@ -404,3 +404,80 @@ impl FieldOut {
         }
     }
 }
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RemindOut {
+    /// The recipients reminded now.
+    pub reminded: Vec<String>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SigningLinkIn {
+    /// Seconds the link works (60 s – 30 days, never past the envelope's expiry); until the
+    /// envelope ends when absent.
+    #[serde(default)]
+    pub expires_in: Option<i64>,
+    /// Retire the recipient's earlier links (the emailed one too).
+    #[serde(default)]
+    pub revoke_others: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SigningLinkOut {
+    pub sign_url: String,
+    /// When the link stops working (else when the envelope ends).
+    pub expires_at: Option<String>,
+}
+
+/// One event of the audit log.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventOut {
+    pub seq: i64,
+    /// e.g. `envelope.sent`, `recipient.viewed`, `recipient.signed`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub at: String,
+    /// The recipient's name, for recipient events.
+    pub recipient: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// What the event recorded (e.g. a decline's reason, a filled field's value).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    /// The event's hash in the chain.
+    pub hash: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventList {
+    pub data: Vec<EventOut>,
+    pub audit_integrity: AuditIntegrityOut,
+}
+
+impl EventList {
+    pub fn new(o: &Overview) -> Self {
+        let i = &o.integrity;
+        Self {
+            data: o
+                .events
+                .iter()
+                .map(|e| EventOut {
+                    seq: e.seq,
+                    kind: e.kind.clone(),
+                    at: e.at.clone(),
+                    recipient: e.recipient.clone(),
+                    ip: e.ip.clone(),
+                    user_agent: e.user_agent.clone(),
+                    data: e.data.clone(),
+                    hash: e.hash.clone(),
+                })
+                .collect(),
+            audit_integrity: AuditIntegrityOut { intact: i.intact, events: i.events, head: i.head.clone() },
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! The flows of the e-contract APIs integrators come from (issue 15): their own references on
+//! envelopes and documents, lists that filter and page by cursor, voiding, reminders, signing
+//! links on demand, the audit trail and events at every state, every timestamp, originals
+//! and a ZIP of the sealed documents.
+
+use crate::helpers::{fixture, spawn, TestApp};
+use crate::rest::{call, draft, key_for, org_with_key};
+use crate::webhooks::{sign_as, sign_urls};
+use dojang_core::model::Mode;
+use serde_json::{json, Value};
+use std::io::Read as _;
+use std::time::{Duration, Instant};
+
+const PDF: &str = "basic__002-trivial-libre-office-writer.pdf";
+
+async fn upload_with(app: &TestApp, key: &str, texts: &[(&str, &str)]) -> crate::helpers::Reply {
+    let part = reqwest::multipart::Part::bytes(fixture(PDF)).file_name(PDF.to_owned()).mime_str("application/pdf").unwrap();
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in texts {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    let res = app.client.post(app.url("/api/v1/documents")).bearer_auth(key).multipart(form.part("file", part)).send().await.unwrap();
+    crate::helpers::Reply { status: res.status().as_u16(), headers: res.headers().clone(), body: res.text().await.unwrap() }
+}
+
+async fn envelope(app: &TestApp, key: &str, id: &str) -> Value {
+    let r = call(app, key, "GET", &format!("/envelopes/{id}"), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
+}
+
+async fn completed(app: &TestApp, key: &str, id: &str) -> Value {
+    let t = Instant::now();
+    loop {
+        let e = envelope(app, key, id).await;
+        if e["status"] == "completed" {
+            return e;
+        }
+        assert!(t.elapsed() < Duration::from_secs(90), "not sealed: {e}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn external_ids_and_metadata_are_kept_found_changed_at_any_state_and_unique() {
+    let app = spawn().start().await;
+    let key = key_for(&app, "refs").await;
+    let (id, doc) = draft(&app, &key).await;
+
+    let r = call(&app, &key, "PATCH", &format!("/envelopes/{id}"), Some(json!({ "externalId": "계약-2026-001", "metadata": { "crm": { "deal": 42 } } }))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["externalId"], "계약-2026-001");
+    assert_eq!(r.json()["metadata"]["crm"]["deal"], 42);
+
+    // Unique per organization and mode.
+    let (other, _) = draft(&app, &key).await;
+    let r = call(&app, &key, "PATCH", &format!("/envelopes/{other}"), Some(json!({ "externalId": "계약-2026-001" }))).await;
+    assert_eq!((r.status, r.code().as_str()), (409, "EXTERNAL_ID_TAKEN"), "{}", r.body);
+    let body = json!({ "subject": "x", "documentIds": [doc], "externalId": "계약-2026-001" });
+    let r = call(&app, &key, "POST", "/envelopes", Some(body.clone())).await;
+    assert_eq!((r.status, r.code().as_str()), (409, "EXTERNAL_ID_TAKEN"), "{}", r.body);
+    // Another organization, and the test mode of the same one, may use it.
+    let stranger = key_for(&app, "refs-other").await;
+    let sdoc = upload_with(&app, &stranger, &[]).await.json()["id"].as_str().unwrap().to_owned();
+    let r = call(&app, &stranger, "POST", "/envelopes", Some(json!({ "subject": "x", "documentIds": [sdoc], "externalId": "계약-2026-001" }))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(call(&app, &stranger, "GET", "/envelopes?externalId=%EA%B3%84%EC%95%BD-2026-001", None).await.json()["data"].as_array().unwrap().len(), 1);
+
+    // Bad metadata.
+    let big = "x".repeat(9000);
+    for (bad, code) in
+        [(json!({ "metadata": [1, 2] }), "invalid"), (json!({ "metadata": { "big": big } }), "too_large"), (json!({ "metadata": "text" }), "invalid")]
+    {
+        let r = call(&app, &key, "PATCH", &format!("/envelopes/{other}"), Some(bad)).await;
+        assert_eq!((r.status, r.code().as_str()), (422, "VALIDATION_FAILED"), "{}", r.body);
+        assert_eq!(r.json()["fields"][0]["code"], code);
+    }
+
+    // Found by it; changed after sending (other keys are refused once sent).
+    let found = call(&app, &key, "GET", "/envelopes?externalId=%EA%B3%84%EC%95%BD-2026-001", None).await.json();
+    assert_eq!(found["data"].as_array().unwrap().len(), 1);
+    assert_eq!(found["data"][0]["id"], id.as_str());
+    assert_eq!(call(&app, &key, "POST", &format!("/envelopes/{id}/send"), None).await.status, 200);
+    let r = call(&app, &key, "PATCH", &format!("/envelopes/{id}"), Some(json!({ "metadata": { "stage": "sent" }, "externalId": null }))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["metadata"], json!({ "stage": "sent" }));
+    assert_eq!(r.json()["externalId"], Value::Null);
+    assert_eq!(r.json()["status"], "sent");
+    let r = call(&app, &key, "PATCH", &format!("/envelopes/{id}"), Some(json!({ "subject": "바뀐 제목", "metadata": {} }))).await;
+    assert_eq!((r.status, r.code().as_str()), (409, "ENVELOPE_NOT_DRAFT"), "{}", r.body);
+    assert_eq!(envelope(&app, &key, &id).await["metadata"], json!({ "stage": "sent" }), "a refused change changes nothing");
+
+    // Documents: set at upload (multipart text fields), found, changed.
+    let up = upload_with(&app, &key, &[("externalId", "doc-7"), ("metadata", r#"{"kind":"근로계약"}"#)]).await;
+    assert_eq!(up.status, 201, "{}", up.body);
+    assert_eq!(up.json()["externalId"], "doc-7");
+    assert_eq!(up.json()["metadata"]["kind"], "근로계약");
+    let up_id = up.json()["id"].as_str().unwrap().to_owned();
+    let again = upload_with(&app, &key, &[("externalId", "doc-7")]).await;
+    assert_eq!((again.status, again.code().as_str()), (409, "EXTERNAL_ID_TAKEN"), "{}", again.body);
+    let bad = upload_with(&app, &key, &[("metadata", "[1]")]).await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let listed = call(&app, &key, "GET", "/documents?externalId=doc-7", None).await.json();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["data"][0]["id"], up_id.as_str());
+    let r = call(&app, &key, "PATCH", &format!("/documents/{up_id}"), Some(json!({ "externalId": "doc-8" }))).await;
+    assert_eq!((r.status, r.json()["externalId"].as_str()), (200, Some("doc-8")), "{}", r.body);
+    assert_eq!(r.json()["metadata"]["kind"], "근로계약", "absent keys stay");
+    // Another organization sees neither the document nor its reference.
+    assert_eq!(call(&app, &stranger, "PATCH", &format!("/documents/{up_id}"), Some(json!({ "externalId": "x" }))).await.status, 404);
+    assert_eq!(call(&app, &stranger, "GET", "/documents?externalId=doc-8", None).await.json()["data"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn lists_filter_by_status_recipient_subject_and_time_and_page_by_cursor() {
+    let app = spawn().start().await;
+    let key = key_for(&app, "lists").await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(draft(&app, &key).await.0);
+    }
+    let doc = upload_with(&app, &key, &[]).await.json()["id"].as_str().unwrap().to_owned();
+    let special = call(
+        &app,
+        &key,
+        "POST",
+        "/envelopes",
+        Some(json!({ "subject": "임대차 계약 100%_완료", "documentIds": [doc], "recipients": [{ "email": "Tenant@Example.com", "name": "박지호" }] })),
+    )
+    .await;
+    assert_eq!(special.status, 201, "{}", special.body);
+    let special = special.json()["id"].as_str().unwrap().to_owned();
+    call(&app, &key, "POST", &format!("/envelopes/{}/send", ids[0]), None).await;
+
+    let ids_of = |v: &Value| v["data"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    // Cursor paging: every envelope exactly once, newest first.
+    let mut seen = Vec::new();
+    let mut path = "/envelopes?limit=2".to_owned();
+    loop {
+        let page = call(&app, &key, "GET", &path, None).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let page = page.json();
+        seen.extend(ids_of(&page));
+        match page["next"].as_str() {
+            Some(next) => {
+                assert_eq!(page["hasMore"], true);
+                path = format!("/envelopes?limit=2&cursor={next}");
+            }
+            None => break,
+        }
+    }
+    let mut all = ids.clone();
+    all.push(special.clone());
+    all.reverse();
+    assert_eq!(seen, all);
+
+    let get = |q: &str| {
+        let (app, key, q) = (&app, &key, q.to_owned());
+        async move { call(app, key, "GET", &format!("/envelopes?{q}"), None).await }
+    };
+    assert_eq!(ids_of(&get("status=sent").await.json()), vec![ids[0].clone()]);
+    assert_eq!(ids_of(&get("recipientEmail=tenant%40example.com").await.json()), vec![special.clone()]);
+    assert_eq!(ids_of(&get("q=%EC%9E%84%EB%8C%80%EC%B0%A8").await.json()), vec![special.clone()], "Korean words of the subject");
+    assert_eq!(ids_of(&get("q=100%25_").await.json()), vec![special.clone()], "wildcards are literal");
+    assert_eq!(ids_of(&get("q=1%25").await.json()).len(), 0, "a literal %, not any text");
+    assert_eq!(ids_of(&get("createdAfter=2999-01-01T00:00:00Z").await.json()).len(), 0);
+    assert_eq!(ids_of(&get("createdBefore=2999-01-01T09:00:00%2B09:00&updatedAfter=2000-01-01T00:00:00Z").await.json()).len(), 6);
+
+    for (q, field) in [("cursor=bm9wZQ", "cursor"), ("cursor=%21%21", "cursor"), ("createdAfter=yesterday", "createdAfter"), ("limit=0", "limit")] {
+        let r = get(q).await;
+        assert_eq!((r.status, r.code().as_str()), (422, "VALIDATION_FAILED"), "{q}: {}", r.body);
+        assert_eq!(r.json()["fields"][0]["field"], field, "{q}");
+    }
+    let first = get("limit=2").await.json();
+    let r = get(&format!("cursor={}&offset=2", first["next"].as_str().unwrap())).await;
+    assert_eq!(r.status, 422, "a cursor or an offset: {}", r.body);
+
+    // A cursor only narrows the caller's own scope: another organization's cursor shows it nothing.
+    let stranger = key_for(&app, "lists-other").await;
+    let r = call(&app, &stranger, "GET", &format!("/envelopes?cursor={}", first["next"].as_str().unwrap()), None).await;
+    assert_eq!((r.status, r.json()["data"].as_array().unwrap().len()), (200, 0));
+
+    // Documents page the same way.
+    let docs = call(&app, &key, "GET", "/documents?limit=4", None).await.json();
+    let rest = call(&app, &key, "GET", &format!("/documents?limit=100&cursor={}", docs["next"].as_str().unwrap()), None).await.json();
+    assert_eq!(docs["data"].as_array().unwrap().len() + rest["data"].as_array().unwrap().len(), 6);
+    assert_eq!(rest["next"], Value::Null);
+}
+
+#[tokio::test]
+async fn delete_voids_a_sent_envelope_and_deletes_a_draft_and_remind_sends_a_fresh_link() {
+    let app = spawn().start().await;
+    let key = key_for(&app, "life").await;
+
+    let (draft_id, _) = draft(&app, &key).await;
+    let r = call(&app, &key, "DELETE", &format!("/envelopes/{draft_id}"), None).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(call(&app, &key, "GET", &format!("/envelopes/{draft_id}"), None).await.status, 404);
+
+    let (id, _) = draft(&app, &key).await;
+    let r = call(&app, &key, "PATCH", &format!("/envelopes/{id}"), Some(json!({ "reminderDays": 3 }))).await;
+    assert_eq!(r.json()["reminderDays"], 3);
+    let r = call(&app, &key, "PATCH", &format!("/envelopes/{id}"), Some(json!({ "reminderDays": 99 }))).await;
+    assert_eq!((r.status, r.json()["fields"][0]["field"].as_str()), (422, Some("reminderDays")), "{}", r.body);
+    let sent = call(&app, &key, "POST", &format!("/envelopes/{id}/send"), None).await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert_eq!(sent.json()["envelope"]["reminderDays"], 3, "sending through the API keeps the reminders");
+    let first = sign_urls(&sent.json())[0].rsplit('/').next().unwrap().to_owned();
+
+    // Remind: the signer whose turn it is (sequential: the first) gets a fresh link; not twice an hour.
+    let mails = |kind: &'static str| {
+        let (db, id) = (app.db.clone(), id.clone());
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT text FROM emails WHERE envelope_id = $1 AND kind = $2")
+                .bind(id)
+                .bind(kind)
+                .fetch_all(db.pool())
+                .await
+                .unwrap()
+        }
+    };
+    let r = call(&app, &key, "POST", &format!("/envelopes/{id}/remind"), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let minjun = sent.json()["recipients"][0]["recipientId"].as_str().unwrap().to_owned();
+    assert_eq!(r.json()["reminded"], json!([minjun]));
+    let reminders = mails("reminder").await;
+    assert_eq!(reminders.len(), 1);
+    let token = crate::smtp::Mail { to: String::new(), subject: String::new(), text: reminders[0].clone(), html: String::new(), attachments: vec![] }.token();
+    assert_ne!(token, first, "a fresh link");
+    assert_eq!(app.new_browser().call("sign/view", &[("token", &token)]).await.status, 200);
+    let r = call(&app, &key, "POST", &format!("/envelopes/{id}/remind"), None).await;
+    assert_eq!(r.json()["reminded"], json!([]), "{}", r.body);
+    assert_eq!(mails("reminder").await.len(), 1);
+
+    // Void: cancelled, every link stops working, the invited are told.
+    let r = call(&app, &key, "DELETE", &format!("/envelopes/{id}"), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["status"], "cancelled");
+    let view = app.new_browser().call("sign/view", &[("token", &first)]).await;
+    assert!(view.body.contains("cancelled") || view.body.contains("Cancelled"), "{}", view.body);
+    assert_eq!(mails("cancelled").await.len(), 1, "the invited signer is told");
+    let r = call(&app, &key, "DELETE", &format!("/envelopes/{id}"), None).await;
+    assert!(r.status == 409 || r.status == 410, "{}", r.body);
+    let r = call(&app, &key, "POST", &format!("/envelopes/{id}/remind"), None).await;
+    assert_eq!(r.code(), "ENVELOPE_CANCELLED", "{}", r.body);
+}
+
+#[tokio::test]
+async fn signing_links_are_minted_on_demand_short_lived_and_only_for_ones_own_envelopes() {
+    let app = spawn().start().await;
+    let key = key_for(&app, "links").await;
+    let (id, _) = draft(&app, &key).await;
+    let e = envelope(&app, &key, &id).await;
+    let rid = e["recipients"][0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/envelopes/{id}/recipients/{rid}/signing-link");
+    let r = call(&app, &key, "POST", &path, None).await;
+    assert_eq!(r.code(), "ENVELOPE_NOT_SENT", "{}", r.body);
+
+    let sent = call(&app, &key, "POST", &format!("/envelopes/{id}/send"), None).await;
+    let emailed = sign_urls(&sent.json())[0].rsplit('/').next().unwrap().to_owned();
+    let r = call(&app, &key, "POST", &path, Some(json!({ "expiresIn": 300 }))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let url = r.json()["signUrl"].as_str().unwrap().to_owned();
+    assert!(url.contains("/sign/"), "{url}");
+    let token = url.rsplit('/').next().unwrap().to_owned();
+    assert!(token.len() >= 22, "at least 128 bits: {token}");
+    let until = dojang_core::infra::db::Timestamp::parse(r.json()["expiresAt"].as_str().unwrap()).unwrap();
+    let left = until.unix_seconds() - dojang_core::infra::db::Timestamp::now().unix_seconds();
+    assert!((290..=300).contains(&left), "{left}");
+    assert_eq!(app.new_browser().call("sign/view", &[("token", &token)]).await.status, 200);
+    assert_eq!(app.new_browser().call("sign/view", &[("token", &emailed)]).await.status, 200, "the emailed link still works");
+
+    // Once its time is up it opens nothing.
+    sqlx::query("UPDATE signing_links SET expires_at = '2000-01-01T00:00:00.000Z' WHERE expires_at IS NOT NULL").execute(app.db.pool()).await.unwrap();
+    assert_eq!(app.new_browser().call("sign/view", &[("token", &token)]).await.code(), "SIGNING_LINK_INVALID");
+
+    // revokeOthers retires every earlier link, the emailed one too.
+    let r = call(&app, &key, "POST", &path, Some(json!({ "revokeOthers": true }))).await;
+    let newest = r.json()["signUrl"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    assert_eq!(app.new_browser().call("sign/view", &[("token", &emailed)]).await.code(), "SIGNING_LINK_INVALID");
+    assert_eq!(app.new_browser().call("sign/view", &[("token", &newest)]).await.status, 200);
+
+    for (body, field) in [(json!({ "expiresIn": 10 }), "expiresIn"), (json!({ "expiresIn": 99_999_999 }), "expiresIn")] {
+        let r = call(&app, &key, "POST", &path, Some(body)).await;
+        assert_eq!((r.status, r.json()["fields"][0]["field"].as_str()), (422, Some(field)), "{}", r.body);
+    }
+    let r = call(&app, &key, "POST", &format!("/envelopes/{id}/recipients/{}/signing-link", "0".repeat(32)), None).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    // Another organization's key, and the test key of the same organization, cannot.
+    let stranger = key_for(&app, "links-other").await;
+    assert_eq!(call(&app, &stranger, "POST", &path, None).await.status, 404);
+    let test = org_with_key(&app, "links-test", Mode::Test).await.key;
+    assert_eq!(call(&app, &test, "POST", &path, None).await.status, 404);
+
+    // A signed recipient gets no new link.
+    sign_as(&app, &id, &format!("/sign/{newest}"), "minjun@example.com").await;
+    let r = call(&app, &key, "POST", &path, None).await;
+    assert_eq!(r.code(), "ALREADY_SIGNED", "{}", r.body);
+}
+
+#[tokio::test]
+async fn every_timestamp_the_events_the_audit_trail_at_every_state_originals_and_a_zip() {
+    let app = spawn().start().await;
+    let key = key_for(&app, "trail").await;
+    let (id, doc) = draft(&app, &key).await;
+    // A second document makes the ZIP worth having.
+    let second = upload_with(&app, &key, &[]).await.json()["id"].as_str().unwrap().to_owned();
+    let r = call(&app, &key, "PATCH", &format!("/envelopes/{id}"), Some(json!({ "documentIds": [doc, second] }))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // The original downloads as uploaded.
+    let (status, headers, bytes) = app.get_bytes(&format!("/api/v1/documents/{doc}/file")).await;
+    assert_eq!(status, 401, "the API needs a credential: {headers:?}");
+    drop(bytes);
+    let res = app.client.get(app.url(&format!("/api/v1/documents/{doc}/file"))).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), fixture(PDF));
+
+    // The interim audit trail of a draft, then of a sent envelope.
+    let trail = |id: String| {
+        let (app, key) = (&app, &key);
+        async move {
+            let res = app.client.get(app.url(&format!("/api/v1/envelopes/{id}/audit-trail"))).bearer_auth(key).send().await.unwrap();
+            let kind = res.headers().get("dojang-audit-trail").map(|v| v.to_str().unwrap().to_owned());
+            (res.status().as_u16(), kind, res.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (status, kind, pdf) = trail(id.clone()).await;
+    assert_eq!((status, kind.as_deref()), (200, Some("interim")));
+    assert!(pdf.starts_with(b"%PDF-"));
+    let sent = call(&app, &key, "POST", &format!("/envelopes/{id}/send"), None).await;
+    let urls = sign_urls(&sent.json());
+    let e = envelope(&app, &key, &id).await;
+    assert!(e["recipients"][0]["sentAt"].is_string());
+    assert_eq!(e["recipients"][0]["viewedAt"], Value::Null);
+    assert_eq!(e["recipients"][0]["consentedAt"], Value::Null);
+    assert_eq!(e["recipients"][0]["verifiedAt"], Value::Null);
+
+    // Opening the signing page sets viewedAt; consenting sets consentedAt.
+    let token = urls[0].rsplit('/').next().unwrap();
+    let signer = app.new_browser();
+    let page = signer.get(&format!("/sign/{token}")).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(signer.call("sign/opened", &[("token", token)]).await.status, 200);
+    let e = envelope(&app, &key, &id).await;
+    assert!(e["recipients"][0]["viewedAt"].is_string(), "{e}");
+    assert_eq!(e["recipients"][0]["status"], "viewed");
+    assert_eq!(signer.call("sign/consent", &[("token", token)]).await.status, 200);
+    assert!(envelope(&app, &key, &id).await["recipients"][0]["consentedAt"].is_string());
+
+    let events = call(&app, &key, "GET", &format!("/envelopes/{id}/events"), None).await;
+    assert_eq!(events.status, 200, "{}", events.body);
+    let events = events.json();
+    assert_eq!(events["auditIntegrity"]["intact"], true);
+    let kinds: Vec<&str> = events["data"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds.first(), Some(&"envelope.created"), "{kinds:?}");
+    assert!(kinds.contains(&"envelope.sent") && kinds.contains(&"recipient.viewed"), "{kinds:?}");
+    assert_eq!(events["data"].as_array().unwrap().len() as i64, events["auditIntegrity"]["events"].as_i64().unwrap());
+    let (status, kind, _) = trail(id.clone()).await;
+    assert_eq!((status, kind.as_deref()), (200, Some("interim")));
+    let r = call(&app, &key, "GET", &format!("/envelopes/{id}/signed-documents"), None).await;
+    assert_eq!(r.status, 404, "no ZIP before it is sealed: {}", r.body);
+
+    sign_as(&app, &id, &urls[0], "minjun@example.com").await;
+    sign_as(&app, &id, &urls[1], "seoyeon@example.com").await;
+    let e = completed(&app, &key, &id).await;
+    for r in e["recipients"].as_array().unwrap() {
+        assert!(r["signedAt"].is_string() && r["consentedAt"].is_string() && r["viewedAt"].is_string(), "{r}");
+    }
+    for d in e["documents"].as_array().unwrap() {
+        assert!(d["sealedAt"].is_string() && d["sealedSha256"].is_string(), "{d}");
+    }
+    let (status, kind, sealed_trail) = trail(id.clone()).await;
+    assert_eq!((status, kind.as_deref()), (200, Some("sealed")));
+
+    // The ZIP: each sealed document (as its own download) and the audit trail.
+    let res = app.client.get(app.url(&format!("/api/v1/envelopes/{id}/signed-documents"))).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/zip");
+    let zip_bytes = res.bytes().await.unwrap().to_vec();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).unwrap();
+    assert_eq!(zip.len(), 3);
+    let mut names = Vec::new();
+    for (i, d) in e["documents"].as_array().unwrap().iter().enumerate() {
+        let mut entry = zip.by_index(i).unwrap();
+        names.push(entry.name().to_owned());
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        assert_eq!(dojang_core::document::sha256_hex(&bytes), d["sealedSha256"].as_str().unwrap());
+    }
+    assert_ne!(names[0], names[1], "two documents of one name get two names: {names:?}");
+    let mut trail_entry = Vec::new();
+    zip.by_index(2).unwrap().read_to_end(&mut trail_entry).unwrap();
+    assert_eq!(trail_entry, sealed_trail);
+    // Another organization gets none of it.
+    let stranger = key_for(&app, "trail-other").await;
+    for path in [
+        format!("/envelopes/{id}/signed-documents"),
+        format!("/envelopes/{id}/events"),
+        format!("/envelopes/{id}/audit-trail"),
+        format!("/documents/{doc}/file"),
+    ] {
+        assert_eq!(call(&app, &stranger, "GET", &path, None).await.status, 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn usage_says_which_mode_the_key_is() {
+    let app = spawn().start().await;
+    let live = org_with_key(&app, "usage-live", Mode::Live).await.key;
+    let test = org_with_key(&app, "usage-test", Mode::Test).await.key;
+    assert_eq!(call(&app, &live, "GET", "/usage", None).await.json()["mode"], "live");
+    assert_eq!(call(&app, &test, "GET", "/usage", None).await.json()["mode"], "test");
+}
