@@ -4,6 +4,7 @@
 //! adds nothing, and every API request checks a key.
 
 use crate::actor::Actor;
+use crate::api::permissions::Scopes;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::{ApiKeyId, OrganizationId};
 use crate::infra::db::{Db, Timestamp};
@@ -71,6 +72,11 @@ fn generate_secret() -> String {
 
 /// Creates a key for `org` in `mode`. The returned key and secret are never retrievable again.
 pub async fn create(db: &Db, org: &OrganizationId, mode: Mode, name: &str) -> AppResult<NewApiKey> {
+    create_scoped(db, org, mode, name, Scopes::all()).await
+}
+
+/// A key that may do only what `scopes` allow.
+pub async fn create_scoped(db: &Db, org: &OrganizationId, mode: Mode, name: &str, scopes: Scopes) -> AppResult<NewApiKey> {
     let name = name.trim();
     if name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(AppError::field("name", "invalid", "Use at most 100 characters, without control characters"));
@@ -83,8 +89,8 @@ pub async fn create(db: &Db, org: &OrganizationId, mode: Mode, name: &str) -> Ap
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
     sqlx::query(
-        "INSERT INTO api_keys (id, organization_id, mode, name, prefix, key_hash, secret_hash, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        "INSERT INTO api_keys (id, organization_id, mode, name, prefix, key_hash, secret_hash, scopes, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8)",
     )
     .bind(&id)
     .bind(org)
@@ -94,6 +100,7 @@ pub async fn create(db: &Db, org: &OrganizationId, mode: Mode, name: &str) -> Ap
     .bind(hash(&key))
     .bind(hash(&secret))
     .bind(now)
+    .bind(scopes.to_db())
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -110,12 +117,13 @@ struct KeyRow {
     created_at: Timestamp,
     last_used_at: Option<Timestamp>,
     revoked_at: Option<Timestamp>,
+    scopes: Option<String>,
 }
 
 /// The organization's keys, newest first, revoked ones included (marked).
 pub async fn list(db: &Db, org: &OrganizationId) -> AppResult<Vec<ApiKeySummary>> {
     let rows: Vec<KeyRow> = sqlx::query_as(
-        "SELECT id, name, prefix, mode, created_at, last_used_at, revoked_at FROM api_keys \
+        "SELECT id, name, prefix, mode, created_at, last_used_at, revoked_at, scopes FROM api_keys \
          WHERE organization_id = $1 ORDER BY created_at DESC, id DESC",
     )
     .bind(org)
@@ -131,6 +139,7 @@ pub async fn list(db: &Db, org: &OrganizationId) -> AppResult<Vec<ApiKeySummary>
             created_at: r.created_at.to_db(),
             last_used_at: r.last_used_at.map(|t| t.to_db()),
             revoked_at: r.revoked_at.map(|t| t.to_db()),
+            scopes: Scopes::from_db(r.scopes.as_deref()).names().into_iter().map(str::to_owned).collect(),
         })
         .collect())
 }
@@ -163,6 +172,7 @@ pub struct ActiveKey {
     pub id: ApiKeyId,
     pub organization_id: OrganizationId,
     pub mode: Mode,
+    pub scopes: Scopes,
 }
 
 impl ActiveKey {
@@ -181,19 +191,20 @@ struct ActiveRow {
     organization_id: OrganizationId,
     mode: Mode,
     last_used_at: Option<Timestamp>,
+    scopes: Option<String>,
 }
 
 /// The active key whose `column` is `value`, noting its use at most once a minute per key (a
 /// write only then: reading a key costs no write lock).
 async fn active_where(db: &Db, column: &str, value: &str) -> AppResult<ActiveKey> {
-    let sql = format!("SELECT id, organization_id, mode, last_used_at FROM api_keys WHERE {column} = $1 AND revoked_at IS NULL");
+    let sql = format!("SELECT id, organization_id, mode, last_used_at, scopes FROM api_keys WHERE {column} = $1 AND revoked_at IS NULL");
     let row: ActiveRow = sqlx::query_as(&sql).bind(value).fetch_optional(db.pool()).await?.ok_or_else(invalid_key)?;
     let now = Timestamp::now();
     let stale = now.plus(time::Duration::seconds(-60));
     if row.last_used_at.is_none_or(|t| t < stale) {
         touch(db, &row.id, now, stale).await?;
     }
-    Ok(ActiveKey { id: row.id, organization_id: row.organization_id, mode: row.mode })
+    Ok(ActiveKey { scopes: Scopes::from_db(row.scopes.as_deref()), id: row.id, organization_id: row.organization_id, mode: row.mode })
 }
 
 /// The active key `key` names.

@@ -6,6 +6,7 @@ pub mod clients;
 pub mod idempotency;
 pub mod keys;
 pub mod listing;
+pub mod permissions;
 pub mod reference;
 pub mod scope;
 pub mod tokens;
@@ -29,6 +30,8 @@ pub struct Caller {
     pub actor: Actor,
     pub key_id: ApiKeyId,
     pub kind: AuthKind,
+    /// What the key (and so every token made from it) may do.
+    pub scopes: permissions::Scopes,
 }
 
 impl Caller {

@@ -240,14 +240,14 @@ pub async fn verify(db: &Db, secret: &Secret, issuer: &str, token: &str) -> AppR
             if claims.sub != key.id.as_str() {
                 return Err(invalid());
             }
-            Ok(Caller { actor, key_id, kind: AuthKind::AdminToken })
+            Ok(Caller { actor, key_id, kind: AuthKind::AdminToken, scopes: key.scopes })
         }
         Purpose::Client => {
             let client = ClientId::parse(&claims.sub).map_err(|_| invalid())?;
             // A client deleted or moved since cannot act.
             super::clients::find(db, &actor, &client).await.map_err(|_| invalid())?;
             let actor = Actor { client_id: Some(client.clone()), ..actor };
-            Ok(Caller { actor, key_id, kind: AuthKind::ClientToken(client) })
+            Ok(Caller { actor, key_id, kind: AuthKind::ClientToken(client), scopes: key.scopes })
         }
     }
 }

@@ -79,6 +79,9 @@ pub struct ApiKeySummary {
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
+    /// What it may do (`read`, `documents`, `envelopes`, `webhooks`); all four by default.
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 /// A freshly created API key: the only time the key and the secret are shown.

@@ -413,3 +413,83 @@ async fn usage_says_which_mode_the_key_is() {
     assert_eq!(call(&app, &live, "GET", "/usage", None).await.json()["mode"], "live");
     assert_eq!(call(&app, &test, "GET", "/usage", None).await.json()["mode"], "test");
 }
+
+#[tokio::test]
+async fn keys_are_managed_over_the_api_and_their_scopes_bind_every_route() {
+    let app = spawn().start().await;
+    let root = org_with_key(&app, "scopes", Mode::Live).await;
+    let admin =
+        call(&app, &root.key, "POST", "/auth/admin-token", Some(json!({ "secret": root.secret }))).await.json()["adminToken"].as_str().unwrap().to_owned();
+
+    // Made by an admin token, shown once, listed with its scopes and mode.
+    let made = call(&app, &admin, "POST", "/keys", Some(json!({ "name": "리포트", "scopes": ["read"] }))).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let read = made.json();
+    assert_eq!(read["scopes"], json!(["read"]));
+    assert_eq!(read["mode"], "live");
+    let read_key = read["key"].as_str().unwrap().to_owned();
+    let listed = call(&app, &admin, "GET", "/keys", None).await.json();
+    let row = listed["data"].as_array().unwrap().iter().find(|k| k["id"] == read["id"]).unwrap().clone();
+    assert_eq!(row["name"], "리포트");
+    assert!(row.get("key").is_none() && row.get("secret").is_none(), "shown once: {row}");
+    for bad in [json!({ "scopes": [] }), json!({ "scopes": ["admin"] })] {
+        let r = call(&app, &admin, "POST", "/keys", Some(bad)).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+    }
+
+    // A read-only key reads and changes nothing.
+    let (id, _) = draft(&app, &root.key).await;
+    assert_eq!(call(&app, &read_key, "GET", &format!("/envelopes/{id}"), None).await.status, 200);
+    assert_eq!(call(&app, &read_key, "GET", "/documents", None).await.status, 200);
+    for (method, path, body) in [
+        ("POST", format!("/envelopes/{id}/send"), None),
+        ("PATCH", format!("/envelopes/{id}"), Some(json!({ "metadata": {} }))),
+        ("DELETE", format!("/envelopes/{id}"), None),
+        ("POST", "/webhooks".to_owned(), Some(json!({ "url": "https://example.com/h", "events": ["envelope.sent"] }))),
+        ("GET", "/keys".to_owned(), None),
+        ("POST", "/keys".to_owned(), Some(json!({ "scopes": ["read"] }))),
+        ("PUT", "/embedding".to_owned(), Some(json!({ "allowedOrigins": [] }))),
+    ] {
+        let r = call(&app, &read_key, method, &path, body).await;
+        assert_eq!((r.status, r.code().as_str()), (403, "FORBIDDEN"), "{method} {path}: {}", r.body);
+    }
+    assert_eq!(crate::rest::upload(&app, &read_key, PDF, &[]).await.status, 403);
+    assert_eq!(envelope(&app, &root.key, &id).await["status"], "draft", "nothing was changed");
+    // Its admin token carries the same scopes.
+    let read_secret = read["secret"].as_str().unwrap();
+    let read_admin = call(&app, &read_key, "POST", "/auth/admin-token", Some(json!({ "secret": read_secret }))).await;
+    assert_eq!(read_admin.status, 200, "{}", read_admin.body);
+    let read_admin = read_admin.json()["adminToken"].as_str().unwrap().to_owned();
+    assert_eq!(call(&app, &read_admin, "POST", &format!("/envelopes/{id}/send"), None).await.status, 403);
+    assert_eq!(call(&app, &read_admin, "GET", &format!("/envelopes/{id}"), None).await.status, 200);
+
+    // A documents key uploads but touches no envelope, webhook or key.
+    let docs_key = call(&app, &admin, "POST", "/keys", Some(json!({ "scopes": ["documents"] }))).await.json()["key"].as_str().unwrap().to_owned();
+    assert_eq!(crate::rest::upload(&app, &docs_key, PDF, &[]).await.status, 201);
+    assert_eq!(call(&app, &docs_key, "GET", &format!("/envelopes/{id}"), None).await.status, 403);
+    assert_eq!(call(&app, &docs_key, "GET", "/webhooks", None).await.status, 403);
+
+    // Client tokens never manage keys.
+    let client = call(&app, &root.key, "POST", "/clients", Some(json!({ "externalId": "u-1", "name": "최유나", "email": "yuna@example.com" }))).await.json();
+    let token =
+        call(&app, &root.key, "POST", "/auth/client-token", Some(json!({ "clientId": client["id"] }))).await.json()["clientToken"].as_str().unwrap().to_owned();
+    for (method, path) in [("GET", "/keys"), ("POST", "/keys")] {
+        let r = call(&app, &token, method, path, Some(json!({}))).await;
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.body);
+    }
+
+    // A test key sees and makes test keys only.
+    let test = org_with_key(&app, "scopes-test", Mode::Test).await;
+    let made = call(&app, &test.key, "POST", "/keys", None).await.json();
+    assert_eq!(made["mode"], "test");
+    assert!(made["key"].as_str().unwrap().starts_with("dj_test_"));
+    assert!(call(&app, &test.key, "GET", "/keys", None).await.json()["data"].as_array().unwrap().iter().all(|k| k["mode"] == "test"));
+
+    // Revoked: the key and its tokens stop at once; others' keys cannot be revoked.
+    let r = call(&app, &admin, "DELETE", &format!("/keys/{}", read["id"].as_str().unwrap()), None).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(call(&app, &read_key, "GET", "/documents", None).await.status, 401);
+    assert_eq!(call(&app, &read_admin, "GET", "/documents", None).await.status, 401);
+    assert_eq!(call(&app, &test.key, "DELETE", &format!("/keys/{}", root.id), None).await.status, 404);
+    assert_eq!(call(&app, &root.key, "GET", "/documents", None).await.status, 200);
+}

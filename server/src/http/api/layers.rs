@@ -8,7 +8,7 @@ use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use dojang_core::api::idempotency::{self, Begin, Stored};
-use dojang_core::api::{keys, tokens, AuthKind, Caller};
+use dojang_core::api::{keys, permissions, tokens, AuthKind, Caller};
 use dojang_core::error::{AppError, ErrorCode};
 use dojang_core::infra::ratelimit::RateLimiter;
 use dojang_core::state::AppState;
@@ -30,7 +30,7 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
     let caller = if tokens::looks_like_jwt(&token) {
         tokens::verify(&st.db, &st.settings.secret_key, &st.settings.public_url, &token).await
     } else {
-        keys::authenticate(&st.db, &token).await.map(|k| Caller { actor: k.actor(), key_id: k.id.clone(), kind: AuthKind::ApiKey })
+        keys::authenticate(&st.db, &token).await.map(|k| Caller { actor: k.actor(), key_id: k.id.clone(), kind: AuthKind::ApiKey, scopes: k.scopes })
     };
     match caller {
         Ok(caller) => {
@@ -46,6 +46,16 @@ fn challenge(e: AppError) -> Response {
     let mut res = e.into_response();
     res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"dojang\""));
     res
+}
+
+/// Refuses (403) what the key's scopes do not allow, before anything runs.
+pub async fn check_scopes(req: Request, next: Next) -> Response {
+    let Some(caller) = req.extensions().get::<Caller>() else { return next.run(req).await };
+    let read = matches!(*req.method(), Method::GET | Method::HEAD);
+    match permissions::allow(caller.scopes, permissions::Area::of(req.uri().path()), read) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
 }
 
 /// Counts the request against its key's limit; refuses with 429 and `Retry-After` beyond it.

@@ -7,6 +7,7 @@ mod docs;
 mod documents;
 pub mod envelopes;
 mod extract;
+mod keys;
 mod layers;
 pub mod schema;
 mod webhooks;
@@ -30,6 +31,7 @@ pub fn router(st: AppState) -> Router<AppState> {
     let body_limit = st.settings.max_upload_bytes as usize + 1024 * 1024;
     let v1 = v1
         .route_layer(axum::middleware::from_fn_with_state(st.clone(), layers::idempotent))
+        .route_layer(axum::middleware::from_fn(layers::check_scopes))
         .route_layer(axum::middleware::from_fn_with_state(limiter, layers::rate_limit))
         .route_layer(axum::middleware::from_fn_with_state(st, layers::authenticate))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -77,6 +79,8 @@ pub fn v1_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(access::register_client, access::list_clients))
         .routes(routes!(access::get_client))
         .routes(routes!(access::client_token))
+        .routes(routes!(keys::list, keys::create))
+        .routes(routes!(keys::revoke))
         .routes(routes!(access::get_usage))
         .routes(routes!(access::get_embedding, access::put_embedding))
         .routes(routes!(webhooks::create, webhooks::list))

@@ -77,3 +77,62 @@ pub struct EmbeddingSettings {
     /// their events; empty: nobody.
     pub allowed_origins: Vec<String>,
 }
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewApiKeyIn {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `read`, `documents`, `envelopes`, `webhooks`; every scope when absent.
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewApiKeyOut {
+    pub id: String,
+    /// Shown only now.
+    pub key: String,
+    /// Shown only now (trade key and secret for an admin token).
+    pub secret: String,
+    pub mode: String,
+    pub prefix: String,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyOut {
+    pub id: String,
+    pub name: String,
+    /// The start of the key, to recognise it.
+    pub prefix: String,
+    /// `live` or `test` (sandbox).
+    pub mode: String,
+    pub scopes: Vec<String>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl ApiKeyOut {
+    pub fn new(k: dojang_core::model::ApiKeySummary) -> Self {
+        Self {
+            id: k.id.to_string(),
+            name: k.name,
+            prefix: k.prefix,
+            mode: k.mode.as_str().to_owned(),
+            scopes: k.scopes,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyList {
+    pub data: Vec<ApiKeyOut>,
+}
