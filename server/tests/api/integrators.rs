@@ -292,6 +292,25 @@ async fn signing_links_are_minted_on_demand_short_lived_and_only_for_ones_own_en
     let test = org_with_key(&app, "links-test", Mode::Test).await.key;
     assert_eq!(call(&app, &test, "POST", &path, None).await.status, 404);
 
+    // A client token mints links for its own envelopes only.
+    let token_of = |external: &'static str| {
+        let (app, key) = (&app, &key);
+        async move {
+            let c = call(app, key, "POST", "/clients", Some(json!({ "externalId": external, "name": "정하늘", "email": format!("{external}@example.com") })))
+                .await
+                .json();
+            call(app, key, "POST", "/auth/client-token", Some(json!({ "clientId": c["id"] }))).await.json()["clientToken"].as_str().unwrap().to_owned()
+        }
+    };
+    let (mine, theirs) = (token_of("c-1").await, token_of("c-2").await);
+    let (own, _) = draft(&app, &mine).await;
+    assert_eq!(call(&app, &mine, "POST", &format!("/envelopes/{own}/send"), None).await.status, 200);
+    let own_rid = envelope(&app, &mine, &own).await["recipients"][0]["id"].as_str().unwrap().to_owned();
+    let own_path = format!("/envelopes/{own}/recipients/{own_rid}/signing-link");
+    assert_eq!(call(&app, &mine, "POST", &own_path, None).await.status, 200);
+    assert_eq!(call(&app, &theirs, "POST", &own_path, None).await.status, 404, "another client's envelope");
+    assert_eq!(call(&app, &mine, "POST", &path, None).await.status, 404, "the integrator's own envelope");
+
     // A signed recipient gets no new link.
     sign_as(&app, &id, &format!("/sign/{newest}"), "minjun@example.com").await;
     let r = call(&app, &key, "POST", &path, None).await;
