@@ -46,6 +46,44 @@ fn readme_quickstart() -> String {
     code.to_owned()
 }
 
+/// The Python and Node examples in `docs/examples/`, each run against a live server: upload,
+/// create, send — and the signer is emailed.
+#[tokio::test]
+async fn the_python_and_node_examples_run_against_a_running_server() {
+    let sink = crate::smtp::SmtpSink::start();
+    let app = spawn().var("DOJANG_SMTP_URL", &sink.url()).start().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("contract.pdf"), crate::helpers::fixture("basic__002-trivial-libre-office-writer.pdf")).unwrap();
+    let examples = repo_root().join("docs/examples");
+    let runs: [(std::path::PathBuf, &str); 2] = [(crate::helpers::python(), "quickstart.py"), ("node".into(), "quickstart.mjs")];
+    for (i, (program, file)) in runs.into_iter().enumerate() {
+        // Each in an organization of its own (the example's externalId is fixed).
+        let key = crate::rest::org_with_key(&app, &format!("example-{i}"), Mode::Test).await.key;
+        let out = tokio::process::Command::new(&program)
+            .arg(examples.join(file))
+            .arg("contract.pdf")
+            .current_dir(dir.path())
+            .env("DOJANG_URL", &app.address)
+            .env("DOJANG_API_KEY", &key)
+            .output()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{file}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        let sent: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("the send response is JSON");
+        assert_eq!(sent["envelope"]["status"], "sent", "{file}");
+        assert_eq!(sent["envelope"]["mode"], "test", "{file}");
+        assert_eq!(sent["envelope"]["subject"], "근로계약서", "{file}: Korean comes through");
+        assert_eq!(sent["envelope"]["externalId"], "hr-2026-0001", "{file}");
+        assert!(sent["recipients"][0]["signUrl"].as_str().unwrap().contains("/sign/"), "{file}");
+        let listed = call(&app, &key, "GET", "/envelopes?externalId=hr-2026-0001", None).await.json();
+        assert_eq!(listed["data"].as_array().unwrap().len(), 1, "{file}");
+    }
+    let mails = sink.wait_for("minjun@example.com", 2).await;
+    assert!(mails.iter().all(|m| m.text.contains("/sign/")), "each signer was invited by email");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn the_readme_quick_start_runs_against_a_running_server() {
     let sink = crate::smtp::SmtpSink::start();
