@@ -166,33 +166,38 @@ pub(crate) async fn replace_contents(tx: &mut Tx, id: &EnvelopeId, recipients: &
         id_taken(res, &format!("recipients[{pos}].id"))?;
     }
     for (pos, f) in fields.iter().enumerate() {
-        let res = sqlx::query(
-            "INSERT INTO fields (id, envelope_id, recipient_id, document_id, page_index, x, y, width, height, kind, required, \
-             label, placeholder, options, format, position, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)",
-        )
-        .bind(&f.id)
-        .bind(id)
-        .bind(&f.recipient_id)
-        .bind(&f.document_id)
-        .bind(i64::from(f.page))
-        .bind(f.rect.x)
-        .bind(f.rect.y)
-        .bind(f.rect.width)
-        .bind(f.rect.height)
-        .bind(f.kind)
-        .bind(i64::from(f.required))
-        .bind(&f.label)
-        .bind(&f.placeholder)
-        .bind(serde_json::to_string(&f.options).unwrap_or_else(|_| "[]".into()))
-        .bind(f.format.as_deref())
-        .bind(pos as i64)
-        .bind(now)
-        .execute(&mut **tx)
-        .await;
-        id_taken(res, &format!("fields[{pos}].id"))?;
+        insert_field(tx, id, pos as i64, f, now, &format!("fields[{pos}].id")).await?;
     }
     Ok(())
+}
+
+/// One field at `position` (a field id of another envelope is refused, naming `path`).
+pub(crate) async fn insert_field(tx: &mut Tx, id: &EnvelopeId, position: i64, f: &FieldDraft, now: Timestamp, path: &str) -> AppResult<()> {
+    let res = sqlx::query(
+        "INSERT INTO fields (id, envelope_id, recipient_id, document_id, page_index, x, y, width, height, kind, required, \
+         label, placeholder, options, format, position, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)",
+    )
+    .bind(&f.id)
+    .bind(id)
+    .bind(&f.recipient_id)
+    .bind(&f.document_id)
+    .bind(i64::from(f.page))
+    .bind(f.rect.x)
+    .bind(f.rect.y)
+    .bind(f.rect.width)
+    .bind(f.rect.height)
+    .bind(f.kind)
+    .bind(i64::from(f.required))
+    .bind(&f.label)
+    .bind(&f.placeholder)
+    .bind(serde_json::to_string(&f.options).unwrap_or_else(|_| "[]".into()))
+    .bind(f.format.as_deref())
+    .bind(position)
+    .bind(now)
+    .execute(&mut **tx)
+    .await;
+    id_taken(res, path)
 }
 
 /// An id that belongs to another envelope cannot be reused.

@@ -6,6 +6,7 @@
 mod change;
 mod contents;
 mod draft;
+mod fieldless;
 mod invite;
 mod notify;
 mod row;

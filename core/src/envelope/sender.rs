@@ -54,16 +54,38 @@ fn parse_expiry(s: &str) -> AppResult<Timestamp> {
     Ok(Timestamp::from_datetime(t))
 }
 
-/// Sends a draft. Returns every recipient's signing link.
+/// Sends a draft. Returns every recipient's signing link. Signers given no field sign on a
+/// signature page appended for them.
 pub async fn send_envelope(st: &AppState, actor: &Actor, id: &EnvelopeId, req: &SendRequest, origin: &Origin) -> AppResult<Vec<Invited>> {
     scope::envelope(&st.db, actor, id).await?;
     let sending = sending(req)?;
+    match super::fieldless::prepare(st, actor, id).await? {
+        None => send_in_tx(st, actor, id, req, &sending, origin, None).await,
+        Some(page) => {
+            let sent = send_in_tx(st, actor, id, req, &sending, origin, Some(&page)).await;
+            page.settle(st, sent).await
+        }
+    }
+}
+
+async fn send_in_tx(
+    st: &AppState,
+    actor: &Actor,
+    id: &EnvelopeId,
+    req: &SendRequest,
+    sending: &Sending,
+    origin: &Origin,
+    page: Option<&super::fieldless::Prepared>,
+) -> AppResult<Vec<Invited>> {
     let mut tx = st.db.begin().await?;
     let env = Envelope::find_for(&mut tx, actor, id).await?;
     if env.mode == Mode::Live {
         crate::api::usage::check_quota(&mut tx, &actor.organization_id).await?;
     }
-    transition::send(&mut tx, actor, id, &sending, origin).await?;
+    if let Some(page) = page {
+        page.record(&mut tx, actor, id).await?;
+    }
+    transition::send(&mut tx, actor, id, sending, origin).await?;
     for (rid, lang) in &req.languages {
         sqlx::query("UPDATE recipients SET language = $3 WHERE id = $1 AND envelope_id = $2").bind(rid).bind(id).bind(lang).execute(&mut *tx).await?;
     }

@@ -39,44 +39,49 @@ pub struct Placed {
     pub mark: Mark,
 }
 
-/// Fonts and images a set of content streams uses, embedded once.
+/// Fonts and images a set of content streams uses, embedded once. Their resource names carry
+/// a tag of their own, so stamping a page that an earlier update (a signature page, a PDF
+/// sealed before and uploaded again) gave resources of ours never replaces those.
 pub struct Resources {
     pub text: FontUse,
     pub script: FontUse,
     images: Vec<Vec<u8>>,
+    tag: String,
 }
 
 impl Default for Resources {
     fn default() -> Self {
-        Self { text: FontUse::new(FontKind::Text), script: FontUse::new(FontKind::Script), images: Vec::new() }
+        use rand::Rng as _;
+        let tag = format!("{:08x}", rand::thread_rng().gen::<u32>());
+        Self { text: FontUse::new(FontKind::Text), script: FontUse::new(FontKind::Script), images: Vec::new(), tag }
     }
 }
 
 impl Resources {
-    fn font(&mut self, kind: FontKind) -> (&mut FontUse, &'static str) {
+    fn font(&mut self, kind: FontKind) -> (&mut FontUse, String) {
         match kind {
-            FontKind::Text => (&mut self.text, "DjF1"),
-            FontKind::Script => (&mut self.script, "DjF2"),
+            FontKind::Text => (&mut self.text, format!("DjF1{}", self.tag)),
+            FontKind::Script => (&mut self.script, format!("DjF2{}", self.tag)),
         }
     }
 
     fn image(&mut self, png: &[u8]) -> String {
         self.images.push(png.to_vec());
-        format!("DjI{}", self.images.len())
+        format!("DjI{}{}", self.images.len(), self.tag)
     }
 
     /// Embeds what was used; returns the /Font and /XObject entries to merge into pages.
     pub fn embed(self, up: &mut Update) -> anyhow::Result<(Dictionary, Dictionary)> {
         let mut fonts = Dictionary::new();
         if self.text.is_used() {
-            fonts.set("DjF1", Object::Reference(self.text.embed(up)?));
+            fonts.set(format!("DjF1{}", self.tag), Object::Reference(self.text.embed(up)?));
         }
         if self.script.is_used() {
-            fonts.set("DjF2", Object::Reference(self.script.embed(up)?));
+            fonts.set(format!("DjF2{}", self.tag), Object::Reference(self.script.embed(up)?));
         }
         let mut xobjects = Dictionary::new();
         for (i, png) in self.images.iter().enumerate() {
-            xobjects.set(format!("DjI{}", i + 1), Object::Reference(embed_png(up, png)?));
+            xobjects.set(format!("DjI{}{}", i + 1, self.tag), Object::Reference(embed_png(up, png)?));
         }
         Ok((fonts, xobjects))
     }

@@ -14,6 +14,7 @@ mod evidence;
 pub mod files;
 pub mod keys;
 pub mod sign;
+pub mod signature_page;
 pub mod trail;
 pub mod tsa;
 pub mod verify;

@@ -125,7 +125,7 @@ impl Writer<'_> {
 
 /// Breaks `text` into lines no wider than `width` (at word boundaries when possible; Hangul
 /// and long tokens break anywhere).
-fn wrap(font: &crate::pdf::font::FontUse, text: &str, size: f64, width: f64) -> Vec<String> {
+pub(super) fn wrap(font: &crate::pdf::font::FontUse, text: &str, size: f64, width: f64) -> Vec<String> {
     let mut lines = Vec::new();
     for raw in text.split('\n') {
         let mut line = String::new();
@@ -247,7 +247,7 @@ pub fn standalone(t: &Trail) -> anyhow::Result<Vec<u8>> {
 }
 
 /// A valid PDF with an empty page tree, to append pages to.
-fn empty_pdf() -> Vec<u8> {
+pub(super) fn empty_pdf() -> Vec<u8> {
     let mut out = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
     let objs = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [] /Count 0 >>"];
     let mut offs = Vec::new();

@@ -512,3 +512,108 @@ async fn keys_are_managed_over_the_api_and_their_scopes_bind_every_route() {
     assert_eq!(call(&app, &test.key, "DELETE", &format!("/keys/{}", root.id), None).await.status, 404);
     assert_eq!(call(&app, &root.key, "GET", "/documents", None).await.status, 200);
 }
+
+#[tokio::test]
+async fn signers_without_fields_sign_on_an_appended_signature_page_that_is_sealed_like_any_other() {
+    let app = spawn().start().await;
+    let key = key_for(&app, "fieldless").await;
+    let docs: Vec<String> = {
+        let mut v = Vec::new();
+        for _ in 0..2 {
+            v.push(upload_with(&app, &key, &[]).await.json()["id"].as_str().unwrap().to_owned());
+        }
+        v
+    };
+    // Certyneo's quick start: subject, documents, recipients — no fields.
+    let created = call(
+        &app,
+        &key,
+        "POST",
+        "/envelopes",
+        Some(json!({
+            "subject": "용역 계약서",
+            "documentIds": docs,
+            "recipients": [
+                { "email": "minjun@example.com", "name": "김민준", "role": "SIGNER" },
+                { "email": "viewer@example.com", "name": "열람자", "role": "VIEWER" },
+                { "email": "seoyeon@example.com", "name": "이서연", "role": "SIGNER" },
+            ],
+        })),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents").fetch_one(app.db.pool()).await.unwrap();
+    let sent = call(&app, &key, "POST", &format!("/envelopes/{id}/send"), None).await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let e = sent.json()["envelope"].clone();
+    let documents = e["documents"].as_array().unwrap();
+    assert_eq!(documents.len(), 3, "the signature page is appended: {e}");
+    let page_doc = documents[2]["id"].as_str().unwrap().to_owned();
+    assert!(documents[2]["name"].as_str().unwrap().contains("서명"), "{}", documents[2]["name"]);
+    let fields = e["fields"].as_array().unwrap();
+    assert_eq!(fields.len(), 4, "a signature and a date for each signer, none for the viewer: {fields:?}");
+    for email in ["minjun@example.com", "seoyeon@example.com"] {
+        let mine: Vec<&Value> = fields.iter().filter(|f| f["recipient"] == email).collect();
+        let kinds: Vec<&str> = mine.iter().map(|f| f["type"].as_str().unwrap()).collect();
+        assert_eq!(kinds, vec!["signature", "date"], "{email}");
+        assert!(mine.iter().all(|f| f["document"] == page_doc.as_str()));
+    }
+    assert_eq!(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM documents").fetch_one(app.db.pool()).await.unwrap(), before + 1);
+
+    // A send that fails (the month's quota is used up) leaves no signature page behind.
+    let bad = call(
+        &app,
+        &key,
+        "POST",
+        "/envelopes",
+        Some(json!({ "subject": "x", "documentIds": [docs[0]], "recipients": [{ "email": "a@example.com", "name": "한 명" }] })),
+    )
+    .await;
+    let bad = bad.json()["id"].as_str().unwrap().to_owned();
+    sqlx::query("UPDATE organizations SET monthly_quota = 1").execute(app.db.pool()).await.unwrap();
+    let keys_before = app.stored_keys("").await.len();
+    let r = call(&app, &key, "POST", &format!("/envelopes/{bad}/send"), None).await;
+    assert_eq!(r.code(), "QUOTA_EXCEEDED", "{}", r.body);
+    assert_eq!(envelope(&app, &key, &bad).await["documents"].as_array().unwrap().len(), 1);
+    assert_eq!(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM documents").fetch_one(app.db.pool()).await.unwrap(), before + 1);
+    assert_eq!(app.stored_keys("").await.len(), keys_before, "no stored bytes left behind");
+
+    // Each signer signs on the page; the envelope is sealed and verifies.
+    let links = sent.json()["recipients"].as_array().unwrap().clone();
+    for email in ["minjun@example.com", "seoyeon@example.com"] {
+        let link = links.iter().find(|l| l["email"] == email).unwrap()["signUrl"].as_str().unwrap().to_owned();
+        let token = link.rsplit('/').next().unwrap().to_owned();
+        let signer = app.new_browser();
+        assert_eq!(signer.call("sign/view", &[("token", &token)]).await.status, 200);
+        assert_eq!(signer.call("sign/consent", &[("token", &token)]).await.status, 200);
+        let signature_field = fields.iter().find(|f| f["recipient"] == email && f["type"] == "signature").unwrap()["id"].as_str().unwrap().to_owned();
+        let r = signer
+            .call_json(
+                "sign/submit",
+                json!({ "token": token, "submission": { "fields": [{ "field_id": signature_field, "signature": 0 }], "signatures": [crate::signing::drawing("pen", true)] } }),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let done = completed(&app, &key, &id).await;
+    let sealed = done["documents"][2]["sealedSha256"].as_str().unwrap().to_owned();
+    let res = app.client.get(app.url(&format!("/api/v1/envelopes/{id}/signed-document?document={page_doc}"))).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let pdf = res.bytes().await.unwrap().to_vec();
+    assert_eq!(dojang_core::document::sha256_hex(&pdf), sealed);
+    // The page's own text survives the stamp of the signatures (pdftotext from poppler).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("page.pdf"), &pdf).unwrap();
+    let text = std::process::Command::new("pdftotext").arg(dir.path().join("page.pdf")).arg("-").output().expect("pdftotext");
+    let text = String::from_utf8_lossy(&text.stdout);
+    for words in ["Signatures · 서명", "용역 계약서", "김민준", "seoyeon@example.com", "Signature · 서명", "Date · 날짜"] {
+        assert!(text.contains(words), "{words:?} in {text}");
+    }
+    let part = reqwest::multipart::Part::bytes(pdf).file_name("sealed.pdf").mime_str("application/pdf").unwrap();
+    let verified = app.client.post(app.url("/api/v1/verify")).multipart(reqwest::multipart::Form::new().part("file", part)).send().await.unwrap();
+    let verified: Value = verified.json().await.unwrap();
+    assert_eq!(verified["intact"], true, "{verified}");
+    let events = call(&app, &key, "GET", &format!("/envelopes/{id}/events"), None).await.json();
+    assert_eq!(events["data"].as_array().unwrap().iter().filter(|e| e["type"] == "recipient.signed").count(), 2);
+}
