@@ -572,12 +572,12 @@ async fn signers_without_fields_sign_on_an_appended_signature_page_that_is_seale
     .await;
     let bad = bad.json()["id"].as_str().unwrap().to_owned();
     sqlx::query("UPDATE organizations SET monthly_quota = 1").execute(app.db.pool()).await.unwrap();
-    let keys_before = app.stored_keys("").await.len();
+    let keys_before = app.stored_keys("documents/").await.len();
     let r = call(&app, &key, "POST", &format!("/envelopes/{bad}/send"), None).await;
     assert_eq!(r.code(), "QUOTA_EXCEEDED", "{}", r.body);
     assert_eq!(envelope(&app, &key, &bad).await["documents"].as_array().unwrap().len(), 1);
     assert_eq!(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM documents").fetch_one(app.db.pool()).await.unwrap(), before + 1);
-    assert_eq!(app.stored_keys("").await.len(), keys_before, "no stored bytes left behind");
+    assert_eq!(app.stored_keys("documents/").await.len(), keys_before, "no stored original left behind");
 
     // Each signer signs on the page; the envelope is sealed and verifies.
     let links = sent.json()["recipients"].as_array().unwrap().clone();
