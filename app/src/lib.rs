@@ -101,6 +101,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::login::LoginPage/>
                 <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage/>
                 <Route path=path!("/contract/upload") view=pages::contract::ContractPage/>
+                <Route path=path!("/contract/list") view=pages::contract_list::ContractListPage/>
                 <Route path=path!("/contracts/:id") view=pages::envelope::EnvelopePage/>
                 <Route path=path!("/sign/:token") view=pages::sign::SignPage ssr=SsrMode::Async/>
                 <Route path=path!("/download/:token") view=pages::download::DownloadPage ssr=SsrMode::Async/>

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createDecipheriv, createHmac, hkdfSync } from "node:crypto";
 import { tid } from "./ids";
-import { dragWithMouse, fixture, signUp, sql } from "./helpers";
+import { dragWithMouse, fixture, prepareContract, signUp, sql } from "./helpers";
 
 // The example host page (end2end/embed-host/index.html) served from another origin: a
 // company's own site embedding Dojang.
@@ -97,6 +97,88 @@ test("in an iframe on an allowed site: upload, place a field, name, save; the ho
   // Close tells the host too.
   await frame.locator(tid("embedClose")).click();
   await eventOf(page, "contract.closed");
+});
+
+/** What the editor shows of a saved contract: where it opens, where its field sits on the
+ * page (fractions) and its name — the same whether framed or not. */
+async function shown(root: Root) {
+  await expect(root.locator("html")).toHaveAttribute("data-hydrated", "true");
+  // A saved contract with its documents opens on the fields.
+  await expect(root.locator(tid("field"))).toHaveCount(1, { timeout: 30_000 });
+  const page = (await root.locator(tid("page")).first().boundingBox())!;
+  const field = (await root.locator(tid("field")).first().boundingBox())!;
+  const pages = await root.locator(tid("page")).count();
+  await root.locator(tid("nextFinish")).click();
+  const name = await root.locator(tid("contractName")).inputValue();
+  return { pages, x: (field.x - page.x) / page.width, y: (field.y - page.y) / page.height, w: field.width / page.width, name };
+}
+
+test("a saved contract reopens in the iframe exactly as outside, and drafts are deleted from the embedded list and the dashboard", async ({ page, browser, baseURL }) => {
+  const i = await integrator(baseURL!);
+  await page.goto(`${allowed.origin}/?dojang=${encodeURIComponent(baseURL!)}&token=${await i.token()}&auto=iframe`);
+  const first = page.frameLocator("#dojang iframe");
+  await prepareInside(page, first);
+  const id = (await eventOf(page, "contract.saved")).data.contractId as string;
+
+  // Reopened in a new iframe (contractId), and outside any frame with the same kind of link.
+  const reopened = await browser.newPage();
+  await reopened.goto(`${allowed.origin}/?dojang=${encodeURIComponent(baseURL!)}&token=${await i.token()}&contractId=${id}&auto=iframe`);
+  const framed = await shown(reopened.frameLocator("#dojang iframe"));
+  const outside = await browser.newPage();
+  await outside.goto(`${baseURL}/contract/upload?token=${await i.token()}&contractId=${id}`);
+  const direct = await shown(outside);
+  expect(framed.name).toBe("입사 계약서 (임베드)");
+  expect(framed.pages).toBe(1);
+  expect(direct.name).toBe(framed.name);
+  expect(direct.pages).toBe(framed.pages);
+  expect(Math.abs(direct.w - framed.w)).toBeLessThan(0.01);
+  expect(Math.abs(direct.x - framed.x)).toBeLessThan(0.01);
+  expect(Math.abs(direct.y - framed.y)).toBeLessThan(0.01);
+  expect(Math.abs(framed.x + framed.w / 2 - 0.4)).toBeLessThan(0.05); // where it was dropped
+
+  // The embedded list (framed by the allowed site): open it, delete the draft.
+  const list = await browser.newPage();
+  await list.goto(`${allowed.origin}/`);
+  await list.evaluate(([src]) => {
+    const f = document.createElement("iframe");
+    f.id = "list";
+    f.src = src;
+    f.style.width = "900px";
+    f.style.height = "700px";
+    document.body.appendChild(f);
+  }, [`${baseURL}/contract/list?token=${await i.token()}&origin=${encodeURIComponent(allowed.origin)}`]);
+  const frame = list.frameLocator("#list");
+  await expect(frame.locator("html")).toHaveAttribute("data-hydrated", "true");
+  const row = frame.locator(`${tid("contractRow")}[data-contract-id="${id}"]`);
+  await expect(row).toBeVisible();
+  await expect(row.locator("a").first()).toHaveAttribute("href", new RegExp(`/contract/upload\\?contractId=${id}&embed=1`));
+  await expect(row.locator(tid("contractDetails"))).toHaveCount(0);
+  await row.locator(tid("contractDelete")).click();
+  await row.locator(tid("contractDeleteYes")).click();
+  await expect(row).toHaveCount(0);
+  expect((await i.api("GET", `/envelopes/${id}`)).status()).toBe(404);
+
+  // Outside an embed session the list is never shown.
+  const bare = await browser.newPage();
+  await bare.goto(`${baseURL}/contract/list`);
+  await expect(bare.locator(tid("embedExpired"))).toBeVisible();
+
+  // The dashboard: a signed-in sender deletes a draft; a sent contract has no delete.
+  await signUp(page.request, "delete");
+  const draft = await prepareContract(page.request, [{ name: "김민준", email: "minjun@example.com", order: 1 }], [{ kind: "signature", x: 0.1, y: 0.1, w: 0.3, h: 0.05, signer: 0 }]);
+  const sent = await prepareContract(page.request, [{ name: "이서연", email: "seoyeon@example.com", order: 1 }], [{ kind: "signature", x: 0.1, y: 0.1, w: 0.3, h: 0.05, signer: 0 }]);
+  const r = await page.request.post("/_fn/envelopes/send", { data: { csrf: sent.csrf, id: sent.envelope, request: {} } });
+  expect(r.status(), await r.text()).toBe(200);
+  await page.goto(`${baseURL}/dashboard`);
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator(`${tid("contractRow")}[data-contract-id="${sent.envelope}"] ${tid("contractDelete")}`)).toHaveCount(0);
+  const mine = page.locator(`${tid("contractRow")}[data-contract-id="${draft.envelope}"]`);
+  await mine.locator(tid("contractDelete")).click();
+  await mine.locator(tid("contractDeleteYes")).click();
+  await expect(mine).toHaveCount(0);
+  await page.reload();
+  await expect(page.locator(`${tid("contractRow")}[data-contract-id="${sent.envelope}"]`)).toBeVisible();
+  await expect(page.locator(`${tid("contractRow")}[data-contract-id="${draft.envelope}"]`)).toHaveCount(0);
 });
 
 test("in a popup: the same, the opener hears contract.saved, and the popup goes where it was told", async ({ page, baseURL }) => {

@@ -1,5 +1,5 @@
-//! The contract editor's calls: list, load, save (recipients + fields), rename, reorder and
-//! remove documents. Uploads and previews are plain HTTP endpoints (`/_app/documents`).
+//! The contract editor's calls: list, load, save (recipients + fields), delete a draft, rename,
+//! reorder and remove documents. Uploads and previews are plain HTTP endpoints (`/_app/documents`).
 
 use dojang_core::error::AppError;
 use dojang_core::model::{EnvelopeDraft, EnvelopeSummary, FieldDraft, RecipientDraft};
@@ -41,6 +41,19 @@ pub async fn save_draft(csrf: String, id: String, version: i64, recipients: Vec<
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
             envelope::save_editor(&st.db, &ssr::editor_actor().await?, &EnvelopeId::parse(&id)?, version, &recipients, &fields).await
+        }
+        .await,
+    )
+}
+
+/// Deletes a draft (409 once sent); its documents go with it unless the library keeps them.
+#[server(prefix = "/_fn", endpoint = "contracts/delete")]
+pub async fn delete_draft(csrf: String, id: String) -> Result<(), AppError> {
+    respond(
+        async {
+            ssr::check_csrf(&csrf).await?;
+            let st = ssr::state()?;
+            envelope::delete(&st.db, &ssr::editor_actor().await?, &EnvelopeId::parse(&id)?).await
         }
         .await,
     )

@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod contract;
+pub mod contract_list;
 pub mod dashboard;
 pub mod download;
 pub mod envelope;

@@ -15,6 +15,13 @@ use dojang_core::model::Language;
 use dojang_core::state::AppState;
 
 const EXCHANGE_PATH: &str = "/contract/upload";
+/// The client user's contracts (open one, delete a draft), hosted like the editor.
+const LIST_PATH: &str = "/contract/list";
+
+/// The hosted screens a client token opens.
+fn exchanges(path: &str) -> bool {
+    path == EXCHANGE_PATH || path == LIST_PATH
+}
 
 fn query_param(uri: &Uri, name: &str) -> Option<String> {
     let q = uri.query()?;
@@ -24,7 +31,7 @@ fn query_param(uri: &Uri, name: &str) -> Option<String> {
 /// Where an embed session counts: the hosted editor and the calls it makes. Everywhere else
 /// (dashboard, contract details, settings) a browser is only ever its signed-in user.
 fn embeddable(path: &str) -> bool {
-    path == EXCHANGE_PATH
+    exchanges(path)
         || path.starts_with("/_fn/contracts/")
         || path.starts_with("/_app/documents")
         || matches!(path, "/_fn/auth/embed_csrf_token" | "/_fn/auth/embed_origins")
@@ -47,7 +54,7 @@ async fn signed_in(session: Option<tower_sessions::Session>) -> bool {
 /// user wins and the embed session ends.
 pub async fn layer(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
     let signed_in = signed_in(req.extensions().get::<tower_sessions::Session>().cloned()).await;
-    if req.method() == axum::http::Method::GET && req.uri().path() == EXCHANGE_PATH {
+    if req.method() == axum::http::Method::GET && exchanges(req.uri().path()) {
         if let Some(token) = query_param(req.uri(), "token") {
             if signed_in {
                 let origin = query_param(req.uri(), "origin").and_then(|o| embed::parse_origin(&o));
@@ -140,7 +147,7 @@ async fn exchange(st: &AppState, uri: &Uri, token: &str) -> Response {
         }
         next.append_pair("returnUrl", &r);
     }
-    let location = format!("{EXCHANGE_PATH}?{}", next.finish());
+    let location = format!("{}?{}", uri.path(), next.finish());
     let mut res = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
     if let Ok(v) = HeaderValue::from_str(&embed::set_cookie(&cookie)) {
         res.headers_mut().insert(header::SET_COOKIE, v);
