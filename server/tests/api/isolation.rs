@@ -72,6 +72,7 @@ async fn every_route_is_not_found(b: &Browser, contract: &str, doc: &str, secret
         ("get", b.call("contracts/get", &[("id", contract)]).await),
         ("save", b.call_json("contracts/save", json!({ "csrf": csrf, "id": contract, "version": 2, "recipients": [], "fields": [] })).await),
         ("rename", b.call("contracts/rename", &[("csrf", &csrf), ("id", contract), ("name", "빼앗김")]).await),
+        ("delete", b.call("contracts/delete", &[("csrf", &csrf), ("id", contract)]).await),
         ("reorder", b.call_json("contracts/reorder_documents", json!({ "csrf": csrf, "id": contract, "order": [doc] })).await),
         ("remove", b.call("contracts/remove_document", &[("csrf", &csrf), ("id", contract), ("document_id", doc)]).await),
         ("page", b.get(&format!("/_app/documents/{doc}/pages/0")).await),
