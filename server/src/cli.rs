@@ -170,7 +170,7 @@ async fn serve(mut settings: Settings, role: Option<Role>) -> anyhow::Result<()>
 
 async fn migrate(settings: &Settings) -> anyhow::Result<Db> {
     std::fs::create_dir_all(&settings.data_dir)?;
-    let db = Db::connect(&settings.database_url).await?;
+    let db = Db::connect_with(&settings.database_url, settings.db_max_connections).await?;
     db.migrate().await?;
     Ok(db)
 }

@@ -37,7 +37,7 @@ pub struct Application {
 impl Application {
     pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
-        let db = Db::connect(&settings.database_url).await?;
+        let db = Db::connect_with(&settings.database_url, settings.db_max_connections).await?;
         db.migrate().await?;
         let pdf = PdfEngine::start(&settings.pdfium_lib)?;
         let renderer = if settings.render_workers == 0 {

@@ -75,6 +75,8 @@ pub struct Settings {
     pub public_url_from_bind: bool,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// Connections in the pool (`DOJANG_DB_MAX_CONNECTIONS`; default 8 on SQLite, 16 on PostgreSQL).
+    pub db_max_connections: Option<u32>,
     /// Where file bytes are stored (`DOJANG_STORAGE_URL`; default `<data dir>/blobs`).
     pub storage: crate::infra::storage::StorageConfig,
     /// Checked when the server starts (admin commands do not need PDFium).
@@ -160,6 +162,13 @@ impl Settings {
         }
         let data_dir = PathBuf::from(get("DOJANG_DATA_DIR").unwrap_or_else(|| "./data".into()));
         let database_url = get("DOJANG_DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("dojang.db").display()));
+        let db_max_connections = match get("DOJANG_DB_MAX_CONNECTIONS") {
+            None => None,
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(n) if (1..=1000).contains(&n) => Some(n),
+                _ => return Err(err(format!("DOJANG_DB_MAX_CONNECTIONS must be 1–1000, not {v:?}"))),
+            },
+        };
         let storage = match get("DOJANG_STORAGE_URL") {
             Some(url) => crate::infra::storage::StorageConfig::parse(&url, &get).map_err(err)?,
             None => crate::infra::storage::StorageConfig::Local { root: data_dir.join("blobs") },
@@ -192,6 +201,7 @@ impl Settings {
             public_url_from_bind,
             data_dir,
             database_url,
+            db_max_connections,
             storage,
             pdfium_lib,
             secret_key,

@@ -36,6 +36,12 @@ impl Db {
     /// Connects to `url` (`sqlite://path` or `postgres://…`). A SQLite file and its folder are
     /// created when missing.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::connect_with(url, None).await
+    }
+
+    /// As `connect`, with at most `max_connections` in the pool (default 8 on SQLite, 16 on
+    /// PostgreSQL).
+    pub async fn connect_with(url: &str, max_connections: Option<u32>) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -56,7 +62,7 @@ impl Db {
             }
         }
         let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .max_connections(max_connections.unwrap_or(if backend == Backend::Sqlite { 8 } else { 16 }))
             .acquire_timeout(Duration::from_secs(10))
             // A SQLite connection is a file handle that cannot go stale; pinging it on every
             // acquire is a round trip to its thread for nothing. A PostgreSQL connection may
