@@ -141,6 +141,8 @@ async fn every_event_type_arrives_signed_and_verifies_with_the_standard_webhooks
 
     // Completed: two signers in order.
     let (done, _) = draft(&app, &key).await;
+    let r = call(&app, &key, "PATCH", &format!("/envelopes/{done}"), Some(json!({ "externalId": "crm-77", "metadata": { "deal": "갑-1" } }))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let sent = call(&app, &key, "POST", &format!("/envelopes/{done}/send"), None).await;
     let urls = sign_urls(&sent.json());
     sign_as(&app, &done, &urls[0], "minjun@example.com").await;
@@ -189,6 +191,8 @@ async fn every_event_type_arrives_signed_and_verifies_with_the_standard_webhooks
     assert_eq!(declined_event["event"]["data"]["reason"], "금액이 다릅니다");
     let completed = log.iter().find(|e| e["type"] == "envelope.completed").unwrap();
     assert_eq!(completed["event"]["data"]["envelope"]["status"], "completed");
+    assert_eq!(completed["event"]["data"]["envelope"]["externalId"], "crm-77", "the integrator's reference rides along");
+    assert_eq!(completed["event"]["data"]["envelope"]["metadata"]["deal"], "갑-1");
     assert!(completed["event"]["timestamp"].as_str().unwrap().ends_with('Z'));
 
     // The delivery log says the same (an attempt is recorded just after the receiver answers it).
