@@ -124,6 +124,14 @@ impl Conditions {
     }
 }
 
+/// A text filter of a list, at most `max` characters (longer is a 422 naming `field`).
+pub fn parse_filter(field: &str, value: Option<String>, max: usize) -> AppResult<Option<String>> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(AppError::field(field, "too_long", format!("Use at most {max} characters"))),
+        v => Ok(v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())),
+    }
+}
+
 /// A `LIKE` pattern matching `text` anywhere, its wildcards taken literally (`ESCAPE '\'`).
 pub fn contains_pattern(text: &str) -> String {
     let mut p = String::from("%");

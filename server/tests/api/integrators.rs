@@ -166,7 +166,16 @@ async fn lists_filter_by_status_recipient_subject_and_time_and_page_by_cursor() 
     assert_eq!(ids_of(&get("createdAfter=2999-01-01T00:00:00Z").await.json()).len(), 0);
     assert_eq!(ids_of(&get("createdBefore=2999-01-01T09:00:00%2B09:00&updatedAfter=2000-01-01T00:00:00Z").await.json()).len(), 6);
 
-    for (q, field) in [("cursor=bm9wZQ", "cursor"), ("cursor=%21%21", "cursor"), ("createdAfter=yesterday", "createdAfter"), ("limit=0", "limit")] {
+    let long_q = format!("q={}", "가".repeat(201));
+    let long_id = format!("externalId={}", "x".repeat(256));
+    for (q, field) in [
+        ("cursor=bm9wZQ", "cursor"),
+        ("cursor=%21%21", "cursor"),
+        ("createdAfter=yesterday", "createdAfter"),
+        ("limit=0", "limit"),
+        (long_q.as_str(), "q"),
+        (long_id.as_str(), "externalId"),
+    ] {
         let r = get(q).await;
         assert_eq!((r.status, r.code().as_str()), (422, "VALIDATION_FAILED"), "{q}: {}", r.body);
         assert_eq!(r.json()["fields"][0]["field"], field, "{q}");

@@ -9,7 +9,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use dojang_core::api::listing::{parse_time, Page};
+use dojang_core::api::listing::{parse_filter, parse_time, Page};
 use dojang_core::api::reference::ReferenceChange;
 use dojang_core::api::scope;
 use dojang_core::document::library;
@@ -42,8 +42,10 @@ pub async fn upload(State(st): State<AppState>, auth: Authed, multipart: Result<
 #[into_params(parameter_in = Query)]
 pub struct DocumentParams {
     /// Your id of the document.
+    #[param(max_length = 255)]
     pub external_id: Option<String>,
     /// Words of the file name (case-insensitive, anywhere in it).
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Uploaded at or after this RFC 3339 time.
     pub created_after: Option<String>,
@@ -64,8 +66,8 @@ pub struct DocumentParams {
 pub async fn list(State(st): State<AppState>, auth: Authed, ApiQuery(q): ApiQuery<DocumentParams>) -> AppResult<Json<DocumentList>> {
     let page = Page::parse(q.limit, q.offset, q.cursor.as_deref())?;
     let filter = library::Filter {
-        external_id: q.external_id,
-        name: q.q,
+        external_id: parse_filter("externalId", q.external_id, 255)?,
+        name: parse_filter("q", q.q, 200)?,
         created_after: parse_time("createdAfter", q.created_after.as_deref())?,
         created_before: parse_time("createdBefore", q.created_before.as_deref())?,
     };

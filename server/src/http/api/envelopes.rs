@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dojang_core::actor::Actor;
-use dojang_core::api::listing::{parse_time, Page};
+use dojang_core::api::listing::{parse_filter, parse_time, Page};
 use dojang_core::api::reference::ReferenceChange;
 use dojang_core::api::scope;
 use dojang_core::audit::Origin;
@@ -118,10 +118,13 @@ pub struct ListParams {
     #[param(value_type = Option<String>, pattern = "^(draft|sent|sealing|completed|declined|cancelled|expired)$")]
     pub status: Option<String>,
     /// Your id of the envelope.
+    #[param(max_length = 255)]
     pub external_id: Option<String>,
     /// Envelopes with a recipient of this email.
+    #[param(max_length = 320)]
     pub recipient_email: Option<String>,
     /// Words of the subject (case-insensitive, anywhere in it).
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Created at or after this RFC 3339 time.
     pub created_after: Option<String>,
@@ -152,9 +155,9 @@ pub async fn list(State(st): State<AppState>, auth: Authed, ApiQuery(q): ApiQuer
     };
     let filter = search::Filter {
         status,
-        external_id: q.external_id,
-        recipient_email: q.recipient_email,
-        subject: q.q,
+        external_id: parse_filter("externalId", q.external_id, 255)?,
+        recipient_email: parse_filter("recipientEmail", q.recipient_email, 320)?,
+        subject: parse_filter("q", q.q, 200)?,
         created_after: parse_time("createdAfter", q.created_after.as_deref())?,
         created_before: parse_time("createdBefore", q.created_before.as_deref())?,
         updated_after: parse_time("updatedAfter", q.updated_after.as_deref())?,
