@@ -1,5 +1,6 @@
 //! The sweeper: envelopes past their expiry become expired, signers whose turn it is are
-//! reminded every N days, and stale rows (embed sessions, idempotent replays) are removed.
+//! reminded every N days, and stale rows (ended signing links, embed sessions, idempotent
+//! replays) are removed.
 
 use super::contents::Recipient;
 use super::invite::{email_link, new_link};
@@ -39,6 +40,12 @@ pub async fn sweep(st: &AppState) -> AppResult<(usize, usize)> {
         }
         tx.commit().await?;
     }
+    // Links minted to live a short while, and retired links, are gone a day after they ended.
+    let day_ago = now.plus(time::Duration::days(-1));
+    sqlx::query("DELETE FROM signing_links WHERE (expires_at IS NOT NULL AND expires_at < $1) OR (revoked_at IS NOT NULL AND revoked_at < $1)")
+        .bind(day_ago)
+        .execute(st.db.pool())
+        .await?;
 
     let candidates: Vec<Candidate> = sqlx::query_as(
         "SELECT r.id AS recipient_id, r.envelope_id, e.reminder_days, r.invited_at, r.last_reminded_at FROM recipients r \

@@ -256,7 +256,7 @@ async fn delete_voids_a_sent_envelope_and_deletes_a_draft_and_remind_sends_a_fre
 
 #[tokio::test]
 async fn signing_links_are_minted_on_demand_short_lived_and_only_for_ones_own_envelopes() {
-    let app = spawn().start().await;
+    let app = spawn().var("DOJANG_SWEEP_SECONDS", "1").start().await;
     let key = key_for(&app, "links").await;
     let (id, _) = draft(&app, &key).await;
     let e = envelope(&app, &key, &id).await;
@@ -300,6 +300,22 @@ async fn signing_links_are_minted_on_demand_short_lived_and_only_for_ones_own_en
     assert_eq!(call(&app, &stranger, "POST", &path, None).await.status, 404);
     let test = org_with_key(&app, "links-test", Mode::Test).await.key;
     assert_eq!(call(&app, &test, "POST", &path, None).await.status, 404);
+
+    // Ended links do not pile up: the sweeper removes them a day after they ended.
+    sqlx::query("UPDATE signing_links SET revoked_at = '2000-01-01T00:00:00.000Z' WHERE revoked_at IS NOT NULL").execute(app.db.pool()).await.unwrap();
+    let ended = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM signing_links WHERE revoked_at IS NOT NULL OR expires_at < '2001-01-01'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap()
+    };
+    assert!(ended().await >= 2);
+    let t = Instant::now();
+    while ended().await > 0 {
+        assert!(t.elapsed() < Duration::from_secs(20), "ended links are swept");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(app.new_browser().call("sign/view", &[("token", &newest)]).await.status, 200, "the live link stays");
 
     // A client token mints links for its own envelopes only.
     let token_of = |external: &'static str| {
