@@ -3,8 +3,9 @@
 //! rows created meanwhile neither repeat nor go missing; it is opaque to the caller and
 //! only ever narrows the caller's own scope, so a forged one reveals nothing.
 
+use crate::actor::Actor;
 use crate::error::{AppError, AppResult};
-use crate::infra::db::Timestamp;
+use crate::infra::db::{Db, Timestamp};
 use base64::Engine as _;
 
 /// Where a page starts: after the row created at `created_at` with id `id`.
@@ -69,17 +70,22 @@ pub fn parse_time(field: &str, value: Option<&str>) -> AppResult<Option<Timestam
         .transpose()
 }
 
-/// Conditions on a table aliased `t` with numbered text parameters, built in order.
-#[derive(Default)]
+/// A list's conditions on a table aliased `alias`, with numbered text parameters built in
+/// order — the caller's scope first (`scope::list_condition`), then the filters.
 pub struct Conditions {
+    alias: &'static str,
     sql: Vec<String>,
     params: Vec<String>,
 }
 
 impl Conditions {
-    /// Starts after `first - 1` parameters bound elsewhere.
-    pub fn after(bound: usize) -> Self {
-        Self { sql: Vec::new(), params: vec![String::new(); bound] }
+    /// Rows in `actor`'s scope (organization, mode, and client when there is one).
+    pub fn scoped(actor: &Actor, alias: &'static str) -> Self {
+        let mut params = vec![actor.organization_id.to_string(), actor.mode.as_str().to_owned()];
+        if let Some(c) = &actor.client_id {
+            params.push(c.to_string());
+        }
+        Self { alias, sql: vec![crate::api::scope::list_condition(actor, alias)], params }
     }
 
     /// The next parameter's placeholder for `value`.
@@ -92,14 +98,23 @@ impl Conditions {
         self.sql.push(condition);
     }
 
-    /// `AND …` for each condition (empty when none).
-    pub fn sql(&self) -> String {
-        self.sql.iter().map(|c| format!(" AND {c}")).collect()
-    }
-
-    /// The parameters added after the first `bound`.
-    pub fn params(&self, bound: usize) -> &[String] {
-        &self.params[bound..]
+    /// One page of `select` (its columns and `FROM table alias`) under these conditions,
+    /// newest first, and the cursor of the next page when more follow (from each row's
+    /// creation time and id, as `key` gives them).
+    pub async fn fetch_page<R>(mut self, db: &Db, select: &str, page: &Page, key: impl Fn(&R) -> (Timestamp, String)) -> AppResult<(Vec<R>, Option<Cursor>)>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        self.cursor(&page.after);
+        let a = self.alias;
+        let sql =
+            format!("{select} WHERE {} ORDER BY {a}.created_at DESC, {a}.id DESC LIMIT {} OFFSET {}", self.sql.join(" AND "), page.limit + 1, page.offset);
+        let q = self.params.iter().fold(sqlx::query_as::<_, R>(&sql), |q, p| q.bind(p.as_str()));
+        let mut rows = q.fetch_all(db.pool()).await?;
+        let more = rows.len() as i64 > page.limit;
+        rows.truncate(page.limit as usize);
+        let next = if more { rows.last().map(|r| key(r)).map(|(created_at, id)| Cursor { created_at, id }) } else { None };
+        Ok((rows, next))
     }
 
     /// The time bounds on `column`.
@@ -115,11 +130,12 @@ impl Conditions {
     }
 
     /// Rows after the cursor, newest first.
-    pub fn cursor(&mut self, alias: &str, after: &Option<Cursor>) {
+    fn cursor(&mut self, after: &Option<Cursor>) {
         if let Some(c) = after {
+            let a = self.alias;
             let at = self.param(c.created_at.to_db());
             let id = self.param(c.id.clone());
-            self.push(format!("({alias}.created_at < {at} OR ({alias}.created_at = {at} AND {alias}.id < {id}))"));
+            self.push(format!("({a}.created_at < {at} OR ({a}.created_at = {at} AND {a}.id < {id}))"));
         }
     }
 }

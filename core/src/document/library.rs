@@ -74,8 +74,7 @@ pub struct Filter {
 /// One page of the caller's documents matching `filter`, newest first, and the cursor of
 /// the next page when more follow.
 pub async fn list(db: &Db, actor: &Actor, filter: &Filter, page: &Page) -> AppResult<(Vec<LibraryDocument>, Option<Cursor>)> {
-    let scope_params = if actor.client_id.is_some() { 3 } else { 2 };
-    let mut c = Conditions::after(scope_params);
+    let mut c = Conditions::scoped(actor, "d");
     if let Some(e) = &filter.external_id {
         let p = c.param(e.trim());
         c.push(format!("d.external_id = {p}"));
@@ -85,25 +84,8 @@ pub async fn list(db: &Db, actor: &Actor, filter: &Filter, page: &Page) -> AppRe
         c.push(format!("LOWER(d.name) LIKE {p} ESCAPE '\\'"));
     }
     c.range("d.created_at", filter.created_after, filter.created_before);
-    c.cursor("d", &page.after);
-    let sql = format!(
-        "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE {}{} ORDER BY d.created_at DESC, d.id DESC LIMIT {} OFFSET {}",
-        scope::list_condition(actor, "d"),
-        c.sql(),
-        page.limit + 1,
-        page.offset
-    );
-    let mut q = sqlx::query_as::<_, DocumentRow>(&sql).bind(&actor.organization_id).bind(actor.mode);
-    if let Some(client) = &actor.client_id {
-        q = q.bind(client);
-    }
-    for p in c.params(scope_params) {
-        q = q.bind(p.as_str());
-    }
-    let mut rows = q.fetch_all(db.pool()).await?;
-    let more = rows.len() as i64 > page.limit;
-    rows.truncate(page.limit as usize);
-    let next = if more { rows.last().map(|r| Cursor { created_at: r.created_at, id: r.id.to_string() }) } else { None };
+    let select = format!("SELECT {DOCUMENT_COLUMNS} FROM documents d");
+    let (rows, next) = c.fetch_page::<DocumentRow>(db, &select, page, |r| (r.created_at, r.id.to_string())).await?;
     Ok((library(db, rows).await?, next))
 }
 

@@ -4,7 +4,6 @@
 
 use crate::actor::Actor;
 use crate::api::listing::{contains_pattern, Conditions, Cursor, Page};
-use crate::api::scope;
 use crate::error::AppResult;
 use crate::ids::EnvelopeId;
 use crate::infra::db::{Db, Timestamp};
@@ -28,8 +27,7 @@ pub struct Filter {
 /// One page of the envelope ids in the caller's scope matching `filter`, newest first, and
 /// the cursor of the next page when more follow.
 pub async fn find(db: &Db, actor: &Actor, filter: &Filter, page: &Page) -> AppResult<(Vec<EnvelopeId>, Option<Cursor>)> {
-    let scope_params = if actor.client_id.is_some() { 3 } else { 2 };
-    let mut c = Conditions::after(scope_params);
+    let mut c = Conditions::scoped(actor, "t");
     // Reported statuses: `sealing` and `completed` are both stored as completed, told apart
     // by the seal; a sent envelope past its expiry is `expired` before the sweeper marks it.
     match filter.status {
@@ -69,24 +67,7 @@ pub async fn find(db: &Db, actor: &Actor, filter: &Filter, page: &Page) -> AppRe
     }
     c.range("t.created_at", filter.created_after, filter.created_before);
     c.range("t.updated_at", filter.updated_after, filter.updated_before);
-    c.cursor("t", &page.after);
-    let sql = format!(
-        "SELECT t.id, t.created_at FROM envelopes t WHERE {}{} ORDER BY t.created_at DESC, t.id DESC LIMIT {} OFFSET {}",
-        scope::list_condition(actor, "t"),
-        c.sql(),
-        page.limit + 1,
-        page.offset
-    );
-    let mut q = sqlx::query_as::<_, (EnvelopeId, Timestamp)>(&sql).bind(&actor.organization_id).bind(actor.mode);
-    if let Some(client) = &actor.client_id {
-        q = q.bind(client);
-    }
-    for p in c.params(scope_params) {
-        q = q.bind(p.as_str());
-    }
-    let mut rows = q.fetch_all(db.pool()).await?;
-    let more = rows.len() as i64 > page.limit;
-    rows.truncate(page.limit as usize);
-    let next = if more { rows.last().map(|(id, at)| Cursor { created_at: *at, id: id.to_string() }) } else { None };
+    let (rows, next) =
+        c.fetch_page::<(EnvelopeId, Timestamp)>(db, "SELECT t.id, t.created_at FROM envelopes t", page, |(id, at)| (*at, id.to_string())).await?;
     Ok((rows.into_iter().map(|(id, _)| id).collect(), next))
 }
