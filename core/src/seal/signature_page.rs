@@ -4,14 +4,13 @@
 //! fields, so signing, sealing, the audit trail and verification treat it like any page.
 
 use super::compose::{compose, Canvas, NewPage, Resources};
+use super::trail::{PAGE_H, PAGE_W};
 use crate::geometry::FieldRect;
 use crate::i18n::both;
 use crate::pdf::font::FontKind;
 use crate::pdf::write::real;
 use std::fmt::Write as _;
 
-const PAGE_W: f64 = 595.28;
-const PAGE_H: f64 = 841.89;
 const MARGIN: f64 = 56.0;
 /// The height of one signer's block.
 const BLOCK_H: f64 = 150.0;

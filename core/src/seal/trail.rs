@@ -11,8 +11,9 @@ use crate::pdf::font::FontKind;
 use crate::pdf::write::real;
 use std::fmt::Write as _;
 
-const PAGE_W: f64 = 595.28;
-const PAGE_H: f64 = 841.89;
+/// A4 in points: the pages Dojang writes itself.
+pub(super) const PAGE_W: f64 = 595.28;
+pub(super) const PAGE_H: f64 = 841.89;
 const MARGIN: f64 = 48.0;
 
 pub struct TrailDocument {

@@ -206,7 +206,7 @@ pub async fn patch(State(st): State<AppState>, auth: Authed, Path(id): Path<Stri
 pub async fn delete(State(st): State<AppState>, origin: Origin, auth: Authed, Path(id): Path<String>) -> AppResult<Response> {
     let actor = auth.0.actor;
     let id = EnvelopeId::parse(&id)?;
-    let status = Overview::load(&st.db, &actor, &id).await?.envelope.status;
+    let status = api_env::Envelope::find_for(&mut *st.db.pool().acquire().await?, &actor, &id).await?.status;
     if status == EnvelopeStatus::Draft {
         api_env::delete(&st.db, &actor, &id).await?;
         return Ok(StatusCode::NO_CONTENT.into_response());

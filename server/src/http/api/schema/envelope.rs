@@ -276,6 +276,12 @@ pub struct AuditIntegrityOut {
     pub head: String,
 }
 
+impl From<&dojang_core::model::AuditIntegrity> for AuditIntegrityOut {
+    fn from(i: &dojang_core::model::AuditIntegrity) -> Self {
+        Self { intact: i.intact, events: i.events, head: i.head.clone() }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvelopeList {
@@ -330,7 +336,7 @@ impl EnvelopeOut {
             documents: d.documents.iter().map(|doc| EnvelopeDocumentOut::new(doc, &d.sealed_documents, e.sealed_at.filter(|_| e.is_sealed()))).collect(),
             recipients: d.recipients.iter().map(|r| RecipientOut::new(r, &d.expires_at)).collect(),
             fields: fields.iter().map(|f| FieldOut::new(f, email_of(&f.recipient_id))).collect(),
-            audit_integrity: AuditIntegrityOut { intact: d.audit_integrity.intact, events: d.audit_integrity.events, head: d.audit_integrity.head.clone() },
+            audit_integrity: (&d.audit_integrity).into(),
         }
     }
 }
@@ -461,7 +467,6 @@ pub struct EventList {
 
 impl EventList {
     pub fn new(o: &Overview) -> Self {
-        let i = &o.integrity;
         Self {
             data: o
                 .events
@@ -477,7 +482,7 @@ impl EventList {
                     hash: e.hash.clone(),
                 })
                 .collect(),
-            audit_integrity: AuditIntegrityOut { intact: i.intact, events: i.events, head: i.head.clone() },
+            audit_integrity: (&o.integrity).into(),
         }
     }
 }
