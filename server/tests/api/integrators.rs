@@ -280,7 +280,9 @@ async fn signing_links_are_minted_on_demand_short_lived_and_only_for_ones_own_en
     assert_eq!(app.new_browser().call("sign/view", &[("token", &emailed)]).await.status, 200, "the emailed link still works");
 
     // Once its time is up it opens nothing.
-    sqlx::query("UPDATE signing_links SET expires_at = '2000-01-01T00:00:00.000Z' WHERE expires_at IS NOT NULL").execute(app.db.pool()).await.unwrap();
+    // (A minute ago, not long ago: the sweeper, running every second here, must not remove it yet.)
+    let minute_ago = dojang_core::infra::db::Timestamp::now().plus(time::Duration::minutes(-1)).to_db();
+    sqlx::query("UPDATE signing_links SET expires_at = $1 WHERE expires_at IS NOT NULL").bind(minute_ago).execute(app.db.pool()).await.unwrap();
     assert_eq!(app.new_browser().call("sign/view", &[("token", &token)]).await.code(), "SIGNING_LINK_INVALID");
 
     // revokeOthers retires every earlier link, the emailed one too.
@@ -302,14 +304,25 @@ async fn signing_links_are_minted_on_demand_short_lived_and_only_for_ones_own_en
     assert_eq!(call(&app, &test, "POST", &path, None).await.status, 404);
 
     // Ended links do not pile up: the sweeper removes them a day after they ended.
-    sqlx::query("UPDATE signing_links SET revoked_at = '2000-01-01T00:00:00.000Z' WHERE revoked_at IS NOT NULL").execute(app.db.pool()).await.unwrap();
+    let now = dojang_core::infra::db::Timestamp::now().to_db();
+    let aged = sqlx::query(
+        "UPDATE signing_links SET revoked_at = CASE WHEN revoked_at IS NULL THEN NULL ELSE '2000-01-01T00:00:00.000Z' END, \
+         expires_at = CASE WHEN expires_at < $1 THEN '2000-01-01T00:00:00.000Z' ELSE expires_at END \
+         WHERE revoked_at IS NOT NULL OR expires_at < $1",
+    )
+    .bind(&now)
+    .execute(app.db.pool())
+    .await
+    .unwrap()
+    .rows_affected();
+    assert!(aged >= 2, "the expired and the retired links: {aged}");
     let ended = || async {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM signing_links WHERE revoked_at IS NOT NULL OR expires_at < '2001-01-01'")
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM signing_links WHERE revoked_at IS NOT NULL OR expires_at < $1")
+            .bind(&now)
             .fetch_one(app.db.pool())
             .await
             .unwrap()
     };
-    assert!(ended().await >= 2);
     let t = Instant::now();
     while ended().await > 0 {
         assert!(t.elapsed() < Duration::from_secs(20), "ended links are swept");
