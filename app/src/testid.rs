@@ -92,6 +92,10 @@ pub const SIGN_FIELD: &str = "sign-field";
 pub const SIGN_OTHER_FIELD: &str = "sign-other-field";
 pub const SIGN_INPUT: &str = "sign-input";
 pub const SIGN_SIGNATURE_FIELD: &str = "sign-signature-field";
+/// Free-form signing: the hint to tap a page, a signature the signer placed, and its remove button.
+pub const SIGN_FREE_FORM_HINT: &str = "sign-free-form-hint";
+pub const SIGN_PLACED: &str = "sign-placed";
+pub const SIGN_PLACED_REMOVE: &str = "sign-placed-remove";
 pub const PAD: &str = "pad";
 pub const PAD_TAB_DRAW: &str = "pad-tab-draw";
 pub const PAD_TAB_TYPE: &str = "pad-tab-type";

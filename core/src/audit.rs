@@ -50,6 +50,8 @@ pub enum AuditKind {
     RecipientViewed,
     RecipientConsented,
     FieldFilled,
+    /// A signer placed a signature field themselves (free-form signing).
+    FieldPlaced,
     RecipientSigned,
     RecipientDeclined,
     EnvelopeDeclined,
@@ -64,7 +66,7 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 17] = [
+    pub const ALL: [AuditKind; 18] = [
         Self::EnvelopeCreated,
         Self::EnvelopeSent,
         Self::RecipientInvited,
@@ -72,6 +74,7 @@ impl AuditKind {
         Self::RecipientViewed,
         Self::RecipientConsented,
         Self::FieldFilled,
+        Self::FieldPlaced,
         Self::RecipientSigned,
         Self::RecipientDeclined,
         Self::EnvelopeDeclined,
@@ -93,6 +96,7 @@ impl AuditKind {
             Self::RecipientViewed => "recipient.viewed",
             Self::RecipientConsented => "recipient.consented",
             Self::FieldFilled => "field.filled",
+            Self::FieldPlaced => "field.placed",
             Self::RecipientSigned => "recipient.signed",
             Self::RecipientDeclined => "recipient.declined",
             Self::EnvelopeDeclined => "envelope.declined",

@@ -60,6 +60,9 @@ pub enum ErrorCode {
     RenderFailed,
     // Sealing
     TimestampFailed,
+    /// What a seal would write does not match what was recorded (the audit log, a value, a
+    /// signature's place, a stored file): nothing is sealed until it does.
+    EvidenceMismatch,
     // API
     IdempotencyKeyReused,
     IdempotencyInProgress,
@@ -108,7 +111,7 @@ impl ErrorCode {
             DocumentInUse | ExternalIdTaken => 409,
             EmbedSignedIn => 409,
             LoginThrottled | RateLimited | TestEmailLimit => 429,
-            Internal => 500,
+            Internal | EvidenceMismatch => 500,
             TimestampFailed => 502,
             NotImplemented => 501,
             ServiceUnavailable | RenderFailed => 503,

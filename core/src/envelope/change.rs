@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::geometry::FieldRect;
 use crate::ids::{DocumentId, EnvelopeId, FieldId, RecipientId};
 use crate::infra::db::{Db, Timestamp, Tx};
-use crate::model::{FieldDraft, FieldKind, Language, RecipientDraft, RecipientRole, SigningOrder};
+use crate::model::{FieldDraft, FieldKind, Fieldless, Language, RecipientDraft, RecipientRole, SigningOrder};
 use std::collections::{HashMap, HashSet};
 
 /// A recipient as the API takes it.
@@ -56,6 +56,8 @@ pub struct DraftChange {
     pub redirect_url: Option<Option<String>>,
     /// Days between reminders to signers who have not signed (1–30); `Some(None)` clears.
     pub reminder_days: Option<Option<i64>>,
+    /// How signers without fields sign (a draft's choice).
+    pub fieldless: Option<Fieldless>,
     pub message: Option<String>,
     /// Every recipient's language unless a recipient names its own.
     pub language: Option<Language>,
@@ -66,8 +68,20 @@ pub struct DraftChange {
 impl DraftChange {
     /// Whether it changes nothing but the integrator's reference (allowed at any state).
     fn only_reference(&self) -> bool {
-        let DraftChange { subject, document_ids, recipients, fields, signing_order, expires_in, redirect_url, reminder_days, message, language, reference: _ } =
-            self;
+        let DraftChange {
+            subject,
+            document_ids,
+            recipients,
+            fields,
+            signing_order,
+            expires_in,
+            redirect_url,
+            reminder_days,
+            fieldless,
+            message,
+            language,
+            reference: _,
+        } = self;
         subject.is_none()
             && document_ids.is_none()
             && recipients.is_none()
@@ -76,6 +90,7 @@ impl DraftChange {
             && expires_in.is_none()
             && redirect_url.is_none()
             && reminder_days.is_none()
+            && fieldless.is_none()
             && message.is_none()
             && language.is_none()
     }
@@ -253,6 +268,9 @@ async fn apply(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, change: DraftChange)
     }
     if let Some(days) = change.reminder_days {
         sqlx::query("UPDATE envelopes SET reminder_days = $2 WHERE id = $1").bind(id).bind(days).execute(&mut **tx).await?;
+    }
+    if let Some(f) = change.fieldless {
+        sqlx::query("UPDATE envelopes SET fieldless = $2 WHERE id = $1").bind(id).bind(f).execute(&mut **tx).await?;
     }
     if let Some(m) = &change.message {
         sqlx::query("UPDATE envelopes SET message = $2 WHERE id = $1").bind(id).bind(m.trim()).execute(&mut **tx).await?;

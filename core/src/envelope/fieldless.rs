@@ -1,7 +1,9 @@
 //! Signers given no fields ("just sign these PDFs"): when such an envelope is sent, a
 //! signature page is appended as one more document, with a signature and a date field for
 //! each of them — made before the send's transaction, recorded inside it (or its stored
-//! bytes removed when the send fails).
+//! bytes removed when the send fails). Envelopes whose signers place their own signatures
+//! (`Fieldless::FreeForm`) get no page: their placements become their fields in the sign
+//! transition (`transition::signed`).
 
 use super::contents::{self, Recipient};
 use super::row::Envelope;
@@ -10,7 +12,7 @@ use crate::document::{self, Stored, Upload};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::{EnvelopeId, FieldId, RecipientId};
 use crate::infra::db::{Timestamp, Tx};
-use crate::model::{FieldKind, RecipientRole, DATE_FORMATS};
+use crate::model::{FieldKind, Fieldless, RecipientRole, DATE_FORMATS};
 use crate::seal::signature_page::{self, Signatory, Slot};
 use crate::state::AppState;
 
@@ -34,7 +36,7 @@ pub(crate) async fn prepare(st: &AppState, actor: &Actor, id: &EnvelopeId) -> Ap
     let c = contents::Contents::load(&mut conn, id).await?;
     drop(conn);
     let signers = without_fields(&c.recipients, &c.fields);
-    if signers.is_empty() || c.documents.is_empty() || env.status != crate::model::EnvelopeStatus::Draft {
+    if signers.is_empty() || c.documents.is_empty() || env.status != crate::model::EnvelopeStatus::Draft || env.fieldless == Fieldless::FreeForm {
         return Ok(None);
     }
     let people: Vec<Signatory> = signers.iter().map(|r| Signatory { name: r.name.clone(), email: r.email.clone() }).collect();

@@ -8,7 +8,7 @@ use crate::api::scope;
 use crate::error::{AppError, AppResult};
 use crate::ids::{ClientId, EnvelopeId, OrganizationId, UserId};
 use crate::infra::db::Timestamp;
-use crate::model::{EnvelopeStatus, Language, Mode, SealStatus, SigningOrder};
+use crate::model::{EnvelopeStatus, Fieldless, Language, Mode, SealStatus, SigningOrder};
 use sqlx::AnyConnection;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -28,6 +28,8 @@ pub struct Envelope {
     /// An expiry chosen before sending, as a duration from the moment of sending.
     pub expires_in_seconds: Option<i64>,
     pub reminder_days: Option<i64>,
+    /// How signers without fields sign.
+    pub fieldless: Fieldless,
     pub redirect_url: Option<String>,
     pub sent_at: Option<Timestamp>,
     pub completed_at: Option<Timestamp>,
@@ -55,7 +57,7 @@ pub struct Envelope {
 }
 
 const SELECT: &str = "SELECT e.id, e.organization_id, e.created_by, e.name, e.status, e.version, e.mode, e.client_id, e.message, \
-     e.signing_order, e.expires_at, e.expires_in_seconds, e.reminder_days, e.redirect_url, e.sent_at, e.completed_at, \
+     e.signing_order, e.expires_at, e.expires_in_seconds, e.reminder_days, e.fieldless, e.redirect_url, e.sent_at, e.completed_at, \
      e.cancelled_at, e.cancel_reason, e.seal_status, e.seal_error, e.sealed_at, e.audit_trail_key, e.audit_trail_sha256, \
      e.audit_seq, e.audit_head, e.external_id, e.metadata, e.created_at, e.updated_at, o.name AS organization_name, o.time_zone, u.name AS sender, u.email AS sender_email, \
      u.language AS sender_language \

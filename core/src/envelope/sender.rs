@@ -13,7 +13,7 @@ use crate::audit::Origin;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::EnvelopeId;
 use crate::infra::db::{Timestamp, Tx};
-use crate::model::{Mode, RecipientRole, SendRequest};
+use crate::model::{Fieldless, Mode, RecipientRole, SendRequest};
 use crate::state::AppState;
 use crate::types::{DisplayName, EmailAddress};
 
@@ -55,7 +55,7 @@ fn parse_expiry(s: &str) -> AppResult<Timestamp> {
 }
 
 /// Sends a draft. Returns every recipient's signing link. Signers given no field sign on a
-/// signature page appended for them.
+/// signature page appended for them, or place their signature themselves (`Fieldless`).
 pub async fn send_envelope(st: &AppState, actor: &Actor, id: &EnvelopeId, req: &SendRequest, origin: &Origin) -> AppResult<Vec<Invited>> {
     scope::envelope(&st.db, actor, id).await?;
     let sending = sending(req)?;
@@ -89,7 +89,7 @@ async fn send_in_tx(
     for (rid, lang) in &req.languages {
         sqlx::query("UPDATE recipients SET language = $3 WHERE id = $1 AND envelope_id = $2").bind(rid).bind(id).bind(lang).execute(&mut *tx).await?;
     }
-    check_complete(&mut tx, id).await?;
+    check_complete(&mut tx, id, env.fieldless).await?;
     // The row now says "sent"; read it back inside the transaction for the emails.
     let env = Envelope::find(&mut tx, id).await?;
     let mut links = Vec::new();
@@ -122,8 +122,9 @@ pub async fn send_stored(st: &AppState, actor: &Actor, id: &EnvelopeId, origin: 
     send_envelope(st, actor, id, &req, origin).await
 }
 
-/// Every recipient complete, at least one signer, each signer with a field, a document.
-async fn check_complete(tx: &mut Tx, id: &EnvelopeId) -> AppResult<()> {
+/// Every recipient complete, at least one signer, each signer with a field (unless signers
+/// place their own), a document.
+async fn check_complete(tx: &mut Tx, id: &EnvelopeId, fieldless: Fieldless) -> AppResult<()> {
     let recipients = contents::recipients(tx, id).await?;
     let fields = contents::fields(tx, id).await?;
     let docs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM envelope_documents WHERE envelope_id = $1").bind(id).fetch_one(&mut **tx).await?;
@@ -142,7 +143,7 @@ async fn check_complete(tx: &mut Tx, id: &EnvelopeId) -> AppResult<()> {
         if EmailAddress::parse(&r.email).is_err() {
             err(format!("recipients[{i}].email"), "required", "Every recipient needs an email address");
         }
-        if r.role == RecipientRole::Signer && !fields.iter().any(|f| f.recipient_id == r.id) {
+        if r.role == RecipientRole::Signer && fieldless != Fieldless::FreeForm && !fields.iter().any(|f| f.recipient_id == r.id) {
             err(format!("recipients[{i}].fields"), "required", "Every signer needs at least one field");
         }
     }

@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::{EnvelopeId, FieldId, RecipientId};
 use crate::infra::db::{Timestamp, Tx};
 use crate::infra::jobs::{self, JobKind};
-use crate::model::{EnvelopeStatus, FieldKind, RecipientRole, SealStatus, SigningOrder};
+use crate::model::{EnvelopeStatus, FieldDraft, FieldKind, RecipientRole, SealStatus, SigningOrder};
 use crate::state::AppState;
 use serde_json::{json, Value};
 
@@ -128,6 +128,15 @@ pub async fn consented(tx: &mut Tx, r: &Recipient, version: &str, text: &str, or
     Ok(())
 }
 
+/// What a signer signs with: the fields they placed themselves (free-form signing), their
+/// signatures, and every value.
+#[derive(Clone, Copy)]
+pub struct Signing<'a> {
+    pub placed: &'a [FieldDraft],
+    pub signatures: &'a [StoredSignature],
+    pub values: &'a [FieldValue],
+}
+
 /// A signature as it will be stored (its image already in storage).
 pub struct StoredSignature {
     pub purpose: FieldKind,
@@ -149,7 +158,8 @@ pub struct FieldValue {
 /// The recipient signs, while the envelope is open and they have neither signed nor declined:
 /// their values and signatures are recorded, and the envelope completes when they were the
 /// last signer. Returns whether it completed.
-pub async fn signed(tx: &mut Tx, r: &Recipient, signatures: &[StoredSignature], values: &[FieldValue], origin: &Origin) -> AppResult<bool> {
+pub async fn signed(tx: &mut Tx, r: &Recipient, signing: &Signing<'_>, origin: &Origin) -> AppResult<bool> {
+    let Signing { placed, signatures, values } = *signing;
     let now = Timestamp::now();
     while_open(tx, &r.envelope_id, now, "updated_at = $2").await?;
     let res = sqlx::query(
@@ -165,6 +175,7 @@ pub async fn signed(tx: &mut Tx, r: &Recipient, signatures: &[StoredSignature], 
     if res.rows_affected() != 1 {
         return Err(AppError::new(ErrorCode::AlreadySigned, "You have already signed this contract"));
     }
+    placed_fields(tx, r, placed, now, origin).await?;
     let mut ids = Vec::with_capacity(signatures.len());
     for s in signatures {
         let id = uuid::Uuid::now_v7().simple().to_string();
@@ -214,6 +225,23 @@ pub async fn signed(tx: &mut Tx, r: &Recipient, signatures: &[StoredSignature], 
     }
     completed(tx, &r.envelope_id, now).await?;
     Ok(true)
+}
+
+/// The fields a signer placed themselves (free-form signing), after the envelope's own, each
+/// with its `field.placed` event (document, page and place, which the seal checks).
+async fn placed_fields(tx: &mut Tx, r: &Recipient, placed: &[FieldDraft], now: Timestamp, origin: &Origin) -> AppResult<()> {
+    if placed.is_empty() {
+        return Ok(());
+    }
+    let mut position: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(position), -1) + 1 FROM fields WHERE envelope_id = $1").bind(&r.envelope_id).fetch_one(&mut **tx).await?;
+    for f in placed {
+        super::draft::insert_field(tx, &r.envelope_id, position, f, now, "placements").await?;
+        position += 1;
+        let data = json!({ "field": f.id, "kind": f.kind.as_str(), "document": f.document_id, "page": f.page, "rect": f.rect });
+        super::report(tx, event(&r.envelope_id, AuditKind::FieldPlaced, Some(&r.id), origin, data)).await?;
+    }
+    Ok(())
 }
 
 /// sent → completed, once every signer has signed; the seal is queued.

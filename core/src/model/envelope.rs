@@ -167,6 +167,30 @@ impl SigningOrder {
     }
 }
 
+/// How signers given no fields sign: on a signature page appended at sending (the default), or
+/// by placing their signature themselves on any page of the documents.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub enum Fieldless {
+    #[default]
+    AppendPage,
+    FreeForm,
+}
+
+impl Fieldless {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AppendPage => "appendPage",
+            Self::FreeForm => "freeForm",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::AppendPage, Self::FreeForm].into_iter().find(|f| f.as_str() == s)
+    }
+}
+
 /// What the sender chooses when sending.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SendRequest {

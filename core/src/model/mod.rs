@@ -16,7 +16,7 @@ pub use webhook::*;
 // Stored as the text `as_str()` gives (which the migrations' CHECK constraints list), read
 // back strictly.
 #[cfg(feature = "server")]
-crate::infra::db::db_enum!(EnvelopeStatus, SealStatus, RecipientRole, FieldKind, SigningOrder, Mode, Language, UserRole);
+crate::infra::db::db_enum!(EnvelopeStatus, SealStatus, RecipientRole, FieldKind, SigningOrder, Fieldless, Mode, Language, UserRole);
 
 #[cfg(test)]
 mod tests {

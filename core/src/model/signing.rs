@@ -1,7 +1,8 @@
 //! The signer's side: the signing page's data, what a signer submits (drawn signatures as vectors), and the outcome.
 
 use super::{DocumentInfo, FieldDraft, Language};
-use crate::ids::FieldId;
+use crate::geometry::FieldRect;
+use crate::ids::{DocumentId, FieldId};
 use serde::{Deserialize, Serialize};
 
 /// How a pointer touched the signature pad.
@@ -91,6 +92,20 @@ pub struct FieldInput {
 pub struct SignSubmission {
     pub fields: Vec<FieldInput>,
     pub signatures: Vec<SignatureInput>,
+    /// Signatures the signer placed themselves, where the envelope lets signers without
+    /// fields sign anywhere (`fieldless: freeForm`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub placements: Vec<Placement>,
+}
+
+/// A signature the signer put on a page themselves: where, and which of the submission's
+/// signatures it shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Placement {
+    pub document_id: DocumentId,
+    pub page: u32,
+    pub rect: FieldRect,
+    pub signature: usize,
 }
 
 /// Where a signer stands when opening the link.
@@ -182,6 +197,9 @@ pub struct SignerView {
     /// Made with a test API key: not legally binding, and the page says so.
     #[serde(default)]
     pub test_mode: bool,
+    /// The signer has no fields and places their signature on any page themselves.
+    #[serde(default)]
+    pub free_form: bool,
 }
 
 /// What the signer sees after finishing or declining.
@@ -202,6 +220,8 @@ pub struct SignerBoot {
     pub signer_name: String,
     pub redirect_url: Option<String>,
     pub embed_origins: Vec<String>,
+    /// The signer places their signature themselves (see `SignerView::free_form`).
+    pub free_form: bool,
     /// Texts by their key in the locale files (`sign_done`, `pad_too_small`, `error.not_found`, …).
     pub texts: std::collections::BTreeMap<String, String>,
 }

@@ -1,8 +1,9 @@
 //! What a seal writes, read back and checked first: the envelope, its documents with their
 //! pages, every filled field's mark and each signer's signature for the audit trail. Nothing
 //! is sealed that does not match what was recorded: the audit chain must be whole, every value
-//! must be the one its `field.filled` event recorded, and every stored file (original, image)
-//! must have the hash recorded for it.
+//! must be the one its `field.filled` event recorded, every field a signer placed must lie where
+//! its `field.placed` event put it, and every stored file (original, image) must have the hash
+//! recorded for it.
 
 use super::compose::Mark;
 use super::trail;
@@ -59,7 +60,9 @@ struct ValueRow {
 }
 
 fn altered(what: impl std::fmt::Display) -> AppError {
-    AppError::internal_msg(format!("not sealed: {what} does not match what was recorded"))
+    let message = format!("Not sealed: {what} does not match what was recorded");
+    tracing::error!(%message, "evidence check");
+    AppError::new(crate::error::ErrorCode::EvidenceMismatch, message)
 }
 
 impl Evidence {
@@ -88,6 +91,11 @@ impl Evidence {
         .fetch_all(&mut *conn)
         .await?;
         drop(conn);
+        for (field, place) in recorded_placements(&events) {
+            if contents.fields.iter().find(|f| f.id == field).map(|f| (f.document_id.clone(), f.page, f.rect)) != Some(place) {
+                return Err(altered(format!("the place of field {field}")));
+            }
+        }
         let recorded = recorded_values(&events);
         let mut marks = Vec::with_capacity(values.len());
         let mut signatures = HashMap::new();
@@ -188,6 +196,21 @@ fn recorded_values(events: &[AuditEntry]) -> HashMap<FieldId, (String, Option<St
             let signature = filled["signature"].as_str().map(str::to_owned);
             let value = if signature.is_some() { String::new() } else { filled["value"].as_str()?.to_owned() };
             Some((field, (value, signature)))
+        })
+        .collect()
+}
+
+/// Where each field a signer placed themselves was put, as its `field.placed` event recorded it.
+fn recorded_placements(events: &[AuditEntry]) -> Vec<(FieldId, (DocumentId, u32, FieldRect))> {
+    events
+        .iter()
+        .filter(|e| e.kind == audit::AuditKind::FieldPlaced.as_str())
+        .filter_map(|e| {
+            let field = FieldId::parse(e.data["field"].as_str()?).ok()?;
+            let document = DocumentId::parse(e.data["document"].as_str()?).ok()?;
+            let page = u32::try_from(e.data["page"].as_u64()?).ok()?;
+            let rect: FieldRect = serde_json::from_value(e.data["rect"].clone()).ok()?;
+            Some((field, (document, page, rect)))
         })
         .collect()
 }

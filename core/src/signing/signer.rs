@@ -3,16 +3,16 @@
 //! the change itself to the envelope's transitions.
 
 use super::link::{refusal, Signer};
-use super::submission::{check_submission, CheckedSignature, CheckedSubmission};
+use super::submission::{check_submission, placed_fields, CheckedSignature, CheckedSubmission};
 use super::{consent_text, today_in, CONSENT_VERSION};
 use crate::audit::Origin;
 use crate::document;
-use crate::envelope::transition::{self, StoredSignature};
+use crate::envelope::transition::{self, Signing, StoredSignature};
 use crate::envelope::{invite_due, Contents, OverCap};
 use crate::error::{AppError, AppResult};
 use crate::ids::{DocumentId, FieldId};
 use crate::infra::storage::BlobKey;
-use crate::model::{FieldKind, SignOutcome, SignSubmission, SignerField, SignerState, SignerView};
+use crate::model::{FieldKind, Fieldless, SignOutcome, SignSubmission, SignerField, SignerState, SignerView};
 use crate::pdf::render::PreviewSize;
 use crate::state::AppState;
 use std::collections::HashMap;
@@ -46,6 +46,8 @@ pub async fn view(st: &AppState, token: &str) -> AppResult<SignerView> {
         (c.documents, fields)
     };
     let (e, r) = (&s.envelope, &s.recipient);
+    let free_form =
+        state == SignerState::Ready && r.role == crate::model::RecipientRole::Signer && e.fieldless == Fieldless::FreeForm && !fields.iter().any(|f| f.mine);
     Ok(SignerView {
         envelope_name: e.name.clone(),
         organization_name: e.organization_name.clone(),
@@ -65,6 +67,7 @@ pub async fn view(st: &AppState, token: &str) -> AppResult<SignerView> {
         redirect_url: e.redirect_url.clone(),
         embed_origins: crate::embed::allowed_origins(&st.db, &e.organization_id, e.mode).await?,
         test_mode: e.is_test(),
+        free_form,
     })
 }
 
@@ -116,9 +119,23 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
     if s.recipient.consented_at.is_none() {
         return Err(AppError::new(crate::error::ErrorCode::ConsentRequired, "Agree to sign electronically first"));
     }
-    let mine: Vec<_> =
-        crate::envelope::fields(&mut *st.db.pool().acquire().await?, &s.envelope.id).await?.into_iter().filter(|f| f.recipient_id == s.recipient.id).collect();
-    let CheckedSubmission { signatures, values } = check_submission(&mine, sub, &today_in(&s.envelope.time_zone))?;
+    let mut conn = st.db.pool().acquire().await?;
+    let mine: Vec<_> = crate::envelope::fields(&mut conn, &s.envelope.id).await?.into_iter().filter(|f| f.recipient_id == s.recipient.id).collect();
+    let free_form = signs_free_form(&s.envelope, &mine);
+    if !free_form && !sub.placements.is_empty() {
+        return Err(AppError::field("placements", "not_allowed", "This contract places your signature for you"));
+    }
+    let CheckedSubmission { signatures, mut values } = check_submission(&mine, sub, &today_in(&s.envelope.time_zone))?;
+    let placed = if free_form {
+        let pages: Vec<(DocumentId, u32)> =
+            Contents::load(&mut conn, &s.envelope.id).await?.documents.into_iter().map(|d| (d.id, d.pages.len() as u32)).collect();
+        let (fields, placed_values) = placed_fields(sub, &s.recipient.id, &pages)?;
+        values.extend(placed_values);
+        fields
+    } else {
+        Vec::new()
+    };
+    drop(conn);
     let mut stored = Vec::with_capacity(signatures.len());
     for (i, CheckedSignature { method, png, strokes, typed }) in signatures.into_iter().enumerate() {
         let sha = document::sha256_hex(&png);
@@ -129,7 +146,7 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
         stored.push(StoredSignature { purpose, method, strokes, typed, image_key: key, image_sha256: sha });
     }
     let mut tx = st.db.begin().await?;
-    let completed = transition::signed(&mut tx, &s.recipient, &stored, &values, origin).await?;
+    let completed = transition::signed(&mut tx, &s.recipient, &Signing { placed: &placed, signatures: &stored, values: &values }, origin).await?;
     if !completed {
         invite_due(st, &mut tx, &s.envelope, &[], OverCap::Skip).await?;
     }
@@ -140,6 +157,12 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
     }
     tracing::info!(envelope_id = %s.envelope.id, recipient_id = %s.recipient.id, completed, "recipient signed");
     Ok(SignOutcome { state: SignerState::Signed, redirect_url: s.envelope.redirect_url.clone(), envelope_completed: completed })
+}
+
+/// Whether the signer places their own signature: the envelope lets signers without fields
+/// sign anywhere, and they have none.
+fn signs_free_form(e: &crate::envelope::Envelope, mine: &[crate::model::FieldDraft]) -> bool {
+    e.fieldless == Fieldless::FreeForm && mine.is_empty()
 }
 
 /// Declines with a reason: the envelope is declined and the sender told.

@@ -5,8 +5,9 @@
 use super::format_date;
 use crate::envelope::transition::FieldValue;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
-use crate::ids::FieldId;
-use crate::model::{FieldKind, SignSubmission, SignatureInput};
+use crate::geometry::FieldRect;
+use crate::ids::{DocumentId, FieldId, RecipientId};
+use crate::model::{FieldDraft, FieldKind, SignSubmission, SignatureInput};
 use base64::Engine as _;
 use std::collections::HashMap;
 
@@ -14,6 +15,8 @@ use std::collections::HashMap;
 pub const MAX_SIGNATURE_PNG: usize = 1024 * 1024;
 /// Most signatures (and initials) in one submission.
 pub const MAX_SIGNATURES: usize = 20;
+/// Most signatures a free-form signer places.
+pub const MAX_PLACEMENTS: usize = 20;
 /// Most points of one drawn signature.
 const MAX_SIGNATURE_POINTS: usize = 50_000;
 const MAX_TEXT_VALUE: usize = 1000;
@@ -123,6 +126,61 @@ fn check_values(fields: &[crate::model::FieldDraft], sub: &SignSubmission, today
     }
     if errors.is_empty() {
         Ok(out)
+    } else {
+        Err(AppError::fields(errors))
+    }
+}
+
+/// Checks a free-form signer's placements against the envelope's documents (id and page
+/// count) and the submission's signatures: at least one, at most `MAX_PLACEMENTS`, each inside
+/// a page of a document of the envelope. Each becomes a required signature field of
+/// `recipient` with its value.
+pub fn placed_fields(sub: &SignSubmission, recipient: &RecipientId, pages: &[(DocumentId, u32)]) -> AppResult<(Vec<FieldDraft>, Vec<FieldValue>)> {
+    if sub.placements.is_empty() {
+        return Err(AppError::field("placements", "required", "Place your signature on a page"));
+    }
+    if sub.placements.len() > MAX_PLACEMENTS {
+        return Err(AppError::field("placements", "too_many", "Place your signature at most 20 times"));
+    }
+    let mut errors = Vec::new();
+    let (mut fields, mut values) = (Vec::new(), Vec::new());
+    for (i, p) in sub.placements.iter().enumerate() {
+        let mut bad =
+            |part: &str, code: &str, msg: &str| errors.push(FieldError { field: format!("placements[{i}].{part}"), code: code.into(), message: msg.into() });
+        let Some(&(_, count)) = pages.iter().find(|(d, _)| *d == p.document_id) else {
+            bad("documentId", "not_found", "Not a document of this contract");
+            continue;
+        };
+        if p.page >= count {
+            bad("page", "out_of_range", "The document has no such page");
+            continue;
+        }
+        if p.signature >= sub.signatures.len() {
+            bad("signature", "invalid", "Unknown signature");
+            continue;
+        }
+        let Ok(rect) = FieldRect::parse(p.rect.x, p.rect.y, p.rect.width, p.rect.height) else {
+            bad("rect", "out_of_page", "A signature must lie inside its page and have a size");
+            continue;
+        };
+        let field = FieldDraft {
+            id: FieldId::new(),
+            recipient_id: recipient.clone(),
+            document_id: p.document_id.clone(),
+            page: p.page,
+            rect,
+            kind: FieldKind::Signature,
+            required: true,
+            label: crate::i18n::both::SIGNATURE_PAGE_SIGNATURE.to_owned(),
+            placeholder: String::new(),
+            options: Vec::new(),
+            format: None,
+        };
+        values.push(FieldValue { field_id: field.id.clone(), kind: FieldKind::Signature, value: String::new(), signature: Some(p.signature) });
+        fields.push(field);
+    }
+    if errors.is_empty() {
+        Ok((fields, values))
     } else {
         Err(AppError::fields(errors))
     }

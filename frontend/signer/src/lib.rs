@@ -35,6 +35,7 @@ fn read_boot(json: &str) -> Option<SignerBoot> {
         signer_name: net::text(&v, "signer_name").unwrap_or_default(),
         redirect_url: net::text(&v, "redirect_url"),
         embed_origins: strings(get("embed_origins")),
+        free_form: get("free_form").and_then(|b| b.as_bool()).unwrap_or(false),
         texts,
     })
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 const PDF: &str = "basic__002-trivial-libre-office-writer.pdf";
 
-async fn upload_with(app: &TestApp, key: &str, texts: &[(&str, &str)]) -> crate::helpers::Reply {
+pub(crate) async fn upload_with(app: &TestApp, key: &str, texts: &[(&str, &str)]) -> crate::helpers::Reply {
     let part = reqwest::multipart::Part::bytes(fixture(PDF)).file_name(PDF.to_owned()).mime_str("application/pdf").unwrap();
     let mut form = reqwest::multipart::Form::new();
     for (k, v) in texts {
@@ -23,13 +23,13 @@ async fn upload_with(app: &TestApp, key: &str, texts: &[(&str, &str)]) -> crate:
     crate::helpers::Reply { status: res.status().as_u16(), headers: res.headers().clone(), body: res.text().await.unwrap() }
 }
 
-async fn envelope(app: &TestApp, key: &str, id: &str) -> Value {
+pub(crate) async fn envelope(app: &TestApp, key: &str, id: &str) -> Value {
     let r = call(app, key, "GET", &format!("/envelopes/{id}"), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     r.json()
 }
 
-async fn completed(app: &TestApp, key: &str, id: &str) -> Value {
+pub(crate) async fn completed(app: &TestApp, key: &str, id: &str) -> Value {
     let t = Instant::now();
     loop {
         let e = envelope(app, key, id).await;

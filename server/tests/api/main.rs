@@ -11,6 +11,7 @@ mod documents;
 mod drafts;
 mod embed;
 mod evidence;
+mod free_form;
 mod health;
 mod helpers;
 mod instances;

@@ -96,7 +96,7 @@ async fn root_pem(app: &TestApp, dir: &Path) -> std::path::PathBuf {
     p
 }
 
-async fn verify_file(app: &TestApp, bytes: Vec<u8>) -> Value {
+pub(crate) async fn verify_file(app: &TestApp, bytes: Vec<u8>) -> Value {
     let part = reqwest::multipart::Part::bytes(bytes).file_name("check.pdf");
     let res = app.client.post(app.url("/api/v1/verify")).multipart(reqwest::multipart::Form::new().part("file", part)).send().await.unwrap();
     assert_eq!(res.status(), 200);
@@ -225,7 +225,7 @@ async fn a_changed_byte_or_an_appended_update_is_detected() {
 }
 
 /// A solid magenta PNG, `w`×`h` pixels.
-fn magenta_png(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn magenta_png(w: u32, h: u32) -> Vec<u8> {
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w, h);
@@ -240,7 +240,7 @@ fn magenta_png(w: u32, h: u32) -> Vec<u8> {
 }
 
 /// Renders one page (1-based) at 72 dpi (1 px = 1 pt) as RGB rows.
-fn render_page(pdf: &Path, page: usize) -> (usize, usize, Vec<u8>) {
+pub(crate) fn render_page(pdf: &Path, page: usize) -> (usize, usize, Vec<u8>) {
     let root = pdf.with_extension(format!("p{page}"));
     let status = Command::new("pdftoppm")
         .args(["-r", "72", "-cropbox", "-f", &page.to_string(), "-l", &page.to_string(), "-singlefile"])
@@ -268,7 +268,7 @@ fn render_page(pdf: &Path, page: usize) -> (usize, usize, Vec<u8>) {
 }
 
 /// Bounding box (x0, y0, x1, y1) of pixels matching `pred`.
-fn bbox(w: usize, h: usize, rgb: &[u8], pred: impl Fn(u8, u8, u8) -> bool) -> Option<(f64, f64, f64, f64)> {
+pub(crate) fn bbox(w: usize, h: usize, rgb: &[u8], pred: impl Fn(u8, u8, u8) -> bool) -> Option<(f64, f64, f64, f64)> {
     let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
     for y in 0..h {
         for x in 0..w {
@@ -364,7 +364,7 @@ async fn marks_land_where_they_were_placed_on_rotated_and_offset_pages_and_korea
     app.stop().await;
 }
 
-fn base64_encode(b: &[u8]) -> String {
+pub(crate) fn base64_encode(b: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(b)
 }

@@ -73,8 +73,9 @@ fn Signing(v: SignerView, token: String) -> impl IntoView {
     let mut mine: Vec<&SignerField> = v.fields.iter().filter(|f| f.mine).collect();
     mine.sort_by_key(|f| (doc_index(&f.field.document_id), f.field.page, (f.field.rect.y * 1000.0) as i64, (f.field.rect.x * 1000.0) as i64));
     let order: Vec<_> = mine.iter().map(|f| f.field.id.clone()).collect();
-    let total = mine.iter().filter(|f| f.field.required).count();
-    let remaining = mine.iter().filter(|f| f.field.required && !filled_at_start(f)).count();
+    // A free-form signer has one thing to do: place a signature.
+    let total = if v.free_form { 1 } else { mine.iter().filter(|f| f.field.required).count() };
+    let remaining = if v.free_form { 1 } else { mine.iter().filter(|f| f.field.required && !filled_at_start(f)).count() };
 
     let boot = SignerBoot {
         token: token.clone(),
@@ -82,6 +83,7 @@ fn Signing(v: SignerView, token: String) -> impl IntoView {
         signer_name: v.recipient_name.clone(),
         redirect_url: v.redirect_url.clone(),
         embed_origins: v.embed_origins.clone(),
+        free_form: v.free_form,
         texts: texts_where(|n| n.starts_with("sign_") || n.starts_with("pad_") || n.starts_with("error.")),
     };
     // `<` escaped so that no text can close the script element.
@@ -103,7 +105,7 @@ fn Signing(v: SignerView, token: String) -> impl IntoView {
                 })
                 .collect_view();
             view! {
-                <div class="page sign-page" style=format!("aspect-ratio: 1 / {:.6}", p.aspect()) data-page=p.index.to_string()>
+                <div class="page sign-page" style=format!("aspect-ratio: 1 / {:.6}", p.aspect()) data-page=p.index.to_string() data-document=doc.id.to_string()>
                     <img src=src alt="" loading="lazy" decoding="async" fetchpriority="low" draggable="false"/>
                     {fields}
                 </div>
@@ -144,6 +146,9 @@ fn Signing(v: SignerView, token: String) -> impl IntoView {
                 <button type="button" data-testid=testid::SIGN_FINISH disabled=remaining > 0>{t(k::SIGN_FINISH)}</button>
                 <button type="button" class="ghost" data-testid=testid::SIGN_DECLINE data-action="decline">{t(k::SIGN_DECLINE)}</button>
             </div>
+            {v.free_form.then(|| view! {
+                <p class="alert free-form-hint" role="note" data-testid=testid::SIGN_FREE_FORM_HINT hidden=!active>{t(k::SIGN_FREE_FORM_HINT)}</p>
+            })}
             <form class="card decline" data-testid=testid::DECLINE_FORM hidden=true>
                 <label>{t(k::DECLINE_REASON)}
                     <textarea rows="3" required=true data-testid=testid::DECLINE_REASON></textarea>
@@ -153,7 +158,7 @@ fn Signing(v: SignerView, token: String) -> impl IntoView {
             </form>
             <template id=PAD_TEMPLATE_ID><Pad/></template>
         })}
-        <div class="sign-pages" class:locked=!active>{pages}</div>
+        <div class="sign-pages" class:locked=!active class:free-form=v.free_form data-free-form=v.free_form.then_some("true")>{pages}</div>
         <script type="application/json" id=BOOT_ID inner_html=boot_json></script>
     }
 }

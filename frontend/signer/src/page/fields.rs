@@ -15,7 +15,13 @@ pub(super) fn next(page: &Shared) {
         let pick = p.fields.iter().find(|f| f.required && !p.is_filled(f)).or_else(|| p.fields.iter().find(|f| !p.is_filled(f)));
         pick.map(|f| (f.id.clone(), f.kind, f.el.clone()))
     };
-    let Some((id, kind, el)) = target else { return };
+    let Some((id, kind, el)) = target else {
+        // A free-form signer with nothing placed: to the hint that says where to tap.
+        if let Some(hint) = page.borrow().part(testid::SIGN_FREE_FORM_HINT) {
+            hint.scroll_into_view();
+        }
+        return;
+    };
     for f in &page.borrow().fields {
         toggle_class(&f.el, "focused", f.id == id);
     }
@@ -64,7 +70,10 @@ fn pad_done(page: &Shared, id: &FieldId, initials: bool) -> pad::Done {
         if let Some(pad) = pad {
             pad.close();
         }
-        let Some(input) = result else { return };
+        let Some(input) = result else {
+            super::place::drop_unsigned(&page, &id);
+            return;
+        };
         let index = {
             let mut p = page.borrow_mut();
             p.signatures.push(input);

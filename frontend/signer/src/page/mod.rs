@@ -3,10 +3,11 @@
 //! server rendered (`app/src/pages/sign`), which is the page in its first state.
 //!
 //! This module reads that markup into the page's state (`state`) and wires it (`wire`) to
-//! the actions: filling fields (`fields`) and the calls that agree, decline or finish
-//! (`submit`).
+//! the actions: filling fields (`fields`), placing signatures where the signer has no fields
+//! (`place`) and the calls that agree, decline or finish (`submit`).
 
 mod fields;
+mod place;
 mod state;
 mod submit;
 mod texts;
@@ -57,7 +58,7 @@ fn read_fields(main: &Element) -> Vec<MyField> {
             let id = FieldId::parse(&el.get_attribute("data-field-id")?).ok()?;
             let kind = FieldKind::parse(&el.get_attribute("data-kind")?)?;
             let required = el.get_attribute("data-required").as_deref() == Some("true");
-            Some((order, MyField { id, kind, required, el }))
+            Some((order, MyField { id, kind, required, el, placed: None }))
         })
         .collect();
     fields.sort_unstable_by_key(|(o, _)| *o);

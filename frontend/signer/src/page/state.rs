@@ -5,7 +5,8 @@ use super::Texts;
 use crate::dom::{document, find, set_disabled, set_hidden, testid, tid, toggle_class};
 use crate::net::Failure;
 use crate::{host, pad};
-use dojang_core::ids::FieldId;
+use dojang_core::geometry::FieldRect;
+use dojang_core::ids::{DocumentId, FieldId};
 use dojang_core::model::{FieldKind, SignatureInput, SignerBoot, SignerState};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -17,6 +18,15 @@ pub(super) struct MyField {
     pub(super) kind: FieldKind,
     pub(super) required: bool,
     pub(super) el: Element,
+    /// A signature the signer placed themselves (free-form signing): where.
+    pub(super) placed: Option<Placed>,
+}
+
+/// Where a free-form signer put a signature.
+pub(super) struct Placed {
+    pub(super) document_id: DocumentId,
+    pub(super) page: u32,
+    pub(super) rect: FieldRect,
 }
 
 pub(super) struct Page {
@@ -49,8 +59,14 @@ impl Page {
         }
     }
 
+    /// Required fields not filled yet; a free-form signer who placed nothing has one left.
     fn remaining(&self) -> usize {
-        self.fields.iter().filter(|f| f.required && !self.is_filled(f)).count()
+        let unplaced = usize::from(self.boot.free_form && !self.fields.iter().any(|f| f.placed.is_some()));
+        unplaced + self.fields.iter().filter(|f| f.required && !self.is_filled(f)).count()
+    }
+
+    fn total(&self) -> usize {
+        self.fields.iter().filter(|f| f.required).count().max(usize::from(self.boot.free_form))
     }
 
     pub(super) fn part(&self, id: &str) -> Option<Element> {
@@ -63,7 +79,7 @@ impl Page {
             toggle_class(&f.el, "filled", self.is_filled(f));
         }
         let remaining = self.remaining();
-        let total = self.fields.iter().filter(|f| f.required).count();
+        let total = self.total();
         if let Some(count) = self.part(testid::SIGN_REMAINING) {
             let _ = count.set_attribute("data-remaining", &remaining.to_string());
             count.set_text_content(Some(&format!("{}/{} {}", total - remaining, total, self.texts.get("sign_fields_done"))));
@@ -83,8 +99,10 @@ impl Page {
         if let Some(c) = self.part(testid::CONSENT) {
             set_hidden(&c, !asking);
         }
-        if let Some(bar) = self.part(testid::SIGN_BAR) {
-            set_hidden(&bar, asking);
+        for id in [testid::SIGN_BAR, testid::SIGN_FREE_FORM_HINT] {
+            if let Some(e) = self.part(id) {
+                set_hidden(&e, asking);
+            }
         }
         if let Some(pages) = find(&self.main, ".sign-pages") {
             toggle_class(&pages, "locked", asking);
@@ -115,7 +133,7 @@ impl Page {
 
     /// The signing is over for this signer (signed or declined): say so, lock the page.
     pub(super) fn settle(&self, state: SignerState) {
-        for id in [testid::SIGN_BAR, testid::CONSENT, testid::DECLINE_FORM, testid::SIGN_STATE] {
+        for id in [testid::SIGN_BAR, testid::CONSENT, testid::DECLINE_FORM, testid::SIGN_STATE, testid::SIGN_FREE_FORM_HINT] {
             if let Some(e) = self.part(id) {
                 e.remove();
             }

@@ -5,7 +5,7 @@ use super::state::{set_busy, Page, Shared};
 use crate::dom::{cast, testid, window};
 use crate::net::Failure;
 use crate::{host, net, pad};
-use dojang_core::model::{FieldInput, SignSubmission, SignerState};
+use dojang_core::model::{FieldInput, Placement, SignSubmission, SignerState};
 use wasm_bindgen::JsValue;
 
 /// The signer's state in a `SignOutcome` answer.
@@ -80,15 +80,22 @@ pub(super) fn decline(page: &Shared) {
     });
 }
 
-/// Every field's value and signature, and the signatures.
+/// Every field's value and signature, the signatures, and where the signer placed theirs.
 fn submission(p: &Page) -> SignSubmission {
+    let (placed, given): (Vec<_>, Vec<_>) = p.fields.iter().partition(|f| f.placed.is_some());
     SignSubmission {
-        fields: p
-            .fields
+        fields: given
             .iter()
             .map(|f| FieldInput { field_id: f.id.clone(), value: p.values.get(&f.id).cloned().unwrap_or_default(), signature: p.uses.get(&f.id).copied() })
             .collect(),
         signatures: p.signatures.clone(),
+        placements: placed
+            .iter()
+            .filter_map(|f| {
+                let at = f.placed.as_ref()?;
+                Some(Placement { document_id: at.document_id.clone(), page: at.page, rect: at.rect, signature: *p.uses.get(&f.id)? })
+            })
+            .collect(),
     }
 }
 

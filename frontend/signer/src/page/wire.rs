@@ -11,6 +11,9 @@ use wasm_bindgen::JsCast;
 pub(super) fn wire(page: &Shared) {
     wire_buttons(page);
     wire_fields(page);
+    if page.borrow().boot.free_form {
+        super::place::wire(page);
+    }
 }
 
 fn wire_buttons(page: &Shared) {

@@ -3,7 +3,7 @@
 use super::{b64url, nullable};
 use dojang_core::envelope::Overview;
 use dojang_core::ids::RecipientId;
-use dojang_core::model::{DocumentInfo, FieldDraft, FieldKind, Language, RecipientProgress, RecipientRole, SealedDocument, SigningOrder};
+use dojang_core::model::{DocumentInfo, FieldDraft, FieldKind, Fieldless, Language, RecipientProgress, RecipientRole, SealedDocument, SigningOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -114,6 +114,10 @@ pub struct CreateEnvelope {
     /// Days between reminders to signers who have not signed yet (1–30); none when absent.
     #[serde(default)]
     pub reminder_days: Option<i64>,
+    /// How signers given no fields sign: on a signature page appended when sending
+    /// (`appendPage`, the default), or by placing their signature on any page (`freeForm`).
+    #[serde(default)]
+    pub fieldless: Option<Fieldless>,
     /// Your id of this envelope (unique per organization and mode): find it with `?externalId=`.
     #[serde(default)]
     pub external_id: Option<String>,
@@ -153,6 +157,8 @@ pub struct PatchEnvelope {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i64>)]
     pub reminder_days: Option<Option<i64>>,
+    #[serde(default)]
+    pub fieldless: Option<Fieldless>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub external_id: Option<Option<String>>,
@@ -257,6 +263,8 @@ pub struct EnvelopeOut {
     pub cancelled_at: Option<String>,
     /// Days between reminders to signers who have not signed (none: no reminders).
     pub reminder_days: Option<i64>,
+    /// How signers given no fields sign: `appendPage` or `freeForm`.
+    pub fieldless: Fieldless,
     pub external_id: Option<String>,
     #[schema(value_type = Object)]
     pub metadata: serde_json::Map<String, serde_json::Value>,
@@ -331,6 +339,7 @@ impl EnvelopeOut {
             completed_at: d.completed_at.clone(),
             cancelled_at: d.cancelled_at.clone(),
             reminder_days: e.reminder_days,
+            fieldless: e.fieldless,
             external_id: e.external_id.clone(),
             metadata: dojang_core::api::reference::metadata_value(e.metadata.as_deref()),
             documents: d.documents.iter().map(|doc| EnvelopeDocumentOut::new(doc, &d.sealed_documents, e.sealed_at.filter(|_| e.is_sealed()))).collect(),
