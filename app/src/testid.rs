@@ -67,6 +67,7 @@ pub const AUDIT_EVENTS: &str = "audit-events";
 pub const SEND_FORM: &str = "send-form";
 pub const SEND_MESSAGE: &str = "send-message";
 pub const SEND_SEQUENTIAL: &str = "send-sequential";
+pub const SEND_FREE_FORM: &str = "send-free-form";
 pub const SEND_EXPIRY: &str = "send-expiry";
 pub const SEND_LANGUAGE: &str = "send-language";
 pub const SEND_SUBMIT: &str = "send-submit";

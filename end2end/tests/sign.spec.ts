@@ -132,6 +132,60 @@ test("sequential signing: email, consent, mouse; then the next signer on a phone
   expect(finger.strokes[0].points.every((p: { p?: number }) => p.p === undefined), "no fake pressure for a finger").toBe(true);
 });
 
+test("a signer without fields places the signature on the page with a finger, where they tap", async ({ page, browser }) => {
+  const n = uniq();
+  const signer = { name: "박지민", email: `free-${n}@example.com`, order: 1 };
+  await signUp(page.request, "free");
+  const c = await prepareContract(page.request, [signer], []);
+
+  // The sender chooses that signers without fields sign anywhere.
+  await page.goto(`/contracts/${c.envelope}`);
+  await hydrated(page);
+  await page.check(tid("sendFreeForm"));
+  await page.click(tid("sendSubmit"));
+  await expect(page.locator(tid("envelopeStatus"))).toHaveAttribute("data-status", "sent");
+  const [invite] = await waitForMail(signer.email);
+
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 3 });
+  const s = await phone.newPage();
+  await openLink(s, signLink(invite));
+  await s.click(tid("consentAgree"));
+  await expect(s.locator(tid("signFreeFormHint"))).toBeVisible();
+  await expect(s.locator(tid("signRemaining"))).toHaveAttribute("data-remaining", "1");
+  await expect(s.locator(tid("signFinish"))).toBeDisabled();
+
+  // A tap on the page puts a signature box there and opens the pad.
+  const sheet = s.locator(".sign-page").first();
+  await sheet.scrollIntoViewIfNeeded();
+  const box = (await sheet.boundingBox())!;
+  await sheet.tap({ position: { x: box.width * 0.5, y: box.height * 0.6 } });
+  await expect(s.locator(tid("pad"))).toBeVisible();
+  await drawWithTouch(s);
+  await s.click(tid("padAdopt"));
+  await expect(s.locator(tid("pad"))).toHaveCount(0);
+  await expect(s.locator(`${tid("signPlaced")} img`)).toHaveCount(1);
+  await expect(s.locator(tid("signRemaining"))).toHaveAttribute("data-remaining", "0");
+
+  // A second tap reuses the adopted signature; its box can be removed again.
+  await sheet.tap({ position: { x: box.width * 0.3, y: box.height * 0.2 } });
+  await expect(s.locator(`${tid("signPlaced")} img`)).toHaveCount(2);
+  await s.locator(tid("signPlacedRemove")).nth(1).tap();
+  await expect(s.locator(tid("signPlaced"))).toHaveCount(1);
+  await s.click(tid("signFinish"));
+  await expect(s.locator(tid("signState"))).toHaveAttribute("data-state", "Signed");
+  await phone.close();
+
+  // One signature field where the finger tapped (centred on it), sealed like any other.
+  const [[kind, x, y, w, h]] = sql("SELECT kind, x, y, width, height FROM fields WHERE envelope_id = ?", [c.envelope]) as [string, number, number, number, number][];
+  expect(kind).toBe("signature");
+  expect(Math.abs(x + w / 2 - 0.5)).toBeLessThan(0.02);
+  expect(Math.abs(y + h / 2 - 0.6)).toBeLessThan(0.02);
+  await expect(async () => {
+    await page.reload();
+    await expect(page.locator(tid("envelopeStatus"))).toHaveAttribute("data-status", "completed", { timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+});
+
 test("rotating or resizing the phone keeps the drawing exactly", async ({ browser, page }) => {
   await signUp(page.request, "rotate");
   const n = uniq();

@@ -7,7 +7,7 @@ use crate::functions::signing::{cancel_envelope, get_envelope, send_envelope};
 use crate::i18n::{error_text, field_error_text, k, status_text, t};
 use crate::{testid, PageTitle};
 use dojang_core::error::AppError;
-use dojang_core::model::{EnvelopeDetail, EnvelopeStatus, Language, RecipientProgress, SendRequest, SigningOrder};
+use dojang_core::model::{EnvelopeDetail, EnvelopeStatus, Fieldless, Language, RecipientProgress, SendRequest, SigningOrder};
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_params_map;
@@ -153,6 +153,7 @@ fn ProgressRow(r: RecipientProgress) -> impl IntoView {
 fn SendForm(d: EnvelopeDetail, csrf: String, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let message = RwSignal::new(String::new());
     let order = RwSignal::new(SigningOrder::Parallel);
+    let fieldless = RwSignal::new(d.fieldless);
     let expiry_days = RwSignal::new(String::from("14"));
     let reminder = RwSignal::new(String::new());
     let langs = RwSignal::new(d.recipients.iter().map(|r| (r.id.clone(), r.language)).collect::<Vec<_>>());
@@ -169,6 +170,7 @@ fn SendForm(d: EnvelopeDetail, csrf: String, reload: impl Fn() + Copy + Send + S
             expires_in: days.map(|d| d * 86_400),
             reminder_days: reminder.get_untracked().trim().parse().ok(),
             languages: langs.get_untracked(),
+            fieldless: Some(fieldless.get_untracked()),
             ..Default::default()
         };
         let (csrf, id) = (csrf.clone(), id.clone());
@@ -191,6 +193,11 @@ fn SendForm(d: EnvelopeDetail, csrf: String, reload: impl Fn() + Copy + Send + S
                 <legend>{t(k::SEND_ORDER)}</legend>
                 <label class="check"><input type="radio" name="order" checked=true on:change=move |_| order.set(SigningOrder::Parallel)/>{t(k::SEND_PARALLEL)}</label>
                 <label class="check"><input type="radio" name="order" data-testid=testid::SEND_SEQUENTIAL on:change=move |_| order.set(SigningOrder::Sequential)/>{t(k::SEND_SEQUENTIAL)}</label>
+            </fieldset>
+            <fieldset>
+                <legend>{t(k::SEND_FIELDLESS)}</legend>
+                <label class="check"><input type="radio" name="fieldless" checked=d.fieldless == Fieldless::AppendPage on:change=move |_| fieldless.set(Fieldless::AppendPage)/>{t(k::SEND_FIELDLESS_PAGE)}</label>
+                <label class="check"><input type="radio" name="fieldless" data-testid=testid::SEND_FREE_FORM checked=d.fieldless == Fieldless::FreeForm on:change=move |_| fieldless.set(Fieldless::FreeForm)/>{t(k::SEND_FIELDLESS_FREE)}</label>
             </fieldset>
             <div class="inline">
                 <label>{t(k::SEND_EXPIRY_DAYS)}

@@ -59,6 +59,9 @@ fn parse_expiry(s: &str) -> AppResult<Timestamp> {
 pub async fn send_envelope(st: &AppState, actor: &Actor, id: &EnvelopeId, req: &SendRequest, origin: &Origin) -> AppResult<Vec<Invited>> {
     scope::envelope(&st.db, actor, id).await?;
     let sending = sending(req)?;
+    if let Some(fieldless) = req.fieldless {
+        super::change::update(&st.db, actor, id, super::change::DraftChange { fieldless: Some(fieldless), ..Default::default() }).await?;
+    }
     match super::fieldless::prepare(st, actor, id).await? {
         None => send_in_tx(st, actor, id, req, &sending, origin, None).await,
         Some(page) => {
@@ -118,6 +121,7 @@ pub async fn send_stored(st: &AppState, actor: &Actor, id: &EnvelopeId, origin: 
         reminder_days: env.reminder_days,
         languages: Vec::new(),
         redirect_url: env.redirect_url,
+        fieldless: None,
     };
     send_envelope(st, actor, id, &req, origin).await
 }

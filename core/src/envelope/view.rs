@@ -81,6 +81,7 @@ impl Overview {
             cancelled_at: ts(e.cancelled_at),
             cancel_reason: e.cancel_reason.clone(),
             reminder_days: e.reminder_days,
+            fieldless: e.fieldless,
             documents: self.contents.documents.clone(),
             recipients: self.contents.recipients.iter().map(|r| r.progress()).collect(),
             field_count: self.contents.fields.len(),

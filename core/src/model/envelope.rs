@@ -213,6 +213,9 @@ pub struct SendRequest {
     /// Where the signer goes after finishing (instead of the finish page).
     #[serde(default)]
     pub redirect_url: Option<String>,
+    /// How signers without fields sign (the draft's choice stays when absent).
+    #[serde(default)]
+    pub fieldless: Option<Fieldless>,
 }
 
 /// A recipient's progress, as the sender sees it.
@@ -270,6 +273,8 @@ pub struct EnvelopeDetail {
     pub cancelled_at: Option<String>,
     pub cancel_reason: Option<String>,
     pub reminder_days: Option<i64>,
+    #[serde(default)]
+    pub fieldless: Fieldless,
     pub documents: Vec<DocumentInfo>,
     pub recipients: Vec<RecipientProgress>,
     pub field_count: usize,
