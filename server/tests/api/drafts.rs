@@ -211,3 +211,28 @@ async fn another_organization_sees_none_of_it() {
     assert_eq!(other.call("contracts/get", &[("id", "not-an-id")]).await.status, 404);
     app.stop().await;
 }
+
+/// Fields are read back as one JSON row per envelope: their coordinates must come back as
+/// the very doubles stored (SQLite's JSON numbers keep only 15 digits), or the seal would
+/// stamp a hair off and its evidence check refuse a signer-placed field.
+#[tokio::test]
+async fn field_coordinates_come_back_exactly_as_stored() {
+    let app = crate::helpers::spawn().start().await;
+    let key = crate::rest::key_for(&app, "exact").await;
+    let (id, doc) = crate::rest::draft(&app, &key).await;
+    let (x, y, w, h) = (0.1 + 0.2, 1.0 / 3.0, 0.123_456_789_012_345_68, 2.0f64.sqrt() / 100.0);
+    let body = serde_json::json!({ "fields": [
+        { "document": doc, "page": 0, "x": x, "y": y, "width": w, "height": h, "type": "signature", "recipient": "minjun@example.com" },
+        { "document": doc, "page": 0, "x": 0.5, "y": 0.9, "width": 0.3, "height": 0.05, "type": "text", "recipient": "seoyeon@example.com" },
+    ] });
+    let r = crate::rest::call(&app, &key, "PATCH", &format!("/envelopes/{id}"), Some(body)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for got in [r.json(), crate::rest::call(&app, &key, "GET", &format!("/envelopes/{id}"), None).await.json()] {
+        let f = &got["fields"][0];
+        let back = (f["x"].as_f64().unwrap(), f["y"].as_f64().unwrap(), f["width"].as_f64().unwrap(), f["height"].as_f64().unwrap());
+        assert_eq!(back, (x, y, w, h), "{f}");
+        assert_eq!(got["fields"][1]["type"], "text", "in their saved order");
+    }
+    let listed = crate::rest::call(&app, &key, "GET", "/envelopes", None).await.json();
+    assert_eq!(listed["data"][0]["fields"][0]["x"].as_f64(), Some(x));
+}
