@@ -283,14 +283,10 @@ async fn rows_of(conn: &mut sqlx::AnyConnection, envelopes: &[EnvelopeId]) -> Ap
     if envelopes.is_empty() {
         return Ok(HashMap::new());
     }
-    let events = crate::infra::db::json_rows(
-        conn,
-        "a.seq, a.kind, a.recipient_id, a.user_id, a.ip, a.user_agent, a.data, a.prev_hash, a.hash, a.created_at, \
-         a.hash_version, a.recipient_name, a.recipient_email, r.name",
-        "a.seq",
-    );
+    let (open, close) = if conn.backend_name() == "PostgreSQL" { ("json_agg(json_build_array(", "))::text") } else { ("json_group_array(json_array(", "))") };
     let sql = format!(
-        "SELECT a.envelope_id, {events} AS events \
+        "SELECT a.envelope_id, {open}a.seq, a.kind, a.recipient_id, a.user_id, a.ip, a.user_agent, a.data, a.prev_hash, a.hash, a.created_at, \
+                a.hash_version, a.recipient_name, a.recipient_email, r.name{close} AS events \
          FROM audit_events a LEFT JOIN recipients r ON r.id = a.recipient_id WHERE a.envelope_id IN ({}) GROUP BY a.envelope_id",
         crate::infra::db::marks(1, envelopes.len())
     );
@@ -300,8 +296,9 @@ async fn rows_of(conn: &mut sqlx::AnyConnection, envelopes: &[EnvelopeId]) -> Ap
     }
     let mut out: HashMap<EnvelopeId, Vec<Row>> = HashMap::new();
     for r in q.fetch_all(conn).await? {
-        let rows: Vec<Row> =
+        let mut rows: Vec<Row> =
             serde_json::from_str(&r.events).map_err(|e| AppError::internal(anyhow::anyhow!("the audit events of {} are unreadable: {e}", r.envelope_id)))?;
+        rows.sort_by_key(|e| e.seq);
         out.insert(r.envelope_id, rows);
     }
     Ok(out)

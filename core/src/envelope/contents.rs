@@ -72,31 +72,24 @@ pub async fn recipients(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppR
     Ok(sqlx::query_as(&sql).bind(envelope).fetch_all(conn).await?)
 }
 
-/// A field as `fields_of` reads it: the columns in this order, the coordinates as exact text.
-#[derive(serde::Deserialize)]
+const FIELD_COLUMNS: &str = "id, recipient_id, document_id, page_index, x, y, width, height, kind, required, label, placeholder, options, format";
+
+#[derive(sqlx::FromRow)]
 struct FieldRow {
     id: FieldId,
     recipient_id: RecipientId,
     document_id: DocumentId,
     page_index: i64,
-    x: String,
-    y: String,
-    width: String,
-    height: String,
+    x: f64,
+    y: f64,
+    width: f64,
+    height: f64,
     kind: FieldKind,
     required: i64,
     label: String,
     placeholder: String,
     options: String,
     format: Option<String>,
-}
-
-/// Each envelope's fields, one row per envelope.
-#[derive(sqlx::FromRow)]
-struct FieldsRow {
-    envelope_id: EnvelopeId,
-    /// A JSON array of every field's columns (see `FieldRow`).
-    fields: String,
 }
 
 impl FieldRow {
@@ -108,7 +101,7 @@ impl FieldRow {
             recipient_id: self.recipient_id,
             document_id: self.document_id,
             page: u32::try_from(self.page_index).map_err(|_| AppError::internal_msg("a field on a negative page"))?,
-            rect: FieldRect { x: coordinate(&self.x)?, y: coordinate(&self.y)?, width: coordinate(&self.width)?, height: coordinate(&self.height)? },
+            rect: FieldRect { x: self.x, y: self.y, width: self.width, height: self.height },
             kind: self.kind,
             required: self.required != 0,
             label: self.label,
@@ -119,40 +112,11 @@ impl FieldRow {
     }
 }
 
-fn coordinate(text: &str) -> AppResult<f64> {
-    text.trim().parse().map_err(|_| AppError::internal_msg(format!("a field coordinate {text:?} is unreadable")))
-}
-
 /// An envelope's fields in their saved order.
 pub async fn fields(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<Vec<FieldDraft>> {
-    Ok(fields_of(conn, std::slice::from_ref(envelope)).await?.remove(envelope).unwrap_or_default())
-}
-
-/// The fields of several envelopes, each in its saved order, as one row per envelope (see
-/// `infra::db::json_rows`).
-async fn fields_of(conn: &mut AnyConnection, envelopes: &[EnvelopeId]) -> AppResult<HashMap<EnvelopeId, Vec<FieldDraft>>> {
-    use crate::infra::db::{exact_real, json_rows, marks};
-    if envelopes.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let (x, y, w, h) = (exact_real(conn, "x"), exact_real(conn, "y"), exact_real(conn, "width"), exact_real(conn, "height"));
-    let columns = format!("id, recipient_id, document_id, page_index, {x}, {y}, {w}, {h}, kind, required, label, placeholder, options, format");
-    let sql = format!(
-        "SELECT envelope_id, {} AS fields FROM fields WHERE envelope_id IN ({}) GROUP BY envelope_id",
-        json_rows(conn, &columns, "position"),
-        marks(1, envelopes.len())
-    );
-    let mut q = sqlx::query_as::<_, FieldsRow>(&sql);
-    for e in envelopes {
-        q = q.bind(e);
-    }
-    let mut out = HashMap::new();
-    for r in q.fetch_all(&mut *conn).await? {
-        let rows: Vec<FieldRow> =
-            serde_json::from_str(&r.fields).map_err(|e| AppError::internal(anyhow::anyhow!("the fields of {} are unreadable: {e}", r.envelope_id)))?;
-        out.insert(r.envelope_id, rows.into_iter().map(FieldRow::draft).collect::<AppResult<Vec<_>>>()?);
-    }
-    Ok(out)
+    let rows: Vec<FieldRow> =
+        sqlx::query_as(&format!("SELECT {FIELD_COLUMNS} FROM fields WHERE envelope_id = $1 ORDER BY position")).bind(envelope).fetch_all(conn).await?;
+    rows.into_iter().map(FieldRow::draft).collect()
 }
 
 /// An envelope's documents in their order, each with every page.
@@ -187,7 +151,7 @@ impl Contents {
         })
     }
 
-    /// What each of several envelopes holds, in three queries whatever their number.
+    /// What each of several envelopes holds, in four queries whatever their number.
     pub async fn load_many(conn: &mut AnyConnection, envelopes: &[EnvelopeId]) -> AppResult<HashMap<EnvelopeId, Self>> {
         let mut out: HashMap<EnvelopeId, Self> =
             envelopes.iter().map(|e| (e.clone(), Self { documents: Vec::new(), recipients: Vec::new(), fields: Vec::new() })).collect();
@@ -208,11 +172,23 @@ impl Contents {
                 c.recipients.push(r);
             }
         }
-        for (e, fields) in fields_of(conn, envelopes).await? {
-            if let Some(c) = out.get_mut(&e) {
-                c.fields = fields;
+        let sql = format!("SELECT envelope_id, {FIELD_COLUMNS} FROM fields WHERE envelope_id IN ({marks}) ORDER BY envelope_id, position");
+        let mut q = sqlx::query_as::<_, PlacedField>(&sql);
+        for e in envelopes {
+            q = q.bind(e);
+        }
+        for f in q.fetch_all(&mut *conn).await? {
+            if let Some(c) = out.get_mut(&f.envelope_id) {
+                c.fields.push(f.field.draft()?);
             }
         }
         Ok(out)
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct PlacedField {
+    envelope_id: EnvelopeId,
+    #[sqlx(flatten)]
+    field: FieldRow,
 }

@@ -212,9 +212,9 @@ async fn another_organization_sees_none_of_it() {
     app.stop().await;
 }
 
-/// Fields are read back as one JSON row per envelope: their coordinates must come back as
-/// the very doubles stored (SQLite's JSON numbers keep only 15 digits), or the seal would
-/// stamp a hair off and its evidence check refuse a signer-placed field.
+/// Field coordinates come back as the very doubles stored, whatever way they are read (text
+/// forms such as SQLite's JSON keep only 15 digits): a hair off and the seal would stamp
+/// elsewhere, and its evidence check refuse a signer-placed field.
 #[tokio::test]
 async fn field_coordinates_come_back_exactly_as_stored() {
     let app = crate::helpers::spawn().start().await;

@@ -153,28 +153,6 @@ pub async fn lock(tx: &mut Tx, table: &str, id: &str) -> Result<(), sqlx::Error>
     Ok(())
 }
 
-/// An aggregate that makes a group's rows one JSON array of arrays (`columns` in order, the
-/// rows by `order`), as text: the rows of a read come back as one row per group. On SQLite
-/// every row is a hand-over to the driver's connection thread, which is most of a read's cost.
-pub fn json_rows(conn: &sqlx::AnyConnection, columns: &str, order: &str) -> String {
-    if conn.backend_name() == "PostgreSQL" {
-        format!("json_agg(json_build_array({columns}) ORDER BY {order})::text")
-    } else {
-        format!("json_group_array(json_array({columns}) ORDER BY {order})")
-    }
-}
-
-/// A double column as text that parses back to the same value (JSON numbers from SQLite keep
-/// only 15 significant digits).
-pub fn exact_real(conn: &sqlx::AnyConnection, column: &str) -> String {
-    if conn.backend_name() == "PostgreSQL" {
-        // Shortest text that reads back exactly (extra_float_digits ≥ 1, the default since 12).
-        format!("{column}::text")
-    } else {
-        format!("printf('%!.17g', {column})")
-    }
-}
-
 /// `$from, $from+1, …` for `n` values: the parameters of an `IN (…)` list.
 pub fn marks(from: usize, n: usize) -> String {
     (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
