@@ -171,6 +171,16 @@ pub(crate) async fn replace_contents(tx: &mut Tx, id: &EnvelopeId, recipients: &
     Ok(())
 }
 
+/// Fields added after the envelope's own (the signature page's, a signer's placements), in
+/// order; a field id of another envelope is refused, naming `path`.
+pub(crate) async fn append_fields(tx: &mut Tx, id: &EnvelopeId, fields: &[FieldDraft], now: Timestamp, path: &str) -> AppResult<()> {
+    let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), -1) + 1 FROM fields WHERE envelope_id = $1").bind(id).fetch_one(&mut **tx).await?;
+    for (position, f) in (next..).zip(fields) {
+        insert_field(tx, id, position, f, now, path).await?;
+    }
+    Ok(())
+}
+
 /// One field at `position` (a field id of another envelope is refused, naming `path`).
 pub(crate) async fn insert_field(tx: &mut Tx, id: &EnvelopeId, position: i64, f: &FieldDraft, now: Timestamp, path: &str) -> AppResult<()> {
     let res = sqlx::query(

@@ -62,14 +62,13 @@ impl Prepared {
         let at = Timestamp::now();
         self.stored.record(tx, actor, at).await?;
         super::draft::attach(tx, id, &self.stored.id, at).await?;
-        let mut position: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(position), -1) + 1 FROM fields WHERE envelope_id = $1").bind(id).fetch_one(&mut **tx).await?;
+        let mut fields = Vec::with_capacity(self.signers.len() * 2);
         for (signer, slot) in self.signers.iter().zip(&self.slots) {
             for (kind, rect, label, format) in [
                 (FieldKind::Signature, slot.signature, crate::i18n::both::SIGNATURE_PAGE_SIGNATURE, None),
                 (FieldKind::Date, slot.date, crate::i18n::both::SIGNATURE_PAGE_DATE, Some(DATE_FORMATS[0].to_owned())),
             ] {
-                let field = crate::model::FieldDraft {
+                fields.push(crate::model::FieldDraft {
                     id: FieldId::new(),
                     recipient_id: signer.clone(),
                     document_id: self.stored.id.clone(),
@@ -81,11 +80,10 @@ impl Prepared {
                     placeholder: String::new(),
                     options: Vec::new(),
                     format,
-                };
-                super::draft::insert_field(tx, id, position, &field, at, "fields").await?;
-                position += 1;
+                });
             }
         }
+        super::draft::append_fields(tx, id, &fields, at, "fields").await?;
         Ok(())
     }
 

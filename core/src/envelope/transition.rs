@@ -233,11 +233,8 @@ async fn placed_fields(tx: &mut Tx, r: &Recipient, placed: &[FieldDraft], now: T
     if placed.is_empty() {
         return Ok(());
     }
-    let mut position: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(position), -1) + 1 FROM fields WHERE envelope_id = $1").bind(&r.envelope_id).fetch_one(&mut **tx).await?;
+    super::draft::append_fields(tx, &r.envelope_id, placed, now, "placements").await?;
     for f in placed {
-        super::draft::insert_field(tx, &r.envelope_id, position, f, now, "placements").await?;
-        position += 1;
         let data = json!({ "field": f.id, "kind": f.kind.as_str(), "document": f.document_id, "page": f.page, "rect": f.rect });
         super::report(tx, event(&r.envelope_id, AuditKind::FieldPlaced, Some(&r.id), origin, data)).await?;
     }

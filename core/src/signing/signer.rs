@@ -46,8 +46,7 @@ pub async fn view(st: &AppState, token: &str) -> AppResult<SignerView> {
         (c.documents, fields)
     };
     let (e, r) = (&s.envelope, &s.recipient);
-    let free_form =
-        state == SignerState::Ready && r.role == crate::model::RecipientRole::Signer && e.fieldless == Fieldless::FreeForm && !fields.iter().any(|f| f.mine);
+    let free_form = state == SignerState::Ready && r.role == crate::model::RecipientRole::Signer && signs_free_form(e, fields.iter().any(|f| f.mine));
     Ok(SignerView {
         envelope_name: e.name.clone(),
         organization_name: e.organization_name.clone(),
@@ -121,14 +120,13 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
     }
     let mut conn = st.db.pool().acquire().await?;
     let mine: Vec<_> = crate::envelope::fields(&mut conn, &s.envelope.id).await?.into_iter().filter(|f| f.recipient_id == s.recipient.id).collect();
-    let free_form = signs_free_form(&s.envelope, &mine);
+    let free_form = signs_free_form(&s.envelope, !mine.is_empty());
     if !free_form && !sub.placements.is_empty() {
         return Err(AppError::field("placements", "not_allowed", "This contract places your signature for you"));
     }
     let CheckedSubmission { signatures, mut values } = check_submission(&mine, sub, &today_in(&s.envelope.time_zone))?;
     let placed = if free_form {
-        let pages: Vec<(DocumentId, u32)> =
-            Contents::load(&mut conn, &s.envelope.id).await?.documents.into_iter().map(|d| (d.id, d.pages.len() as u32)).collect();
+        let pages = crate::envelope::page_counts(&mut conn, &s.envelope.id).await?;
         let (fields, placed_values) = placed_fields(sub, &s.recipient.id, &pages)?;
         values.extend(placed_values);
         fields
@@ -161,8 +159,8 @@ pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &O
 
 /// Whether the signer places their own signature: the envelope lets signers without fields
 /// sign anywhere, and they have none.
-fn signs_free_form(e: &crate::envelope::Envelope, mine: &[crate::model::FieldDraft]) -> bool {
-    e.fieldless == Fieldless::FreeForm && mine.is_empty()
+fn signs_free_form(e: &crate::envelope::Envelope, has_own_fields: bool) -> bool {
+    e.fieldless == Fieldless::FreeForm && !has_own_fields
 }
 
 /// Declines with a reason: the envelope is declined and the sender told.

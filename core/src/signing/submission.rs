@@ -135,7 +135,7 @@ fn check_values(fields: &[crate::model::FieldDraft], sub: &SignSubmission, today
 /// count) and the submission's signatures: at least one, at most `MAX_PLACEMENTS`, each inside
 /// a page of a document of the envelope. Each becomes a required signature field of
 /// `recipient` with its value.
-pub fn placed_fields(sub: &SignSubmission, recipient: &RecipientId, pages: &[(DocumentId, u32)]) -> AppResult<(Vec<FieldDraft>, Vec<FieldValue>)> {
+pub fn placed_fields(sub: &SignSubmission, recipient: &RecipientId, pages: &HashMap<DocumentId, u32>) -> AppResult<(Vec<FieldDraft>, Vec<FieldValue>)> {
     if sub.placements.is_empty() {
         return Err(AppError::field("placements", "required", "Place your signature on a page"));
     }
@@ -147,7 +147,7 @@ pub fn placed_fields(sub: &SignSubmission, recipient: &RecipientId, pages: &[(Do
     for (i, p) in sub.placements.iter().enumerate() {
         let mut bad =
             |part: &str, code: &str, msg: &str| errors.push(FieldError { field: format!("placements[{i}].{part}"), code: code.into(), message: msg.into() });
-        let Some(&(_, count)) = pages.iter().find(|(d, _)| *d == p.document_id) else {
+        let Some(&count) = pages.get(&p.document_id) else {
             bad("documentId", "not_found", "Not a document of this contract");
             continue;
         };

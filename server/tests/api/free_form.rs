@@ -5,7 +5,7 @@
 use crate::helpers::{fixture, spawn, TestApp};
 use crate::integrators::{completed, envelope};
 use crate::rest::{call, draft, key_for};
-use crate::seal::{base64_encode, bbox, magenta_png, render_page, verify_file};
+use crate::seal::{assert_magenta_fitted, base64_encode, magenta_png, render_page, verify_file};
 use crate::webhooks::sign_urls;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -81,8 +81,14 @@ async fn signers_without_fields_place_their_signature_on_any_page_and_it_is_seal
     assert!(page.contains("data-free-form"), "the page offers placing the signature");
     let r = place(&first, &token, json!([])).await;
     assert_eq!((r.status, r.json()["fields"][0]["field"].as_str()), (422, Some("placements")), "{}", r.body);
+    // Real documents that are not this envelope's: the same organization's, another's.
+    let elsewhere = upload(&app, &key, "basic__002-trivial-libre-office-writer.pdf").await["id"].as_str().unwrap().to_owned();
+    let stranger = key_for(&app, "free-form-other").await;
+    let foreign = upload(&app, &stranger, "basic__002-trivial-libre-office-writer.pdf").await["id"].as_str().unwrap().to_owned();
     for (bad, path) in [
         (at(&"0".repeat(32), 0, 0.1, 0.1, 0.3, 0.1), "placements[0].documentId"),
+        (at(&elsewhere, 0, 0.1, 0.1, 0.3, 0.1), "placements[0].documentId"),
+        (at(&foreign, 0, 0.1, 0.1, 0.3, 0.1), "placements[0].documentId"),
         (at(&plain, 7, 0.1, 0.1, 0.3, 0.1), "placements[0].page"),
         (at(&plain, 0, 0.9, 0.1, 0.3, 0.1), "placements[0].rect"),
         (at(&plain, 0, 0.1, 0.1, 0.0, 0.1), "placements[0].rect"),
@@ -149,15 +155,8 @@ async fn signers_without_fields_place_their_signature_on_any_page_and_it_is_seal
         let pdf = dir.path().join(format!("{doc}.pdf"));
         std::fs::write(&pdf, bytes).unwrap();
         let (pw, ph, rgb) = render_page(&pdf, page + 1);
-        let (fw, fh) = (w * pw as f64, h * ph as f64);
-        // The 2:1 image fitted and centred in the field.
-        let scale = (fw / 2.0).min(fh);
-        let (iw, ih) = (2.0 * scale, scale);
-        let (ex0, ey0) = (x * pw as f64 + (fw - iw) / 2.0, y * ph as f64 + (fh - ih) / 2.0);
-        let (x0, y0, x1, y1) = bbox(pw, ph, &rgb, |r, g, b| r > 200 && g < 60 && b > 200).unwrap_or_else(|| panic!("no mark on page {page} of {doc}"));
-        for (got, want, what) in [(x0, ex0, "left"), (y0, ey0, "top"), (x1, ex0 + iw, "right"), (y1, ey0 + ih, "bottom")] {
-            assert!((got - want).abs() <= 2.0, "page {page} of {doc}: {what} at {got}, expected {want}");
-        }
+        let (dw, dh) = (pw as f64, ph as f64);
+        assert_magenta_fitted(pw, ph, &rgb, (x * dw, y * dh, w * dw, h * dh), &format!("page {page} of {doc}"));
     }
 }
 

@@ -268,7 +268,7 @@ pub(crate) fn render_page(pdf: &Path, page: usize) -> (usize, usize, Vec<u8>) {
 }
 
 /// Bounding box (x0, y0, x1, y1) of pixels matching `pred`.
-pub(crate) fn bbox(w: usize, h: usize, rgb: &[u8], pred: impl Fn(u8, u8, u8) -> bool) -> Option<(f64, f64, f64, f64)> {
+fn bbox(w: usize, h: usize, rgb: &[u8], pred: impl Fn(u8, u8, u8) -> bool) -> Option<(f64, f64, f64, f64)> {
     let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
     for y in 0..h {
         for x in 0..w {
@@ -282,6 +282,18 @@ pub(crate) fn bbox(w: usize, h: usize, rgb: &[u8], pred: impl Fn(u8, u8, u8) -> 
         }
     }
     (x0 != usize::MAX).then_some((x0 as f64, y0 as f64, x1 as f64, y1 as f64))
+}
+
+/// The magenta 2:1 image of `magenta_png` is fitted and centred in the field `(x, y, w, h)`
+/// (rendered pixels at 72 dpi, i.e. displayed points), within 2 px.
+pub(crate) fn assert_magenta_fitted(pw: usize, ph: usize, rgb: &[u8], (x, y, w, h): (f64, f64, f64, f64), what: &str) {
+    let scale = (w / 2.0).min(h);
+    let (iw, ih) = (2.0 * scale, scale);
+    let (ex0, ey0) = (x + (w - iw) / 2.0, y + (h - ih) / 2.0);
+    let (x0, y0, x1, y1) = bbox(pw, ph, rgb, |r, g, b| r > 200 && g < 60 && b > 200).unwrap_or_else(|| panic!("no mark on {what}"));
+    for (got, want, side) in [(x0, ex0, "left"), (y0, ey0, "top"), (x1, ex0 + iw, "right"), (y1, ey0 + ih, "bottom")] {
+        assert!((got - want).abs() <= 2.0, "{what}: {side} at {got}, expected {want}");
+    }
 }
 
 #[tokio::test]
@@ -333,17 +345,9 @@ async fn marks_land_where_they_were_placed_on_rotated_and_offset_pages_and_korea
         let (bw, bh) = (g["right"].as_f64().unwrap() - g["left"].as_f64().unwrap(), g["top"].as_f64().unwrap() - g["bottom"].as_f64().unwrap());
         let rot = g["rotation"].as_u64().unwrap();
         let (dw, dh) = if rot % 180 == 90 { (bh, bw) } else { (bw, bh) };
-        // The image (2:1) fitted and centred in the field, in displayed points.
-        let (fw, fh) = (w * dw, h * dh);
-        let scale = (fw / 2.0).min(fh / 1.0);
-        let (iw, ih) = (2.0 * scale, scale);
-        let (ex0, ey0) = (x * dw + (fw - iw) / 2.0, y * dh + (fh - ih) / 2.0);
         let (pw, ph, rgb) = render_page(&pdf, page + 1);
         assert!((pw as f64 - dw).abs() <= 1.0 && (ph as f64 - dh).abs() <= 1.0, "page {page} displayed {dw}×{dh}, rendered {pw}×{ph}");
-        let (x0, y0, x1, y1) = bbox(pw, ph, &rgb, |r, g, b| r > 200 && g < 60 && b > 200).unwrap_or_else(|| panic!("no mark on page {page}"));
-        for (got, want, what) in [(x0, ex0, "left"), (y0, ey0, "top"), (x1, ex0 + iw, "right"), (y1, ey0 + ih, "bottom")] {
-            assert!((got - want).abs() <= 2.0, "page {page} (rotation {rot}): {what} at {got}, expected {want}");
-        }
+        assert_magenta_fitted(pw, ph, &rgb, (x * dw, y * dh, w * dw, h * dh), &format!("page {page} (rotation {rot})"));
     }
     // The Korean value: text in the PDF, and ink inside its field on the rotated page.
     let text = pdftotext(&pdf);

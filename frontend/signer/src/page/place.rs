@@ -55,17 +55,18 @@ fn percent(v: f64) -> String {
     format!("{}.{:02}%", hundredths / 100, hundredths % 100)
 }
 
-/// A local id for a placed box (the server gives the field its own id).
-fn local_id(page: &Shared) -> Option<FieldId> {
-    let n = page.borrow().fields.len() + page.borrow().signatures.len() + js_sys::Date::now() as usize;
-    FieldId::parse(&format!("{n:032x}")).ok()
+/// A local id for a placed box, one more each time (the server gives the field its own id).
+fn local_id() -> Option<FieldId> {
+    static PLACED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = PLACED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    FieldId::parse(&format!("{:032x}", u128::from(n) | (0xf1ee << 112))).ok()
 }
 
 fn add(page: &Shared, sheet: &Element, cx: f64, cy: f64) {
     let Some(rect) = rect_at(sheet, cx, cy) else { return };
     let Some(document_id) = sheet.get_attribute("data-document").and_then(|d| DocumentId::parse(&d).ok()) else { return };
     let Some(index) = sheet.get_attribute("data-page").and_then(|p| p.parse::<u32>().ok()) else { return };
-    let Some(id) = local_id(page) else { return };
+    let Some(id) = local_id() else { return };
     let Some(el) = build(page, rect) else { return };
     let _ = sheet.append_child(&el);
     let sign = el.query_selector("[data-testid=\"sign-signature-field\"]").ok().flatten();
