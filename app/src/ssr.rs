@@ -74,6 +74,11 @@ pub fn origin() -> dojang_core::audit::Origin {
     use_context::<Parts>().map(|p| dojang_core::audit::Origin::of_request(&p.extensions, &p.headers)).unwrap_or_default()
 }
 
+/// The cookies of the request (a signer's sessions are among them).
+pub fn cookies() -> dojang_core::identity::gate::Cookies {
+    use_context::<Parts>().map(|p| dojang_core::identity::gate::Cookies::from_headers(&p.headers)).unwrap_or_default()
+}
+
 /// The client's address (behind trusted proxies, the one they forwarded; see `client_ip`).
 pub fn client_ip() -> String {
     use_context::<Parts>()

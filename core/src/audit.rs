@@ -63,10 +63,23 @@ pub enum AuditKind {
     EmailQueued,
     EmailDelivered,
     EmailFailed,
+    /// A check's provider started a request (a code was sent).
+    IdentityRequested,
+    /// A wrong answer to a check.
+    IdentityFailed,
+    /// A browser passed every check of the recipient.
+    RecipientVerified,
+    /// Too many wrong answers.
+    RecipientLocked,
+    /// The sender let the recipient try again.
+    RecipientUnlocked,
+    SmsQueued,
+    SmsDelivered,
+    SmsFailed,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 18] = [
+    pub const ALL: [AuditKind; 26] = [
         Self::EnvelopeCreated,
         Self::EnvelopeSent,
         Self::RecipientInvited,
@@ -85,6 +98,14 @@ impl AuditKind {
         Self::EmailQueued,
         Self::EmailDelivered,
         Self::EmailFailed,
+        Self::IdentityRequested,
+        Self::IdentityFailed,
+        Self::RecipientVerified,
+        Self::RecipientLocked,
+        Self::RecipientUnlocked,
+        Self::SmsQueued,
+        Self::SmsDelivered,
+        Self::SmsFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +128,14 @@ impl AuditKind {
             Self::EmailQueued => "email.queued",
             Self::EmailDelivered => "email.delivered",
             Self::EmailFailed => "email.failed",
+            Self::IdentityRequested => "identity.requested",
+            Self::IdentityFailed => "identity.failed",
+            Self::RecipientVerified => "recipient.verified",
+            Self::RecipientLocked => "recipient.locked",
+            Self::RecipientUnlocked => "recipient.unlocked",
+            Self::SmsQueued => "sms.queued",
+            Self::SmsDelivered => "sms.delivered",
+            Self::SmsFailed => "sms.failed",
         }
     }
 

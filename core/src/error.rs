@@ -55,6 +55,16 @@ pub enum ErrorCode {
     ConsentRequired,
     SignatureEmpty,
     SignatureInvalid,
+    /// The recipient must pass their identity checks before this (the signing page asks).
+    VerificationRequired,
+    /// A wrong code or answer (the response says how many tries are left).
+    VerificationFailed,
+    /// The code was sent more than 10 minutes ago, or a newer one replaced it: ask for a new one.
+    VerificationCodeExpired,
+    /// Too many wrong answers: the sender must unlock the recipient.
+    VerificationLocked,
+    /// A new code was asked for too soon (`retryAfter` says when).
+    VerificationResendLimited,
     /// A page preview could not be made now: its renderer crashed or took too long (it is
     /// replaced; the next request tries again).
     RenderFailed,
@@ -105,6 +115,9 @@ impl ErrorCode {
             EnvelopeCancelled | EnvelopeExpired => 410,
             SigningLinkInvalid => 404,
             SignatureEmpty | SignatureInvalid => 422,
+            VerificationRequired | VerificationLocked => 403,
+            VerificationFailed | VerificationCodeExpired => 422,
+            VerificationResendLimited => 429,
             IdempotencyKeyReused => 422,
             IdempotencyInProgress => 409,
             QuotaExceeded => 403,

@@ -27,6 +27,8 @@ pub mod embed;
 #[cfg(feature = "server")]
 pub mod envelope;
 #[cfg(feature = "server")]
+pub mod identity;
+#[cfg(feature = "server")]
 pub mod infra;
 #[cfg(feature = "server")]
 pub mod mail;
@@ -36,6 +38,8 @@ pub mod pdf;
 pub mod seal;
 #[cfg(feature = "server")]
 pub mod signing;
+#[cfg(feature = "server")]
+pub mod sms;
 #[cfg(feature = "server")]
 pub mod state;
 

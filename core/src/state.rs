@@ -16,6 +16,7 @@ pub struct AppState {
     pub renderer: Renderer,
     pub storage: Storage,
     pub mailer: Mailer,
+    pub sms: crate::infra::sms::SmsSender,
     /// Wakes this instance's seal worker after a transaction queued a seal (workers of other
     /// instances find it when they next look).
     pub jobs_wake: Arc<tokio::sync::Notify>,

@@ -52,6 +52,7 @@ impl Application {
         };
         let storage = Storage::open(&settings.storage).context("opening the storage")?;
         let mailer = Mailer::from_settings(&settings)?;
+        let sms = dojang_core::infra::sms::SmsSender::new(settings.sms_gateway.clone())?;
         let listener = TcpListener::bind(settings.bind).await.with_context(|| format!("binding {}", settings.bind))?;
         if settings.public_url_from_bind {
             settings.public_url = format!("http://{}", listener.local_addr()?);
@@ -65,6 +66,7 @@ impl Application {
             renderer,
             storage,
             mailer,
+            sms,
             jobs_wake: Arc::new(tokio::sync::Notify::new()),
             render_wake: Arc::new(tokio::sync::Notify::new()),
         };
@@ -139,6 +141,8 @@ fn spawn_work(workers: &mut Workers, state: &AppState, sessions: DbSessionStore)
     workers.spawn("session-cleanup", |cancel| workers::session_cleanup(db, sessions, cancel));
     let st = state.clone();
     workers.spawn("outbox", |cancel| outbox::worker(st, cancel));
+    let st = state.clone();
+    workers.spawn("sms", |cancel| dojang_core::sms::outbox::worker(st, cancel));
     let (st, wake) = (state.clone(), state.jobs_wake.clone());
     workers.spawn("seal", move |cancel| jobs::worker("seal", st.db.clone(), st, SEAL_JOBS, wake, cancel));
     let (st, wake) = (state.clone(), state.render_wake.clone());

@@ -50,25 +50,25 @@ pub async fn cancel_envelope(csrf: String, id: String, reason: String) -> Result
 
 #[server(prefix = "/_fn", endpoint = "sign/view")]
 pub async fn load_signing_page(token: String) -> Result<SignerView, AppError> {
-    respond(async { signing::signer::view(&ssr::state()?, &token).await }.await)
+    respond(async { signing::signer::view(&ssr::state()?, &token, &ssr::cookies()).await }.await)
 }
 
 #[server(prefix = "/_fn", endpoint = "sign/opened")]
 pub async fn signer_opened(token: String) -> Result<(), AppError> {
-    respond(async { signing::signer::opened(&ssr::state()?, &token, &ssr::origin()).await }.await)
+    respond(async { signing::signer::opened(&ssr::state()?, &token, &ssr::cookies(), &ssr::origin()).await }.await)
 }
 
 #[server(prefix = "/_fn", endpoint = "sign/consent")]
 pub async fn signer_consent(token: String) -> Result<(), AppError> {
-    respond(async { signing::signer::consent(&ssr::state()?, &token, &ssr::origin()).await }.await)
+    respond(async { signing::signer::consent(&ssr::state()?, &token, &ssr::cookies(), &ssr::origin()).await }.await)
 }
 
 #[server(prefix = "/_fn", endpoint = "sign/submit", input = Json)]
 pub async fn signer_submit(token: String, submission: SignSubmission) -> Result<SignOutcome, AppError> {
-    respond(async { signing::signer::submit(&ssr::state()?, &token, &submission, &ssr::origin()).await }.await)
+    respond(async { signing::signer::submit(&ssr::state()?, &token, &ssr::cookies(), &submission, &ssr::origin()).await }.await)
 }
 
 #[server(prefix = "/_fn", endpoint = "sign/decline")]
 pub async fn signer_decline(token: String, reason: String) -> Result<SignOutcome, AppError> {
-    respond(async { signing::signer::decline(&ssr::state()?, &token, &reason, &ssr::origin()).await }.await)
+    respond(async { signing::signer::decline(&ssr::state()?, &token, &ssr::cookies(), &reason, &ssr::origin()).await }.await)
 }

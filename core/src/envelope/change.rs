@@ -13,6 +13,7 @@ use crate::document::MAX_DOCUMENTS_PER_ENVELOPE;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::geometry::FieldRect;
 use crate::ids::{DocumentId, EnvelopeId, FieldId, RecipientId};
+use crate::infra::config::Secret;
 use crate::infra::db::{Db, Timestamp, Tx};
 use crate::model::{FieldDraft, FieldKind, Fieldless, Language, RecipientDraft, RecipientRole, SigningOrder};
 use std::collections::{HashMap, HashSet};
@@ -25,6 +26,8 @@ pub struct RecipientSpec {
     pub role: RecipientRole,
     pub order: i64,
     pub language: Option<Language>,
+    /// Checks, phone and channel (see `identity`).
+    pub identity: crate::identity::IdentitySpec,
 }
 
 /// A field as the API takes it: positions are fractions of the page as displayed.
@@ -122,20 +125,20 @@ fn check_options(c: &DraftChange) -> AppResult<()> {
 }
 
 /// Creates a draft from `change` in one transaction.
-pub async fn create(db: &Db, actor: &Actor, change: DraftChange) -> AppResult<EnvelopeId> {
+pub async fn create(db: &Db, secret: &Secret, actor: &Actor, change: DraftChange) -> AppResult<EnvelopeId> {
     let subject = parse_name(change.subject.as_deref().unwrap_or("")).map_err(|e| AppError::field("subject", "required", e.message))?;
     check_options(&change)?;
     let mut tx = db.begin().await?;
     let id = insert(&mut tx, actor, &subject, Timestamp::now()).await?;
     change.reference.apply(&mut tx, actor, Owner::Envelope, id.as_str()).await?;
-    apply(&mut tx, actor, &id, change).await?;
+    apply(&mut tx, secret, actor, &id, change).await?;
     tx.commit().await?;
     tracing::info!(envelope_id = %id, "envelope created through the API");
     Ok(id)
 }
 
 /// Changes a draft (409 once sent); the integrator's reference alone changes at any state.
-pub async fn update(db: &Db, actor: &Actor, id: &EnvelopeId, change: DraftChange) -> AppResult<()> {
+pub async fn update(db: &Db, secret: &Secret, actor: &Actor, id: &EnvelopeId, change: DraftChange) -> AppResult<()> {
     scope::envelope(db, actor, id).await?;
     check_options(&change)?;
     let mut tx = db.begin().await?;
@@ -151,7 +154,7 @@ pub async fn update(db: &Db, actor: &Actor, id: &EnvelopeId, change: DraftChange
         let name = parse_name(subject).map_err(|e| AppError::field("subject", "invalid", e.message))?;
         sqlx::query("UPDATE envelopes SET name = $2 WHERE id = $1").bind(id).bind(name).execute(&mut *tx).await?;
     }
-    apply(&mut tx, actor, id, change).await?;
+    apply(&mut tx, secret, actor, id, change).await?;
     bump(&mut tx, id).await?;
     tx.commit().await?;
     Ok(())
@@ -220,7 +223,7 @@ fn fields_of(specs: &[FieldSpec], by_email: &HashMap<String, RecipientId>) -> Ap
 }
 
 /// Applies documents, recipients, fields and options to a draft the transaction holds.
-async fn apply(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, change: DraftChange) -> AppResult<()> {
+async fn apply(tx: &mut Tx, secret: &Secret, actor: &Actor, id: &EnvelopeId, change: DraftChange) -> AppResult<()> {
     if let Some(docs) = &change.document_ids {
         set_documents(tx, actor, id, docs).await?;
     }
@@ -256,6 +259,19 @@ async fn apply(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, change: DraftChange)
     }
     for (r, lang) in recipients.iter().zip(&languages) {
         sqlx::query("UPDATE recipients SET language = $2 WHERE id = $1").bind(&r.id).bind(lang).execute(&mut **tx).await?;
+    }
+    if let Some(specs) = &change.recipients {
+        let mut errors = Vec::new();
+        let stored: Vec<(RecipientId, crate::identity::Stored)> = specs
+            .iter()
+            .zip(&recipients)
+            .enumerate()
+            .map(|(i, (spec, r))| (r.id.clone(), crate::identity::check(secret, &spec.identity, &format!("recipients[{i}]"), &mut errors)))
+            .collect();
+        if !errors.is_empty() {
+            return Err(AppError::fields(errors));
+        }
+        crate::identity::store(tx, id, &stored).await?;
     }
     if let Some(order) = change.signing_order {
         sqlx::query("UPDATE envelopes SET signing_order = $2 WHERE id = $1").bind(id).bind(order).execute(&mut **tx).await?;

@@ -6,7 +6,7 @@ use crate::error::{AppError, AppResult};
 use crate::geometry::FieldRect;
 use crate::ids::{DocumentId, EnvelopeId, FieldId, RecipientId};
 use crate::infra::db::Timestamp;
-use crate::model::{DocumentInfo, FieldDraft, FieldKind, Language, RecipientDraft, RecipientProgress, RecipientRole};
+use crate::model::{AuthMethod, Channel, DocumentInfo, FieldDraft, FieldKind, Language, RecipientDraft, RecipientProgress, RecipientRole};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 
@@ -31,10 +31,23 @@ pub struct Recipient {
     pub last_reminded_at: Option<Timestamp>,
     pub signed_ip: Option<String>,
     pub signed_user_agent: Option<String>,
+    /// The checks before signing (`recipient_identity`; none: the link alone), comma-separated.
+    pub auth_methods: Option<String>,
+    /// E.164.
+    pub phone: Option<String>,
+    pub channel: Option<Channel>,
+    /// When a browser first passed every check.
+    pub verified_at: Option<Timestamp>,
+    pub verified_methods: Option<String>,
+    /// Locked out after too many wrong answers (until the sender unlocks).
+    pub locked_at: Option<Timestamp>,
 }
 
-const RECIPIENT_COLUMNS: &str = "id, envelope_id, name, email, role, signing_order, language, invited_at, viewed_at, consented_at, \
-     consent_version, signed_at, declined_at, decline_reason, last_reminded_at, signed_ip, signed_user_agent";
+/// A recipient with their identity settings (`r` and `i`), for a `WHERE` on `r`.
+const RECIPIENT_SELECT: &str = "SELECT r.id, r.envelope_id, r.name, r.email, r.role, r.signing_order, r.language, r.invited_at, r.viewed_at, \
+     r.consented_at, r.consent_version, r.signed_at, r.declined_at, r.decline_reason, r.last_reminded_at, r.signed_ip, r.signed_user_agent, \
+     i.methods AS auth_methods, i.phone, i.channel, i.verified_at, i.verified_methods, i.locked_at \
+     FROM recipients r LEFT JOIN recipient_identity i ON i.recipient_id = r.id";
 
 impl Recipient {
     pub fn draft(&self) -> RecipientDraft {
@@ -56,19 +69,35 @@ impl Recipient {
             signed_at: ts(self.signed_at),
             declined_at: ts(self.declined_at),
             decline_reason: self.decline_reason.clone(),
+            auth_method: self.methods(),
+            phone: self.phone.clone(),
+            channel: self.channel(),
+            verified_at: ts(self.verified_at),
+            verified_methods: self.verified_methods.as_deref().and_then(|m| AuthMethod::split(m).ok()).unwrap_or_default(),
+            locked: self.locked_at.is_some(),
         }
+    }
+
+    /// The checks before signing, in order (a stored name this build does not know fails
+    /// `identity::Identity::load`, which the signing page uses; here it is left out).
+    pub fn methods(&self) -> Vec<AuthMethod> {
+        self.auth_methods.as_deref().map(|m| AuthMethod::split(m).unwrap_or_default()).unwrap_or_default()
+    }
+
+    pub fn channel(&self) -> Channel {
+        self.channel.unwrap_or_default()
     }
 
     /// One recipient.
     pub async fn load(conn: &mut AnyConnection, id: &RecipientId) -> AppResult<Option<Self>> {
-        let sql = format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE id = $1");
+        let sql = format!("{RECIPIENT_SELECT} WHERE r.id = $1");
         Ok(sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?)
     }
 }
 
 /// An envelope's recipients in their saved order.
 pub async fn recipients(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<Vec<Recipient>> {
-    let sql = format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE envelope_id = $1 ORDER BY position");
+    let sql = format!("{RECIPIENT_SELECT} WHERE r.envelope_id = $1 ORDER BY r.position");
     Ok(sqlx::query_as(&sql).bind(envelope).fetch_all(conn).await?)
 }
 
@@ -162,7 +191,7 @@ impl Contents {
             out.entry(e).or_insert_with(|| Self { documents: Vec::new(), recipients: Vec::new(), fields: Vec::new() }).documents.push(info);
         }
         let marks = crate::infra::db::marks(1, envelopes.len());
-        let sql = format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE envelope_id IN ({marks}) ORDER BY envelope_id, position");
+        let sql = format!("{RECIPIENT_SELECT} WHERE r.envelope_id IN ({marks}) ORDER BY r.envelope_id, r.position");
         let mut q = sqlx::query_as::<_, Recipient>(&sql);
         for e in envelopes {
             q = q.bind(e);

@@ -96,23 +96,32 @@ pub(crate) async fn email_link(st: &AppState, tx: &mut Tx, env: &Envelope, r: &R
         expires_at: expires.as_deref(),
         reminder,
     });
-    outbox::enqueue(
-        &st.settings,
-        tx,
-        NewEmail {
-            kind: if reminder { EmailKind::Reminder } else { EmailKind::Invitation },
-            to_email: &r.email,
-            to_name: &r.name,
-            subject: mail.subject,
-            html: mail.html,
-            text: mail.text,
-            organization_id: Some(&env.organization_id),
-            envelope_id: Some(&env.id),
-            recipient_id: Some(&r.id),
-            attachments: Vec::new(),
-        },
-    )
-    .await?;
+    let channel = r.channel();
+    if channel.emails() {
+        outbox::enqueue(
+            &st.settings,
+            tx,
+            NewEmail {
+                kind: if reminder { EmailKind::Reminder } else { EmailKind::Invitation },
+                to_email: &r.email,
+                to_name: &r.name,
+                subject: mail.subject,
+                html: mail.html,
+                text: mail.text,
+                organization_id: Some(&env.organization_id),
+                envelope_id: Some(&env.id),
+                recipient_id: Some(&r.id),
+                attachments: Vec::new(),
+            },
+        )
+        .await?;
+    }
+    if let Some(phone) = r.phone.as_deref().filter(|_| channel.texts()) {
+        let text = crate::sms::invitation(r.language, env.sender_name(), &env.name, url, reminder);
+        let kind = if reminder { crate::sms::TextKind::Reminder } else { crate::sms::TextKind::Invitation };
+        crate::sms::outbox::enqueue(st, tx, crate::sms::outbox::NewText { kind, to: phone, text: &text, envelope: env, recipient_id: Some(&r.id) }).await?;
+        st.sms.wake.notify_one();
+    }
     // Marked only once the mail is queued (a refused one leaves the recipient as it was).
     let now = Timestamp::now();
     let sql = if reminder {
@@ -129,7 +138,10 @@ pub(crate) async fn email_link(st: &AppState, tx: &mut Tx, env: &Envelope, r: &R
             recipient_id: Some(&r.id),
             user_id: None,
             origin: &Origin::default(),
-            data: json!({ "email": r.email }),
+            data: match r.phone.as_deref().filter(|_| channel.texts()) {
+                Some(phone) => json!({ "email": channel.emails().then_some(&r.email), "phone": phone }),
+                None => json!({ "email": r.email }),
+            },
         },
     )
     .await

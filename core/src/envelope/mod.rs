@@ -23,7 +23,7 @@ pub use draft::{add_document, create, delete, remove_document, rename, reorder_d
 pub(crate) use invite::invite_due;
 pub use invite::{Invited, OverCap};
 pub use row::Envelope;
-pub use sender::{cancel, mint_link, remind, send_envelope, send_stored, MAX_LINK_SECONDS};
+pub use sender::{cancel, mint_link, remind, send_envelope, send_stored, unlock, MAX_LINK_SECONDS};
 pub use sweep::{sweep, sweeper};
 pub use validate::{parse_name, validate, MAX_FIELDS, MAX_NAME_CHARS, MAX_RECIPIENTS};
 pub use view::{detail, editor, list, Overview};

@@ -60,7 +60,8 @@ pub async fn send_envelope(st: &AppState, actor: &Actor, id: &EnvelopeId, req: &
     scope::envelope(&st.db, actor, id).await?;
     let sending = sending(req)?;
     if let Some(fieldless) = req.fieldless {
-        super::change::update(&st.db, actor, id, super::change::DraftChange { fieldless: Some(fieldless), ..Default::default() }).await?;
+        super::change::update(&st.db, &st.settings.secret_key, actor, id, super::change::DraftChange { fieldless: Some(fieldless), ..Default::default() })
+            .await?;
     }
     match super::fieldless::prepare(st, actor, id).await? {
         None => send_in_tx(st, actor, id, req, &sending, origin, None).await,
@@ -179,6 +180,18 @@ pub const MAX_LINK_SECONDS: i64 = 30 * 24 * 3600;
 /// `expires_in` seconds (60 s – 30 days) when given, else until the envelope ends. Earlier
 /// links keep working unless `revoke_others` retires them (an embedding host that wants only
 /// the link it just made to open signing).
+/// Lets a recipient locked out by wrong answers try again (false: they were not locked).
+pub async fn unlock(st: &AppState, actor: &Actor, id: &EnvelopeId, recipient: &crate::ids::RecipientId, origin: &Origin) -> AppResult<bool> {
+    let mut tx = st.db.begin().await?;
+    let env = Envelope::find_for(&mut tx, actor, id).await?;
+    if !contents::recipients(&mut tx, id).await?.iter().any(|r| &r.id == recipient) {
+        return Err(AppError::not_found("Recipient"));
+    }
+    let unlocked = crate::identity::gate::unlock(&mut tx, &env, recipient, actor.user_id.as_ref(), origin).await?;
+    tx.commit().await?;
+    Ok(unlocked)
+}
+
 pub async fn mint_link(
     st: &AppState,
     actor: &Actor,

@@ -129,6 +129,8 @@ pub struct Settings {
     pub metrics_token: Option<Secret>,
     /// Invitations and reminders of test envelopes an organization may send per day (UTC).
     pub test_emails_per_day: i64,
+    /// The HTTP SMS gateway (`DOJANG_SMS_URL`, …); without it, SMS are captured (`/dev/sms`).
+    pub sms_gateway: Option<crate::infra::sms::GatewayConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -193,7 +195,9 @@ impl Settings {
             Some("memory") => false,
             Some(other) => return Err(err(format!("DOJANG_RATE_LIMITS must be database or memory, not {other:?}"))),
         };
+        let sms_gateway = crate::infra::sms::GatewayConfig::from_lookup(&get)?;
         let settings = Self {
+            sms_gateway,
             env,
             role,
             bind,

@@ -21,6 +21,8 @@ pub enum Purpose {
     StoredKey,
     /// Responses kept for idempotent replay (they can carry signing links, secrets, tokens).
     IdempotentResponse,
+    /// Messages waiting in (and kept by) the outboxes that carry one-time codes or links.
+    OutboxMessage,
 }
 
 impl Purpose {
@@ -28,6 +30,7 @@ impl Purpose {
         match self {
             Self::StoredKey => b"seal-private-key-v1",
             Self::IdempotentResponse => b"idempotency-response-v1",
+            Self::OutboxMessage => b"outbox-message-v1",
         }
     }
 }
@@ -64,6 +67,24 @@ pub fn encrypt_key(secret: &Secret, plain: &[u8]) -> anyhow::Result<String> {
 /// A key sealed by `encrypt_key`, opened.
 pub fn decrypt_key(secret: &Secret, stored: &str) -> anyhow::Result<Vec<u8>> {
     decrypt(secret, Purpose::StoredKey, stored)
+}
+
+/// A keyed hash of a short secret (a one-time code, an access code, a birth date): HMAC-SHA256
+/// under a key derived from `DOJANG_SECRET_KEY` for `label`, hex. Unlike a plain hash, a
+/// stolen table cannot be searched through a million six-digit codes without the key.
+pub fn keyed_hash(secret: &Secret, label: &[u8], value: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let hk = hkdf::Hkdf::<Sha256>::new(Some(b"dojang"), secret.expose().as_bytes());
+    let mut key = [0u8; 32];
+    hk.expand(label, &mut key).expect("32 bytes is a valid HKDF length");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("any key length");
+    mac.update(value.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Equal strings, compared in constant time for equal lengths.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The token of a signing link (download links use the same form): 256 random bits as 43

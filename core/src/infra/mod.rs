@@ -12,4 +12,5 @@ pub mod db;
 pub mod jobs;
 pub mod mailer;
 pub mod ratelimit;
+pub mod sms;
 pub mod storage;

@@ -41,10 +41,12 @@ pub enum EmailKind {
     Cancelled,
     Declined,
     Completed,
+    /// A one-time code for the signing page (its body is encrypted in the outbox).
+    VerificationCode,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 5] = [Self::Invitation, Self::Reminder, Self::Cancelled, Self::Declined, Self::Completed];
+    pub const ALL: [EmailKind; 6] = [Self::Invitation, Self::Reminder, Self::Cancelled, Self::Declined, Self::Completed, Self::VerificationCode];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -53,6 +55,7 @@ impl EmailKind {
             Self::Cancelled => "cancelled",
             Self::Declined => "declined",
             Self::Completed => "completed",
+            Self::VerificationCode => "verification_code",
         }
     }
 
@@ -91,7 +94,7 @@ pub async fn enqueue(settings: &Settings, tx: &mut Tx, mut m: NewEmail<'_>) -> A
             sqlx::query_as("SELECT mode, organization_id FROM envelopes WHERE id = $1").bind(env).fetch_optional(&mut **tx).await?;
         if let Some((_, organization)) = row.filter(|(mode, _)| mode == "test") {
             if !count_test_mail(tx, &organization, settings.test_emails_per_day).await? {
-                if matches!(m.kind, EmailKind::Invitation | EmailKind::Reminder) {
+                if matches!(m.kind, EmailKind::Invitation | EmailKind::Reminder | EmailKind::VerificationCode) {
                     return Err(test_limit(settings.test_emails_per_day));
                 }
                 tracing::info!(envelope_id = %env, kind = m.kind.as_str(), "test-mode mail over the daily cap: not sent");
@@ -99,6 +102,14 @@ pub async fn enqueue(settings: &Settings, tx: &mut Tx, mut m: NewEmail<'_>) -> A
             }
             mark_test(&mut m);
         }
+    }
+    if m.kind == EmailKind::VerificationCode {
+        // A one-time code is a secret: at rest only encrypted.
+        let seal = |v: &str| {
+            crate::infra::crypto::encrypt(&settings.secret_key, crate::infra::crypto::Purpose::OutboxMessage, v.as_bytes()).map_err(AppError::internal)
+        };
+        m.html = seal(&m.html)?;
+        m.text = seal(&m.text)?;
     }
     sqlx::query(
         "INSERT INTO emails (id, organization_id, envelope_id, recipient_id, kind, to_email, to_name, subject, html, text, \
@@ -219,6 +230,7 @@ pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
     };
     let claim = Claim::new(QUEUE, id.clone(), token);
     let alive = claim.keep_alive(&st.db, LOCK, RENEW);
+    let (html, text) = if kind == EmailKind::VerificationCode.as_str() { (open(st, &html), open(st, &text)) } else { (html, text) };
     let message = build(st, &st.mailer, &to_email, &to_name, &subject, &html, &text, &attachments).await;
     let result = match message {
         Ok(m) => st.mailer.deliver(m).await,
@@ -271,6 +283,16 @@ pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
         }
     }
     Ok(true)
+}
+
+/// A body the outbox keeps encrypted (see `enqueue`), opened; anything else as it is.
+pub fn open(st: &AppState, stored: &str) -> String {
+    if !stored.starts_with("v1:") {
+        return stored.to_owned();
+    }
+    crate::infra::crypto::decrypt(&st.settings.secret_key, crate::infra::crypto::Purpose::OutboxMessage, stored)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_else(|_| stored.to_owned())
 }
 
 /// 30 s, 1 min, 2 min, … up to one hour between attempts.

@@ -59,6 +59,16 @@ fn layout(lang: Language, heading: &str, paragraphs: &[String], button: Option<(
     (html, text)
 }
 
+/// A one-time code for the signing page's email check.
+pub fn code(lang: Language, recipient: &str, envelope: &str, code: &str) -> Rendered {
+    let values = [("recipient", recipient), ("envelope", envelope), ("code", code)];
+    let subject = filled(k::MAIL_CODE_SUBJECT, lang, &values);
+    let heading = filled(k::MAIL_CODE_HEADING, lang, &values);
+    let paragraphs = [filled(k::MAIL_CODE_LEAD, lang, &values), code.to_owned(), filled(k::MAIL_CODE_NOTE, lang, &values)];
+    let (html, text) = layout(lang, &heading, &paragraphs, None);
+    Rendered { subject, html, text }
+}
+
 pub struct Invite<'a> {
     pub lang: Language,
     pub recipient_name: &'a str,

@@ -1,5 +1,6 @@
 //! Envelopes: their states, recipients, drafts, lists, sending, and what the sender sees after (progress, the audit trail and its integrity, sealed results).
 
+use super::{AuthMethod, Channel};
 use super::{DocumentInfo, FieldDraft, Language};
 use crate::ids::DocumentId;
 use crate::ids::EnvelopeId;
@@ -233,6 +234,22 @@ pub struct RecipientProgress {
     pub signed_at: Option<String>,
     pub declined_at: Option<String>,
     pub decline_reason: Option<String>,
+    /// The checks before signing (none: the link alone).
+    #[serde(default)]
+    pub auth_method: Vec<AuthMethod>,
+    /// E.164.
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub channel: Channel,
+    /// When the recipient first passed every check, and by which.
+    #[serde(default)]
+    pub verified_at: Option<String>,
+    #[serde(default)]
+    pub verified_methods: Vec<AuthMethod>,
+    /// Locked out after too many wrong answers.
+    #[serde(default)]
+    pub locked: bool,
 }
 
 /// One line of the audit trail.

@@ -4,19 +4,21 @@
 mod account;
 mod document;
 mod envelope;
+mod identity;
 mod signing;
 mod webhook;
 
 pub use account::*;
 pub use document::*;
 pub use envelope::*;
+pub use identity::*;
 pub use signing::*;
 pub use webhook::*;
 
 // Stored as the text `as_str()` gives (which the migrations' CHECK constraints list), read
 // back strictly.
 #[cfg(feature = "server")]
-crate::infra::db::db_enum!(EnvelopeStatus, SealStatus, RecipientRole, FieldKind, SigningOrder, Fieldless, Mode, Language, UserRole);
+crate::infra::db::db_enum!(EnvelopeStatus, SealStatus, RecipientRole, FieldKind, SigningOrder, Fieldless, AuthMethod, Channel, Mode, Language, UserRole);
 
 #[cfg(test)]
 mod tests {

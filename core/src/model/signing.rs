@@ -200,6 +200,10 @@ pub struct SignerView {
     /// The signer has no fields and places their signature on any page themselves.
     #[serde(default)]
     pub free_form: bool,
+    /// Checks the signer must pass first: while set, the view holds nothing of the contract
+    /// (no message, documents or fields).
+    #[serde(default)]
+    pub verification: Option<super::VerificationGate>,
 }
 
 /// What the signer sees after finishing or declining.

@@ -3,10 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 /// Every event type a webhook endpoint can subscribe to.
-pub const WEBHOOK_EVENT_TYPES: [&str; 9] = [
+pub const WEBHOOK_EVENT_TYPES: [&str; 10] = [
     "envelope.created",
     "envelope.sent",
     "recipient.viewed",
+    "recipient.verified",
     "recipient.signed",
     "recipient.declined",
     "envelope.completed",

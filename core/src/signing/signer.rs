@@ -10,6 +10,7 @@ use crate::document;
 use crate::envelope::transition::{self, Signing, StoredSignature};
 use crate::envelope::{invite_due, Contents, OverCap};
 use crate::error::{AppError, AppResult};
+use crate::identity::gate::{self, Cookies};
 use crate::ids::{DocumentId, FieldId};
 use crate::infra::storage::BlobKey;
 use crate::model::{FieldKind, Fieldless, SignOutcome, SignSubmission, SignerField, SignerState, SignerView};
@@ -19,11 +20,14 @@ use std::collections::HashMap;
 
 /// The signing page's data. Once the envelope has ended, the link shows where it stands and
 /// nothing of its contents.
-pub async fn view(st: &AppState, token: &str) -> AppResult<SignerView> {
+pub async fn view(st: &AppState, token: &str, cookies: &Cookies) -> AppResult<SignerView> {
     let s = Signer::resolve(st, token).await?;
     let state = s.state(st).await?;
     let ended = matches!(state, SignerState::Cancelled | SignerState::Expired | SignerState::Declined | SignerState::Completed);
-    let (documents, fields) = if ended {
+    // Until the browser passed the recipient's checks, nothing of the contract is shown.
+    let verification = if ended { None } else { gate::standing(st, &s, cookies).await?.gate(st, &s).await? };
+    let hidden = ended || verification.is_some();
+    let (documents, fields) = if hidden {
         (Vec::new(), Vec::new())
     } else {
         let mut conn = st.db.pool().acquire().await?;
@@ -51,7 +55,7 @@ pub async fn view(st: &AppState, token: &str) -> AppResult<SignerView> {
         envelope_name: e.name.clone(),
         organization_name: e.organization_name.clone(),
         sender_name: e.sender_name().to_owned(),
-        message: if ended { String::new() } else { e.message.clone() },
+        message: if hidden { String::new() } else { e.message.clone() },
         recipient_name: r.name.clone(),
         recipient_email: r.email.clone(),
         language: r.language,
@@ -66,15 +70,22 @@ pub async fn view(st: &AppState, token: &str) -> AppResult<SignerView> {
         redirect_url: e.redirect_url.clone(),
         embed_origins: crate::embed::allowed_origins(&st.db, &e.organization_id, e.mode).await?,
         test_mode: e.is_test(),
-        free_form,
+        free_form: free_form && verification.is_none(),
+        verification,
     })
+}
+
+/// Ok once the browser presenting `cookies` passed the recipient's checks (or they have none).
+async fn verified(st: &AppState, s: &Signer, cookies: &Cookies) -> AppResult<()> {
+    gate::standing(st, s, cookies).await?.ensure_passed()
 }
 
 /// Records the first opening of the page while the envelope is open (later openings, and
 /// openings of an ended envelope, change nothing).
-pub async fn opened(st: &AppState, token: &str, origin: &Origin) -> AppResult<()> {
+pub async fn opened(st: &AppState, token: &str, cookies: &Cookies, origin: &Origin) -> AppResult<()> {
     let s = Signer::resolve(st, token).await?;
-    if s.ensure_open().is_err() {
+    // Opened means seen: not before the checks are passed.
+    if s.ensure_open().is_err() || verified(st, &s, cookies).await.is_err() {
         return Ok(());
     }
     let mut tx = st.db.begin().await?;
@@ -84,9 +95,10 @@ pub async fn opened(st: &AppState, token: &str, origin: &Origin) -> AppResult<()
 }
 
 /// The recipient agrees to sign electronically (the disclosure version is recorded).
-pub async fn consent(st: &AppState, token: &str, origin: &Origin) -> AppResult<()> {
+pub async fn consent(st: &AppState, token: &str, cookies: &Cookies, origin: &Origin) -> AppResult<()> {
     let s = Signer::resolve(st, token).await?;
     s.ensure_ready(st).await?;
+    verified(st, &s, cookies).await?;
     let mut tx = st.db.begin().await?;
     transition::consented(&mut tx, &s.recipient, CONSENT_VERSION, consent_text(s.recipient.language), origin).await?;
     tx.commit().await?;
@@ -95,9 +107,10 @@ pub async fn consent(st: &AppState, token: &str, origin: &Origin) -> AppResult<(
 
 /// A page preview for the signer: only documents of their envelope, and only while it is
 /// open for signing.
-pub async fn preview(st: &AppState, token: &str, doc: &DocumentId, page: u32, size: PreviewSize) -> AppResult<Vec<u8>> {
+pub async fn preview(st: &AppState, token: &str, cookies: &Cookies, doc: &DocumentId, page: u32, size: PreviewSize) -> AppResult<Vec<u8>> {
     let s = Signer::resolve(st, token).await?;
     s.ensure_open()?;
+    verified(st, &s, cookies).await?;
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM envelope_documents WHERE envelope_id = $1 AND document_id = $2")
         .bind(&s.envelope.id)
         .bind(doc)
@@ -112,9 +125,10 @@ pub async fn preview(st: &AppState, token: &str, doc: &DocumentId, page: u32, si
 /// Signs: the whole submission is checked first, then the signature images are stored
 /// (content-addressed), then one transaction records it all and either invites the next
 /// signers or completes the envelope.
-pub async fn submit(st: &AppState, token: &str, sub: &SignSubmission, origin: &Origin) -> AppResult<SignOutcome> {
+pub async fn submit(st: &AppState, token: &str, cookies: &Cookies, sub: &SignSubmission, origin: &Origin) -> AppResult<SignOutcome> {
     let s = Signer::resolve(st, token).await?;
     s.ensure_ready(st).await?;
+    verified(st, &s, cookies).await?;
     if s.recipient.consented_at.is_none() {
         return Err(AppError::new(crate::error::ErrorCode::ConsentRequired, "Agree to sign electronically first"));
     }
@@ -164,7 +178,7 @@ fn signs_free_form(e: &crate::envelope::Envelope, has_own_fields: bool) -> bool 
 }
 
 /// Declines with a reason: the envelope is declined and the sender told.
-pub async fn decline(st: &AppState, token: &str, reason: &str, origin: &Origin) -> AppResult<SignOutcome> {
+pub async fn decline(st: &AppState, token: &str, cookies: &Cookies, reason: &str, origin: &Origin) -> AppResult<SignOutcome> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 1000 {
         return Err(AppError::field("reason", "required", "Say why you decline (at most 1000 characters)"));
@@ -174,6 +188,7 @@ pub async fn decline(st: &AppState, token: &str, reason: &str, origin: &Origin) 
         SignerState::Ready | SignerState::NotYourTurn => {}
         other => refusal(other, s.recipient.declined_at.is_some())?,
     }
+    verified(st, &s, cookies).await?;
     let mut tx = st.db.begin().await?;
     transition::declined(st, &mut tx, &s.envelope, &s.recipient, reason, origin).await?;
     tx.commit().await?;

@@ -52,7 +52,8 @@ async fn list(State(st): State<AppState>) -> Result<Html<String>, AppError> {
 
 async fn show(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     let html: Option<String> = sqlx::query_scalar("SELECT html FROM emails WHERE id = $1").bind(&id).fetch_optional(st.db.pool()).await?;
-    let mut res = Html(html.ok_or_else(|| AppError::not_found("Email"))?).into_response();
+    let html = dojang_core::mail::outbox::open(&st, &html.ok_or_else(|| AppError::not_found("Email"))?);
+    let mut res = Html(html).into_response();
     // Shown as sent, but unable to run anything.
     res.headers_mut()
         .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"));

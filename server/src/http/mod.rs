@@ -13,6 +13,7 @@ mod middleware;
 mod sealed;
 pub mod session_user;
 mod signer;
+mod sms_capture;
 
 use app::{shell, App};
 use axum::body::Body;
@@ -111,6 +112,9 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
         .nest("/api", api::router(state.clone()));
     if !settings.is_production() && state.mailer.is_capturing() {
         base = base.merge(mailbox::router());
+    }
+    if !settings.is_production() && state.sms.is_capturing() {
+        base = base.merge(sms_capture::router());
     }
     let base = base.with_state(state.clone());
 

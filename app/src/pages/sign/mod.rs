@@ -7,6 +7,8 @@
 //! The contract between the two is this markup (test ids, `data-*` attributes) and the
 //! `SignerBoot` JSON written into the page.
 
+mod verify;
+
 use crate::functions::signing::load_signing_page;
 use crate::i18n::{error_text, k, t, text_by_name, texts_where, Lang};
 use crate::testid;
@@ -66,6 +68,20 @@ fn filled_at_start(f: &SignerField) -> bool {
 #[component]
 fn Signing(v: SignerView, token: String) -> impl IntoView {
     provide_context(Lang::from(v.language));
+    if let Some(gate) = v.verification.clone() {
+        // Nothing of the contract until the checks are passed (the view holds none of it).
+        return view! {
+            <header class="sign-head">
+                <span class="seal" aria-hidden="true">"印"</span>
+                <div>
+                    <h1 data-testid=testid::SIGN_ENVELOPE>{v.envelope_name.clone()}</h1>
+                    <p class="muted">{format!("{} · {}", v.sender_name, v.organization_name)}</p>
+                </div>
+            </header>
+            <verify::Verify gate token/>
+        }
+        .into_any();
+    }
     let ready = v.state == SignerState::Ready;
     let active = ready && v.consented;
     // The guide goes through the signer's fields in reading order: document, page, top, left.
@@ -161,6 +177,7 @@ fn Signing(v: SignerView, token: String) -> impl IntoView {
         <div class="sign-pages" class:locked=!active class:free-form=v.free_form data-free-form=v.free_form.then_some("true")>{pages}</div>
         <script type="application/json" id=BOOT_ID inner_html=boot_json></script>
     }
+    .into_any()
 }
 
 #[component]

@@ -15,6 +15,7 @@ use dojang_core::audit::Origin;
 use dojang_core::envelope::{self as api_env, search, DraftChange, FieldSpec, Overview, RecipientSpec};
 use dojang_core::error::{AppError, AppResult, FieldError};
 use dojang_core::geometry::FieldRect;
+use dojang_core::identity::IdentitySpec;
 use dojang_core::ids::{DocumentId, EnvelopeId, RecipientId};
 use dojang_core::model::EnvelopeStatus;
 use dojang_core::state::AppState;
@@ -24,7 +25,20 @@ use utoipa::IntoParams;
 fn recipients(list: Vec<RecipientIn>) -> Vec<RecipientSpec> {
     list.into_iter()
         .enumerate()
-        .map(|(i, r)| RecipientSpec { email: r.email, name: r.name, role: r.role.into(), order: r.order.unwrap_or(i as i64 + 1), language: r.language })
+        .map(|(i, r)| RecipientSpec {
+            email: r.email,
+            name: r.name,
+            role: r.role.into(),
+            order: r.order.unwrap_or(i as i64 + 1),
+            language: r.language,
+            identity: IdentitySpec {
+                methods: r.auth_method.map(OneOrMany::into_vec).unwrap_or_default(),
+                phone: r.phone,
+                channel: r.channel,
+                access_code: r.access_code,
+                birth_date: r.birth_date,
+            },
+        })
         .collect()
 }
 
@@ -106,7 +120,7 @@ pub async fn create(State(st): State<AppState>, auth: Authed, ApiJson(body): Api
         language: body.language,
         reference: ReferenceChange::parse(body.external_id.map(Some), body.metadata.map(Some))?,
     };
-    let id = api_env::create_from(&st.db, &actor, change).await?;
+    let id = api_env::create_from(&st.db, &st.settings.secret_key, &actor, change).await?;
     Ok((StatusCode::CREATED, Json(view(&st, &actor, &id).await?)).into_response())
 }
 
@@ -197,7 +211,7 @@ pub async fn patch(State(st): State<AppState>, auth: Authed, Path(id): Path<Stri
         language: body.language,
         reference: ReferenceChange::parse(body.external_id, body.metadata)?,
     };
-    api_env::update(&st.db, &actor, &id, change).await?;
+    api_env::update(&st.db, &st.settings.secret_key, &actor, &id, change).await?;
     Ok(Json(view(&st, &actor, &id).await?))
 }
 
@@ -247,6 +261,17 @@ pub async fn signing_link(
     Ok(Json(SigningLinkOut { sign_url, expires_at: until.map(|t| t.to_db()) }))
 }
 
+/// Lets a recipient locked out of their identity checks (5 wrong answers) try again; their
+/// pending codes lapse. `unlocked` is false when they were not locked.
+#[utoipa::path(post, path = "/envelopes/{id}/recipients/{recipientId}/unlock", tag = "envelopes",
+    params(("id" = String, Path), ("recipientId" = String, Path)),
+    responses((status = 200, description = "Whether the recipient was locked", body = UnlockOut)))]
+pub async fn unlock(State(st): State<AppState>, auth: Authed, origin: Origin, Path((id, recipient)): Path<(String, String)>) -> AppResult<Json<UnlockOut>> {
+    let id = EnvelopeId::parse(&id)?;
+    let recipient = RecipientId::parse(&recipient).map_err(|_| AppError::not_found("Recipient"))?;
+    Ok(Json(UnlockOut { unlocked: api_env::unlock(&st, &auth.0.actor, &id, &recipient, &origin).await? }))
+}
+
 /// The envelope's audit log as events, oldest first, and whether the log is whole.
 #[utoipa::path(get, path = "/envelopes/{id}/events", tag = "envelopes", params(("id" = String, Path)),
     responses((status = 200, description = "The events", body = EventList)))]
@@ -268,7 +293,7 @@ pub async fn put_recipients(
     let actor = auth.0.actor;
     let id = EnvelopeId::parse(&id)?;
     let change = DraftChange { recipients: Some(recipients(body.recipients)), ..Default::default() };
-    api_env::update(&st.db, &actor, &id, change).await?;
+    api_env::update(&st.db, &st.settings.secret_key, &actor, &id, change).await?;
     Ok(Json(view(&st, &actor, &id).await?))
 }
 

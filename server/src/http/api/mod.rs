@@ -73,6 +73,7 @@ pub fn v1_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(envelopes::signed_documents))
         .routes(routes!(envelopes::remind))
         .routes(routes!(envelopes::signing_link))
+        .routes(routes!(envelopes::unlock))
         .routes(routes!(envelopes::events))
         .routes(routes!(envelopes::audit_trail))
         .routes(routes!(access::admin_token))

@@ -3,7 +3,9 @@
 use super::{b64url, nullable};
 use dojang_core::envelope::Overview;
 use dojang_core::ids::RecipientId;
-use dojang_core::model::{DocumentInfo, FieldDraft, FieldKind, Fieldless, Language, RecipientProgress, RecipientRole, SealedDocument, SigningOrder};
+use dojang_core::model::{
+    AuthMethod, Channel, DocumentInfo, FieldDraft, FieldKind, Fieldless, Language, RecipientProgress, RecipientRole, SealedDocument, SigningOrder,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -47,6 +49,42 @@ pub struct RecipientIn {
     /// Language of this recipient's emails and signing page; defaults to the envelope's.
     #[serde(default)]
     pub language: Option<Language>,
+    /// Checks before the signing page shows the contract: one name or a list, all of which
+    /// must pass (`emailCode`, `smsCode`, `accessCode`, `knowledge`); none: the link alone.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<AuthMethod>>)]
+    pub auth_method: Option<OneOrMany<AuthMethod>>,
+    /// The recipient's phone: for SMS and the `smsCode` and `knowledge` checks (E.164, or a
+    /// Korean number such as `010-1234-5678`).
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// How invitations, reminders and codes reach the recipient (`email` by default).
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    /// For `accessCode`: the code you share with the recipient (4–64 characters; stored
+    /// hashed, never returned).
+    #[serde(default)]
+    pub access_code: Option<String>,
+    /// For `knowledge`: the recipient's birth date, `YYYY-MM-DD` (stored hashed, never returned).
+    #[serde(default)]
+    pub birth_date: Option<String>,
+}
+
+/// One value or a list of them.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    pub fn into_vec(self) -> Vec<T> {
+        match self {
+            Self::One(v) => vec![v],
+            Self::Many(v) => v,
+        }
+    }
 }
 
 fn signer() -> Role {
@@ -196,8 +234,16 @@ pub struct RecipientOut {
     pub viewed_at: Option<String>,
     /// When the recipient agreed to sign electronically.
     pub consented_at: Option<String>,
-    /// When the recipient's identity was checked (once identity checks are asked for).
+    /// The checks before signing (empty: the link alone).
+    pub auth_method: Vec<AuthMethod>,
+    /// When the recipient first passed every check, and which.
     pub verified_at: Option<String>,
+    pub verified_methods: Vec<AuthMethod>,
+    /// Locked out after 5 wrong answers (`POST …/recipients/{id}/unlock` lets them try again).
+    pub locked: bool,
+    /// E.164.
+    pub phone: Option<String>,
+    pub channel: Channel,
     pub signed_at: Option<String>,
     pub declined_at: Option<String>,
     pub decline_reason: Option<String>,
@@ -390,7 +436,12 @@ impl RecipientOut {
             sent_at: r.invited_at.clone(),
             viewed_at: r.viewed_at.clone(),
             consented_at: r.consented_at.clone(),
-            verified_at: None,
+            auth_method: r.auth_method.clone(),
+            verified_at: r.verified_at.clone(),
+            verified_methods: r.verified_methods.clone(),
+            locked: r.locked,
+            phone: r.phone.clone(),
+            channel: r.channel,
             signed_at: r.signed_at.clone(),
             declined_at: r.declined_at.clone(),
             decline_reason: r.decline_reason.clone(),
@@ -494,4 +545,10 @@ impl EventList {
             audit_integrity: (&o.integrity).into(),
         }
     }
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UnlockOut {
+    pub unlocked: bool,
 }

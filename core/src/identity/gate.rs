@@ -1,0 +1,356 @@
+//! The checks on the signing page. A browser passes a recipient's checks one by one; its
+//! progress is a signer session (a cookie per recipient holding a random token, of which the
+//! database keeps the hash). Until the session has passed every check, the signing page, its
+//! page images and every step (opening, consent, signing, declining) are refused
+//! (`VERIFICATION_REQUIRED`): a link alone no longer opens the contract.
+//!
+//! Wrong answers count for the recipient over all checks and browsers: the fifth locks them
+//! out until the sender unlocks them. Each attempt is counted before the answer is compared,
+//! so parallel guesses cannot exceed the limit. Every failure, lockout, unlock and pass is an
+//! audit event; a pass is also the `recipient.verified` webhook.
+
+use super::phone::Phone;
+use super::provider::{self, RequestState, Subject};
+use super::{Identity, MAX_FAILURES};
+use crate::audit::{AuditKind, Event, Origin};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ids::RecipientId;
+use crate::infra::crypto::{same_secret, token_hash, SigningToken};
+use crate::infra::db::{Timestamp, Tx};
+use crate::model::{AuthMethod, VerificationGate, VerificationStep};
+use crate::signing::link::Signer;
+use crate::state::AppState;
+use serde_json::json;
+
+/// How long a browser stays verified.
+pub const SESSION_TTL: time::Duration = time::Duration::hours(4);
+
+/// The cookies a request carries (name, value).
+#[derive(Clone, Debug, Default)]
+pub struct Cookies(pub Vec<(String, String)>);
+
+impl Cookies {
+    /// From `Cookie` header values.
+    pub fn from_headers(headers: &http::HeaderMap) -> Self {
+        let mut out = Vec::new();
+        for v in headers.get_all(http::header::COOKIE) {
+            for pair in v.to_str().unwrap_or_default().split(';') {
+                if let Some((n, v)) = pair.trim().split_once('=') {
+                    out.push((n.to_owned(), v.to_owned()));
+                }
+            }
+        }
+        Self(out)
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The cookie holding a browser's session for a recipient.
+pub fn cookie_name(recipient: &RecipientId) -> String {
+    format!("dojang_signer_{}", recipient.as_str().replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+}
+
+/// The `Set-Cookie` value for a new session (`SameSite=None; Partitioned` so that it also
+/// works in an embedding page's frame).
+pub fn set_cookie(recipient: &RecipientId, token: &str) -> String {
+    format!("{}={token}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=None; Partitioned", cookie_name(recipient), SESSION_TTL.whole_seconds())
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    token_hash: String,
+    methods_done: String,
+    verified_at: Option<Timestamp>,
+}
+
+/// Where a browser stands with a recipient's checks.
+pub struct Standing {
+    pub identity: Option<Identity>,
+    pub required: Vec<AuthMethod>,
+    pub done: Vec<AuthMethod>,
+    session: Option<SessionRow>,
+}
+
+impl Standing {
+    /// Every check passed (or none asked for).
+    pub fn passed(&self) -> bool {
+        self.required.iter().all(|m| self.done.contains(m))
+    }
+
+    pub fn locked(&self) -> bool {
+        self.identity.as_ref().is_some_and(|i| i.locked_at.is_some())
+    }
+
+    /// Ok when passed, else `VERIFICATION_REQUIRED` (or `VERIFICATION_LOCKED`).
+    pub fn ensure_passed(&self) -> AppResult<()> {
+        if self.passed() {
+            Ok(())
+        } else if self.locked() {
+            Err(locked())
+        } else {
+            Err(AppError::new(ErrorCode::VerificationRequired, "Confirm who you are first"))
+        }
+    }
+
+    /// What the signing page asks for (none once passed).
+    pub async fn gate(&self, st: &AppState, s: &Signer) -> AppResult<Option<VerificationGate>> {
+        if self.passed() {
+            return Ok(None);
+        }
+        let mut conn = st.db.begin().await?;
+        let mut steps = Vec::new();
+        for m in &self.required {
+            let code_sent = match provider::provider(*m) {
+                Some(_) => provider::latest(&mut conn, &s.recipient.id, *m).await?.is_some_and(|r| r.state_now() == RequestState::Pending),
+                None => false,
+            };
+            let sent_to = match m {
+                AuthMethod::EmailCode => Some(mask_email(&s.recipient.email)),
+                AuthMethod::SmsCode => self.identity.as_ref().and_then(|i| i.phone.as_deref()).map(Phone::masked),
+                _ => None,
+            };
+            steps.push(VerificationStep { method: *m, done: self.done.contains(m), sent_to, code_sent });
+        }
+        conn.commit().await?;
+        Ok(Some(VerificationGate { steps, locked: self.locked() }))
+    }
+}
+
+fn locked() -> AppError {
+    AppError::new(ErrorCode::VerificationLocked, "Too many wrong answers: ask the sender to let you try again")
+}
+
+/// `k***@example.com`.
+fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => "***".into(),
+    }
+}
+
+/// Where the browser presenting `cookies` stands with the recipient's checks.
+pub async fn standing(st: &AppState, s: &Signer, cookies: &Cookies) -> AppResult<Standing> {
+    let mut conn = st.db.pool().acquire().await?;
+    let identity = Identity::load(&mut conn, &s.recipient.id).await?;
+    let required = identity.as_ref().map(Identity::checks).transpose()?.unwrap_or_default();
+    if required.is_empty() {
+        return Ok(Standing { identity, required, done: Vec::new(), session: None });
+    }
+    let session: Option<SessionRow> = match cookies.get(&cookie_name(&s.recipient.id)).and_then(SigningToken::parse) {
+        Some(token) => {
+            sqlx::query_as("SELECT token_hash, methods_done, verified_at FROM signer_sessions WHERE token_hash = $1 AND recipient_id = $2 AND expires_at > $3")
+                .bind(token.hash())
+                .bind(&s.recipient.id)
+                .bind(Timestamp::now())
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        None => None,
+    };
+    let done = session.as_ref().map(|x| AuthMethod::split(&x.methods_done).unwrap_or_default()).unwrap_or_default();
+    Ok(Standing { identity, required, done, session })
+}
+
+/// Asks a check's provider for a new request (a code sent now).
+pub async fn request(st: &AppState, s: &Signer, cookies: &Cookies, method: AuthMethod, origin: &Origin) -> AppResult<()> {
+    s.ensure_open()?;
+    let standing = standing(st, s, cookies).await?;
+    let p = open_step(&standing, method)?;
+    let p = provider::provider(p).ok_or_else(|| AppError::field("method", "invalid", "This check sends no code"))?;
+    let mut tx = st.db.begin().await?;
+    let who = Subject { envelope: &s.envelope, recipient: &s.recipient, phone: standing.identity.as_ref().and_then(|i| i.phone.as_deref()) };
+    let req = p.request(st, &mut tx, &who).await?;
+    crate::envelope::report(
+        &mut tx,
+        Event {
+            envelope_id: &s.envelope.id,
+            kind: AuditKind::IdentityRequested,
+            recipient_id: Some(&s.recipient.id),
+            user_id: None,
+            origin,
+            data: json!({ "method": method.as_str(), "request": req.id, "expiresIn": req.expires_in() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    st.mailer.wake.notify_one();
+    st.sms.wake.notify_one();
+    Ok(())
+}
+
+/// A check the browser still has to pass; refuses when locked, passed already, or not asked.
+fn open_step(standing: &Standing, method: AuthMethod) -> AppResult<AuthMethod> {
+    if standing.locked() {
+        return Err(locked());
+    }
+    if !standing.required.contains(&method) {
+        return Err(AppError::field("method", "not_required", "This recipient has no such check"));
+    }
+    Ok(method)
+}
+
+/// The signer's answer to one check. Returns the token of a new session when the browser
+/// had none (to be set as its cookie).
+pub struct Answer<'a> {
+    pub method: AuthMethod,
+    pub code: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub birth_date: Option<&'a str>,
+}
+
+pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>, origin: &Origin) -> AppResult<Option<String>> {
+    s.ensure_open()?;
+    let standing = standing(st, s, cookies).await?;
+    open_step(&standing, a.method)?;
+    let identity = standing.identity.as_ref().ok_or_else(|| AppError::internal_msg("checks without settings"))?;
+    if a.method.sends_code() {
+        // A code must be pending before an attempt is spent on it.
+        let mut tx = st.db.begin().await?;
+        let latest = provider::latest(&mut tx, &s.recipient.id, a.method).await?;
+        tx.commit().await?;
+        match latest {
+            Some(r) if r.state_now() == RequestState::Pending => {}
+            _ => return Err(AppError::new(ErrorCode::VerificationCodeExpired, "This code has expired or was replaced; ask for a new one")),
+        }
+    }
+    let mut tx = st.db.begin().await?;
+    // The attempt is counted first (atomically, and only below the limit).
+    let counted: Option<i64> = sqlx::query_scalar(
+        "UPDATE recipient_identity SET failures = failures + 1, updated_at = $3 WHERE recipient_id = $1 AND locked_at IS NULL AND failures < $2 RETURNING failures",
+    )
+    .bind(&s.recipient.id)
+    .bind(MAX_FAILURES)
+    .bind(Timestamp::now())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(failures) = counted else {
+        tx.rollback().await?;
+        return Err(locked());
+    };
+    let right = match a.method {
+        AuthMethod::EmailCode | AuthMethod::SmsCode => {
+            let p = provider::provider(a.method).ok_or_else(|| AppError::internal_msg("a code check without its provider"))?;
+            match provider::latest(&mut tx, &s.recipient.id, a.method).await? {
+                Some(req) if req.state_now() == RequestState::Pending => p.answer(st, &mut tx, &req, a.code.unwrap_or_default()).await?,
+                _ => false,
+            }
+        }
+        AuthMethod::AccessCode => {
+            let given = super::access_code_hash(&st.settings.secret_key, a.code.unwrap_or_default());
+            identity.access_code_hash.as_deref().is_some_and(|h| same_secret(h, &given))
+        }
+        AuthMethod::Knowledge => {
+            let phone_ok = a.phone.and_then(Phone::parse).zip(identity.phone.as_deref()).is_some_and(|(p, stored)| p.e164() == stored);
+            let birth_ok = a
+                .birth_date
+                .and_then(super::birth_date)
+                .map(|d| super::birth_date_hash(&st.settings.secret_key, &d))
+                .zip(identity.birth_date_hash.as_deref())
+                .is_some_and(|(given, stored)| same_secret(&given, stored));
+            phone_ok && birth_ok
+        }
+    };
+    let event = |kind, data| Event { envelope_id: &s.envelope.id, kind, recipient_id: Some(&s.recipient.id), user_id: None, origin, data };
+    if !right {
+        let left = MAX_FAILURES - failures;
+        crate::envelope::report(&mut tx, event(AuditKind::IdentityFailed, json!({ "method": a.method.as_str(), "attemptsLeft": left }))).await?;
+        if left == 0 {
+            sqlx::query("UPDATE recipient_identity SET locked_at = $2 WHERE recipient_id = $1")
+                .bind(&s.recipient.id)
+                .bind(Timestamp::now())
+                .execute(&mut *tx)
+                .await?;
+            crate::envelope::report(&mut tx, event(AuditKind::RecipientLocked, json!({ "method": a.method.as_str() }))).await?;
+        }
+        tx.commit().await?;
+        return Err(if left == 0 { locked() } else { AppError::new(ErrorCode::VerificationFailed, format!("That is not right; {left} tries left")) });
+    }
+    let now = Timestamp::now();
+    sqlx::query("UPDATE recipient_identity SET failures = 0, updated_at = $2 WHERE recipient_id = $1")
+        .bind(&s.recipient.id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let mut done = standing.done.clone();
+    done.push(a.method);
+    let passed = standing.required.iter().all(|m| done.contains(m));
+    let new_token = match &standing.session {
+        Some(session) => {
+            sqlx::query("UPDATE signer_sessions SET methods_done = $2, verified_at = $3 WHERE token_hash = $1")
+                .bind(&session.token_hash)
+                .bind(AuthMethod::join(&done))
+                .bind(if passed { Some(now) } else { session.verified_at })
+                .execute(&mut *tx)
+                .await?;
+            None
+        }
+        None => {
+            let token = SigningToken::generate();
+            sqlx::query(
+                "INSERT INTO signer_sessions (token_hash, recipient_id, envelope_id, methods_done, verified_at, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(token_hash(token.as_str()))
+            .bind(&s.recipient.id)
+            .bind(&s.envelope.id)
+            .bind(AuthMethod::join(&done))
+            .bind(passed.then_some(now))
+            .bind(now)
+            .bind(now.plus(SESSION_TTL))
+            .execute(&mut *tx)
+            .await?;
+            Some(token.as_str().to_owned())
+        }
+    };
+    if passed {
+        sqlx::query(
+            "UPDATE recipient_identity SET verified_at = COALESCE(verified_at, $2), verified_methods = COALESCE(verified_methods, $3) WHERE recipient_id = $1",
+        )
+        .bind(&s.recipient.id)
+        .bind(now)
+        .bind(AuthMethod::join(&standing.required))
+        .execute(&mut *tx)
+        .await?;
+        let methods: Vec<&str> = standing.required.iter().map(|m| m.as_str()).collect();
+        crate::envelope::report(&mut tx, event(AuditKind::RecipientVerified, json!({ "methods": methods }))).await?;
+    }
+    tx.commit().await?;
+    Ok(new_token)
+}
+
+/// The sender lets a locked-out recipient try again: the count starts over, pending codes
+/// lapse.
+pub async fn unlock(
+    tx: &mut Tx,
+    envelope: &crate::envelope::Envelope,
+    recipient: &RecipientId,
+    user: Option<&crate::ids::UserId>,
+    origin: &Origin,
+) -> AppResult<bool> {
+    let now = Timestamp::now();
+    let res = sqlx::query(
+        "UPDATE recipient_identity SET failures = 0, locked_at = NULL, updated_at = $3 WHERE recipient_id = $1 AND envelope_id = $2 AND locked_at IS NOT NULL",
+    )
+    .bind(recipient)
+    .bind(&envelope.id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if res.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE identity_requests SET status = $2 WHERE recipient_id = $1 AND status = $3")
+        .bind(recipient)
+        .bind(RequestState::Expired)
+        .bind(RequestState::Pending)
+        .execute(&mut **tx)
+        .await?;
+    crate::envelope::report(
+        tx,
+        Event { envelope_id: &envelope.id, kind: AuditKind::RecipientUnlocked, recipient_id: Some(recipient), user_id: user, origin, data: json!({}) },
+    )
+    .await?;
+    Ok(true)
+}
