@@ -103,6 +103,8 @@ fn trail(original_sha256: &str) -> Trail {
             consented: Some(now),
             signed: Some(now),
             consent_version: Some("2026-01".into()),
+            checks: Vec::new(),
+            verified: None,
             signature: Some(Mark::Ink(signature(i as u32))),
         })
         .collect();

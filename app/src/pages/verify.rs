@@ -15,6 +15,8 @@ struct Signer {
     name: String,
     email: String,
     signed_at: Option<String>,
+    #[serde(default)]
+    verified_by: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -94,7 +96,10 @@ pub fn VerifyPage() -> impl IntoView {
                             <p><strong>{e.name.clone()}</strong>" · "{e.organization.clone()}</p>
                             <p class="muted">"ID "<code>{e.id.clone()}</code></p>
                             <ul>
-                                {e.signers.iter().map(|s| view! { <li>{format!("{} <{}> — {}", s.name, s.email, s.signed_at.clone().unwrap_or_default())}</li> }).collect_view()}
+                                {e.signers.iter().map(|s| {
+                                    let checks = if s.verified_by.is_empty() { String::new() } else { format!(" · {}: {}", t(k::TRAIL_VERIFIED), s.verified_by.join(", ")) };
+                                    view! { <li>{format!("{} <{}> — {}{checks}", s.name, s.email, s.signed_at.clone().unwrap_or_default())}</li> }
+                                }).collect_view()}
                             </ul>
                         })}
                         <p class="muted">"SHA-256 "<code class="hash">{r.sha256.clone()}</code></p>

@@ -160,6 +160,8 @@ impl Evidence {
                     consented: r.consented_at,
                     signed: r.signed_at,
                     consent_version: r.consent_version.clone(),
+                    checks: r.methods().iter().map(|m| m.as_str().to_owned()).collect(),
+                    verified: r.verified_at,
                 })
                 .collect(),
             consent_text: format!("{}\n{}", consent_text(Language::Ko), consent_text(Language::En)),

@@ -36,6 +36,9 @@ pub struct TrailRecipient {
     pub consented: Option<Timestamp>,
     pub signed: Option<Timestamp>,
     pub consent_version: Option<String>,
+    /// The identity checks asked for (empty: the link alone), and when they were first passed.
+    pub checks: Vec<String>,
+    pub verified: Option<Timestamp>,
     pub signature: Option<Mark>,
 }
 
@@ -186,7 +189,7 @@ pub fn pages(t: &Trail, res: &mut Resources) -> anyhow::Result<Vec<NewPage>> {
         let sig_h = if r.signature.is_some() { 60.0 } else { 0.0 };
         w.ensure(110.0 + sig_h);
         w.para(10.0, 0.0, &format!("{}. {} <{}> · {}", r.order, r.name, r.email, r.role));
-        let rows = [
+        let mut rows = vec![
             (both::TRAIL_INVITED, both_times(r.invited, &t.time_zone)),
             (both::TRAIL_VIEWED, both_times(r.viewed, &t.time_zone)),
             (
@@ -197,6 +200,9 @@ pub fn pages(t: &Trail, res: &mut Resources) -> anyhow::Result<Vec<NewPage>> {
             (both::TRAIL_IP, r.ip.clone().unwrap_or_else(|| "—".into())),
             (both::TRAIL_DEVICE, r.user_agent.clone().unwrap_or_else(|| "—".into())),
         ];
+        if !r.checks.is_empty() {
+            rows.insert(2, (both::TRAIL_VERIFIED, format!("{} ({})", both_times(r.verified, &t.time_zone), r.checks.join(", "))));
+        }
         for (label, value) in rows {
             w.field_at(12.0, label, &value);
         }

@@ -35,6 +35,11 @@ pub struct SignerReport {
     pub name: String,
     pub email: String,
     pub signed_at: Option<String>,
+    /// The identity checks the signer passed before signing (empty: the link alone), and when.
+    #[serde(default)]
+    pub verified_by: Vec<String>,
+    #[serde(default)]
+    pub verified_at: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -309,11 +314,13 @@ async fn envelope_report(db: &Db, id: &str) -> AppResult<EnvelopeReport> {
     .bind(id)
     .fetch_one(db.pool())
     .await?;
-    let signers: Vec<(String, String, Option<Timestamp>)> =
-        sqlx::query_as("SELECT name, email, signed_at FROM recipients WHERE envelope_id = $1 AND role = 'signer' ORDER BY position")
-            .bind(id)
-            .fetch_all(db.pool())
-            .await?;
+    let signers: Vec<(String, String, Option<Timestamp>, Option<String>, Option<Timestamp>)> = sqlx::query_as(
+        "SELECT r.name, r.email, r.signed_at, i.verified_methods, i.verified_at FROM recipients r \
+         LEFT JOIN recipient_identity i ON i.recipient_id = r.id WHERE r.envelope_id = $1 AND r.role = 'signer' ORDER BY r.position",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
     Ok(EnvelopeReport {
         id: id.to_owned(),
         name,
@@ -321,7 +328,16 @@ async fn envelope_report(db: &Db, id: &str) -> AppResult<EnvelopeReport> {
         organization: org,
         completed_at: completed.map(|t| t.to_db()),
         sealed_at: sealed.map(|t| t.to_db()),
-        signers: signers.into_iter().map(|(name, email, at)| SignerReport { name, email, signed_at: at.map(|t| t.to_db()) }).collect(),
+        signers: signers
+            .into_iter()
+            .map(|(name, email, at, by, verified)| SignerReport {
+                name,
+                email,
+                signed_at: at.map(|t| t.to_db()),
+                verified_by: by.map(|m| m.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()).unwrap_or_default(),
+                verified_at: verified.map(|t| t.to_db()),
+            })
+            .collect(),
     })
 }
 

@@ -14,6 +14,7 @@ mod evidence;
 mod free_form;
 mod health;
 mod helpers;
+mod identity;
 mod instances;
 mod integrators;
 mod isolation;

@@ -45,7 +45,7 @@ impl Receiver {
     }
 
     /// Waits until `done` holds for the log.
-    async fn wait(&self, what: &str, secs: u64, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    pub async fn wait(&self, what: &str, secs: u64, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
         let t = Instant::now();
         loop {
             let log = self.log().await;

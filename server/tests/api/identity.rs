@@ -1,0 +1,477 @@
+//! Who is signing (issue 17): identity checks before the signing page shows anything, codes
+//! by email and SMS, access codes and what the signer knows, lockout and unlock, and SMS
+//! through a real HTTP gateway (a receiver this test starts) with retries.
+
+use crate::helpers::{spawn, TestApp};
+use crate::rest::{call, key_for, upload};
+use crate::seal::pdftotext;
+use crate::webhooks::sign_urls;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const PDF: &str = "basic__002-trivial-libre-office-writer.pdf";
+
+/// A sent envelope for `recipients`; its id, document and signing links.
+async fn sent(app: &TestApp, key: &str, recipients: Value) -> (String, String, Vec<String>) {
+    let doc = upload(app, key, PDF, &[]).await.json()["id"].as_str().unwrap().to_owned();
+    let r = call(
+        app,
+        key,
+        "POST",
+        "/envelopes",
+        Some(json!({ "subject": "본인확인 계약서", "documentIds": [doc], "recipients": recipients, "message": "비밀 메시지" })),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let s = call(app, key, "POST", &format!("/envelopes/{id}/send"), None).await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    (id, doc, sign_urls(&s.json()))
+}
+
+fn token_of(url: &str) -> String {
+    url.rsplit('/').next().unwrap().to_owned()
+}
+
+/// Posts to the signing page's check endpoints as JSON.
+async fn post(browser: &TestApp, path: &str, body: Value) -> crate::helpers::Reply {
+    let res = browser.client.post(browser.url(path)).header("accept", "application/json").json(&body).send().await.unwrap();
+    crate::helpers::Reply { status: res.status().as_u16(), headers: res.headers().clone(), body: res.text().await.unwrap_or_default() }
+}
+
+async fn ask_code(browser: &TestApp, token: &str, method: &str) -> crate::helpers::Reply {
+    post(browser, &format!("/sign/{token}/verify/send"), json!({ "method": method })).await
+}
+
+async fn answer(browser: &TestApp, token: &str, body: Value) -> crate::helpers::Reply {
+    post(browser, &format!("/sign/{token}/verify"), body).await
+}
+
+/// The six digits of the newest captured code email, read through the development mailbox
+/// (the outbox keeps the body encrypted).
+async fn emailed_code(app: &TestApp, envelope: &str) -> String {
+    let (id, html, text): (String, String, String) =
+        sqlx::query_as("SELECT id, html, text FROM emails WHERE envelope_id = $1 AND kind = 'verification_code' ORDER BY created_at DESC, id DESC LIMIT 1")
+            .bind(envelope)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(html.starts_with("v1:") && text.starts_with("v1:"), "a code is encrypted at rest");
+    let page = app.get(&format!("/dev/mailbox/{id}")).await.body;
+    six_digits(&page).unwrap_or_else(|| panic!("no code in {page}"))
+}
+
+fn six_digits(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    (0..b.len().saturating_sub(5))
+        .find(|&i| b[i..i + 6].iter().all(u8::is_ascii_digit) && (i == 0 || !b[i - 1].is_ascii_digit()) && b.get(i + 6).is_none_or(|c| !c.is_ascii_digit()))
+        .map(|i| s[i..i + 6].to_owned())
+}
+
+/// The captured SMS (newest first), from `/dev/sms`.
+async fn texts(app: &TestApp) -> Vec<Value> {
+    let r = app.get("/dev/sms?format=json").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json().as_array().unwrap().clone()
+}
+
+async fn wait_for_text(app: &TestApp, n: usize) -> Vec<Value> {
+    let t = Instant::now();
+    loop {
+        let all = texts(app).await;
+        if all.iter().filter(|m| m["status"] == "captured").count() >= n {
+            return all;
+        }
+        assert!(t.elapsed() < Duration::from_secs(20), "waited for {n} SMS: {all:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn events(app: &TestApp, key: &str, id: &str) -> Vec<String> {
+    let r = call(app, key, "GET", &format!("/envelopes/{id}/events"), None).await;
+    r.json()["data"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn recipient(app: &TestApp, key: &str, id: &str, i: usize) -> Value {
+    call(app, key, "GET", &format!("/envelopes/{id}"), None).await.json()["recipients"][i].clone()
+}
+
+#[tokio::test]
+async fn an_email_code_opens_the_contract_only_in_the_browser_that_typed_it() {
+    let app = spawn().start().await;
+    let key = key_for(&app, "identity-email").await;
+    let (id, doc, links) = sent(&app, &key, json!([{ "email": "minjun@example.com", "name": "김민준", "authMethod": "emailCode" }])).await;
+    assert_eq!(recipient(&app, &key, &id, 0).await["authMethod"], json!(["emailCode"]));
+    let token = token_of(&links[0]);
+    let a = app.new_browser();
+
+    // Before the check: nothing of the contract, and every step refused.
+    let view = a.call("sign/view", &[("token", &token)]).await.json();
+    assert_eq!(view["verification"]["steps"][0]["method"], "emailCode", "{view}");
+    assert_eq!(view["verification"]["steps"][0]["sent_to"], "m***@example.com");
+    assert_eq!(view["documents"], json!([]));
+    assert_eq!(view["fields"], json!([]));
+    assert_eq!(view["message"], "", "the sender's message is part of the contract");
+    let page = a.get(&format!("/sign/{token}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("data-testid=\"verify\"") && !page.body.contains("/_app/sign/"), "no page image before the check");
+    assert!(!page.body.contains("비밀 메시지"));
+    let image = a.get(&format!("/_app/sign/{token}/documents/{doc}/pages/0?size=page")).await;
+    assert_eq!((image.status, image.code().as_str()), (403, "VERIFICATION_REQUIRED"), "{}", image.body);
+    for (name, form) in [("sign/consent", vec![("token", token.as_str())]), ("sign/decline", vec![("token", token.as_str()), ("reason", "싫어요")])] {
+        let r = a.call(name, &form).await;
+        assert_eq!((r.status, r.code().as_str()), (403, "VERIFICATION_REQUIRED"), "{name}: {}", r.body);
+    }
+    let r = a.call_json("sign/submit", json!({ "token": token, "submission": { "fields": [], "signatures": [] } })).await;
+    assert_eq!((r.status, r.code().as_str()), (403, "VERIFICATION_REQUIRED"), "{}", r.body);
+    assert_eq!(a.call("sign/opened", &[("token", &token)]).await.status, 200);
+    assert!(!events(&app, &key, &id).await.contains(&"recipient.viewed".to_owned()), "not seen before the check");
+
+    // A code must be asked for first; then it is paced.
+    let r = answer(&a, &token, json!({ "method": "emailCode", "code": "123456" })).await;
+    assert_eq!((r.status, r.code().as_str()), (422, "VERIFICATION_CODE_EXPIRED"), "{}", r.body);
+    assert_eq!(ask_code(&a, &token, "emailCode").await.status, 200);
+    let again = ask_code(&a, &token, "emailCode").await;
+    assert_eq!((again.status, again.code().as_str()), (429, "VERIFICATION_RESEND_LIMITED"), "{}", again.body);
+    assert!(again.header("retry-after").unwrap().parse::<u64>().unwrap() <= 60);
+    let r = ask_code(&a, &token, "smsCode").await;
+    assert_eq!(r.status, 422, "a check the recipient does not have: {}", r.body);
+    let code = emailed_code(&app, &id).await;
+    let stored: String = sqlx::query_scalar("SELECT code_hash FROM identity_requests WHERE envelope_id = $1").bind(&id).fetch_one(app.db.pool()).await.unwrap();
+    assert!(!stored.contains(&code) && stored.len() == 64, "the code is kept as a keyed hash");
+    let view = a.call("sign/view", &[("token", &token)]).await.json();
+    assert_eq!(view["verification"]["steps"][0]["code_sent"], true);
+
+    // A wrong code counts; the right one opens the contract in this browser only.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = answer(&a, &token, json!({ "method": "emailCode", "code": wrong })).await;
+    assert_eq!((r.status, r.code().as_str()), (422, "VERIFICATION_FAILED"), "{}", r.body);
+    let r = answer(&a, &token, json!({ "method": "emailCode", "code": code })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let cookie = r.header("set-cookie").unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=None"), "{cookie}");
+    let view = a.call("sign/view", &[("token", &token)]).await.json();
+    assert!(view["verification"].is_null(), "{view}");
+    assert!(!view["documents"].as_array().unwrap().is_empty(), "{view}");
+    assert_eq!(view["message"], "비밀 메시지");
+    assert_eq!(a.get(&format!("/_app/sign/{token}/documents/{doc}/pages/0?size=page")).await.status, 200);
+    let used = answer(&a.new_browser(), &token, json!({ "method": "emailCode", "code": code })).await;
+    assert_eq!(used.code(), "VERIFICATION_CODE_EXPIRED", "a code works once: {}", used.body);
+    let b = app.new_browser();
+    assert!(!b.call("sign/view", &[("token", &token)]).await.json()["verification"].is_null(), "another browser with the same link is asked again");
+    assert_eq!(b.get(&format!("/_app/sign/{token}/documents/{doc}/pages/0?size=page")).await.status, 403);
+
+    // Recorded: the API, the events, the audit trail.
+    let r = recipient(&app, &key, &id, 0).await;
+    assert!(r["verifiedAt"].as_str().unwrap().ends_with('Z'), "{r}");
+    assert_eq!(r["verifiedMethods"], json!(["emailCode"]));
+    assert_eq!(r["locked"], false);
+    let kinds = events(&app, &key, &id).await;
+    for k in ["identity.requested", "identity.failed", "recipient.verified"] {
+        assert!(kinds.contains(&k.to_owned()), "{k} in {kinds:?}");
+    }
+    assert_eq!(a.call("sign/opened", &[("token", &token)]).await.status, 200);
+    assert_eq!(a.call("sign/consent", &[("token", &token)]).await.status, 200);
+    let trail = app.client.get(app.url(&format!("/api/v1/envelopes/{id}/audit-trail"))).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(trail.status(), 200);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("trail.pdf"), trail.bytes().await.unwrap()).unwrap();
+    let text = pdftotext(&dir.path().join("trail.pdf"));
+    assert!(text.contains("recipient.verified") && text.contains("Identity verified") && text.contains("emailCode"), "{text}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn codes_expire_and_five_wrong_answers_lock_the_recipient_until_the_sender_unlocks() {
+    let app = spawn().start().await;
+    let key = key_for(&app, "identity-lock").await;
+    let (id, _, links) =
+        sent(&app, &key, json!([{ "email": "seoyeon@example.com", "name": "이서연", "authMethod": ["smsCode"], "phone": "010-1234-5678", "language": "en" }]))
+            .await;
+    let rid = recipient(&app, &key, &id, 0).await["id"].as_str().unwrap().to_owned();
+    assert_eq!(recipient(&app, &key, &id, 0).await["phone"], "+821012345678");
+    let token = token_of(&links[0]);
+    let a = app.new_browser();
+    let view = a.call("sign/view", &[("token", &token)]).await.json();
+    assert_eq!(view["verification"]["steps"][0]["sent_to"], "+82 ••••5678");
+
+    // The SMS carries the code (encrypted in the outbox); once expired it no longer opens.
+    assert_eq!(ask_code(&a, &token, "smsCode").await.status, 200);
+    let sms = wait_for_text(&app, 1).await;
+    assert_eq!(sms[0]["to"], "+821012345678");
+    assert_eq!(sms[0]["kind"], "code");
+    let code = six_digits(sms[0]["text"].as_str().unwrap()).unwrap();
+    assert!(sms[0]["text"].as_str().unwrap().contains("본인확인 계약서"), "{}", sms[0]["text"]);
+    let stored: Vec<String> = sqlx::query_scalar("SELECT text FROM text_messages").fetch_all(app.db.pool()).await.unwrap();
+    assert!(stored.iter().all(|t| t.starts_with("v1:") && !t.contains(&code)), "SMS are encrypted at rest");
+    let age = "UPDATE identity_requests SET expires_at = '2020-01-01T00:00:00.000Z', requested_at = '2020-01-01T00:00:00.000Z' WHERE recipient_id = $1";
+    sqlx::query(age).bind(&rid).execute(app.db.pool()).await.unwrap();
+    let r = answer(&a, &token, json!({ "method": "smsCode", "code": code })).await;
+    assert_eq!(r.code(), "VERIFICATION_CODE_EXPIRED", "{}", r.body);
+
+    // Five wrong answers lock; then even the right code is refused.
+    assert_eq!(ask_code(&a, &token, "smsCode").await.status, 200);
+    let code = six_digits(wait_for_text(&app, 2).await[0]["text"].as_str().unwrap()).unwrap();
+    let wrong = if code == "999999" { "888888" } else { "999999" };
+    for left in (1..5).rev() {
+        let r = answer(&a, &token, json!({ "method": "smsCode", "code": wrong })).await;
+        assert_eq!(r.code(), "VERIFICATION_FAILED", "{}", r.body);
+        assert!(r.json()["message"].as_str().unwrap().contains(&format!("{left} tries left")), "{}", r.body);
+    }
+    let r = answer(&a, &token, json!({ "method": "smsCode", "code": wrong })).await;
+    assert_eq!((r.status, r.code().as_str()), (403, "VERIFICATION_LOCKED"), "{}", r.body);
+    let r = answer(&a, &token, json!({ "method": "smsCode", "code": code })).await;
+    assert_eq!(r.code(), "VERIFICATION_LOCKED");
+    assert_eq!(ask_code(&a, &token, "smsCode").await.code(), "VERIFICATION_LOCKED");
+    assert_eq!(a.call("sign/view", &[("token", &token)]).await.json()["verification"]["locked"], true);
+    assert!(a.get(&format!("/sign/{token}")).await.body.contains("data-testid=\"verify-locked\""));
+    assert_eq!(recipient(&app, &key, &id, 0).await["locked"], true);
+    assert!(events(&app, &key, &id).await.contains(&"recipient.locked".to_owned()));
+
+    // Only the sender of this organization unlocks; the old code has lapsed.
+    let other = key_for(&app, "identity-other").await;
+    assert_eq!(call(&app, &other, "POST", &format!("/envelopes/{id}/recipients/{rid}/unlock"), None).await.status, 404);
+    let r = call(&app, &key, "POST", &format!("/envelopes/{id}/recipients/{rid}/unlock"), None).await;
+    assert_eq!((r.status, r.json()["unlocked"].clone()), (200, json!(true)), "{}", r.body);
+    assert_eq!(call(&app, &key, "POST", &format!("/envelopes/{id}/recipients/{rid}/unlock"), None).await.json()["unlocked"], false);
+    assert_eq!(answer(&a, &token, json!({ "method": "smsCode", "code": code })).await.code(), "VERIFICATION_CODE_EXPIRED");
+    sqlx::query(age).bind(&rid).execute(app.db.pool()).await.unwrap();
+    assert_eq!(ask_code(&a, &token, "smsCode").await.status, 200);
+    let code = six_digits(wait_for_text(&app, 3).await[0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(answer(&a, &token, json!({ "method": "smsCode", "code": code })).await.status, 200);
+    assert!(a.call("sign/view", &[("token", &token)]).await.json()["verification"].is_null());
+    assert!(events(&app, &key, &id).await.contains(&"recipient.unlocked".to_owned()));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn parallel_guesses_spend_no_more_than_five_attempts() {
+    let app = spawn().start().await;
+    let key = key_for(&app, "identity-race").await;
+    let (id, _, links) = sent(&app, &key, json!([{ "email": "a@example.com", "name": "가", "authMethod": "accessCode", "accessCode": "correct-code" }])).await;
+    let token = token_of(&links[0]);
+    let guesses = (0..20).map(|i| {
+        let b = app.new_browser();
+        let token = token.clone();
+        async move { answer(&b, &token, json!({ "method": "accessCode", "code": format!("guess-{i}") })).await.code() }
+    });
+    let codes = futures::future::join_all(guesses).await;
+    let failed = codes.iter().filter(|c| *c == "VERIFICATION_FAILED").count();
+    let locked = codes.iter().filter(|c| *c == "VERIFICATION_LOCKED").count();
+    assert_eq!((failed, locked), (4, 16), "{codes:?}");
+    let kinds = events(&app, &key, &id).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "identity.failed").count(), 5, "{kinds:?}");
+    assert_eq!(answer(&app.new_browser(), &token, json!({ "method": "accessCode", "code": "correct-code" })).await.code(), "VERIFICATION_LOCKED");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn access_codes_and_what_the_signer_knows_are_compared_with_what_the_sender_entered() {
+    let app = spawn().start().await;
+    let key = key_for(&app, "identity-knowledge").await;
+
+    // What the sender enters is checked, every problem with its path.
+    let doc = upload(&app, &key, PDF, &[]).await.json()["id"].as_str().unwrap().to_owned();
+    let bad = json!({ "subject": "x", "documentIds": [doc], "recipients": [
+        { "email": "a@example.com", "name": "가", "authMethod": ["accessCode", "knowledge"] },
+        { "email": "b@example.com", "name": "나", "authMethod": "smsCode", "phone": "010-12" },
+        { "email": "c@example.com", "name": "다", "channel": "sms" },
+        { "email": "d@example.com", "name": "라", "authMethod": "knowledge", "phone": "01012345678", "birthDate": "1990-02-30" },
+        { "email": "e@example.com", "name": "마", "accessCode": "1234" },
+    ] });
+    let r = call(&app, &key, "POST", "/envelopes", Some(bad)).await;
+    assert_eq!((r.status, r.code().as_str()), (422, "VALIDATION_FAILED"), "{}", r.body);
+    let got: Vec<(String, String)> =
+        r.json()["fields"].as_array().unwrap().iter().map(|f| (f["field"].as_str().unwrap().to_owned(), f["code"].as_str().unwrap().to_owned())).collect();
+    for want in [
+        ("recipients[0].phone", "required"),
+        ("recipients[0].accessCode", "required"),
+        ("recipients[0].birthDate", "required"),
+        ("recipients[1].phone", "invalid"),
+        ("recipients[2].phone", "required"),
+        ("recipients[3].birthDate", "invalid"),
+        ("recipients[4].accessCode", "not_allowed"),
+    ] {
+        assert!(got.contains(&(want.0.to_owned(), want.1.to_owned())), "{want:?} in {got:?}");
+    }
+    let r = call(
+        &app,
+        &key,
+        "POST",
+        "/envelopes",
+        Some(json!({ "subject": "x", "documentIds": [doc], "recipients": [{ "email": "a@example.com", "name": "가", "authMethod": "passport" }] })),
+    )
+    .await;
+    assert!(r.status == 400 || r.status == 422, "an unknown check is refused: {} {}", r.status, r.body);
+
+    let doc2 = upload(&app, &key, PDF, &[]).await.json()["id"].as_str().unwrap().to_owned();
+    let created = call(&app, &key, "POST", "/envelopes", Some(json!({ "subject": "접근 코드 계약서", "documentIds": [doc2], "recipients": [
+        { "email": "a@example.com", "name": "가나다", "authMethod": ["accessCode", "knowledge"], "accessCode": "7291-문", "phone": "010-2222-3333", "birthDate": "1990-05-17" },
+    ] }))).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    // Changing only the fields keeps the checks.
+    let r = call(
+        &app,
+        &key,
+        "PATCH",
+        &format!("/envelopes/{id}"),
+        Some(json!({ "fields": [
+        { "document": doc2, "page": 0, "x": 0.1, "y": 0.8, "width": 0.3, "height": 0.05, "type": "signature", "recipient": "a@example.com" }] })),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let s = call(&app, &key, "POST", &format!("/envelopes/{id}/send"), None).await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    for secret in ["7291", "19900517", "1990-05-17"] {
+        assert!(!s.body.contains(secret), "{secret} is never returned");
+    }
+    assert_eq!(s.json()["envelope"]["recipients"][0]["authMethod"], json!(["accessCode", "knowledge"]));
+    let (code_hash, birth_hash): (String, String) = sqlx::query_as("SELECT access_code_hash, birth_date_hash FROM recipient_identity WHERE envelope_id = $1")
+        .bind(&id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(!code_hash.contains("7291") && !birth_hash.contains("1990") && code_hash.len() == 64);
+    let token = token_of(&sign_urls(&s.json())[0]);
+    let a = app.new_browser();
+
+    assert_eq!(answer(&a, &token, json!({ "method": "accessCode", "code": "7291" })).await.code(), "VERIFICATION_FAILED");
+    assert_eq!(answer(&a, &token, json!({ "method": "accessCode", "code": " 7291-문 " })).await.status, 200);
+    let view = a.call("sign/view", &[("token", &token)]).await.json();
+    let steps = view["verification"]["steps"].as_array().unwrap();
+    assert_eq!((steps[0]["done"].clone(), steps[1]["done"].clone()), (json!(true), json!(false)), "one check passed, one left: {view}");
+    assert_eq!(view["documents"], json!([]));
+    let r = answer(&a, &token, json!({ "method": "knowledge", "phone": "010-2222-3333", "birth_date": "1990-05-18" })).await;
+    assert_eq!(r.code(), "VERIFICATION_FAILED");
+    let r = answer(&a, &token, json!({ "method": "knowledge", "phone": "010-2222-4444", "birth_date": "19900517" })).await;
+    assert_eq!(r.code(), "VERIFICATION_FAILED");
+    let r = answer(&a, &token, json!({ "method": "knowledge", "phone": "+82 10 2222 3333", "birth_date": "19900517" })).await;
+    assert_eq!(r.status, 200, "the same number in another form: {}", r.body);
+    let view = a.call("sign/view", &[("token", &token)]).await.json();
+    assert!(view["verification"].is_null(), "{view}");
+    assert_eq!(view["fields"].as_array().unwrap().len(), 1);
+    let r = recipient(&app, &key, &id, 0).await;
+    assert_eq!(r["verifiedMethods"], json!(["accessCode", "knowledge"]));
+
+    // The page's own forms: a failed answer comes back to the page with its code.
+    let b = app.new_browser();
+    let res = b.client.post(b.url(&format!("/sign/{token}/verify"))).form(&[("method", "accessCode"), ("code", "nope")]).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], format!("/sign/{token}?verify_error=VERIFICATION_FAILED").as_str());
+    let page = b.get(&format!("/sign/{token}?verify_error=VERIFICATION_FAILED")).await.body;
+    assert!(page.contains("data-testid=\"verify-error\"") && page.contains("data-code=\"VERIFICATION_FAILED\""), "{page}");
+    app.stop().await;
+}
+
+/// A local SMS gateway: records every request, answers 500 to the first `failures`.
+#[derive(Clone, Default)]
+struct Gateway {
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+    failures: usize,
+}
+
+impl Gateway {
+    async fn start(failures: usize) -> (Self, String) {
+        let g = Gateway { seen: Arc::default(), failures };
+        let state = g.clone();
+        let router = axum::Router::new().route(
+            "/v1/messages",
+            axum::routing::post(|axum::extract::State(g): axum::extract::State<Gateway>, headers: axum::http::HeaderMap, body: String| async move {
+                let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+                let n = {
+                    let mut seen = g.seen.lock().unwrap();
+                    seen.push((auth, body));
+                    seen.len()
+                };
+                if n <= g.failures {
+                    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "try later")
+                } else {
+                    (axum::http::StatusCode::OK, "{\"status\":\"accepted\"}")
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1/messages", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router.with_state(state)).await.unwrap() });
+        (g, url)
+    }
+
+    fn seen(&self) -> Vec<(String, String)> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+#[tokio::test]
+async fn sms_invitations_go_out_through_the_http_gateway_and_are_retried_after_it_fails() {
+    let (gateway, url) = Gateway::start(2).await;
+    let app = spawn()
+        .var("DOJANG_SMS_URL", &url)
+        .var("DOJANG_SMS_AUTH_HEADER", "Authorization: Bearer sms-test-key")
+        .var("DOJANG_SMS_BODY", r#"{"messages":[{"to":"{to_national}","text":"{text}"}],"from":"{from}"}"#)
+        .var("DOJANG_SMS_FROM", "0215880000")
+        .start()
+        .await;
+    assert_eq!(app.get("/dev/sms").await.status, 404, "no capture page when SMS really go out");
+    let key = key_for(&app, "identity-sms").await;
+    let (id, _, links) = sent(&app, &key, json!([{ "email": "jiwoo@example.com", "name": "박지우", "channel": "sms", "phone": "010 9876 5432" }])).await;
+    let invited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM emails WHERE envelope_id = $1 AND kind = 'invitation'").bind(&id).fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(invited, 0, "an SMS-only recipient gets no email");
+
+    // Each failure is kept for a retry (the schedule is shortened here by moving it forward).
+    let t = Instant::now();
+    let row = loop {
+        let row: (String, i64, Option<String>) =
+            sqlx::query_as("SELECT status, attempts, last_error FROM text_messages WHERE envelope_id = $1").bind(&id).fetch_one(app.db.pool()).await.unwrap();
+        if row.0 == "sent" {
+            break row;
+        }
+        assert!(row.0 == "queued", "{row:?}");
+        if row.2.is_some() {
+            assert!(row.2.as_deref().unwrap().contains("500"), "{row:?}");
+            sqlx::query("UPDATE text_messages SET next_attempt_at = '2020-01-01T00:00:00.000Z' WHERE envelope_id = $1 AND status = 'queued'")
+                .bind(&id)
+                .execute(app.db.pool())
+                .await
+                .unwrap();
+        }
+        assert!(t.elapsed() < Duration::from_secs(30), "{row:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(row.1, 3, "two failures, then delivered");
+    let seen = gateway.seen();
+    assert_eq!(seen.len(), 3);
+    for (auth, body) in &seen {
+        assert_eq!(auth, "Bearer sms-test-key");
+        let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        assert_eq!(v["messages"][0]["to"], "01098765432");
+        assert_eq!(v["from"], "0215880000");
+        let text = v["messages"][0]["text"].as_str().unwrap();
+        assert!(text.contains("본인확인 계약서") && text.contains(&links[0]), "the Korean text and the link: {text}");
+    }
+    let kinds = events(&app, &key, &id).await;
+    assert!(kinds.contains(&"sms.queued".to_owned()) && kinds.contains(&"sms.delivered".to_owned()), "{kinds:?}");
+    let r = recipient(&app, &key, &id, 0).await;
+    assert_eq!((r["channel"].clone(), r["status"].clone()), (json!("sms"), json!("sent")), "{r}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_verification_is_reported_to_webhooks() {
+    let receiver = crate::webhooks::Receiver::start();
+    let app = spawn().var("DOJANG_WEBHOOK_ALLOW_PRIVATE", "true").start().await;
+    let key = key_for(&app, "identity-hooks").await;
+    let endpoint = crate::webhooks::register(&app, &key, &receiver.url(), &["recipient.verified"]).await;
+    receiver.setup(json!({ "secret": endpoint["secret"] })).await;
+    let (id, _, links) = sent(&app, &key, json!([{ "email": "a@example.com", "name": "김하나", "authMethod": "accessCode", "accessCode": "2580" }])).await;
+    let a = app.new_browser();
+    assert_eq!(answer(&a, &token_of(&links[0]), json!({ "method": "accessCode", "code": "2580" })).await.status, 200);
+    let log = receiver.wait("recipient.verified", 30, |log| log.iter().any(|e| e["type"] == "recipient.verified")).await;
+    let e = log.iter().find(|e| e["type"] == "recipient.verified").unwrap();
+    assert_eq!(e["verified"], true);
+    assert_eq!(e["event"]["data"]["envelope"]["id"], id.as_str());
+    assert_eq!(e["event"]["data"]["recipient"]["name"], "김하나");
+    app.stop().await;
+}
