@@ -46,6 +46,19 @@ pub async fn cancel_envelope(csrf: String, id: String, reason: String) -> Result
     )
 }
 
+#[server(prefix = "/_fn", endpoint = "envelopes/unlock")]
+pub async fn unlock_recipient(csrf: String, id: String, recipient: String) -> Result<bool, AppError> {
+    respond(
+        async {
+            ssr::check_csrf(&csrf).await?;
+            let st = ssr::state()?;
+            let recipient = dojang_core::ids::RecipientId::parse(&recipient).map_err(|_| AppError::not_found("Recipient"))?;
+            dojang_core::envelope::unlock(&st, &ssr::sender_actor().await?, &EnvelopeId::parse(&id)?, &recipient, &ssr::origin()).await
+        }
+        .await,
+    )
+}
+
 // The signer's calls carry the link's token instead of a session: no cookie, no CSRF.
 
 #[server(prefix = "/_fn", endpoint = "sign/view")]

@@ -1,13 +1,14 @@
 //! `/contracts/{id}`: a contract as its sender follows it — send a draft (message, order,
 //! expiry, reminders, languages), each recipient's progress, cancel, the audit log.
 
+use super::send_recipients::{RecipientSettings, Settings};
 use crate::components::header::Header;
 use crate::functions::auth::{get_csrf_token, get_current_user};
-use crate::functions::signing::{cancel_envelope, get_envelope, send_envelope};
+use crate::functions::signing::{cancel_envelope, get_envelope, send_envelope, unlock_recipient};
 use crate::i18n::{error_text, field_error_text, k, status_text, t};
 use crate::{testid, PageTitle};
 use dojang_core::error::AppError;
-use dojang_core::model::{EnvelopeDetail, EnvelopeStatus, Fieldless, Language, RecipientProgress, SendRequest, SigningOrder};
+use dojang_core::model::{EnvelopeDetail, EnvelopeStatus, Fieldless, RecipientProgress, SendRequest, SigningOrder};
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_params_map;
@@ -71,7 +72,7 @@ fn Detail(d: EnvelopeDetail, csrf: String, reload: impl Fn() + Copy + Send + Syn
                 <th>{t(k::PROGRESS_VIEWED)}</th><th>{t(k::PROGRESS_SIGNED)}</th>
             </tr></thead>
             <tbody>
-                {d.recipients.iter().map(|r| view! { <ProgressRow r=r.clone()/> }).collect_view()}
+                {d.recipients.iter().map(|r| view! { <ProgressRow r=r.clone() envelope=d.id.to_string() csrf=csrf.clone() reload/> }).collect_view()}
             </tbody>
         </table>
         {is_draft.then(|| view! { <SendForm d=d.clone() csrf=csrf.clone() reload/> })}
@@ -131,7 +132,7 @@ fn SealBox(d: EnvelopeDetail) -> impl IntoView {
 }
 
 #[component]
-fn ProgressRow(r: RecipientProgress) -> impl IntoView {
+fn ProgressRow(r: RecipientProgress, envelope: String, csrf: String, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let signed = match (&r.signed_at, &r.declined_at) {
         (Some(_), _) => when(&r.signed_at),
         (_, Some(_)) => format!("{} {}", t(k::PROGRESS_DECLINED), r.decline_reason.clone().unwrap_or_default()),
@@ -141,7 +142,24 @@ fn ProgressRow(r: RecipientProgress) -> impl IntoView {
         <tr data-testid=testid::RECIPIENT_PROGRESS_ROW data-email=r.email.clone()
             data-signed=r.signed_at.is_some().to_string() data-declined=r.declined_at.is_some().to_string()>
             <td>{r.order}</td>
-            <td><strong>{r.name.clone()}</strong><br/><span class="muted">{r.email.clone()}</span></td>
+            <td>
+                <strong>{r.name.clone()}</strong><br/><span class="muted">{r.email.clone()}</span>
+                {r.verified_at.clone().map(|at| view! { <br/><span class="muted" data-testid=testid::RECIPIENT_VERIFIED>{t(k::PROGRESS_VERIFIED)}" "{when(&Some(at))}</span> })}
+                {r.locked.then(|| {
+                    let (rid, envelope, csrf) = (r.id.to_string(), envelope.clone(), csrf.clone());
+                    view! {
+                        <br/><span class="alert">{t(k::PROGRESS_LOCKED)}</span>" "
+                        <button type="button" class="secondary" data-testid=testid::RECIPIENT_UNLOCK on:click=move |_| {
+                            let (rid, envelope, csrf) = (rid.clone(), envelope.clone(), csrf.clone());
+                            leptos::task::spawn_local(async move {
+                                if unlock_recipient(csrf, envelope, rid).await.is_ok() {
+                                    reload();
+                                }
+                            });
+                        }>{t(k::PROGRESS_UNLOCK)}</button>
+                    }
+                })}
+            </td>
             <td>{when(&r.invited_at)}</td>
             <td>{when(&r.viewed_at)}</td>
             <td>{signed}</td>
@@ -156,7 +174,7 @@ fn SendForm(d: EnvelopeDetail, csrf: String, reload: impl Fn() + Copy + Send + S
     let fieldless = RwSignal::new(d.fieldless);
     let expiry_days = RwSignal::new(String::from("14"));
     let reminder = RwSignal::new(String::new());
-    let langs = RwSignal::new(d.recipients.iter().map(|r| (r.id.clone(), r.language)).collect::<Vec<_>>());
+    let settings = RwSignal::new(d.recipients.iter().map(Settings::of).collect::<Vec<_>>());
     let error = RwSignal::new(None::<AppError>);
     let busy = RwSignal::new(false);
     let id = d.id.to_string();
@@ -169,7 +187,8 @@ fn SendForm(d: EnvelopeDetail, csrf: String, reload: impl Fn() + Copy + Send + S
             signing_order: order.get_untracked(),
             expires_in: days.map(|d| d * 86_400),
             reminder_days: reminder.get_untracked().trim().parse().ok(),
-            languages: langs.get_untracked(),
+            languages: settings.with_untracked(|all| all.iter().map(|s| (s.id.clone(), s.language)).collect()),
+            identities: settings.with_untracked(|all| all.iter().map(|s| (s.id.clone(), s.identity.clone())).collect()),
             fieldless: Some(fieldless.get_untracked()),
             ..Default::default()
         };
@@ -208,22 +227,7 @@ fn SendForm(d: EnvelopeDetail, csrf: String, reload: impl Fn() + Copy + Send + S
                 </label>
             </div>
             <h3>{t(k::SEND_LANGUAGES)}</h3>
-            {d.recipients.iter().map(|r| {
-                let rid = r.id.clone();
-                let lang = r.language;
-                view! {
-                    <label class="inline">{r.name.clone()}
-                        <select prop:value=lang.as_str() data-testid=testid::SEND_LANGUAGE on:change=move |e| {
-                            let l = Language::parse(&event_target_value(&e)).unwrap_or_default();
-                            let rid = rid.clone();
-                            langs.update(|ls| ls.iter_mut().filter(|(id, _)| *id == rid).for_each(|(_, v)| *v = l));
-                        }>
-                            <option value="ko">"한국어"</option>
-                            <option value="en">"English"</option>
-                        </select>
-                    </label>
-                }
-            }).collect_view()}
+            <RecipientSettings recipients=d.recipients.clone() settings/>
             {move || error.get().map(|e| {
                 let detail: Vec<String> = e.fields.iter().map(|f| format!("{}: {}", f.field, field_error_text(&e, &f.field).unwrap_or_default())).collect();
                 view! { <div class="alert" role="alert" data-testid=testid::FORM_ERROR data-code=e.code.as_str()>{error_text(&e)}" "{detail.join("; ")}</div> }

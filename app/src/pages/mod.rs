@@ -9,6 +9,7 @@ pub mod envelope;
 pub mod home;
 pub mod login;
 pub mod not_found;
+mod send_recipients;
 pub mod sign;
 pub mod signup;
 pub mod verify;

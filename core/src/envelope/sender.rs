@@ -89,6 +89,7 @@ async fn send_in_tx(
     if let Some(page) = page {
         page.record(&mut tx, actor, id).await?;
     }
+    set_identities(st, &mut tx, id, &req.identities).await?;
     transition::send(&mut tx, actor, id, sending, origin).await?;
     for (rid, lang) in &req.languages {
         sqlx::query("UPDATE recipients SET language = $3 WHERE id = $1 AND envelope_id = $2").bind(rid).bind(id).bind(lang).execute(&mut *tx).await?;
@@ -123,6 +124,7 @@ pub async fn send_stored(st: &AppState, actor: &Actor, id: &EnvelopeId, origin: 
         languages: Vec::new(),
         redirect_url: env.redirect_url,
         fieldless: None,
+        identities: Vec::new(),
     };
     send_envelope(st, actor, id, &req, origin).await
 }
@@ -180,6 +182,39 @@ pub const MAX_LINK_SECONDS: i64 = 30 * 24 * 3600;
 /// `expires_in` seconds (60 s – 30 days) when given, else until the envelope ends. Earlier
 /// links keep working unless `revoke_others` retires them (an embedding host that wants only
 /// the link it just made to open signing).
+/// The send form's checks, phone and channel for the recipients it names, checked (problems
+/// under `identities[i]`) and stored in the sending transaction.
+async fn set_identities(
+    st: &AppState,
+    tx: &mut crate::infra::db::Tx,
+    id: &EnvelopeId,
+    given: &[(crate::ids::RecipientId, crate::model::RecipientIdentity)],
+) -> AppResult<()> {
+    if given.is_empty() {
+        return Ok(());
+    }
+    let known = contents::recipients(tx, id).await?;
+    let mut errors = Vec::new();
+    let mut stored = Vec::new();
+    for (i, (rid, g)) in given.iter().enumerate() {
+        if !known.iter().any(|r| &r.id == rid) {
+            return Err(AppError::field(&format!("identities[{i}]"), "unknown", "No such recipient in this contract"));
+        }
+        let spec = crate::identity::IdentitySpec {
+            methods: g.methods.clone(),
+            phone: g.phone.clone(),
+            channel: Some(g.channel),
+            access_code: g.access_code.clone().filter(|c| !c.trim().is_empty()),
+            birth_date: g.birth_date.clone().filter(|c| !c.trim().is_empty()),
+        };
+        stored.push((rid.clone(), crate::identity::check(&st.settings.secret_key, &spec, &format!("identities[{i}]"), &mut errors)));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::fields(errors));
+    }
+    crate::identity::store(tx, id, &stored).await
+}
+
 /// Lets a recipient locked out by wrong answers try again (false: they were not locked).
 pub async fn unlock(st: &AppState, actor: &Actor, id: &EnvelopeId, recipient: &crate::ids::RecipientId, origin: &Origin) -> AppResult<bool> {
     let mut tx = st.db.begin().await?;

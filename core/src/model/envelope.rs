@@ -217,6 +217,9 @@ pub struct SendRequest {
     /// How signers without fields sign (the draft's choice stays when absent).
     #[serde(default)]
     pub fieldless: Option<Fieldless>,
+    /// Each recipient's checks, phone and channel (recipients not named keep theirs).
+    #[serde(default)]
+    pub identities: Vec<(RecipientId, super::RecipientIdentity)>,
 }
 
 /// A recipient's progress, as the sender sees it.

@@ -103,3 +103,19 @@ pub struct VerificationGate {
     /// Too many wrong answers: only the sender can let the recipient try again.
     pub locked: bool,
 }
+
+/// What the sender sets for a recipient in the web app's send form (the API takes the same
+/// in each recipient). Secrets go one way: they are stored hashed and never shown again.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecipientIdentity {
+    #[serde(default)]
+    pub methods: Vec<AuthMethod>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub channel: Channel,
+    #[serde(default)]
+    pub access_code: Option<String>,
+    #[serde(default)]
+    pub birth_date: Option<String>,
+}
