@@ -56,7 +56,7 @@ test("on a phone, a signer passes an SMS code, an email code, an access code and
   await expect(page.locator(tid("envelopeStatus"))).toHaveAttribute("data-status", "sent");
   const [invite] = await waitForSms(page.request, "+821055550134", 1);
   expect(invite.kind).toBe("invitation");
-  const link = /https?:\/\/\S+\/sign\/[A-Za-z0-9_-]{43}/.exec(invite.text)![0];
+  const link = /https?:\/\/\S+\/s\/[A-Za-z0-9_-]{22}/.exec(invite.text)![0];
   expect(invite.text).toContain("서명을 요청했습니다");
   await waitForMail(signer.email, 1);
 

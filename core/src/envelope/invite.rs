@@ -43,6 +43,20 @@ pub(crate) async fn new_link_until(st: &AppState, tx: &mut Tx, env: &Envelope, r
     Ok(st.settings.link(&format!("/sign/{}", token.as_str())))
 }
 
+/// A short link for an SMS (a 128-bit token, `/s/…`, which leads to the signing page); it
+/// ends with the envelope, like every link of the recipient.
+async fn new_short_link(st: &AppState, tx: &mut Tx, env: &Envelope, rid: &RecipientId) -> AppResult<String> {
+    let token = SigningToken::generate_short();
+    sqlx::query("INSERT INTO signing_links (token_hash, recipient_id, envelope_id, expires_at, created_at, updated_at) VALUES ($1, $2, $3, NULL, $4, $4)")
+        .bind(token.hash())
+        .bind(rid)
+        .bind(&env.id)
+        .bind(Timestamp::now())
+        .execute(&mut **tx)
+        .await?;
+    Ok(st.settings.link(&format!("/s/{}", token.as_str())))
+}
+
 /// What an invitation over a test organization's daily mail cap does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OverCap {
@@ -117,7 +131,8 @@ pub(crate) async fn email_link(st: &AppState, tx: &mut Tx, env: &Envelope, r: &R
         .await?;
     }
     if let Some(phone) = r.phone.as_deref().filter(|_| channel.texts()) {
-        let text = crate::sms::invitation(r.language, env.sender_name(), &env.name, url, reminder);
+        let short = new_short_link(st, tx, env, &r.id).await?;
+        let text = crate::sms::invitation(r.language, env.sender_name(), &env.name, &short, reminder);
         let kind = if reminder { crate::sms::TextKind::Reminder } else { crate::sms::TextKind::Invitation };
         crate::sms::outbox::enqueue(st, tx, crate::sms::outbox::NewText { kind, to: phone, text: &text, envelope: env, recipient_id: Some(&r.id) }).await?;
         st.sms.wake.notify_one();

@@ -88,7 +88,8 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 }
 
 /// The token of a signing link (download links use the same form): 256 random bits as 43
-/// URL-safe base64 characters. Only its SHA-256 is stored; `Debug` never shows it.
+/// URL-safe base64 characters — or, for the short links SMS carry, 128 random bits as 22.
+/// Only its SHA-256 is stored; `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SigningToken(String);
 
@@ -99,9 +100,16 @@ impl SigningToken {
         Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
     }
 
+    /// A 128-bit token (22 characters), for links that must be short (SMS).
+    pub fn generate_short() -> Self {
+        let mut bytes = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
     /// A token as it appears in a URL; anything else cannot name a link.
     pub fn parse(s: &str) -> Option<Self> {
-        (s.len() == 43 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')).then(|| Self(s.to_owned()))
+        (matches!(s.len(), 22 | 43) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')).then(|| Self(s.to_owned()))
     }
 
     /// What is stored to find the link again.
@@ -139,6 +147,10 @@ mod tests {
         assert_eq!(a.hash().len(), 64);
         assert!(!a.hash().contains(a.as_str()));
         assert!(!format!("{a:?}").contains(a.as_str()));
+        let short = SigningToken::generate_short();
+        assert_eq!(short.as_str().len(), 22);
+        assert_eq!(SigningToken::parse(short.as_str()), Some(short.clone()));
+        assert_ne!(short, SigningToken::generate_short());
         for bad in ["", "short", &"A".repeat(44), &format!("{}=", "A".repeat(42)), &format!("{}/", "A".repeat(42))] {
             assert_eq!(SigningToken::parse(bad), None, "{bad}");
         }

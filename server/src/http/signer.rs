@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/_app/sign/{token}/documents/{id}/pages/{page}", get(preview))
         .route("/sign/{token}/verify/send", post(send_code))
         .route("/sign/{token}/verify", post(answer))
+        .route("/s/{token}", get(short_link))
 }
 
 #[derive(Deserialize)]
@@ -48,6 +49,19 @@ async fn preview(
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     Ok(res)
+}
+
+/// An SMS's short link: on to the signing page (the token is the link's own).
+async fn short_link(Path(token): Path<String>) -> Response {
+    if dojang_core::infra::crypto::SigningToken::parse(&token).is_none() {
+        return AppError::new(ErrorCode::SigningLinkInvalid, "This signing link is not valid").into_response();
+    }
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/sign/{token}")) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    r
 }
 
 #[derive(Deserialize)]

@@ -449,8 +449,18 @@ async fn sms_invitations_go_out_through_the_http_gateway_and_are_retried_after_i
         assert_eq!(v["messages"][0]["to"], "01098765432");
         assert_eq!(v["from"], "0215880000");
         let text = v["messages"][0]["text"].as_str().unwrap();
-        assert!(text.contains("본인확인 계약서") && text.contains(&links[0]), "the Korean text and the link: {text}");
+        assert!(text.contains("본인확인 계약서"), "the Korean text: {text}");
+        // A short link (128 bits) that leads to the signing page.
+        let short = text.split_whitespace().find(|w| w.contains("/s/")).unwrap_or_else(|| panic!("a short link in {text}"));
+        let token = short.rsplit('/').next().unwrap();
+        assert_eq!(token.len(), 22, "{short}");
+        assert!(short.len() < links[0].len(), "{short} is shorter than {}", links[0]);
+        let hop = app.get(&format!("/s/{token}")).await;
+        assert_eq!((hop.status, hop.header("location")), (303, Some(format!("/sign/{token}"))));
+        let view = app.new_browser().call("sign/view", &[("token", token)]).await;
+        assert_eq!((view.status, view.json()["recipient_name"].clone()), (200, json!("박지우")), "{}", view.body);
     }
+    assert_eq!(app.get("/s/not-a-token").await.code(), "SIGNING_LINK_INVALID");
     let kinds = events(&app, &key, &id).await;
     assert!(kinds.contains(&"sms.queued".to_owned()) && kinds.contains(&"sms.delivered".to_owned()), "{kinds:?}");
     let r = recipient(&app, &key, &id, 0).await;
