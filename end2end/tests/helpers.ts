@@ -112,3 +112,20 @@ export async function prepareContract(
   expect(r.status(), await r.text()).toBe(200);
   return { envelope: up.contractId as string, document: up.document.id as string, recipients: recipients.map((r) => r.id), csrf };
 }
+
+/** A finger stroke across the pad's canvas (zig-zag), through Chrome's touch input. */
+export async function drawWithTouch(page: Page) {
+  const b = (await page.locator('[data-testid="pad-canvas"]').boundingBox())!;
+  const pts = Array.from({ length: 16 }, (_, i) => ({ x: b.x + b.width * (0.1 + i * 0.05), y: b.y + b.height * (i % 2 ? 0.7 : 0.3) }));
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [pts[0]] });
+  for (const p of pts.slice(1)) await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [p] });
+  // The finger comes to rest before it lifts (lifted at full speed, Chrome takes the stroke
+  // for a fling and the next tap for stopping it, which clicks nothing).
+  for (let i = 0; i < 4; i++) {
+    await new Promise((r) => setTimeout(r, 40));
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [pts[pts.length - 1]] });
+  }
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+  await cdp.detach();
+}

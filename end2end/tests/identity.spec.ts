@@ -1,6 +1,6 @@
 import { APIRequestContext, expect, Page, test } from "@playwright/test";
 import { tid } from "./ids";
-import { hydrated, prepareContract, signUp, sql } from "./helpers";
+import { drawWithTouch, hydrated, prepareContract, signUp, sql } from "./helpers";
 import { waitForMail } from "./mail";
 
 const uniq = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
@@ -21,21 +21,6 @@ async function waitForSms(request: APIRequestContext, to: string, n: number): Pr
 
 const code = (text: string) => /\b(\d{6})\b/.exec(text)![1];
 const step = (page: Page, method: string) => page.locator(`${tid("verifyStep")}[data-method="${method}"]`);
-
-/** Draws a short stroke on the pad with a finger. */
-async function fingerStroke(page: Page) {
-  const b = (await page.locator(tid("padCanvas")).boundingBox())!;
-  const cdp = await page.context().newCDPSession(page);
-  const pts = Array.from({ length: 12 }, (_, i) => ({ x: b.x + b.width * (0.1 + i * 0.07), y: b.y + b.height * (i % 2 ? 0.7 : 0.3) }));
-  await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [pts[0]] });
-  for (const p of pts.slice(1)) await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [p] });
-  for (let i = 0; i < 4; i++) {
-    await new Promise((r) => setTimeout(r, 40));
-    await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [pts[pts.length - 1]] });
-  }
-  await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
-  await cdp.detach();
-}
 
 test("on a phone, a signer passes an SMS code, an email code, an access code and their birth date before the contract shows", async ({ page, browser }) => {
   const n = uniq();
@@ -104,7 +89,7 @@ test("on a phone, a signer passes an SMS code, an email code, an access code and
   await expect(s.locator(tid("verify"))).toHaveCount(0);
   await s.locator(tid("consentAgree")).tap();
   await s.locator(tid("signSignatureField")).first().tap();
-  await fingerStroke(s);
+  await drawWithTouch(s);
   await s.locator(tid("padAdopt")).tap();
   await s.locator(tid("signFinish")).tap();
   await expect(s.locator(tid("signState"))).toHaveAttribute("data-state", "Signed");

@@ -1,6 +1,6 @@
 import { expect, Page, test } from "@playwright/test";
 import { tid } from "./ids";
-import { dragWithMouse, dragWithTouch, hydrated, mintLink, prepareContract, signUp, sql } from "./helpers";
+import { dragWithMouse, dragWithTouch, drawWithTouch, hydrated, mintLink, prepareContract, signUp, sql } from "./helpers";
 import { mailFor, signLink, waitForMail } from "./mail";
 
 const uniq = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
@@ -17,21 +17,6 @@ async function drawWithMouse(page: Page) {
   await page.mouse.down();
   for (const p of pts.slice(1)) await page.mouse.move(p.x, p.y, { steps: 4 });
   await page.mouse.up();
-}
-
-async function drawWithTouch(page: Page) {
-  const pts = await zigzag(page);
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [pts[0]] });
-  for (const p of pts.slice(1)) await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [p] });
-  // The finger comes to rest before it lifts (lifted at full speed, Chrome takes the stroke
-  // for a fling and the next tap for stopping it, which clicks nothing).
-  for (let i = 0; i < 4; i++) {
-    await new Promise((r) => setTimeout(r, 40));
-    await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [pts[pts.length - 1]] });
-  }
-  await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
-  await cdp.detach();
 }
 
 /** A pen (active stylus) stroke with changing pressure, through Chrome's input pipeline. */

@@ -46,6 +46,26 @@ pub fn claim_sql(backend: Backend, q: Queue, extra: &str, also: &str, returning:
     )
 }
 
+/// Claims the oldest due row of `q` that counts one more attempt (`attempts = attempts + 1`),
+/// locked for `lock`: the row (its `returning` columns, `id` first among them) and the claim.
+pub async fn claim_attempt<T>(db: &Db, q: Queue, lock: time::Duration, returning: &str, id: impl Fn(&T) -> String) -> AppResult<Option<(T, Claim)>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let now = Timestamp::now();
+    let token = Claim::token();
+    let row: Option<T> = sqlx::query_as(&claim_sql(db.backend(), q, "", ", attempts = attempts + 1", returning))
+        .bind(now.plus(lock))
+        .bind(now)
+        .bind(&token)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| {
+        let claim = Claim::new(q, id(&r), token);
+        (r, claim)
+    }))
+}
+
 /// One worker's claim on one row.
 #[derive(Clone, Debug)]
 pub struct Claim {

@@ -6,7 +6,7 @@ use super::Mailer;
 use crate::audit::{self, AuditKind, Origin};
 use crate::error::{AppError, AppResult};
 use crate::ids::{EnvelopeId, OrganizationId, RecipientId};
-use crate::infra::claim::{claim_sql, Claim, Queue};
+use crate::infra::claim::{claim_attempt, Queue};
 use crate::infra::config::Settings;
 use crate::infra::db::{Timestamp, Tx};
 use crate::infra::storage::BlobKey;
@@ -210,25 +210,9 @@ pub async fn worker(st: AppState, cancel: CancellationToken) {
 
 /// Claims and delivers one due message; false when none was due.
 pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
-    let now = Timestamp::now();
-    let token = Claim::token();
-    let claimed: Option<Claimed> = sqlx::query_as(&claim_sql(
-        st.db.backend(),
-        QUEUE,
-        "",
-        ", attempts = attempts + 1",
-        "id, envelope_id, recipient_id, kind, to_email, to_name, subject, html, text, attachments, attempts",
-    ))
-    .bind(now.plus(LOCK))
-    .bind(now)
-    .bind(&token)
-    .fetch_optional(st.db.pool())
-    .await?;
-    let Some(Claimed { id, envelope_id: envelope, recipient_id: recipient, kind, to_email, to_name, subject, html, text, attachments, attempts }) = claimed
-    else {
-        return Ok(false);
-    };
-    let claim = Claim::new(QUEUE, id.clone(), token);
+    let returning = "id, envelope_id, recipient_id, kind, to_email, to_name, subject, html, text, attachments, attempts";
+    let Some((claimed, claim)) = claim_attempt(&st.db, QUEUE, LOCK, returning, |m: &Claimed| m.id.clone()).await? else { return Ok(false) };
+    let Claimed { id, envelope_id: envelope, recipient_id: recipient, kind, to_email, to_name, subject, html, text, attachments, attempts } = claimed;
     let alive = claim.keep_alive(&st.db, LOCK, RENEW);
     let (html, text) = if kind == EmailKind::VerificationCode.as_str() { (open(st, &html), open(st, &text)) } else { (html, text) };
     let message = build(st, &st.mailer, &to_email, &to_name, &subject, &html, &text, &attachments).await;

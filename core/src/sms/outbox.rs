@@ -6,7 +6,7 @@ use super::TextKind;
 use crate::envelope::Envelope;
 use crate::error::{AppError, AppResult};
 use crate::ids::RecipientId;
-use crate::infra::claim::{claim_sql, Claim, Queue};
+use crate::infra::claim::{claim_attempt, Queue};
 use crate::infra::crypto::{decrypt, encrypt, Purpose};
 use crate::infra::db::{Db, Timestamp, Tx};
 use crate::mail::outbox::{backoff, MAX_ATTEMPTS};
@@ -82,17 +82,8 @@ pub async fn worker(st: AppState, cancel: CancellationToken) {
 
 /// Claims and delivers one due message; false when none was due.
 pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
-    let now = Timestamp::now();
-    let token = Claim::token();
-    let claimed: Option<Claimed> =
-        sqlx::query_as(&claim_sql(st.db.backend(), QUEUE, "", ", attempts = attempts + 1", "id, envelope_id, recipient_id, kind, to_phone, text, attempts"))
-            .bind(now.plus(LOCK))
-            .bind(now)
-            .bind(&token)
-            .fetch_optional(st.db.pool())
-            .await?;
-    let Some(m) = claimed else { return Ok(false) };
-    let claim = Claim::new(QUEUE, m.id.clone(), token);
+    let returning = "id, envelope_id, recipient_id, kind, to_phone, text, attempts";
+    let Some((m, claim)) = claim_attempt(&st.db, QUEUE, LOCK, returning, |m: &Claimed| m.id.clone()).await? else { return Ok(false) };
     let alive = claim.keep_alive(&st.db, LOCK, RENEW);
     let result = match decrypt(&st.settings.secret_key, Purpose::OutboxMessage, &m.text) {
         Ok(plain) => st.sms.deliver(&m.to_phone, &String::from_utf8_lossy(&plain)).await,

@@ -71,13 +71,7 @@ fn Signing(v: SignerView, token: String) -> impl IntoView {
     if let Some(gate) = v.verification.clone() {
         // Nothing of the contract until the checks are passed (the view holds none of it).
         return view! {
-            <header class="sign-head">
-                <span class="seal" aria-hidden="true">"印"</span>
-                <div>
-                    <h1 data-testid=testid::SIGN_ENVELOPE>{v.envelope_name.clone()}</h1>
-                    <p class="muted">{format!("{} · {}", v.sender_name, v.organization_name)}</p>
-                </div>
-            </header>
+            {sign_head(&v)}
             <verify::Verify gate token/>
         }
         .into_any();
@@ -130,13 +124,7 @@ fn Signing(v: SignerView, token: String) -> impl IntoView {
         .collect_view();
 
     view! {
-        <header class="sign-head">
-            <span class="seal" aria-hidden="true">"印"</span>
-            <div>
-                <h1 data-testid=testid::SIGN_ENVELOPE>{v.envelope_name.clone()}</h1>
-                <p class="muted">{format!("{} · {}", v.sender_name, v.organization_name)}</p>
-            </div>
-        </header>
+        {sign_head(&v)}
         {v.test_mode.then(|| view! { <p class="alert test-mode" role="note" data-testid=testid::SIGN_TEST_MODE>{dojang_core::i18n::both::TEST_NOTICE}</p> })}
         {(!v.message.is_empty()).then(|| view! { <p class="message">{v.message.clone()}</p> })}
         {(!ready).then(|| view! {
@@ -235,6 +223,19 @@ fn SignField(f: SignerField, order: Option<usize>, today: String, name: String, 
         </div>
     }
     .into_any()
+}
+
+/// The contract's name and who sends it: all a signer sees before their checks.
+fn sign_head(v: &SignerView) -> impl IntoView {
+    view! {
+        <header class="sign-head">
+            <span class="seal" aria-hidden="true">"印"</span>
+            <div>
+                <h1 data-testid=testid::SIGN_ENVELOPE>{v.envelope_name.clone()}</h1>
+                <p class="muted">{format!("{} · {}", v.sender_name, v.organization_name)}</p>
+            </div>
+        </header>
+    }
 }
 
 /// The signature and initials pad, copied out of its `<template>` by the signer module each
