@@ -46,6 +46,8 @@ pub async fn sweep(st: &AppState) -> AppResult<(usize, usize)> {
         .bind(day_ago)
         .execute(st.db.pool())
         .await?;
+    // So are the browsers' signer sessions (the audit log keeps what they passed).
+    sqlx::query("DELETE FROM signer_sessions WHERE expires_at < $1").bind(day_ago).execute(st.db.pool()).await?;
 
     let candidates: Vec<Candidate> = sqlx::query_as(
         "SELECT r.id AS recipient_id, r.envelope_id, e.reminder_days, r.invited_at, r.last_reminded_at FROM recipients r \

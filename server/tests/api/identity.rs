@@ -99,7 +99,7 @@ async fn recipient(app: &TestApp, key: &str, id: &str, i: usize) -> Value {
 
 #[tokio::test]
 async fn an_email_code_opens_the_contract_only_in_the_browser_that_typed_it() {
-    let app = spawn().start().await;
+    let app = spawn().var("DOJANG_SWEEP_SECONDS", "1").start().await;
     let key = key_for(&app, "identity-email").await;
     let (id, doc, links) = sent(&app, &key, json!([{ "email": "minjun@example.com", "name": "김민준", "authMethod": "emailCode" }])).await;
     assert_eq!(recipient(&app, &key, &id, 0).await["authMethod"], json!(["emailCode"]));
@@ -179,6 +179,15 @@ async fn an_email_code_opens_the_contract_only_in_the_browser_that_typed_it() {
     std::fs::write(dir.path().join("trail.pdf"), trail.bytes().await.unwrap()).unwrap();
     let text = pdftotext(&dir.path().join("trail.pdf"));
     assert!(text.contains("recipient.verified") && text.contains("Identity verified") && text.contains("emailCode"), "{text}");
+
+    // A session ends: the browser is asked again, and the sweeper removes the row a day later.
+    sqlx::query("UPDATE signer_sessions SET expires_at = '2020-01-01T00:00:00.000Z' WHERE envelope_id = $1").bind(&id).execute(app.db.pool()).await.unwrap();
+    assert!(!a.call("sign/view", &[("token", &token)]).await.json()["verification"].is_null(), "an ended session no longer opens the contract");
+    let t = Instant::now();
+    while sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM signer_sessions WHERE envelope_id = $1").bind(&id).fetch_one(app.db.pool()).await.unwrap() > 0 {
+        assert!(t.elapsed() < Duration::from_secs(10), "the sweeper removes ended sessions");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     app.stop().await;
 }
 
