@@ -474,6 +474,20 @@ async fn sms_invitations_go_out_through_the_http_gateway_and_are_retried_after_i
     assert!(kinds.contains(&"sms.queued".to_owned()) && kinds.contains(&"sms.delivered".to_owned()), "{kinds:?}");
     let r = recipient(&app, &key, &id, 0).await;
     assert_eq!((r["channel"].clone(), r["status"].clone()), (json!("sms"), json!("sent")), "{r}");
+
+    // A reminder goes by SMS too, with a new short link.
+    assert_eq!(call(&app, &key, "POST", &format!("/envelopes/{id}/remind"), None).await.status, 200);
+    let t = Instant::now();
+    while gateway.seen().len() < 4 {
+        assert!(t.elapsed() < Duration::from_secs(20), "the reminder SMS");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let v: Value = serde_json::from_str(&gateway.seen()[3].1).unwrap();
+    let text = v["messages"][0]["text"].as_str().unwrap();
+    assert!(text.contains("알림") && text.contains("/s/"), "{text}");
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM text_messages WHERE envelope_id = $1 ORDER BY created_at").bind(&id).fetch_all(app.db.pool()).await.unwrap();
+    assert_eq!(kinds, ["invitation", "reminder"]);
     app.stop().await;
 }
 
@@ -492,5 +506,22 @@ async fn a_verification_is_reported_to_webhooks() {
     assert_eq!(e["verified"], true);
     assert_eq!(e["event"]["data"]["envelope"]["id"], id.as_str());
     assert_eq!(e["event"]["data"]["recipient"]["name"], "김하나");
+
+    // Signed and sealed: the verification report says how the signer was verified.
+    let token = token_of(&links[0]);
+    assert_eq!(a.call("sign/consent", &[("token", &token)]).await.status, 200);
+    let fields: Vec<Value> =
+        crate::webhooks::fields_of(&app.db, &id, "a@example.com").await.into_iter().map(|f| json!({ "field_id": f, "signature": 0 })).collect();
+    let png = format!("data:image/png;base64,{}", crate::seal::base64_encode(&crate::seal::magenta_png(400, 200)));
+    let r =
+        a.call_json("sign/submit", json!({ "token": token, "submission": { "fields": fields, "signatures": [{ "method": "uploaded", "png": png }] } })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let done = crate::integrators::completed(&app, &key, &id).await;
+    let doc = done["documents"][0]["id"].as_str().unwrap().to_owned();
+    let res = app.client.get(app.url(&format!("/api/v1/envelopes/{id}/signed-document?document={doc}"))).bearer_auth(&key).send().await.unwrap();
+    let report = crate::seal::verify_file(&app, res.bytes().await.unwrap().to_vec()).await;
+    assert_eq!(report["intact"], true, "{report}");
+    assert_eq!(report["envelope"]["signers"][0]["verifiedBy"], json!(["accessCode"]), "{report}");
+    assert!(report["envelope"]["signers"][0]["verifiedAt"].as_str().unwrap().ends_with('Z'));
     app.stop().await;
 }
