@@ -189,6 +189,9 @@ fn open_step(standing: &Standing, method: AuthMethod) -> AppResult<AuthMethod> {
     if !standing.required.contains(&method) {
         return Err(AppError::field("method", "not_required", "This recipient has no such check"));
     }
+    if standing.done.contains(&method) {
+        return Err(AppError::field("method", "already_passed", "This check is passed already"));
+    }
     Ok(method)
 }
 
@@ -269,14 +272,18 @@ pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>
         return Err(if left == 0 { locked() } else { AppError::new(ErrorCode::VerificationFailed, format!("That is not right; {left} tries left")) });
     }
     let now = Timestamp::now();
-    sqlx::query("UPDATE recipient_identity SET failures = 0, updated_at = $2 WHERE recipient_id = $1")
-        .bind(&s.recipient.id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
     let mut done = standing.done.clone();
     done.push(a.method);
     let passed = standing.required.iter().all(|m| done.contains(m));
+    // The count starts over only once every check is passed: a right answer to one check
+    // (a fresh code) must not buy more guesses at another (an access code, a birth date).
+    if passed {
+        sqlx::query("UPDATE recipient_identity SET failures = 0, updated_at = $2 WHERE recipient_id = $1")
+            .bind(&s.recipient.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
     let new_token = match &standing.session {
         Some(session) => {
             sqlx::query("UPDATE signer_sessions SET methods_done = $2, verified_at = $3 WHERE token_hash = $1")

@@ -358,6 +358,8 @@ async fn access_codes_and_what_the_signer_knows_are_compared_with_what_the_sende
     assert_eq!(r.code(), "VERIFICATION_FAILED");
     let r = answer(&a, &token, json!({ "method": "knowledge", "phone": "+82 10 2222 3333", "birth_date": "19900517" })).await;
     assert_eq!(r.status, 200, "the same number in another form: {}", r.body);
+    let again = answer(&a, &token, json!({ "method": "accessCode", "code": " 7291-문 " })).await;
+    assert_eq!(again.status, 422, "a passed check is not answered again: {}", again.body);
     let view = a.call("sign/view", &[("token", &token)]).await.json();
     assert!(view["verification"].is_null(), "{view}");
     assert_eq!(view["fields"].as_array().unwrap().len(), 1);
@@ -523,5 +525,26 @@ async fn a_verification_is_reported_to_webhooks() {
     assert_eq!(report["intact"], true, "{report}");
     assert_eq!(report["envelope"]["signers"][0]["verifiedBy"], json!(["accessCode"]), "{report}");
     assert!(report["envelope"]["signers"][0]["verifiedAt"].as_str().unwrap().ends_with('Z'));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_right_answer_to_one_check_buys_no_more_guesses_at_another() {
+    let app = spawn().start().await;
+    let key = key_for(&app, "identity-reset").await;
+    let (id, _, links) =
+        sent(&app, &key, json!([{ "email": "a@example.com", "name": "가", "authMethod": ["emailCode", "accessCode"], "accessCode": "4821" }])).await;
+    let token = token_of(&links[0]);
+    let a = app.new_browser();
+    for i in 0..4 {
+        assert_eq!(answer(&a, &token, json!({ "method": "accessCode", "code": format!("000{i}") })).await.code(), "VERIFICATION_FAILED");
+    }
+    // The attacker reads the mailbox and passes the email check…
+    assert_eq!(ask_code(&a, &token, "emailCode").await.status, 200);
+    let code = emailed_code(&app, &id).await;
+    assert_eq!(answer(&a, &token, json!({ "method": "emailCode", "code": code })).await.status, 200);
+    // …and still has one guess left at the access code, not five.
+    assert_eq!(answer(&a, &token, json!({ "method": "accessCode", "code": "0009" })).await.code(), "VERIFICATION_LOCKED");
+    assert_eq!(answer(&a, &token, json!({ "method": "accessCode", "code": "4821" })).await.code(), "VERIFICATION_LOCKED");
     app.stop().await;
 }
