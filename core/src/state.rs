@@ -23,3 +23,12 @@ pub struct AppState {
     /// Wakes this instance's render worker after an upload queued its pages.
     pub render_wake: Arc<tokio::sync::Notify>,
 }
+
+impl AppState {
+    /// Wakes this instance's mail and SMS outbox workers, after a transaction that queued
+    /// messages committed (other instances find them when they next look).
+    pub fn wake_outboxes(&self) {
+        self.mailer.wake.notify_one();
+        self.sms.wake.notify_one();
+    }
+}

@@ -50,7 +50,7 @@ pub async fn verify_csrf(session: &Session, submitted: &str) -> Result<(), AppEr
 /// session's).
 pub fn check_csrf_token(expected: Option<&str>, submitted: &str) -> Result<(), AppError> {
     match expected {
-        Some(e) if constant_time_eq(e.as_bytes(), submitted.as_bytes()) => Ok(()),
+        Some(e) if crate::infra::crypto::constant_time_eq(e.as_bytes(), submitted.as_bytes()) => Ok(()),
         _ => Err(AppError::new(ErrorCode::CsrfFailed, "The form has expired; reload the page and try again")),
     }
 }
@@ -60,8 +60,4 @@ pub fn random_token() -> String {
     let mut b = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut b);
     hex::encode(b)
-}
-
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

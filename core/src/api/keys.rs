@@ -225,7 +225,7 @@ pub async fn check_secret(db: &Db, id: &ApiKeyId, secret: &str) -> AppResult<()>
     let stored: Option<String> =
         sqlx::query_scalar("SELECT secret_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL").bind(id).fetch_optional(db.pool()).await?;
     let given = hash(secret);
-    let same = stored.is_some_and(|s| s.len() == given.len() && s.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0);
+    let same = stored.is_some_and(|s| crate::infra::crypto::constant_time_eq(s.as_bytes(), given.as_bytes()));
     if same {
         Ok(())
     } else {

@@ -32,6 +32,20 @@ pub(crate) async fn new_link(st: &AppState, tx: &mut Tx, env: &Envelope, rid: &R
 /// A new signing link that stops working at `expires_at` (or with the envelope).
 pub(crate) async fn new_link_until(st: &AppState, tx: &mut Tx, env: &Envelope, rid: &RecipientId, expires_at: Option<Timestamp>) -> AppResult<String> {
     let token = SigningToken::generate();
+    insert_link(tx, env, rid, &token, expires_at).await?;
+    Ok(st.settings.link(&format!("/sign/{}", token.as_str())))
+}
+
+/// A short link for an SMS (a 128-bit token, `/s/…`, which leads to the signing page); it
+/// ends with the envelope, like every link of the recipient.
+async fn new_short_link(st: &AppState, tx: &mut Tx, env: &Envelope, rid: &RecipientId) -> AppResult<String> {
+    let token = SigningToken::generate_short();
+    insert_link(tx, env, rid, &token, None).await?;
+    Ok(st.settings.link(&format!("/s/{}", token.as_str())))
+}
+
+/// Stores a link's token (its hash) for a recipient.
+async fn insert_link(tx: &mut Tx, env: &Envelope, rid: &RecipientId, token: &SigningToken, expires_at: Option<Timestamp>) -> AppResult<()> {
     sqlx::query("INSERT INTO signing_links (token_hash, recipient_id, envelope_id, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)")
         .bind(token.hash())
         .bind(rid)
@@ -40,21 +54,7 @@ pub(crate) async fn new_link_until(st: &AppState, tx: &mut Tx, env: &Envelope, r
         .bind(Timestamp::now())
         .execute(&mut **tx)
         .await?;
-    Ok(st.settings.link(&format!("/sign/{}", token.as_str())))
-}
-
-/// A short link for an SMS (a 128-bit token, `/s/…`, which leads to the signing page); it
-/// ends with the envelope, like every link of the recipient.
-async fn new_short_link(st: &AppState, tx: &mut Tx, env: &Envelope, rid: &RecipientId) -> AppResult<String> {
-    let token = SigningToken::generate_short();
-    sqlx::query("INSERT INTO signing_links (token_hash, recipient_id, envelope_id, expires_at, created_at, updated_at) VALUES ($1, $2, $3, NULL, $4, $4)")
-        .bind(token.hash())
-        .bind(rid)
-        .bind(&env.id)
-        .bind(Timestamp::now())
-        .execute(&mut **tx)
-        .await?;
-    Ok(st.settings.link(&format!("/s/{}", token.as_str())))
+    Ok(())
 }
 
 /// What an invitation over a test organization's daily mail cap does.
@@ -135,7 +135,6 @@ pub(crate) async fn email_link(st: &AppState, tx: &mut Tx, env: &Envelope, r: &R
         let text = crate::sms::invitation(r.language, env.sender_name(), &env.name, &short, reminder);
         let kind = if reminder { crate::sms::TextKind::Reminder } else { crate::sms::TextKind::Invitation };
         crate::sms::outbox::enqueue(st, tx, crate::sms::outbox::NewText { kind, to: phone, text: &text, envelope: env, recipient_id: Some(&r.id) }).await?;
-        st.sms.wake.notify_one();
     }
     // Marked only once the mail is queued (a refused one leaves the recipient as it was).
     let now = Timestamp::now();

@@ -107,7 +107,7 @@ async fn send_in_tx(
         l.emailed = emailed.iter().any(|e| e.recipient_id == l.recipient_id);
     }
     tx.commit().await?;
-    st.mailer.wake.notify_one();
+    st.wake_outboxes();
     tracing::info!(envelope_id = %id, invited = emailed.len(), "envelope sent");
     Ok(links)
 }
@@ -171,7 +171,7 @@ pub async fn cancel(st: &AppState, actor: &Actor, id: &EnvelopeId, reason: &str,
     let env = Envelope::find_for(&mut tx, actor, id).await?;
     transition::cancelled(st, &mut tx, actor, &env, reason, origin).await?;
     tx.commit().await?;
-    st.mailer.wake.notify_one();
+    st.wake_outboxes();
     Ok(())
 }
 
@@ -291,6 +291,6 @@ pub async fn remind(st: &AppState, actor: &Actor, id: &EnvelopeId) -> AppResult<
         reminded.push(r.id);
     }
     tx.commit().await?;
-    st.mailer.wake.notify_one();
+    st.wake_outboxes();
     Ok(reminded)
 }

@@ -90,7 +90,7 @@ pub async fn sweep(st: &AppState) -> AppResult<(usize, usize)> {
         tx.commit().await?;
     }
     if expired + reminded > 0 {
-        st.mailer.wake.notify_one();
+        st.wake_outboxes();
     }
     Ok((expired, reminded))
 }

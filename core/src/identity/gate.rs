@@ -15,7 +15,7 @@ use super::{Identity, MAX_FAILURES};
 use crate::audit::{AuditKind, Event, Origin};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::RecipientId;
-use crate::infra::crypto::{same_secret, token_hash, SigningToken};
+use crate::infra::crypto::{constant_time_eq, token_hash, SigningToken};
 use crate::infra::db::{Timestamp, Tx};
 use crate::model::{AuthMethod, VerificationGate, VerificationStep};
 use crate::signing::link::Signer;
@@ -176,8 +176,7 @@ pub async fn request(st: &AppState, s: &Signer, cookies: &Cookies, method: AuthM
     )
     .await?;
     tx.commit().await?;
-    st.mailer.wake.notify_one();
-    st.sms.wake.notify_one();
+    st.wake_outboxes();
     Ok(())
 }
 
@@ -209,17 +208,19 @@ pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>
     let standing = standing(st, s, cookies).await?;
     open_step(&standing, a.method)?;
     let identity = standing.identity.as_ref().ok_or_else(|| AppError::internal_msg("checks without settings"))?;
-    if a.method.sends_code() {
-        // A code must be pending before an attempt is spent on it.
-        let mut tx = st.db.begin().await?;
-        let latest = provider::latest(&mut tx, &s.recipient.id, a.method).await?;
-        tx.commit().await?;
-        match latest {
-            Some(r) if r.state_now() == RequestState::Pending => {}
-            _ => return Err(AppError::new(ErrorCode::VerificationCodeExpired, "This code has expired or was replaced; ask for a new one")),
-        }
-    }
     let mut tx = st.db.begin().await?;
+    // A code must be pending before an attempt is spent on it.
+    let pending = if a.method.sends_code() {
+        match provider::latest(&mut tx, &s.recipient.id, a.method).await? {
+            Some(r) if r.state_now() == RequestState::Pending => Some(r),
+            _ => {
+                tx.rollback().await?;
+                return Err(AppError::new(ErrorCode::VerificationCodeExpired, "This code has expired or was replaced; ask for a new one"));
+            }
+        }
+    } else {
+        None
+    };
     // The attempt is counted first (atomically, and only below the limit).
     let counted: Option<i64> = sqlx::query_scalar(
         "UPDATE recipient_identity SET failures = failures + 1, updated_at = $3 WHERE recipient_id = $1 AND locked_at IS NULL AND failures < $2 RETURNING failures",
@@ -236,14 +237,14 @@ pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>
     let right = match a.method {
         AuthMethod::EmailCode | AuthMethod::SmsCode => {
             let p = provider::provider(a.method).ok_or_else(|| AppError::internal_msg("a code check without its provider"))?;
-            match provider::latest(&mut tx, &s.recipient.id, a.method).await? {
-                Some(req) if req.state_now() == RequestState::Pending => p.answer(st, &mut tx, &req, a.code.unwrap_or_default()).await?,
-                _ => false,
+            match &pending {
+                Some(req) => p.answer(st, &mut tx, req, a.code.unwrap_or_default()).await?,
+                None => false,
             }
         }
         AuthMethod::AccessCode => {
             let given = super::access_code_hash(&st.settings.secret_key, a.code.unwrap_or_default());
-            identity.access_code_hash.as_deref().is_some_and(|h| same_secret(h, &given))
+            identity.access_code_hash.as_deref().is_some_and(|h| constant_time_eq(h.as_bytes(), given.as_bytes()))
         }
         AuthMethod::Knowledge => {
             let phone_ok = a.phone.and_then(Phone::parse).zip(identity.phone.as_deref()).is_some_and(|(p, stored)| p.e164() == stored);
@@ -252,7 +253,7 @@ pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>
                 .and_then(super::birth_date)
                 .map(|d| super::birth_date_hash(&st.settings.secret_key, &d))
                 .zip(identity.birth_date_hash.as_deref())
-                .is_some_and(|(given, stored)| same_secret(&given, stored));
+                .is_some_and(|(given, stored)| constant_time_eq(given.as_bytes(), stored.as_bytes()));
             phone_ok && birth_ok
         }
     };

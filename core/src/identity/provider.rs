@@ -12,7 +12,7 @@
 
 use crate::envelope::{Envelope, Recipient};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::infra::crypto::{keyed_hash, same_secret};
+use crate::infra::crypto::{constant_time_eq, keyed_hash};
 use crate::infra::db::{Timestamp, Tx};
 use crate::mail::outbox::{self, EmailKind, NewEmail};
 use crate::model::AuthMethod;
@@ -202,7 +202,7 @@ impl IdentityProvider for CodeProvider {
         let right = digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) && {
             let stored: Option<String> =
                 sqlx::query_scalar("SELECT code_hash FROM identity_requests WHERE id = $1").bind(&request.id).fetch_optional(&mut **tx).await?.flatten();
-            stored.is_some_and(|s| same_secret(&s, &code_hash(st, &request.id, &digits)))
+            stored.is_some_and(|s| constant_time_eq(s.as_bytes(), code_hash(st, &request.id, &digits).as_bytes()))
         };
         let now = Timestamp::now();
         if right {

@@ -35,11 +35,16 @@ impl Purpose {
     }
 }
 
-fn cipher(secret: &Secret, purpose: Purpose) -> Aes256Gcm {
+/// The 32-byte key for `label`, derived from the instance secret (HKDF-SHA256).
+fn derive_key(secret: &Secret, label: &[u8]) -> [u8; 32] {
     let hk = hkdf::Hkdf::<Sha256>::new(Some(b"dojang"), secret.expose().as_bytes());
     let mut key = [0u8; 32];
-    hk.expand(purpose.label(), &mut key).expect("32 bytes is a valid HKDF length");
-    Aes256Gcm::new_from_slice(&key).expect("a 32-byte key")
+    hk.expand(label, &mut key).expect("32 bytes is a valid HKDF length");
+    key
+}
+
+fn cipher(secret: &Secret, purpose: Purpose) -> Aes256Gcm {
+    Aes256Gcm::new_from_slice(&derive_key(secret, purpose.label())).expect("a 32-byte key")
 }
 
 pub fn encrypt(secret: &Secret, purpose: Purpose, plain: &[u8]) -> anyhow::Result<String> {
@@ -74,17 +79,14 @@ pub fn decrypt_key(secret: &Secret, stored: &str) -> anyhow::Result<Vec<u8>> {
 /// stolen table cannot be searched through a million six-digit codes without the key.
 pub fn keyed_hash(secret: &Secret, label: &[u8], value: &str) -> String {
     use hmac::{Hmac, Mac};
-    let hk = hkdf::Hkdf::<Sha256>::new(Some(b"dojang"), secret.expose().as_bytes());
-    let mut key = [0u8; 32];
-    hk.expand(label, &mut key).expect("32 bytes is a valid HKDF length");
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("any key length");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&derive_key(secret, label)).expect("any key length");
     mac.update(value.as_bytes());
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// Equal strings, compared in constant time for equal lengths.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Equal byte strings, compared in constant time for equal lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The token of a signing link (download links use the same form): 256 random bits as 43

@@ -154,7 +154,7 @@ pub async fn seal_envelope(st: &AppState, id: &EnvelopeId, claim: &Claim) -> App
     }
     transition::sealed(st, &mut tx, id, &Sealed { trail_key, trail_sha256, evidence }).await?;
     tx.commit().await?;
-    st.mailer.wake.notify_one();
+    st.wake_outboxes();
     drop_unrecorded(st, id).await;
     Ok(())
 }

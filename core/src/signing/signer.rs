@@ -163,7 +163,7 @@ pub async fn submit(st: &AppState, token: &str, cookies: &Cookies, sub: &SignSub
         invite_due(st, &mut tx, &s.envelope, &[], OverCap::Skip).await?;
     }
     tx.commit().await?;
-    st.mailer.wake.notify_one();
+    st.wake_outboxes();
     if completed {
         st.jobs_wake.notify_one();
     }
@@ -192,6 +192,6 @@ pub async fn decline(st: &AppState, token: &str, cookies: &Cookies, reason: &str
     let mut tx = st.db.begin().await?;
     transition::declined(st, &mut tx, &s.envelope, &s.recipient, reason, origin).await?;
     tx.commit().await?;
-    st.mailer.wake.notify_one();
+    st.wake_outboxes();
     Ok(SignOutcome { state: SignerState::Declined, redirect_url: s.envelope.redirect_url.clone(), envelope_completed: false })
 }
