@@ -67,8 +67,10 @@ pub enum AuditKind {
     IdentityRequested,
     /// A wrong answer to a check.
     IdentityFailed,
-    /// A browser passed every check of the recipient.
+    /// A browser passed every check of the recipient (the first time: their verification).
     RecipientVerified,
+    /// Another browser passed every check of a recipient verified before.
+    IdentityPassed,
     /// Too many wrong answers.
     RecipientLocked,
     /// The sender let the recipient try again.
@@ -79,7 +81,7 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 26] = [
+    pub const ALL: [AuditKind; 27] = [
         Self::EnvelopeCreated,
         Self::EnvelopeSent,
         Self::RecipientInvited,
@@ -101,6 +103,7 @@ impl AuditKind {
         Self::IdentityRequested,
         Self::IdentityFailed,
         Self::RecipientVerified,
+        Self::IdentityPassed,
         Self::RecipientLocked,
         Self::RecipientUnlocked,
         Self::SmsQueued,
@@ -131,6 +134,7 @@ impl AuditKind {
             Self::IdentityRequested => "identity.requested",
             Self::IdentityFailed => "identity.failed",
             Self::RecipientVerified => "recipient.verified",
+            Self::IdentityPassed => "identity.passed",
             Self::RecipientLocked => "recipient.locked",
             Self::RecipientUnlocked => "recipient.unlocked",
             Self::SmsQueued => "sms.queued",

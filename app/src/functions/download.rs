@@ -11,5 +11,5 @@ use crate::ssr::{self, respond};
 
 #[server(prefix = "/_fn", endpoint = "download/view")]
 pub async fn load_download_page(token: String) -> Result<DownloadView, AppError> {
-    respond(async { dojang_core::seal::files::download_view(&ssr::state()?.db, &token).await }.await)
+    respond(async { dojang_core::seal::files::download_view(&ssr::state()?, &token, &ssr::cookies()).await }.await)
 }

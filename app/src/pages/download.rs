@@ -2,7 +2,8 @@
 //! too large to attach — each sealed document and the audit trail, while the link lasts, in
 //! the visitor's language. The files themselves are served by the server
 //! (`/download/{token}/documents/{doc}`, `/download/{token}/audit-trail.pdf`); an expired or
-//! unknown link shows that it is closed, with status 404.
+//! unknown link shows that it is closed, with status 404. A recipient's own link (one with
+//! identity checks) shows their checks first, and nothing of the contract until they pass.
 
 use crate::functions::download::load_download_page;
 use crate::i18n::{error_text, k, t};
@@ -42,6 +43,14 @@ pub fn DownloadPage() -> impl IntoView {
                                 }
                                 .into_any()
                             }
+                            Ok(DownloadView { verification: Some(gate), envelope_name, .. }) => view! {
+                                <header class="sign-head">
+                                    <span class="seal" aria-hidden="true">"印"</span>
+                                    <div><h1>{t(k::DOWNLOAD_TITLE)}</h1><p class="muted">{envelope_name}</p></div>
+                                </header>
+                                <crate::pages::sign::verify::Verify gate page=format!("/download/{token}")/>
+                            }
+                            .into_any(),
                             Ok(v) => view! { <Downloads v token/> }.into_any(),
                         }
                     })

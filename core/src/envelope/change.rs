@@ -13,7 +13,7 @@ use crate::document::MAX_DOCUMENTS_PER_ENVELOPE;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::geometry::FieldRect;
 use crate::ids::{DocumentId, EnvelopeId, FieldId, RecipientId};
-use crate::infra::config::Secret;
+use crate::infra::config::Settings;
 use crate::infra::db::{Db, Timestamp, Tx};
 use crate::model::{FieldDraft, FieldKind, Fieldless, Language, RecipientDraft, RecipientRole, SigningOrder};
 use std::collections::{HashMap, HashSet};
@@ -125,20 +125,20 @@ fn check_options(c: &DraftChange) -> AppResult<()> {
 }
 
 /// Creates a draft from `change` in one transaction.
-pub async fn create(db: &Db, secret: &Secret, actor: &Actor, change: DraftChange) -> AppResult<EnvelopeId> {
+pub async fn create(db: &Db, settings: &Settings, actor: &Actor, change: DraftChange) -> AppResult<EnvelopeId> {
     let subject = parse_name(change.subject.as_deref().unwrap_or("")).map_err(|e| AppError::field("subject", "required", e.message))?;
     check_options(&change)?;
     let mut tx = db.begin().await?;
     let id = insert(&mut tx, actor, &subject, Timestamp::now()).await?;
     change.reference.apply(&mut tx, actor, Owner::Envelope, id.as_str()).await?;
-    apply(&mut tx, secret, actor, &id, change).await?;
+    apply(&mut tx, settings, actor, &id, change).await?;
     tx.commit().await?;
     tracing::info!(envelope_id = %id, "envelope created through the API");
     Ok(id)
 }
 
 /// Changes a draft (409 once sent); the integrator's reference alone changes at any state.
-pub async fn update(db: &Db, secret: &Secret, actor: &Actor, id: &EnvelopeId, change: DraftChange) -> AppResult<()> {
+pub async fn update(db: &Db, settings: &Settings, actor: &Actor, id: &EnvelopeId, change: DraftChange) -> AppResult<()> {
     scope::envelope(db, actor, id).await?;
     check_options(&change)?;
     let mut tx = db.begin().await?;
@@ -154,7 +154,7 @@ pub async fn update(db: &Db, secret: &Secret, actor: &Actor, id: &EnvelopeId, ch
         let name = parse_name(subject).map_err(|e| AppError::field("subject", "invalid", e.message))?;
         sqlx::query("UPDATE envelopes SET name = $2 WHERE id = $1").bind(id).bind(name).execute(&mut *tx).await?;
     }
-    apply(&mut tx, secret, actor, id, change).await?;
+    apply(&mut tx, settings, actor, id, change).await?;
     bump(&mut tx, id).await?;
     tx.commit().await?;
     Ok(())
@@ -223,7 +223,7 @@ fn fields_of(specs: &[FieldSpec], by_email: &HashMap<String, RecipientId>) -> Ap
 }
 
 /// Applies documents, recipients, fields and options to a draft the transaction holds.
-async fn apply(tx: &mut Tx, secret: &Secret, actor: &Actor, id: &EnvelopeId, change: DraftChange) -> AppResult<()> {
+async fn apply(tx: &mut Tx, settings: &Settings, actor: &Actor, id: &EnvelopeId, change: DraftChange) -> AppResult<()> {
     if let Some(docs) = &change.document_ids {
         set_documents(tx, actor, id, docs).await?;
     }
@@ -262,12 +262,11 @@ async fn apply(tx: &mut Tx, secret: &Secret, actor: &Actor, id: &EnvelopeId, cha
     }
     if let Some(specs) = &change.recipients {
         let mut errors = Vec::new();
-        let stored: Vec<(RecipientId, crate::identity::Stored)> = specs
-            .iter()
-            .zip(&recipients)
-            .enumerate()
-            .map(|(i, (spec, r))| (r.id.clone(), crate::identity::check(secret, &spec.identity, &format!("recipients[{i}]"), &mut errors)))
-            .collect();
+        let mut stored: Vec<(RecipientId, crate::identity::Stored)> = Vec::new();
+        for (i, (spec, r)) in specs.iter().zip(&recipients).enumerate() {
+            let kept = crate::identity::Identity::load(&mut **tx, &r.id).await?;
+            stored.push((r.id.clone(), crate::identity::check(settings, &spec.identity, kept.as_ref(), &format!("recipients[{i}]"), &mut errors)));
+        }
         if !errors.is_empty() {
             return Err(AppError::fields(errors));
         }

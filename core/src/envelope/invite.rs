@@ -153,7 +153,7 @@ pub(crate) async fn email_link(st: &AppState, tx: &mut Tx, env: &Envelope, r: &R
             user_id: None,
             origin: &Origin::default(),
             data: match r.phone.as_deref().filter(|_| channel.texts()) {
-                Some(phone) => json!({ "email": channel.emails().then_some(&r.email), "phone": phone }),
+                Some(phone) => json!({ "email": channel.emails().then_some(&r.email), "phone": crate::identity::phone::Phone::masked(phone) }),
                 None => json!({ "email": r.email }),
             },
         },

@@ -1,17 +1,19 @@
 //! The mail an envelope's state changes send: the sender hears that a signer declined, the
 //! invited hear that the sender cancelled, and everyone gets the sealed documents (attached
-//! when small enough, otherwise behind a download link that expires).
+//! when small enough, otherwise behind a download link that expires; recipients with
+//! identity checks always through their own link, which asks for the checks again).
 
 use super::contents::{self, Recipient};
 use super::row::Envelope;
 use crate::document::DocumentRow;
 use crate::error::AppResult;
+use crate::identity::Identity;
 use crate::ids::EnvelopeId;
+use crate::ids::RecipientId;
 use crate::infra::crypto::SigningToken;
 use crate::infra::db::{Timestamp, Tx};
 use crate::mail::outbox::{self, AttachmentRef, EmailKind, NewEmail};
-use crate::mail::templates::{self, Rendered};
-use crate::model::Language;
+use crate::mail::templates::{self, Handover, Rendered};
 use crate::state::AppState;
 
 /// How long a download link from the completion mail works.
@@ -77,7 +79,26 @@ struct SealedFile {
     size_bytes: i64,
 }
 
-/// Mails everyone (recipients and the sender) the sealed documents.
+/// A new download link for the envelope's sealed documents; bound to a recipient, it asks
+/// for their checks before anything opens.
+async fn download_link(st: &AppState, tx: &mut Tx, id: &EnvelopeId, recipient: Option<&RecipientId>) -> AppResult<String> {
+    let token = SigningToken::generate();
+    let now = Timestamp::now();
+    sqlx::query("INSERT INTO download_links (token_hash, envelope_id, recipient_id, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)")
+        .bind(token.hash())
+        .bind(id)
+        .bind(recipient)
+        .bind(now.plus(time::Duration::days(DOWNLOAD_DAYS)))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(st.settings.link(&format!("/download/{}", token.as_str())))
+}
+
+/// Hands everyone (recipients and the sender) the sealed documents. A recipient with checks
+/// gets neither attachments nor a plain link: their own link asks for the checks again (an
+/// email inbox is not proof of who signed by SMS code or birth date). A recipient reached by
+/// SMS gets their link by SMS too.
 pub(super) async fn completed(st: &AppState, tx: &mut Tx, id: &EnvelopeId) -> AppResult<()> {
     let env = Envelope::find(tx, id).await?;
     let docs: Vec<DocumentRow> = crate::document::of_envelope(tx, id).await?;
@@ -85,37 +106,71 @@ pub(super) async fn completed(st: &AppState, tx: &mut Tx, id: &EnvelopeId) -> Ap
         sqlx::query_as("SELECT document_id, storage_key, size_bytes FROM sealed_documents WHERE envelope_id = $1").bind(id).fetch_all(&mut **tx).await?;
     let total: i64 = files.iter().map(|f| f.size_bytes).sum();
     let attach = total as u64 <= st.settings.mail_attachment_max_bytes;
-    let (attachments, link) = if attach {
-        let attachments = docs
-            .iter()
+    let attachments: Vec<AttachmentRef> = if attach {
+        docs.iter()
             .filter_map(|d| files.iter().find(|f| f.document_id == d.id).map(|f| (d, f)))
             .map(|(d, f)| AttachmentRef {
                 name: crate::document::sealed_name(&d.name),
                 content_type: "application/pdf".into(),
                 storage_key: f.storage_key.clone(),
             })
-            .collect();
-        (attachments, None)
+            .collect()
     } else {
-        let token = SigningToken::generate();
-        let now = Timestamp::now();
-        sqlx::query("INSERT INTO download_links (token_hash, envelope_id, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
-            .bind(token.hash())
-            .bind(id)
-            .bind(now.plus(time::Duration::days(DOWNLOAD_DAYS)))
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        (Vec::new(), Some(st.settings.link(&format!("/download/{}", token.as_str()))))
+        Vec::new()
     };
+    // One plain link for everyone without checks (when the files are too large to attach).
+    let mut shared: Option<String> = None;
     let recipients = contents::recipients(tx, id).await?;
-    let mut to: Vec<(String, String, Language)> = recipients.iter().map(|r| (r.name.clone(), r.email.clone(), r.language)).collect();
-    if let Some(email) = env.sender_email().filter(|e| !to.iter().any(|t| t.1 == *e)) {
-        to.push((env.sender_name().to_owned(), email.to_owned(), env.sender_language()));
+    for r in &recipients {
+        let identity = Identity::load(&mut **tx, &r.id).await?;
+        let checked = match &identity {
+            Some(i) => !i.checks()?.is_empty(),
+            None => false,
+        };
+        let channel = identity.as_ref().map(|i| i.channel).unwrap_or_default();
+        if !checked && !channel.texts() {
+            let m = match (attach, &mut shared) {
+                (true, _) => templates::completed(r.language, &r.name, &env.name, &env.organization_name, Handover::Attached),
+                (false, link) => {
+                    if link.is_none() {
+                        *link = Some(download_link(st, tx, id, None).await?);
+                    }
+                    templates::completed(
+                        r.language,
+                        &r.name,
+                        &env.name,
+                        &env.organization_name,
+                        Handover::Link(link.as_deref().unwrap_or_default(), DOWNLOAD_DAYS),
+                    )
+                }
+            };
+            mail(st, tx, &env, EmailKind::Completed, (&r.name, &r.email), Some(r), m, if attach { attachments.clone() } else { Vec::new() }).await?;
+            continue;
+        }
+        let link = download_link(st, tx, id, Some(&r.id)).await?;
+        if channel.emails() {
+            let handover = if checked { Handover::CheckedLink(&link, DOWNLOAD_DAYS) } else { Handover::Link(&link, DOWNLOAD_DAYS) };
+            let m = templates::completed(r.language, &r.name, &env.name, &env.organization_name, handover);
+            mail(st, tx, &env, EmailKind::Completed, (&r.name, &r.email), Some(r), m, Vec::new()).await?;
+        }
+        if let Some(phone) = identity.as_ref().and_then(|i| i.phone.as_deref()).filter(|_| channel.texts()) {
+            let text = crate::sms::completed(r.language, &env.name, &link);
+            let m = crate::sms::outbox::NewText { kind: crate::sms::TextKind::Completed, to: phone, text: &text, envelope: &env, recipient_id: Some(&r.id) };
+            crate::sms::outbox::enqueue(st, tx, m).await?;
+        }
     }
-    for (name, email, lang) in to {
-        let m = templates::completed(lang, &name, &env.name, &env.organization_name, link.as_deref().map(|l| (l, DOWNLOAD_DAYS)));
-        mail(st, tx, &env, EmailKind::Completed, (&name, &email), None, m, attachments.clone()).await?;
+    if let Some(email) = env.sender_email().filter(|e| !recipients.iter().any(|r| r.email == *e)) {
+        let (name, lang) = (env.sender_name().to_owned(), env.sender_language());
+        let handover = if attach {
+            Handover::Attached
+        } else {
+            if shared.is_none() {
+                shared = Some(download_link(st, tx, id, None).await?);
+            }
+            Handover::Link(shared.as_deref().unwrap_or_default(), DOWNLOAD_DAYS)
+        };
+        let m = templates::completed(lang, &name, &env.name, &env.organization_name, handover);
+        mail(st, tx, &env, EmailKind::Completed, (&name, email), None, m, if attach { attachments } else { Vec::new() }).await?;
     }
     Ok(())
 }

@@ -60,8 +60,7 @@ pub async fn send_envelope(st: &AppState, actor: &Actor, id: &EnvelopeId, req: &
     scope::envelope(&st.db, actor, id).await?;
     let sending = sending(req)?;
     if let Some(fieldless) = req.fieldless {
-        super::change::update(&st.db, &st.settings.secret_key, actor, id, super::change::DraftChange { fieldless: Some(fieldless), ..Default::default() })
-            .await?;
+        super::change::update(&st.db, &st.settings, actor, id, super::change::DraftChange { fieldless: Some(fieldless), ..Default::default() }).await?;
     }
     match super::fieldless::prepare(st, actor, id).await? {
         None => send_in_tx(st, actor, id, req, &sending, origin, None).await,
@@ -197,6 +196,7 @@ async fn set_identities(
     let mut errors = Vec::new();
     let mut stored = Vec::new();
     for (i, (rid, g)) in given.iter().enumerate() {
+        let kept = crate::identity::Identity::load(&mut **tx, rid).await?;
         if !known.iter().any(|r| &r.id == rid) {
             return Err(AppError::field(&format!("identities[{i}]"), "unknown", "No such recipient in this contract"));
         }
@@ -207,7 +207,7 @@ async fn set_identities(
             access_code: g.access_code.clone().filter(|c| !c.trim().is_empty()),
             birth_date: g.birth_date.clone().filter(|c| !c.trim().is_empty()),
         };
-        stored.push((rid.clone(), crate::identity::check(&st.settings.secret_key, &spec, &format!("identities[{i}]"), &mut errors)));
+        stored.push((rid.clone(), crate::identity::check(&st.settings, &spec, kept.as_ref(), &format!("identities[{i}]"), &mut errors)));
     }
     if !errors.is_empty() {
         return Err(AppError::fields(errors));

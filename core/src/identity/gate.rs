@@ -15,7 +15,7 @@ use super::{Identity, MAX_FAILURES};
 use crate::audit::{AuditKind, Event, Origin};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::RecipientId;
-use crate::infra::crypto::{constant_time_eq, token_hash, SigningToken};
+use crate::infra::crypto::{constant_time_eq, SigningToken};
 use crate::infra::db::{Timestamp, Tx};
 use crate::model::{AuthMethod, VerificationGate, VerificationStep};
 use crate::signing::link::Signer;
@@ -48,9 +48,11 @@ impl Cookies {
     }
 }
 
-/// The cookie holding a browser's session for a recipient.
+/// The cookie holding a browser's session for a recipient. `__Host-`: browsers take it only
+/// when Secure, for the whole site and with no Domain, so no sibling subdomain can plant or
+/// shadow it.
 pub fn cookie_name(recipient: &RecipientId) -> String {
-    format!("dojang_signer_{}", recipient.as_str().replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+    format!("__Host-dojang_signer_{}", recipient.as_str().replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
 }
 
 /// The `Set-Cookie` value for a new session (`SameSite=None; Partitioned` so that it also
@@ -109,6 +111,8 @@ impl Standing {
             };
             let sent_to = match m {
                 AuthMethod::EmailCode => Some(mask_email(&s.recipient.email)),
+                // The phone check asks for the number: its last digits are not shown.
+                AuthMethod::SmsCode if self.required.contains(&AuthMethod::Knowledge) => None,
                 AuthMethod::SmsCode => self.identity.as_ref().and_then(|i| i.phone.as_deref()).map(Phone::masked),
                 _ => None,
             };
@@ -139,15 +143,8 @@ pub async fn standing(st: &AppState, s: &Signer, cookies: &Cookies) -> AppResult
     if required.is_empty() {
         return Ok(Standing { identity, required, done: Vec::new(), session: None });
     }
-    let session: Option<SessionRow> = match cookies.get(&cookie_name(&s.recipient.id)).and_then(SigningToken::parse) {
-        Some(token) => {
-            sqlx::query_as("SELECT token_hash, methods_done, verified_at FROM signer_sessions WHERE token_hash = $1 AND recipient_id = $2 AND expires_at > $3")
-                .bind(token.hash())
-                .bind(&s.recipient.id)
-                .bind(Timestamp::now())
-                .fetch_optional(&mut *conn)
-                .await?
-        }
+    let session = match cookies.get(&cookie_name(&s.recipient.id)).and_then(SigningToken::parse) {
+        Some(token) => session_in(&mut conn, &s.recipient.id, &token.hash()).await?,
         None => None,
     };
     let done = session.as_ref().map(|x| AuthMethod::split(&x.methods_done).unwrap_or_default()).unwrap_or_default();
@@ -155,12 +152,16 @@ pub async fn standing(st: &AppState, s: &Signer, cookies: &Cookies) -> AppResult
 }
 
 /// Asks a check's provider for a new request (a code sent now).
+/// The caller decides whether the link may still be used (signing: while the envelope is
+/// open; a recipient's download link: once it is complete).
 pub async fn request(st: &AppState, s: &Signer, cookies: &Cookies, method: AuthMethod, origin: &Origin) -> AppResult<()> {
-    s.ensure_open()?;
     let standing = standing(st, s, cookies).await?;
     let p = open_step(&standing, method)?;
     let p = provider::provider(p).ok_or_else(|| AppError::field("method", "invalid", "This check sends no code"))?;
     let mut tx = st.db.begin().await?;
+    // Requests for one recipient take turns (the row is locked until commit), so two at once
+    // cannot both pass the pacing; a lockout since the standing was read is seen here.
+    lock_unlocked(&mut tx, &s.recipient.id).await?;
     let who = Subject { envelope: &s.envelope, recipient: &s.recipient, phone: standing.identity.as_ref().and_then(|i| i.phone.as_deref()) };
     let req = p.request(st, &mut tx, &who).await?;
     crate::envelope::report(
@@ -180,6 +181,30 @@ pub async fn request(st: &AppState, s: &Signer, cookies: &Cookies, method: AuthM
     Ok(())
 }
 
+/// Locks the recipient's row for the transaction; `VERIFICATION_LOCKED` when they are locked.
+async fn lock_unlocked(tx: &mut Tx, recipient: &RecipientId) -> AppResult<()> {
+    let res = sqlx::query("UPDATE recipient_identity SET updated_at = $2 WHERE recipient_id = $1 AND locked_at IS NULL")
+        .bind(recipient)
+        .bind(Timestamp::now())
+        .execute(&mut **tx)
+        .await?;
+    if res.rows_affected() == 0 {
+        return Err(locked());
+    }
+    Ok(())
+}
+
+/// The session row of the browser's cookie while it lasts (read again inside an answer's
+/// transaction once the recipient's row is locked: what a parallel answer recorded is seen).
+async fn session_in(conn: &mut sqlx::AnyConnection, recipient: &RecipientId, token_hash: &str) -> AppResult<Option<SessionRow>> {
+    Ok(sqlx::query_as("SELECT token_hash, methods_done, verified_at FROM signer_sessions WHERE token_hash = $1 AND recipient_id = $2 AND expires_at > $3")
+        .bind(token_hash)
+        .bind(recipient)
+        .bind(Timestamp::now())
+        .fetch_optional(conn)
+        .await?)
+}
+
 /// A check the browser still has to pass; refuses when locked, passed already, or not asked.
 fn open_step(standing: &Standing, method: AuthMethod) -> AppResult<AuthMethod> {
     if standing.locked() {
@@ -194,8 +219,7 @@ fn open_step(standing: &Standing, method: AuthMethod) -> AppResult<AuthMethod> {
     Ok(method)
 }
 
-/// The signer's answer to one check. Returns the token of a new session when the browser
-/// had none (to be set as its cookie).
+/// The signer's answer to one check.
 pub struct Answer<'a> {
     pub method: AuthMethod,
     pub code: Option<&'a str>,
@@ -203,8 +227,9 @@ pub struct Answer<'a> {
     pub birth_date: Option<&'a str>,
 }
 
-pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>, origin: &Origin) -> AppResult<Option<String>> {
-    s.ensure_open()?;
+/// Takes an answer; when right, returns the browser's session token (new at every step: to
+/// be set as its cookie). As `request`, the caller checks that the link may be used.
+pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>, origin: &Origin) -> AppResult<String> {
     let standing = standing(st, s, cookies).await?;
     open_step(&standing, a.method)?;
     let identity = standing.identity.as_ref().ok_or_else(|| AppError::internal_msg("checks without settings"))?;
@@ -234,6 +259,16 @@ pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>
         tx.rollback().await?;
         return Err(locked());
     };
+    // Read again under the lock: a parallel right answer may have passed a check meanwhile.
+    let session = match &standing.session {
+        Some(x) => session_in(&mut tx, &s.recipient.id, &x.token_hash).await?,
+        None => None,
+    };
+    let done_before = session.as_ref().map(|x| AuthMethod::split(&x.methods_done).unwrap_or_default()).unwrap_or_default();
+    if done_before.contains(&a.method) {
+        tx.rollback().await?;
+        return Err(AppError::field("method", "already_passed", "This check is passed already"));
+    }
     let right = match a.method {
         AuthMethod::EmailCode | AuthMethod::SmsCode => {
             let p = provider::provider(a.method).ok_or_else(|| AppError::internal_msg("a code check without its provider"))?;
@@ -267,13 +302,16 @@ pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>
                 .bind(Timestamp::now())
                 .execute(&mut *tx)
                 .await?;
+            // Checks passed part way are lost with the lockout (a browser that passed all
+            // keeps its session).
+            sqlx::query("DELETE FROM signer_sessions WHERE recipient_id = $1 AND verified_at IS NULL").bind(&s.recipient.id).execute(&mut *tx).await?;
             crate::envelope::report(&mut tx, event(AuditKind::RecipientLocked, json!({ "method": a.method.as_str() }))).await?;
         }
         tx.commit().await?;
         return Err(if left == 0 { locked() } else { AppError::new(ErrorCode::VerificationFailed, format!("That is not right; {left} tries left")) });
     }
     let now = Timestamp::now();
-    let mut done = standing.done.clone();
+    let mut done = done_before;
     done.push(a.method);
     let passed = standing.required.iter().all(|m| done.contains(m));
     // The count starts over only once every check is passed: a right answer to one check
@@ -285,22 +323,24 @@ pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>
             .execute(&mut *tx)
             .await?;
     }
-    let new_token = match &standing.session {
+    // Every passed step gets a new session token (the cookie is set again): a token seen
+    // before a step does not carry what the step passed.
+    let token = SigningToken::generate();
+    match &session {
         Some(session) => {
-            sqlx::query("UPDATE signer_sessions SET methods_done = $2, verified_at = $3 WHERE token_hash = $1")
+            sqlx::query("UPDATE signer_sessions SET token_hash = $4, methods_done = $2, verified_at = $3 WHERE token_hash = $1")
                 .bind(&session.token_hash)
                 .bind(AuthMethod::join(&done))
                 .bind(if passed { Some(now) } else { session.verified_at })
+                .bind(token.hash())
                 .execute(&mut *tx)
                 .await?;
-            None
         }
         None => {
-            let token = SigningToken::generate();
             sqlx::query(
                 "INSERT INTO signer_sessions (token_hash, recipient_id, envelope_id, methods_done, verified_at, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
-            .bind(token_hash(token.as_str()))
+            .bind(token.hash())
             .bind(&s.recipient.id)
             .bind(&s.envelope.id)
             .bind(AuthMethod::join(&done))
@@ -309,27 +349,29 @@ pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>
             .bind(now.plus(SESSION_TTL))
             .execute(&mut *tx)
             .await?;
-            Some(token.as_str().to_owned())
         }
-    };
+    }
     if passed {
-        sqlx::query(
-            "UPDATE recipient_identity SET verified_at = COALESCE(verified_at, $2), verified_methods = COALESCE(verified_methods, $3) WHERE recipient_id = $1",
-        )
-        .bind(&s.recipient.id)
-        .bind(now)
-        .bind(AuthMethod::join(&standing.required))
-        .execute(&mut *tx)
-        .await?;
+        // The first pass is the recipient's verification (API, webhook); a pass in another
+        // browser later is recorded as a new session only.
+        let first = sqlx::query("UPDATE recipient_identity SET verified_at = $2, verified_methods = $3 WHERE recipient_id = $1 AND verified_at IS NULL")
+            .bind(&s.recipient.id)
+            .bind(now)
+            .bind(AuthMethod::join(&standing.required))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
         let methods: Vec<&str> = standing.required.iter().map(|m| m.as_str()).collect();
-        crate::envelope::report(&mut tx, event(AuditKind::RecipientVerified, json!({ "methods": methods }))).await?;
+        let kind = if first { AuditKind::RecipientVerified } else { AuditKind::IdentityPassed };
+        crate::envelope::report(&mut tx, event(kind, json!({ "methods": methods }))).await?;
     }
     tx.commit().await?;
-    Ok(new_token)
+    Ok(token.as_str().to_owned())
 }
 
 /// The sender lets a locked-out recipient try again: the count starts over, pending codes
-/// lapse.
+/// lapse, and checks passed part way before the lockout must be passed again.
 pub async fn unlock(
     tx: &mut Tx,
     envelope: &crate::envelope::Envelope,
@@ -355,6 +397,7 @@ pub async fn unlock(
         .bind(RequestState::Pending)
         .execute(&mut **tx)
         .await?;
+    sqlx::query("DELETE FROM signer_sessions WHERE recipient_id = $1 AND verified_at IS NULL").bind(recipient).execute(&mut **tx).await?;
     crate::envelope::report(
         tx,
         Event { envelope_id: &envelope.id, kind: AuditKind::RecipientUnlocked, recipient_id: Some(recipient), user_id: user, origin, data: json!({}) },

@@ -11,7 +11,7 @@ pub mod provider;
 
 use crate::error::{AppResult, FieldError};
 use crate::ids::{EnvelopeId, RecipientId};
-use crate::infra::config::Secret;
+use crate::infra::config::{Secret, Settings};
 use crate::infra::crypto::keyed_hash;
 use crate::infra::db::{Timestamp, Tx};
 use crate::model::{AuthMethod, Channel};
@@ -73,8 +73,12 @@ pub fn birth_date_hash(secret: &Secret, normalized: &str) -> String {
     keyed_hash(secret, BIRTH_DATE_LABEL, normalized)
 }
 
-/// Checks a recipient's spec, reporting each problem under `path` (`recipients[1]`).
-pub fn check(secret: &Secret, spec: &IdentitySpec, path: &str, errors: &mut Vec<FieldError>) -> Stored {
+/// Checks a recipient's spec, reporting each problem under `path` (`recipients[1]`). Secrets
+/// are write-only: an access code or birth date left out keeps the one `kept` holds (the
+/// recipient's stored settings) while its check stays on. Without an SMS gateway, production
+/// refuses what would need one (development captures SMS at `/dev/sms`).
+pub fn check(settings: &Settings, spec: &IdentitySpec, kept: Option<&Identity>, path: &str, errors: &mut Vec<FieldError>) -> Stored {
+    let secret = &settings.secret_key;
     let mut err =
         |field: &str, code: &str, message: &str| errors.push(FieldError { field: format!("{path}.{field}"), code: code.into(), message: message.into() });
     let mut methods: Vec<AuthMethod> = Vec::new();
@@ -84,6 +88,15 @@ pub fn check(secret: &Secret, spec: &IdentitySpec, path: &str, errors: &mut Vec<
         }
     }
     let channel = spec.channel.unwrap_or_default();
+    let texts = settings.sms_gateway.is_some() || !settings.is_production();
+    if !texts && methods.contains(&AuthMethod::SmsCode) {
+        err("authMethod", "sms_unavailable", "This server sends no SMS (DOJANG_SMS_URL is not set): choose another check");
+    }
+    if !texts && channel.texts() {
+        err("channel", "sms_unavailable", "This server sends no SMS (DOJANG_SMS_URL is not set): invite by email");
+    }
+    let kept_methods = kept.and_then(|k| k.checks().ok()).unwrap_or_default();
+    let kept_secret = |m: AuthMethod, h: Option<&String>| h.filter(|_| kept_methods.contains(&m)).cloned();
     let phone = match spec.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(raw) => {
             let p = Phone::parse(raw);
@@ -112,12 +125,14 @@ pub fn check(secret: &Secret, spec: &IdentitySpec, path: &str, errors: &mut Vec<
             err("accessCode", "not_allowed", "An access code goes with the accessCode check");
             None
         }
-        None => {
-            if methods.contains(&AuthMethod::AccessCode) {
+        None if methods.contains(&AuthMethod::AccessCode) => {
+            let k = kept_secret(AuthMethod::AccessCode, kept.and_then(|k| k.access_code_hash.as_ref()));
+            if k.is_none() {
                 err("accessCode", "required", "The accessCode check needs the code you will share with the recipient");
             }
-            None
+            k
         }
+        None => None,
     };
     let birth_date_hash = match spec.birth_date.as_deref() {
         Some(raw) if methods.contains(&AuthMethod::Knowledge) => match birth_date(raw) {
@@ -131,12 +146,14 @@ pub fn check(secret: &Secret, spec: &IdentitySpec, path: &str, errors: &mut Vec<
             err("birthDate", "not_allowed", "A birth date goes with the knowledge check");
             None
         }
-        None => {
-            if methods.contains(&AuthMethod::Knowledge) {
+        None if methods.contains(&AuthMethod::Knowledge) => {
+            let k = kept_secret(AuthMethod::Knowledge, kept.and_then(|k| k.birth_date_hash.as_ref()));
+            if k.is_none() {
                 err("birthDate", "required", "The knowledge check needs the recipient's birth date");
             }
-            None
+            k
         }
+        None => None,
     };
     Stored { methods, phone, channel, access_code_hash, birth_date_hash }
 }
@@ -211,8 +228,24 @@ pub async fn store(tx: &mut Tx, envelope: &EnvelopeId, specs: &[(RecipientId, St
 mod tests {
     use super::*;
 
+    const KEY: &str = "a-secret-of-some-length-for-testing-only";
+
     fn secret() -> Secret {
-        Secret::new("a-secret-of-some-length-for-testing-only")
+        Secret::new(KEY)
+    }
+
+    /// Settings of a server (production or not, with an SMS gateway or not).
+    fn settings(production: bool, gateway: bool) -> Settings {
+        let exe = std::env::current_exe().unwrap().display().to_string();
+        let mut vars = vec![("DOJANG_PDFIUM_LIB", exe.as_str()), ("DOJANG_SECRET_KEY", KEY)];
+        if production {
+            vars.extend([("DOJANG_ENV", "production"), ("DOJANG_PUBLIC_URL", "https://sign.example.com"), ("DOJANG_SMTP_URL", "smtp://localhost:25")]);
+        }
+        if gateway {
+            vars.push(("DOJANG_SMS_URL", "https://sms.example.com/send"));
+        }
+        let map: std::collections::HashMap<&str, &str> = vars.into_iter().collect();
+        Settings::from_lookup(|k| map.get(k).map(|v| v.to_string())).unwrap()
     }
 
     #[test]
@@ -229,7 +262,7 @@ mod tests {
     fn each_check_needs_what_it_compares() {
         let mut errors = Vec::new();
         let spec = IdentitySpec { methods: vec![AuthMethod::SmsCode, AuthMethod::AccessCode, AuthMethod::Knowledge], ..Default::default() };
-        check(&secret(), &spec, "recipients[0]", &mut errors);
+        check(&settings(false, false), &spec, None, "recipients[0]", &mut errors);
         let got: Vec<(String, String)> = errors.into_iter().map(|e| (e.field, e.code)).collect();
         assert_eq!(
             got,
@@ -248,7 +281,7 @@ mod tests {
             access_code: Some(" 4821 ".into()),
             birth_date: Some("1990-05-17".into()),
         };
-        let s = check(&secret(), &spec, "r", &mut errors);
+        let s = check(&settings(false, false), &spec, None, "r", &mut errors);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(s.methods, [AuthMethod::AccessCode, AuthMethod::Knowledge]);
         assert_eq!(s.phone.unwrap().e164(), "+821012345678");
@@ -257,5 +290,59 @@ mod tests {
         assert_eq!(code, access_code_hash(&secret(), "4821"));
         assert_ne!(code, access_code_hash(&Secret::new("another secret entirely, long enough"), "4821"));
         assert_eq!(birth, birth_date_hash(&secret(), "19900517"));
+    }
+
+    fn stored_identity(s: &Stored) -> Identity {
+        Identity {
+            recipient_id: RecipientId::new(),
+            envelope_id: EnvelopeId::new(),
+            methods: AuthMethod::join(&s.methods),
+            phone: s.phone.as_ref().map(|p| p.e164().to_owned()),
+            channel: s.channel,
+            access_code_hash: s.access_code_hash.clone(),
+            birth_date_hash: s.birth_date_hash.clone(),
+            failures: 0,
+            locked_at: None,
+            verified_at: None,
+        }
+    }
+
+    #[test]
+    fn secrets_left_out_keep_the_stored_ones_while_their_check_stays() {
+        let st = settings(false, false);
+        let full = IdentitySpec {
+            methods: vec![AuthMethod::AccessCode, AuthMethod::Knowledge],
+            phone: Some("010-1234-5678".into()),
+            access_code: Some("4821".into()),
+            birth_date: Some("1990-05-17".into()),
+            ..Default::default()
+        };
+        let mut errors = Vec::new();
+        let first = check(&st, &full, None, "r", &mut errors);
+        let kept = stored_identity(&first);
+        // The form sends the checks again without the secrets it never shows.
+        let again = IdentitySpec { access_code: None, birth_date: None, ..full.clone() };
+        let second = check(&st, &again, Some(&kept), "r", &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(second, first);
+        // A check newly switched on needs its secret, even with others stored.
+        let only_code =
+            check(&st, &IdentitySpec { methods: vec![AuthMethod::AccessCode], access_code: Some("4821".into()), ..Default::default() }, None, "r", &mut errors);
+        let kept = stored_identity(&only_code);
+        check(&st, &again, Some(&kept), "r", &mut errors);
+        let got: Vec<(String, String)> = errors.into_iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(got, [("r.birthDate".to_owned(), "required".to_owned())]);
+    }
+
+    #[test]
+    fn production_without_a_gateway_refuses_what_needs_sms() {
+        let spec = IdentitySpec { methods: vec![AuthMethod::SmsCode], phone: Some("010-1234-5678".into()), channel: Some(Channel::Both), ..Default::default() };
+        let mut errors = Vec::new();
+        check(&settings(true, false), &spec, None, "r", &mut errors);
+        let got: Vec<(String, String)> = errors.drain(..).map(|e| (e.field, e.code)).collect();
+        assert_eq!(got, [("r.authMethod", "sms_unavailable"), ("r.channel", "sms_unavailable")].map(|(a, b)| (a.to_owned(), b.to_owned())));
+        check(&settings(true, true), &spec, None, "r", &mut errors);
+        check(&settings(false, false), &spec, None, "r", &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
     }
 }

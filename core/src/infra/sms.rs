@@ -150,13 +150,15 @@ impl SmsSender {
         if let Some((name, value)) = c.auth_header.as_ref().and_then(|h| h.expose().split_once(':')) {
             req = req.header(name.trim(), value.trim());
         }
-        let res = req.send().await.map_err(|e| format!("SMS gateway unreachable: {e}"))?;
+        // What is recorded of a failure (the outbox's last error, logs) names neither the URL
+        // (it may hold the provider's key) nor the answer's body (it may echo the text, and
+        // with it a code or a signing link): the kind of failure and the status only.
+        let res = req.send().await.map_err(|e| format!("SMS gateway unreachable: {}", e.without_url()))?;
         let status = res.status();
         if status.is_success() {
             Ok(true)
         } else {
-            let body: String = res.text().await.unwrap_or_default().chars().take(300).collect();
-            Err(format!("SMS gateway answered {status}: {body}"))
+            Err(format!("SMS gateway answered {status}"))
         }
     }
 }

@@ -158,9 +158,9 @@ fn mark_test(m: &mut NewEmail<'_>) {
     m.text = format!("{}\n\n{}", crate::i18n::both::TEST_NOTICE, m.text);
 }
 
-/// Counts one more test-mode message for the organization today (UTC), atomically; false once
-/// `cap` messages went out today.
-async fn count_test_mail(tx: &mut Tx, organization: &OrganizationId, cap: i64) -> AppResult<bool> {
+/// Counts one more test-mode message (mail or SMS) for the organization today (UTC),
+/// atomically; false once `cap` messages went out today.
+pub(crate) async fn count_test_mail(tx: &mut Tx, organization: &OrganizationId, cap: i64) -> AppResult<bool> {
     if cap <= 0 {
         return Ok(false);
     }
@@ -180,7 +180,7 @@ async fn count_test_mail(tx: &mut Tx, organization: &OrganizationId, cap: i64) -
     Ok(counted.is_some())
 }
 
-fn test_limit(cap: i64) -> AppError {
+pub(crate) fn test_limit(cap: i64) -> AppError {
     let now = time::OffsetDateTime::now_utc();
     let midnight = now.replace_time(time::Time::MIDNIGHT) + time::Duration::days(1);
     AppError::new(crate::error::ErrorCode::TestEmailLimit, format!("Test mode sends at most {cap} emails a day; use a live key to send more"))

@@ -118,17 +118,29 @@ pub fn declined(lang: Language, sender_name: &str, envelope_name: &str, signer: 
 
 /// To everyone when an envelope is sealed: the documents are attached, or behind `link`
 /// (a URL and how many days it works).
-pub fn completed(lang: Language, name: &str, envelope_name: &str, organization_name: &str, link: Option<(&str, i64)>) -> Rendered {
+/// How the completion mail hands over the sealed documents.
+pub enum Handover<'a> {
+    Attached,
+    /// A download link working for that many days.
+    Link(&'a str, i64),
+    /// A download link that asks for the recipient's checks first.
+    CheckedLink(&'a str, i64),
+}
+
+pub fn completed(lang: Language, name: &str, envelope_name: &str, organization_name: &str, handover: Handover<'_>) -> Rendered {
     let values = [("name", name), ("envelope", envelope_name), ("organization", organization_name)];
     let subject = filled(k::MAIL_COMPLETED_SUBJECT, lang, &values);
     let heading = filled(k::MAIL_COMPLETED_HEADING, lang, &values);
     let lead = filled(k::MAIL_COMPLETED_LEAD, lang, &values);
-    let (html, text) = match link {
-        Some((url, days)) => {
-            let note = filled(k::MAIL_COMPLETED_LINK_DAYS, lang, &[("days", &days.to_string())]);
-            layout(lang, &heading, &[lead, note], Some((i18n::text(k::MAIL_COMPLETED_BUTTON, lang), url)))
+    let (html, text) = match handover {
+        Handover::Link(url, days) | Handover::CheckedLink(url, days) => {
+            let mut notes = vec![lead, filled(k::MAIL_COMPLETED_LINK_DAYS, lang, &[("days", &days.to_string())])];
+            if matches!(handover, Handover::CheckedLink(..)) {
+                notes.push(i18n::text(k::MAIL_COMPLETED_VERIFY, lang).to_owned());
+            }
+            layout(lang, &heading, &notes, Some((i18n::text(k::MAIL_COMPLETED_BUTTON, lang), url)))
         }
-        None => layout(lang, &heading, &[lead, i18n::text(k::MAIL_COMPLETED_ATTACHED, lang).to_owned()], None),
+        Handover::Attached => layout(lang, &heading, &[lead, i18n::text(k::MAIL_COMPLETED_ATTACHED, lang).to_owned()], None),
     };
     Rendered { subject, html, text }
 }

@@ -317,11 +317,14 @@ pub struct SealedDocument {
 }
 
 /// What a download link from the completion email opens: the sealed documents of one
-/// envelope (and its audit trail, which every sealed envelope has).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// envelope (and its audit trail, which every sealed envelope has) — or, for a recipient's
+/// link while their checks are not passed in this browser, the checks and no documents.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DownloadView {
     pub envelope_name: String,
     pub documents: Vec<DownloadFile>,
+    #[serde(default)]
+    pub verification: Option<super::VerificationGate>,
 }
 
 /// One sealed document behind a download link, with the name it downloads under.

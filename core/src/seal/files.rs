@@ -1,14 +1,18 @@
 //! What sealing stored, as it is served: a sealed document with the name it downloads under,
-//! the standalone audit trail, an envelope's list of sealed documents, and the envelope a
-//! download link from the completion email opens while it has not expired.
+//! the standalone audit trail, an envelope's list of sealed documents, and what a download
+//! link from the completion email opens while it has not expired (a recipient's own link
+//! only after their identity checks).
 
 use crate::document::sealed_name;
+use crate::envelope::{Envelope, Recipient};
 use crate::error::{AppError, AppResult};
-use crate::ids::{DocumentId, EnvelopeId};
+use crate::identity::gate::{self, Cookies};
+use crate::ids::{DocumentId, EnvelopeId, RecipientId};
 use crate::infra::crypto::SigningToken;
 use crate::infra::db::{Db, Timestamp};
 use crate::infra::storage::{BlobKey, BlobStream};
 use crate::model::{DownloadFile, DownloadView};
+use crate::signing::link::Signer;
 use crate::state::AppState;
 use futures::StreamExt as _;
 
@@ -39,6 +43,7 @@ struct ListedSealed {
 #[derive(sqlx::FromRow)]
 struct DownloadLink {
     envelope_id: EnvelopeId,
+    recipient_id: Option<RecipientId>,
     expires_at: Timestamp,
 }
 
@@ -112,24 +117,53 @@ pub async fn sealed_documents(db: &Db, envelope: &EnvelopeId) -> AppResult<Vec<D
     Ok(rows.into_iter().map(|r| DownloadFile { document_id: r.document_id, file_name: sealed_name(&r.name) }).collect())
 }
 
-/// The envelope a download link opens, while it has not expired. An unknown, malformed or
-/// expired link is not found.
-pub async fn download_link_envelope(db: &Db, token: &str) -> AppResult<EnvelopeId> {
-    let gone = || AppError::not_found("Download link");
-    let token = SigningToken::parse(token).ok_or_else(gone)?;
-    let row: Option<DownloadLink> =
-        sqlx::query_as("SELECT envelope_id, expires_at FROM download_links WHERE token_hash = $1").bind(token.hash()).fetch_optional(db.pool()).await?;
-    match row {
-        Some(link) if link.expires_at > Timestamp::now() => Ok(link.envelope_id),
-        _ => Err(gone()),
-    }
+/// A download link while it lasts: the envelope it opens and, for a link of one recipient,
+/// who holds it (as their signing link would resolve them).
+pub struct Download {
+    pub envelope: EnvelopeId,
+    pub holder: Option<Signer>,
 }
 
-/// What the download page of a link shows.
-pub async fn download_view(db: &Db, token: &str) -> AppResult<DownloadView> {
-    let envelope = download_link_envelope(db, token).await?;
-    let envelope_name: String = sqlx::query_scalar("SELECT name FROM envelopes WHERE id = $1").bind(&envelope).fetch_one(db.pool()).await?;
-    Ok(DownloadView { envelope_name, documents: sealed_documents(db, &envelope).await? })
+/// A download link. An unknown, malformed or expired link is not found.
+pub async fn download_link(st: &AppState, token: &str) -> AppResult<Download> {
+    let gone = || AppError::not_found("Download link");
+    let token = SigningToken::parse(token).ok_or_else(gone)?;
+    let mut conn = st.db.pool().acquire().await?;
+    let row: Option<DownloadLink> = sqlx::query_as("SELECT envelope_id, recipient_id, expires_at FROM download_links WHERE token_hash = $1")
+        .bind(token.hash())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let link = row.filter(|l| l.expires_at > Timestamp::now()).ok_or_else(gone)?;
+    let holder = match &link.recipient_id {
+        Some(rid) => {
+            let recipient = Recipient::load(&mut conn, rid).await?.ok_or_else(gone)?;
+            Some(Signer { envelope: Envelope::find(&mut conn, &link.envelope_id).await?, recipient })
+        }
+        None => None,
+    };
+    Ok(Download { envelope: link.envelope_id, holder })
+}
+
+/// The envelope whose files the browser presenting `cookies` may download through the link:
+/// a recipient's link only once the browser passed their checks (`VERIFICATION_REQUIRED`).
+pub async fn download_access(st: &AppState, token: &str, cookies: &Cookies) -> AppResult<EnvelopeId> {
+    let d = download_link(st, token).await?;
+    if let Some(s) = &d.holder {
+        gate::standing(st, s, cookies).await?.ensure_passed()?;
+    }
+    Ok(d.envelope)
+}
+
+/// What the download page of a link shows: the checks still to pass, or the files.
+pub async fn download_view(st: &AppState, token: &str, cookies: &Cookies) -> AppResult<DownloadView> {
+    let d = download_link(st, token).await?;
+    let verification = match &d.holder {
+        Some(s) => gate::standing(st, s, cookies).await?.gate(st, s).await?,
+        None => None,
+    };
+    let envelope_name: String = sqlx::query_scalar("SELECT name FROM envelopes WHERE id = $1").bind(&d.envelope).fetch_one(st.db.pool()).await?;
+    let documents = if verification.is_some() { Vec::new() } else { sealed_documents(&st.db, &d.envelope).await? };
+    Ok(DownloadView { envelope_name, documents, verification })
 }
 
 /// Every sealed document of a sealed envelope and its audit trail in one ZIP (stored

@@ -7,7 +7,7 @@
 pub mod outbox;
 mod texts;
 
-pub use texts::{code, invitation, MAX_CHARS};
+pub use texts::{code, completed, invitation, MAX_CHARS};
 
 /// What a message is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,6 +15,8 @@ pub enum TextKind {
     Invitation,
     Reminder,
     Code,
+    /// The contract is complete: where the signer gets their copy.
+    Completed,
 }
 
 impl TextKind {
@@ -23,11 +25,18 @@ impl TextKind {
             Self::Invitation => "invitation",
             Self::Reminder => "reminder",
             Self::Code => "code",
+            Self::Completed => "completed",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Invitation, Self::Reminder, Self::Code].into_iter().find(|k| k.as_str() == s)
+        [Self::Invitation, Self::Reminder, Self::Code, Self::Completed].into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Sent because someone asked for it now (a sender, a signer): refused, not dropped,
+    /// when it cannot go.
+    pub fn is_asked_for(self) -> bool {
+        !matches!(self, Self::Completed)
     }
 }
 

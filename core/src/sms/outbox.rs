@@ -5,11 +5,12 @@
 use super::TextKind;
 use crate::envelope::Envelope;
 use crate::error::{AppError, AppResult};
+use crate::identity::phone::Phone;
 use crate::ids::RecipientId;
 use crate::infra::claim::{claim_attempt, Queue};
 use crate::infra::crypto::{decrypt, encrypt, Purpose};
 use crate::infra::db::{Db, Timestamp, Tx};
-use crate::mail::outbox::{backoff, MAX_ATTEMPTS};
+use crate::mail::outbox::{backoff, count_test_mail, test_limit, MAX_ATTEMPTS};
 use crate::state::AppState;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -28,11 +29,20 @@ pub struct NewText<'a> {
     pub recipient_id: Option<&'a RecipientId>,
 }
 
-/// Queues a message in the caller's transaction; returns its id. A test envelope's text says
-/// so first.
-pub async fn enqueue(st: &AppState, tx: &mut Tx, m: NewText<'_>) -> AppResult<String> {
+/// Queues a message in the caller's transaction; returns its id, or none when it is not sent.
+/// A test envelope's text says so first and counts against the same daily cap as its mail
+/// (`DOJANG_TEST_EMAILS_PER_DAY`): past it an invitation, reminder or code is refused
+/// (`TEST_EMAIL_LIMIT`), any other text is not sent.
+pub async fn enqueue(st: &AppState, tx: &mut Tx, m: NewText<'_>) -> AppResult<Option<String>> {
     let id = format!("sms_{}", uuid::Uuid::now_v7().simple());
     let now = Timestamp::now();
+    if m.envelope.is_test() && !count_test_mail(tx, &m.envelope.organization_id, st.settings.test_emails_per_day).await? {
+        if m.kind.is_asked_for() {
+            return Err(test_limit(st.settings.test_emails_per_day));
+        }
+        tracing::info!(envelope_id = %m.envelope.id, kind = m.kind.as_str(), "test-mode SMS over the daily cap: not sent");
+        return Ok(None);
+    }
     let text = if m.envelope.is_test() { format!("[TEST] {}", m.text) } else { m.text.to_owned() };
     let sealed = encrypt(&st.settings.secret_key, Purpose::OutboxMessage, text.as_bytes()).map_err(AppError::internal)?;
     sqlx::query(
@@ -57,11 +67,11 @@ pub async fn enqueue(st: &AppState, tx: &mut Tx, m: NewText<'_>) -> AppResult<St
             recipient_id: m.recipient_id,
             user_id: None,
             origin: &crate::audit::Origin::default(),
-            data: serde_json::json!({ "sms": id, "type": m.kind.as_str(), "to": m.to }),
+            data: serde_json::json!({ "sms": id, "type": m.kind.as_str(), "to": Phone::masked(m.to) }),
         },
     )
     .await?;
-    Ok(id)
+    Ok(Some(id))
 }
 
 #[derive(sqlx::FromRow)]
@@ -122,7 +132,7 @@ pub async fn deliver_next(st: &AppState) -> AppResult<bool> {
                 recipient_id: m.recipient_id.as_ref(),
                 user_id: None,
                 origin: &crate::audit::Origin::default(),
-                data: serde_json::json!({ "sms": m.id, "type": m.kind.as_str(), "to": m.to_phone, "captured": status == "captured", "error": error }),
+                data: serde_json::json!({ "sms": m.id, "type": m.kind.as_str(), "to": Phone::masked(&m.to_phone), "captured": status == "captured", "error": error }),
             },
         )
         .await?;

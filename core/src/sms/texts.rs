@@ -31,6 +31,11 @@ pub fn code(lang: Language, envelope: &str, code: &str) -> String {
     filled(k::SMS_CODE, lang, &[("envelope", &short(envelope, 40)), ("code", code)])
 }
 
+/// The contract is complete: the link to the signer's copy.
+pub fn completed(lang: Language, envelope: &str, link: &str) -> String {
+    filled(k::SMS_COMPLETED, lang, &[("envelope", &short(envelope, 60)), ("link", link)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,11 +5,12 @@
 use super::documents::read_file;
 use super::session_user::SessionUser;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dojang_core::error::AppError;
+use dojang_core::identity::gate::Cookies;
 use dojang_core::ids::{DocumentId, EnvelopeId};
 use dojang_core::seal::files::{self, NamedFile};
 use dojang_core::seal::{keys, verify};
@@ -66,13 +67,13 @@ async fn sender_trail(State(st): State<AppState>, user: SessionUser, Path(id): P
     Ok(pdf(files::audit_trail(&st, &id).await?))
 }
 
-async fn download_document(State(st): State<AppState>, Path((token, doc)): Path<(String, String)>) -> Result<Response, AppError> {
-    let id = files::download_link_envelope(&st.db, &token).await?;
+async fn download_document(State(st): State<AppState>, Path((token, doc)): Path<(String, String)>, headers: HeaderMap) -> Result<Response, AppError> {
+    let id = files::download_access(&st, &token, &Cookies::from_headers(&headers)).await?;
     Ok(pdf(files::sealed_document(&st, &id, &DocumentId::parse(&doc)?).await?))
 }
 
-async fn download_trail(State(st): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
-    let id = files::download_link_envelope(&st.db, &token).await?;
+async fn download_trail(State(st): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
+    let id = files::download_access(&st, &token, &Cookies::from_headers(&headers)).await?;
     Ok(pdf(files::audit_trail(&st, &id).await?))
 }
 

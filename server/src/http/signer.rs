@@ -1,6 +1,6 @@
 //! The signer's HTTP endpoints besides the page and its server functions: page previews, and
-//! the identity checks (asking for a code, answering a check) — plain form posts, so the
-//! checks work before any script runs. A form post is answered with a redirect back to the
+//! the identity checks (asking for a code, answering a check) on the signing page and on a
+//! recipient's download page — plain form posts, so the checks work before any script runs. A form post is answered with a redirect back to the
 //! signing page (`?verify_error=CODE` when it failed); `Accept: application/json` gets JSON
 //! with the status of the error code instead.
 
@@ -15,6 +15,7 @@ use dojang_core::identity::gate::{self, Answer, Cookies};
 use dojang_core::ids::DocumentId;
 use dojang_core::model::AuthMethod;
 use dojang_core::pdf::render::PreviewSize;
+use dojang_core::seal::files;
 use dojang_core::signing::link::Signer;
 use dojang_core::signing::signer;
 use dojang_core::state::AppState;
@@ -25,7 +26,40 @@ pub fn router() -> Router<AppState> {
         .route("/_app/sign/{token}/documents/{id}/pages/{page}", get(preview))
         .route("/sign/{token}/verify/send", post(send_code))
         .route("/sign/{token}/verify", post(answer))
+        .route("/download/{token}/verify/send", post(download_send_code))
+        .route("/download/{token}/verify", post(download_answer))
         .route("/s/{token}", get(short_link))
+}
+
+/// Where a check is taken: on the signing page while the envelope is open, or on the
+/// download page of a recipient's own link once it is complete.
+#[derive(Clone, Copy)]
+enum Place {
+    Signing,
+    Download,
+}
+
+impl Place {
+    fn page(self, token: &str) -> String {
+        match self {
+            Self::Signing => format!("/sign/{token}"),
+            Self::Download => format!("/download/{token}"),
+        }
+    }
+
+    /// The recipient the link belongs to, while checks can be taken through it.
+    async fn holder(self, st: &AppState, token: &str) -> Result<Signer, AppError> {
+        match self {
+            Self::Signing => {
+                let s = Signer::resolve(st, token).await?;
+                s.ensure_open()?;
+                Ok(s)
+            }
+            Self::Download => {
+                files::download_link(st, token).await?.holder.ok_or_else(|| AppError::field("method", "not_required", "This download link asks for no check"))
+            }
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -46,7 +80,8 @@ async fn preview(
     let mut res = jpeg.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    // Shown only to a browser that passed the recipient's checks: never kept by a cache.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     Ok(res)
 }
@@ -83,8 +118,8 @@ fn wants_json(headers: &HeaderMap) -> bool {
     headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
 }
 
-/// Back to the signing page (with the error's code when there was one), or JSON.
-fn reply(headers: &HeaderMap, token: &str, result: Result<Option<String>, AppError>) -> Response {
+/// Back to the page (with the error's code when there was one), or JSON.
+fn reply(headers: &HeaderMap, page: &str, result: Result<Option<String>, AppError>) -> Response {
     let json = wants_json(headers);
     let (cookie, error) = match result {
         Ok(c) => (c, None),
@@ -96,7 +131,7 @@ fn reply(headers: &HeaderMap, token: &str, result: Result<Option<String>, AppErr
         (e, false) => {
             let query = e.as_ref().map(|e| format!("?verify_error={}", e.code.as_str())).unwrap_or_default();
             let mut r = StatusCode::SEE_OTHER.into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("/sign/{token}{query}")) {
+            if let Ok(v) = HeaderValue::from_str(&format!("{page}{query}")) {
                 r.headers_mut().insert(header::LOCATION, v);
             }
             r
@@ -121,24 +156,40 @@ fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<VerifyForm, AppError> 
 }
 
 async fn send_code(State(st): State<AppState>, Path(token): Path<String>, headers: HeaderMap, origin: Origin, body: axum::body::Bytes) -> Response {
-    let result = async {
-        let f = parse_form(&headers, &body)?;
-        let s = Signer::resolve(&st, &token).await?;
-        gate::request(&st, &s, &Cookies::from_headers(&headers), method_of(&f)?, &origin).await?;
-        Ok(None)
-    }
-    .await;
-    reply(&headers, &token, result)
+    request_code(&st, Place::Signing, &token, &headers, &origin, &body).await
 }
 
 async fn answer(State(st): State<AppState>, Path(token): Path<String>, headers: HeaderMap, origin: Origin, body: axum::body::Bytes) -> Response {
+    take_answer(&st, Place::Signing, &token, &headers, &origin, &body).await
+}
+
+async fn download_send_code(State(st): State<AppState>, Path(token): Path<String>, headers: HeaderMap, origin: Origin, body: axum::body::Bytes) -> Response {
+    request_code(&st, Place::Download, &token, &headers, &origin, &body).await
+}
+
+async fn download_answer(State(st): State<AppState>, Path(token): Path<String>, headers: HeaderMap, origin: Origin, body: axum::body::Bytes) -> Response {
+    take_answer(&st, Place::Download, &token, &headers, &origin, &body).await
+}
+
+async fn request_code(st: &AppState, place: Place, token: &str, headers: &HeaderMap, origin: &Origin, body: &[u8]) -> Response {
     let result = async {
-        let f = parse_form(&headers, &body)?;
-        let s = Signer::resolve(&st, &token).await?;
-        let a = Answer { method: method_of(&f)?, code: f.code.as_deref(), phone: f.phone.as_deref(), birth_date: f.birth_date.as_deref() };
-        let new = gate::answer(&st, &s, &Cookies::from_headers(&headers), &a, &origin).await?;
-        Ok(new.map(|t| gate::set_cookie(&s.recipient.id, &t)))
+        let f = parse_form(headers, body)?;
+        let s = place.holder(st, token).await?;
+        gate::request(st, &s, &Cookies::from_headers(headers), method_of(&f)?, origin).await?;
+        Ok(None)
     }
     .await;
-    reply(&headers, &token, result)
+    reply(headers, &place.page(token), result)
+}
+
+async fn take_answer(st: &AppState, place: Place, token: &str, headers: &HeaderMap, origin: &Origin, body: &[u8]) -> Response {
+    let result = async {
+        let f = parse_form(headers, body)?;
+        let s = place.holder(st, token).await?;
+        let a = Answer { method: method_of(&f)?, code: f.code.as_deref(), phone: f.phone.as_deref(), birth_date: f.birth_date.as_deref() };
+        let session = gate::answer(st, &s, &Cookies::from_headers(headers), &a, origin).await?;
+        Ok(Some(gate::set_cookie(&s.recipient.id, &session)))
+    }
+    .await;
+    reply(headers, &place.page(token), result)
 }

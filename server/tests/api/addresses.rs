@@ -67,6 +67,7 @@ fn client_from(from: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .local_address(from.parse::<IpAddr>().unwrap())
         .pool_max_idle_per_host(0)
+        .timeout(crate::helpers::REQUEST_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()

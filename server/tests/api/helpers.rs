@@ -167,9 +167,13 @@ impl Spawn {
     }
 }
 
+/// The tests' HTTP client. A request that gets no answer within `REQUEST_TIMEOUT` fails the
+/// test where it was made, instead of hanging the run.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("http client")
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).timeout(REQUEST_TIMEOUT).build().expect("http client")
 }
+
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 pub fn spawn() -> Spawn {
     Spawn { vars: HashMap::new() }

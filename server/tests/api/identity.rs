@@ -548,3 +548,208 @@ async fn a_right_answer_to_one_check_buys_no_more_guesses_at_another() {
     assert_eq!(answer(&a, &token, json!({ "method": "accessCode", "code": "4821" })).await.code(), "VERIFICATION_LOCKED");
     app.stop().await;
 }
+
+/// Consents and signs every field of `email` in browser `b` (checks passed already).
+async fn sign_all(app: &TestApp, b: &TestApp, id: &str, token: &str, email: &str) {
+    assert_eq!(b.call("sign/consent", &[("token", token)]).await.status, 200);
+    let fields: Vec<Value> = crate::webhooks::fields_of(&app.db, id, email).await.into_iter().map(|f| json!({ "field_id": f, "signature": 0 })).collect();
+    let png = format!("data:image/png;base64,{}", crate::seal::base64_encode(&crate::seal::magenta_png(400, 200)));
+    let r =
+        b.call_json("sign/submit", json!({ "token": token, "submission": { "fields": fields, "signatures": [{ "method": "uploaded", "png": png }] } })).await;
+    assert_eq!(r.status, 200, "{email}: {}", r.body);
+}
+
+/// The `/download/{token}` link in a text.
+fn download_token(text: &str) -> String {
+    let at = text.find("/download/").unwrap_or_else(|| panic!("a download link in {text}")) + "/download/".len();
+    text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+}
+
+#[tokio::test]
+async fn a_checked_recipients_copy_opens_only_after_their_checks_again() {
+    let app = spawn().start().await;
+    let key = key_for(&app, "identity-copy").await;
+    let (id, _, links) = sent(
+        &app,
+        &key,
+        json!([
+            { "email": "checked@example.com", "name": "김확인", "authMethod": "accessCode", "accessCode": "2468-보안" },
+            { "email": "plain@example.com", "name": "이보통" },
+            { "email": "texted@example.com", "name": "박문자", "channel": "both", "phone": "010-5555-6666" },
+        ]),
+    )
+    .await;
+    let checked = app.new_browser();
+    assert_eq!(answer(&checked, &token_of(&links[0]), json!({ "method": "accessCode", "code": "2468-보안" })).await.status, 200);
+    for (i, (b, email)) in
+        [(&checked, "checked@example.com"), (&app.new_browser(), "plain@example.com"), (&app.new_browser(), "texted@example.com")].into_iter().enumerate()
+    {
+        sign_all(&app, b, &id, &token_of(&links[i]), email).await;
+    }
+    let done = crate::integrators::completed(&app, &key, &id).await;
+    let doc = done["documents"][0]["id"].as_str().unwrap().to_owned();
+
+    // Who gets what: the plain recipient the files attached; the checked one a link only.
+    let mails: Vec<(String, String, String)> = sqlx::query_as("SELECT to_email, text, attachments FROM emails WHERE envelope_id = $1 AND kind = 'completed'")
+        .bind(&id)
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    let mail_to = |email: &str| mails.iter().find(|m| m.0 == email).unwrap_or_else(|| panic!("a completion mail to {email}: {mails:?}")).clone();
+    let plain = mail_to("plain@example.com");
+    assert!(plain.2.contains("storage_key") && !plain.1.contains("/download/"), "{plain:?}");
+    let mine = mail_to("checked@example.com");
+    assert_eq!(mine.2, "[]", "no sealed file goes to an inbox of a checked recipient");
+    assert!(mine.1.contains("본인 확인"), "{}", mine.1);
+    let token = download_token(&mine.1);
+    let texted = mail_to("texted@example.com");
+    assert_eq!(texted.2, "[]");
+    let sms = wait_for_text(&app, 2).await;
+    let done_text = sms.iter().find(|m| m["kind"] == "completed").unwrap_or_else(|| panic!("a completion SMS: {sms:?}"));
+    assert_eq!(done_text["to"], "+821055556666");
+    assert!(done_text["text"].as_str().unwrap().contains("본인확인 계약서"), "{done_text}");
+    let texted_token = download_token(done_text["text"].as_str().unwrap());
+    assert_eq!(download_token(&texted.1), texted_token, "one link of the recipient's, by mail and SMS");
+    let b = app.new_browser();
+    let v = b.call("download/view", &[("token", &texted_token)]).await.json();
+    assert!(v["verification"].is_null() && !v["documents"].as_array().unwrap().is_empty(), "no checks, the files: {v}");
+
+    // The checked recipient's link: the checks first, in any browser (even the one that signed
+    // holds a session for the signing link's recipient, so it opens there).
+    let stranger = app.new_browser();
+    let v = stranger.call("download/view", &[("token", &token)]).await.json();
+    assert_eq!(v["verification"]["steps"][0]["method"], "accessCode", "{v}");
+    assert_eq!(v["documents"], json!([]));
+    let page = stranger.get(&format!("/download/{token}")).await;
+    assert!(page.body.contains("data-testid=\"verify\"") && !page.body.contains("/documents/"), "{}", page.body);
+    for path in [format!("/download/{token}/documents/{doc}"), format!("/download/{token}/audit-trail.pdf")] {
+        let r = stranger.get(&path).await;
+        assert_eq!((r.status, r.code().as_str()), (403, "VERIFICATION_REQUIRED"), "{path}: {}", r.body);
+    }
+    let r = post(&stranger, &format!("/download/{token}/verify"), json!({ "method": "accessCode", "code": "1357" })).await;
+    assert_eq!(r.code(), "VERIFICATION_FAILED", "{}", r.body);
+    let res =
+        stranger.client.post(stranger.url(&format!("/download/{token}/verify"))).form(&[("method", "accessCode"), ("code", "2468-보안")]).send().await.unwrap();
+    assert_eq!((res.status().as_u16(), res.headers()["location"].to_str().unwrap()), (303, format!("/download/{token}").as_str()));
+    let v = stranger.call("download/view", &[("token", &token)]).await.json();
+    assert!(v["verification"].is_null(), "{v}");
+    let file = stranger.get(&format!("/download/{token}/documents/{doc}")).await;
+    assert_eq!(file.status, 200);
+    assert!(file.body.starts_with("%PDF"));
+    assert_eq!(stranger.get(&format!("/download/{token}/audit-trail.pdf")).await.status, 200);
+    assert_eq!(checked.get(&format!("/download/{token}/documents/{doc}")).await.status, 200, "the signing browser's session counts");
+    let kinds = events(&app, &key, &id).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "recipient.verified").count(), 1, "verified once; {kinds:?}");
+    assert!(kinds.contains(&"identity.passed".to_owned()), "{kinds:?}");
+    // A plain link takes no checks.
+    let r = post(&app.new_browser(), &format!("/download/{texted_token}/verify"), json!({ "method": "accessCode", "code": "2468-보안" })).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    app.stop().await;
+}
+
+/// The session cookie a reply sets: (name, value).
+fn session_cookie(r: &crate::helpers::Reply) -> (String, String) {
+    let c = r.header("set-cookie").unwrap_or_else(|| panic!("a session cookie: {:?}", r.headers));
+    let pair = c.split(';').next().unwrap();
+    let (n, v) = pair.split_once('=').unwrap();
+    (n.to_owned(), v.to_owned())
+}
+
+#[tokio::test]
+async fn sessions_rotate_at_every_step_and_a_lockout_forgets_checks_passed_part_way() {
+    let app = spawn().start().await;
+    let key = key_for(&app, "identity-rotate").await;
+    let (id, _, links) = sent(
+        &app,
+        &key,
+        json!([{ "email": "a@example.com", "name": "가", "authMethod": ["accessCode", "knowledge"], "accessCode": "9753", "phone": "010-3333-4444", "birthDate": "1985-12-01" }]),
+    )
+    .await;
+    let rid = recipient(&app, &key, &id, 0).await["id"].as_str().unwrap().to_owned();
+    let token = token_of(&links[0]);
+    let a = app.new_browser();
+
+    // The phone check asks for the number: its last digits are not shown anywhere.
+    let view = a.call("sign/view", &[("token", &token)]).await;
+    assert!(!view.body.contains("4444"), "{}", view.body);
+
+    let r = answer(&a, &token, json!({ "method": "accessCode", "code": "9753" })).await;
+    let (name, first) = session_cookie(&r);
+    assert!(name.starts_with("__Host-"), "{name}");
+    assert!(r.header("set-cookie").unwrap().contains("Path=/") && !r.header("set-cookie").unwrap().contains("Domain"));
+    let r = answer(&a, &token, json!({ "method": "knowledge", "phone": "01033334444", "birth_date": "1985-12-01" })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, second) = session_cookie(&r);
+    assert_ne!(first, second, "a new token at every step");
+    let with = |value: &str| {
+        let (name, value) = (name.clone(), value.to_owned());
+        let client = reqwest::Client::new();
+        let url = app.url(&format!("/_fn/sign/view"));
+        let token = token.clone();
+        async move {
+            let res = client.post(url).header("cookie", format!("{name}={value}")).form(&[("token", token)]).send().await.unwrap();
+            serde_json::from_str::<Value>(&res.text().await.unwrap()).unwrap()
+        }
+    };
+    assert!(with(&second).await["verification"].is_null(), "the new token opens the contract");
+    assert!(!with(&first).await["verification"].is_null(), "the token before the step no longer does");
+
+    // A second browser passes the access code, then someone locks the recipient out.
+    let b = app.new_browser();
+    assert_eq!(answer(&b, &token, json!({ "method": "accessCode", "code": "9753" })).await.status, 200);
+    let c = app.new_browser();
+    for _ in 0..5 {
+        answer(&c, &token, json!({ "method": "knowledge", "phone": "01000000000", "birth_date": "1985-12-01" })).await;
+    }
+    assert_eq!(recipient(&app, &key, &id, 0).await["locked"], true);
+    assert_eq!(call(&app, &key, "POST", &format!("/envelopes/{id}/recipients/{rid}/unlock"), None).await.status, 200);
+    let steps = b.call("sign/view", &[("token", &token)]).await.json()["verification"]["steps"].clone();
+    assert_eq!(steps[0]["done"], false, "the access code is asked again after the lockout: {steps}");
+    assert!(a.call("sign/view", &[("token", &token)]).await.json()["verification"].is_null(), "a browser that passed every check keeps its session");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn secrets_left_out_of_a_change_keep_the_stored_ones_and_test_sms_count_against_the_cap() {
+    let app = spawn().var("DOJANG_TEST_EMAILS_PER_DAY", "2").start().await;
+    let key = crate::rest::org_with_key(&app, "identity-kept", dojang_core::model::Mode::Test).await.key;
+    let doc = upload(&app, &key, PDF, &[]).await.json()["id"].as_str().unwrap().to_owned();
+    let r = call(
+        &app,
+        &key,
+        "POST",
+        "/envelopes",
+        Some(json!({ "subject": "접근 코드", "documentIds": [doc], "recipients": [
+        { "email": "a@example.com", "name": "가", "authMethod": "accessCode", "accessCode": "8642", "channel": "sms", "phone": "010-7777-8888" }] })),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    // The same recipient again (a form that never shows the code sends none): the code stays.
+    let r = call(
+        &app,
+        &key,
+        "PATCH",
+        &format!("/envelopes/{id}"),
+        Some(json!({ "recipients": [
+        { "email": "a@example.com", "name": "가나", "authMethod": "accessCode", "channel": "sms", "phone": "010-7777-8888" }] })),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let s = call(&app, &key, "POST", &format!("/envelopes/{id}/send"), None).await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    let token = token_of(&sign_urls(&s.json())[0]);
+    assert_eq!(answer(&app.new_browser(), &token, json!({ "method": "accessCode", "code": "8642" })).await.status, 200);
+
+    // A test envelope's SMS count against the organization's daily test cap, as its mail does.
+    let sms = wait_for_text(&app, 1).await;
+    assert!(sms[0]["text"].as_str().unwrap().starts_with("[TEST]"), "{sms:?}");
+    assert!(!serde_json::to_string(&events(&app, &key, &id).await).unwrap().contains("7777-8888"));
+    let audit: Vec<String> = sqlx::query_scalar("SELECT data FROM audit_events WHERE envelope_id = $1").bind(&id).fetch_all(app.db.pool()).await.unwrap();
+    assert!(audit.iter().all(|d| !d.contains("01077778888") && !d.contains("+821077778888")), "phones are masked in the audit log: {audit:?}");
+    assert_eq!(call(&app, &key, "POST", &format!("/envelopes/{id}/remind"), None).await.status, 200, "the second of two");
+    sqlx::query("UPDATE recipients SET last_reminded_at = NULL WHERE envelope_id = $1").bind(&id).execute(app.db.pool()).await.unwrap();
+    let r = call(&app, &key, "POST", &format!("/envelopes/{id}/remind"), None).await;
+    assert_eq!((r.status, r.code().as_str()), (429, "TEST_EMAIL_LIMIT"), "{}", r.body);
+    app.stop().await;
+}

@@ -7,7 +7,7 @@
 //! The contract between the two is this markup (test ids, `data-*` attributes) and the
 //! `SignerBoot` JSON written into the page.
 
-mod verify;
+pub(crate) mod verify;
 
 use crate::functions::signing::load_signing_page;
 use crate::i18n::{error_text, k, t, text_by_name, texts_where, Lang};
@@ -72,7 +72,7 @@ fn Signing(v: SignerView, token: String) -> impl IntoView {
         // Nothing of the contract until the checks are passed (the view holds none of it).
         return view! {
             {sign_head(&v)}
-            <verify::Verify gate token/>
+            <verify::Verify gate page=format!("/sign/{token}")/>
         }
         .into_any();
     }

@@ -1,6 +1,7 @@
-//! The identity checks of the signing page, before anything of the contract shows: one card
-//! per check, each a plain form posted to `/sign/{token}/verify[/send]` (they work before the
-//! page's script runs, and on any phone). A failed answer comes back as `?verify_error=CODE`.
+//! The identity checks before anything of the contract shows (on the signing page, and on a
+//! recipient's download page): one card per check, each a plain form posted to
+//! `{page}/verify[/send]` (they work before the page's script runs, and on any phone). A
+//! failed answer comes back as `?verify_error=CODE`.
 
 use crate::i18n::{k, t, text_by_name};
 use crate::testid;
@@ -9,7 +10,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 #[component]
-pub fn Verify(gate: VerificationGate, token: String) -> impl IntoView {
+pub fn Verify(gate: VerificationGate, page: String) -> impl IntoView {
     let error = use_query_map().with_untracked(|q| q.get("verify_error"));
     let error_text = error.map(|code| {
         let text = text_by_name(&format!("error.{}", code.to_ascii_lowercase()));
@@ -23,7 +24,7 @@ pub fn Verify(gate: VerificationGate, token: String) -> impl IntoView {
         }
         .into_any();
     }
-    let steps = gate.steps.into_iter().map(|s| view! { <Step s token=token.clone()/> }).collect_view();
+    let steps = gate.steps.into_iter().map(|s| view! { <Step s page=page.clone()/> }).collect_view();
     view! {
         <section class="card verify" data-testid=testid::VERIFY>
             <h2>{t(k::IDENTITY_TITLE)}</h2>
@@ -36,7 +37,7 @@ pub fn Verify(gate: VerificationGate, token: String) -> impl IntoView {
 }
 
 #[component]
-fn Step(s: VerificationStep, token: String) -> impl IntoView {
+fn Step(s: VerificationStep, page: String) -> impl IntoView {
     let method = s.method.as_str();
     let title = match s.method {
         AuthMethod::EmailCode => t(k::IDENTITY_EMAIL_CODE),
@@ -52,13 +53,16 @@ fn Step(s: VerificationStep, token: String) -> impl IntoView {
         }
         .into_any();
     }
-    let answer_url = format!("/sign/{token}/verify");
+    let answer_url = format!("{page}/verify");
     let send = s.method.sends_code().then(|| {
-        let to = s.sent_to.clone().unwrap_or_default();
+        let to = s.sent_to.clone();
         view! {
-            <form method="post" action=format!("/sign/{token}/verify/send") class="inline">
+            <form method="post" action=format!("{page}/verify/send") class="inline">
                 <input type="hidden" name="method" value=method/>
-                <p class="muted">{dojang_core::i18n::fill(t(k::IDENTITY_SENT_TO), &[("to", &to)])}</p>
+                <p class="muted">{match &to {
+                    Some(to) => dojang_core::i18n::fill(t(k::IDENTITY_SENT_TO), &[("to", to)]),
+                    None => t(k::IDENTITY_SENT_TO_PHONE).to_owned(),
+                }}</p>
                 <button type="submit" class="secondary" data-testid=testid::VERIFY_SEND>
                     {if s.code_sent { t(k::IDENTITY_RESEND) } else { t(k::IDENTITY_SEND) }}
                 </button>

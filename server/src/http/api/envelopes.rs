@@ -120,7 +120,7 @@ pub async fn create(State(st): State<AppState>, auth: Authed, ApiJson(body): Api
         language: body.language,
         reference: ReferenceChange::parse(body.external_id.map(Some), body.metadata.map(Some))?,
     };
-    let id = api_env::create_from(&st.db, &st.settings.secret_key, &actor, change).await?;
+    let id = api_env::create_from(&st.db, &st.settings, &actor, change).await?;
     Ok((StatusCode::CREATED, Json(view(&st, &actor, &id).await?)).into_response())
 }
 
@@ -211,7 +211,7 @@ pub async fn patch(State(st): State<AppState>, auth: Authed, Path(id): Path<Stri
         language: body.language,
         reference: ReferenceChange::parse(body.external_id, body.metadata)?,
     };
-    api_env::update(&st.db, &st.settings.secret_key, &actor, &id, change).await?;
+    api_env::update(&st.db, &st.settings, &actor, &id, change).await?;
     Ok(Json(view(&st, &actor, &id).await?))
 }
 
@@ -293,7 +293,7 @@ pub async fn put_recipients(
     let actor = auth.0.actor;
     let id = EnvelopeId::parse(&id)?;
     let change = DraftChange { recipients: Some(recipients(body.recipients)), ..Default::default() };
-    api_env::update(&st.db, &st.settings.secret_key, &actor, &id, change).await?;
+    api_env::update(&st.db, &st.settings, &actor, &id, change).await?;
     Ok(Json(view(&st, &actor, &id).await?))
 }
 

@@ -1,0 +1,3 @@
+-- A download link from the completion mail may belong to one recipient: one with identity
+-- checks passes them again before the sealed documents open.
+ALTER TABLE download_links ADD COLUMN recipient_id TEXT REFERENCES recipients (id) ON DELETE CASCADE;
