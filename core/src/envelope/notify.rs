@@ -95,10 +95,10 @@ async fn download_link(st: &AppState, tx: &mut Tx, id: &EnvelopeId, recipient: O
     Ok(st.settings.link(&format!("/download/{}", token.as_str())))
 }
 
-/// Hands everyone (recipients and the sender) the sealed documents. A recipient with checks
-/// gets neither attachments nor a plain link: their own link asks for the checks again (an
-/// email inbox is not proof of who signed by SMS code or birth date). A recipient reached by
-/// SMS gets their link by SMS too.
+/// Hands everyone (recipients and the sender) the sealed documents, by each recipient's
+/// channel. A recipient with checks gets neither attachments nor a plain link: their own link
+/// asks for the checks again (an email inbox is no proof of who signed by SMS code or birth
+/// date). A recipient reached by SMS gets their own link by SMS.
 pub(super) async fn completed(st: &AppState, tx: &mut Tx, id: &EnvelopeId) -> AppResult<()> {
     let env = Envelope::find(tx, id).await?;
     let docs: Vec<DocumentRow> = crate::document::of_envelope(tx, id).await?;
@@ -128,33 +128,26 @@ pub(super) async fn completed(st: &AppState, tx: &mut Tx, id: &EnvelopeId) -> Ap
             None => false,
         };
         let channel = identity.as_ref().map(|i| i.channel).unwrap_or_default();
-        if !checked && !channel.texts() {
-            let m = match (attach, &mut shared) {
-                (true, _) => templates::completed(r.language, &r.name, &env.name, &env.organization_name, Handover::Attached),
-                (false, link) => {
-                    if link.is_none() {
-                        *link = Some(download_link(st, tx, id, None).await?);
+        let phone = identity.as_ref().and_then(|i| i.phone.as_deref()).filter(|_| channel.texts());
+        // Their own link: for a checked recipient (it asks for the checks), and for an SMS.
+        let own = if checked || phone.is_some() { Some(download_link(st, tx, id, Some(&r.id)).await?) } else { None };
+        if channel.emails() {
+            let (handover, files) = match (&own, attach) {
+                (Some(link), _) if checked => (Handover::CheckedLink(link, DOWNLOAD_DAYS), Vec::new()),
+                (_, true) => (Handover::Attached, attachments.clone()),
+                (Some(link), false) => (Handover::Link(link, DOWNLOAD_DAYS), Vec::new()),
+                (None, false) => {
+                    if shared.is_none() {
+                        shared = Some(download_link(st, tx, id, None).await?);
                     }
-                    templates::completed(
-                        r.language,
-                        &r.name,
-                        &env.name,
-                        &env.organization_name,
-                        Handover::Link(link.as_deref().unwrap_or_default(), DOWNLOAD_DAYS),
-                    )
+                    (Handover::Link(shared.as_deref().unwrap_or_default(), DOWNLOAD_DAYS), Vec::new())
                 }
             };
-            mail(st, tx, &env, EmailKind::Completed, (&r.name, &r.email), Some(r), m, if attach { attachments.clone() } else { Vec::new() }).await?;
-            continue;
-        }
-        let link = download_link(st, tx, id, Some(&r.id)).await?;
-        if channel.emails() {
-            let handover = if checked { Handover::CheckedLink(&link, DOWNLOAD_DAYS) } else { Handover::Link(&link, DOWNLOAD_DAYS) };
             let m = templates::completed(r.language, &r.name, &env.name, &env.organization_name, handover);
-            mail(st, tx, &env, EmailKind::Completed, (&r.name, &r.email), Some(r), m, Vec::new()).await?;
+            mail(st, tx, &env, EmailKind::Completed, (&r.name, &r.email), Some(r), m, files).await?;
         }
-        if let Some(phone) = identity.as_ref().and_then(|i| i.phone.as_deref()).filter(|_| channel.texts()) {
-            let text = crate::sms::completed(r.language, &env.name, &link);
+        if let (Some(phone), Some(link)) = (phone, &own) {
+            let text = crate::sms::completed(r.language, &env.name, link);
             let m = crate::sms::outbox::NewText { kind: crate::sms::TextKind::Completed, to: phone, text: &text, envelope: &env, recipient_id: Some(&r.id) };
             crate::sms::outbox::enqueue(st, tx, m).await?;
         }

@@ -6,8 +6,10 @@
 //!
 //! Wrong answers count for the recipient over all checks and browsers: the fifth locks them
 //! out until the sender unlocks them. Each attempt is counted before the answer is compared,
-//! so parallel guesses cannot exceed the limit. Every failure, lockout, unlock and pass is an
-//! audit event; a pass is also the `recipient.verified` webhook.
+//! so parallel guesses cannot exceed the limit; a right answer gives back only its own
+//! attempt. Every failure, lockout, unlock and pass is an audit event; the recipient's first
+//! pass is also the `recipient.verified` webhook. The same checks guard a checked recipient's
+//! download link once the contract is complete.
 
 use super::phone::Phone;
 use super::provider::{self, RequestState, Subject};
@@ -261,7 +263,15 @@ pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>
     };
     // Read again under the lock: a parallel right answer may have passed a check meanwhile.
     let session = match &standing.session {
-        Some(x) => session_in(&mut tx, &s.recipient.id, &x.token_hash).await?,
+        Some(x) => match session_in(&mut tx, &s.recipient.id, &x.token_hash).await? {
+            Some(fresh) => Some(fresh),
+            // A parallel answer from this browser rotated the token meanwhile: its reply
+            // carries the new one; this one sets nothing (a fresh session would hold less).
+            None => {
+                tx.rollback().await?;
+                return Err(AppError::field("method", "already_passed", "This check was just answered in this browser"));
+            }
+        },
         None => None,
     };
     let done_before = session.as_ref().map(|x| AuthMethod::split(&x.methods_done).unwrap_or_default()).unwrap_or_default();
@@ -316,13 +326,17 @@ pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>
     let passed = standing.required.iter().all(|m| done.contains(m));
     // The count starts over only once every check is passed: a right answer to one check
     // (a fresh code) must not buy more guesses at another (an access code, a birth date).
-    if passed {
-        sqlx::query("UPDATE recipient_identity SET failures = 0, updated_at = $2 WHERE recipient_id = $1")
-            .bind(&s.recipient.id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-    }
+    // Short of that, a right answer gives back only the attempt it spent (else right
+    // answers alone would use up the count without ever locking the recipient).
+    sqlx::query(if passed {
+        "UPDATE recipient_identity SET failures = 0, updated_at = $2 WHERE recipient_id = $1"
+    } else {
+        "UPDATE recipient_identity SET failures = failures - 1, updated_at = $2 WHERE recipient_id = $1 AND failures > 0"
+    })
+    .bind(&s.recipient.id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     // Every passed step gets a new session token (the cookie is set again): a token seen
     // before a step does not carry what the step passed.
     let token = SigningToken::generate();
@@ -381,11 +395,12 @@ pub async fn unlock(
 ) -> AppResult<bool> {
     let now = Timestamp::now();
     let res = sqlx::query(
-        "UPDATE recipient_identity SET failures = 0, locked_at = NULL, updated_at = $3 WHERE recipient_id = $1 AND envelope_id = $2 AND locked_at IS NOT NULL",
+        "UPDATE recipient_identity SET failures = 0, locked_at = NULL, updated_at = $3 WHERE recipient_id = $1 AND envelope_id = $2 AND (locked_at IS NOT NULL OR failures >= $4)",
     )
     .bind(recipient)
     .bind(&envelope.id)
     .bind(now)
+    .bind(MAX_FAILURES)
     .execute(&mut **tx)
     .await?;
     if res.rows_affected() == 0 {

@@ -206,12 +206,20 @@ impl IdentityProvider for CodeProvider {
         };
         let now = Timestamp::now();
         if right {
-            sqlx::query("UPDATE identity_requests SET status = $2, completed_at = $3, attempts = attempts + 1 WHERE id = $1")
-                .bind(&request.id)
-                .bind(RequestState::Completed)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
+            // Only a request still pending completes (a parallel answer with the same code, or
+            // a new code sent meanwhile, leaves nothing to complete): a code works once.
+            let done = sqlx::query(
+                "UPDATE identity_requests SET status = $2, completed_at = $3, attempts = attempts + 1 WHERE id = $1 AND status = $4 AND expires_at > $3",
+            )
+            .bind(&request.id)
+            .bind(RequestState::Completed)
+            .bind(now)
+            .bind(RequestState::Pending)
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(AppError::new(ErrorCode::VerificationCodeExpired, "This code has expired or was replaced; ask for a new one"));
+            }
         } else {
             sqlx::query("UPDATE identity_requests SET attempts = attempts + 1 WHERE id = $1").bind(&request.id).execute(&mut **tx).await?;
         }

@@ -183,8 +183,11 @@ pub(crate) async fn count_test_mail(tx: &mut Tx, organization: &OrganizationId, 
 pub(crate) fn test_limit(cap: i64) -> AppError {
     let now = time::OffsetDateTime::now_utc();
     let midnight = now.replace_time(time::Time::MIDNIGHT) + time::Duration::days(1);
-    AppError::new(crate::error::ErrorCode::TestEmailLimit, format!("Test mode sends at most {cap} emails a day; use a live key to send more"))
-        .with_retry_after((midnight - now).whole_seconds().max(1) as u64)
+    AppError::new(
+        crate::error::ErrorCode::TestEmailLimit,
+        format!("Test mode sends at most {cap} messages (emails and SMS) a day; use a live key to send more"),
+    )
+    .with_retry_after((midnight - now).whole_seconds().max(1) as u64)
 }
 
 /// A message claimed for one delivery attempt.

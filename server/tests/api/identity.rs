@@ -272,6 +272,18 @@ async fn parallel_guesses_spend_no_more_than_five_attempts() {
     let kinds = events(&app, &key, &id).await;
     assert_eq!(kinds.iter().filter(|k| *k == "identity.failed").count(), 5, "{kinds:?}");
     assert_eq!(answer(&app.new_browser(), &token, json!({ "method": "accessCode", "code": "correct-code" })).await.code(), "VERIFICATION_LOCKED");
+
+    // One code typed in two browsers at once opens one of them.
+    let (id, _, links) = sent(&app, &key, json!([{ "email": "b@example.com", "name": "나", "authMethod": "emailCode" }])).await;
+    let token = token_of(&links[0]);
+    assert_eq!(ask_code(&app.new_browser(), &token, "emailCode").await.status, 200);
+    let code = emailed_code(&app, &id).await;
+    let tries = (0..4).map(|_| {
+        let (b, token, code) = (app.new_browser(), token.clone(), code.clone());
+        async move { answer(&b, &token, json!({ "method": "emailCode", "code": code })).await.status }
+    });
+    let statuses = futures::future::join_all(tries).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "a code works once: {statuses:?}");
     app.stop().await;
 }
 
@@ -603,13 +615,12 @@ async fn a_checked_recipients_copy_opens_only_after_their_checks_again() {
     assert!(mine.1.contains("본인 확인"), "{}", mine.1);
     let token = download_token(&mine.1);
     let texted = mail_to("texted@example.com");
-    assert_eq!(texted.2, "[]");
+    assert!(texted.2.contains("storage_key"), "no checks: the files attached by email, as for anyone: {texted:?}");
     let sms = wait_for_text(&app, 2).await;
     let done_text = sms.iter().find(|m| m["kind"] == "completed").unwrap_or_else(|| panic!("a completion SMS: {sms:?}"));
     assert_eq!(done_text["to"], "+821055556666");
     assert!(done_text["text"].as_str().unwrap().contains("본인확인 계약서"), "{done_text}");
     let texted_token = download_token(done_text["text"].as_str().unwrap());
-    assert_eq!(download_token(&texted.1), texted_token, "one link of the recipient's, by mail and SMS");
     let b = app.new_browser();
     let v = b.call("download/view", &[("token", &texted_token)]).await.json();
     assert!(v["verification"].is_null() && !v["documents"].as_array().unwrap().is_empty(), "no checks, the files: {v}");
@@ -677,9 +688,29 @@ async fn sessions_rotate_at_every_step_and_a_lockout_forgets_checks_passed_part_
     let (name, first) = session_cookie(&r);
     assert!(name.starts_with("__Host-"), "{name}");
     assert!(r.header("set-cookie").unwrap().contains("Path=/") && !r.header("set-cookie").unwrap().contains("Domain"));
-    let r = answer(&a, &token, json!({ "method": "knowledge", "phone": "01033334444", "birth_date": "1985-12-01" })).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let (_, second) = session_cookie(&r);
+    // The last step sent twice at once from this browser (a double tap): one passes and
+    // sets the new token, the other sets nothing (no second, lesser session).
+    let twice = (0..2).map(|_| {
+        let client = reqwest::Client::new();
+        let (url, cookie) = (app.url(&format!("/sign/{token}/verify")), format!("{name}={first}"));
+        async move {
+            let res = client
+                .post(url)
+                .header("cookie", cookie)
+                .header("accept", "application/json")
+                .json(&json!({ "method": "knowledge", "phone": "01033334444", "birth_date": "1985-12-01" }))
+                .send()
+                .await
+                .unwrap();
+            crate::helpers::Reply { status: res.status().as_u16(), headers: res.headers().clone(), body: res.text().await.unwrap_or_default() }
+        }
+    });
+    let replies = futures::future::join_all(twice).await;
+    let passed: Vec<&crate::helpers::Reply> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(passed.len(), 1, "{:?}", replies.iter().map(|r| (r.status, r.body.clone())).collect::<Vec<_>>());
+    let other = replies.iter().find(|r| r.status != 200).unwrap();
+    assert!(other.header("set-cookie").is_none() && other.status == 422, "{} {}", other.status, other.body);
+    let (_, second) = session_cookie(passed[0]);
     assert_ne!(first, second, "a new token at every step");
     let with = |value: &str| {
         let (name, value) = (name.clone(), value.to_owned());
@@ -705,7 +736,16 @@ async fn sessions_rotate_at_every_step_and_a_lockout_forgets_checks_passed_part_
     assert_eq!(call(&app, &key, "POST", &format!("/envelopes/{id}/recipients/{rid}/unlock"), None).await.status, 200);
     let steps = b.call("sign/view", &[("token", &token)]).await.json()["verification"]["steps"].clone();
     assert_eq!(steps[0]["done"], false, "the access code is asked again after the lockout: {steps}");
-    assert!(a.call("sign/view", &[("token", &token)]).await.json()["verification"].is_null(), "a browser that passed every check keeps its session");
+    assert!(with(&second).await["verification"].is_null(), "a browser that passed every check keeps its session");
+
+    // Right answers to one check alone never use up the count.
+    for _ in 0..6 {
+        assert_eq!(answer(&app.new_browser(), &token, json!({ "method": "accessCode", "code": "9753" })).await.status, 200);
+    }
+    assert_eq!(recipient(&app, &key, &id, 0).await["locked"], false);
+    let d = app.new_browser();
+    assert_eq!(answer(&d, &token, json!({ "method": "accessCode", "code": "9753" })).await.status, 200);
+    assert_eq!(answer(&d, &token, json!({ "method": "knowledge", "phone": "01033334444", "birth_date": "19851201" })).await.status, 200);
     app.stop().await;
 }
 
