@@ -240,7 +240,7 @@ mod tests {
             format!("Lee, a signer declined\n\nKim declined to sign “NDA”.\n\nReason: Wrong amount\n\nView the contract: https://x/contracts/1\n\n{footer_en}")
         );
 
-        let r = completed(Language::Ko, "김철수", "근로계약서", "도장 주식회사", None);
+        let r = completed(Language::Ko, "김철수", "근로계약서", "도장 주식회사", Handover::Attached);
         assert_eq!(r.subject, "[서명 완료] 근로계약서");
         assert_eq!(
             r.text,
@@ -249,18 +249,19 @@ mod tests {
                  전자서명으로 봉인된 문서와 감사 추적 기록을 보관해 두세요.\n\n봉인된 문서를 첨부했습니다.\n\n{footer_ko}"
             )
         );
-        let r = completed(Language::Ko, "김철수", "근로계약서", "도장 주식회사", Some(("https://x/download/t", 30)));
+        let r = completed(Language::Ko, "김철수", "근로계약서", "도장 주식회사", Handover::Link("https://x/download/t", 30));
         assert!(r.text.contains("\n\n링크는 30일 동안 유효합니다.\n\n봉인된 문서 받기: https://x/download/t\n\n"), "{}", r.text);
-        let r = completed(Language::En, "Kim", "NDA", "Dojang Inc", Some(("https://x/download/t", 30)));
+        let r = completed(Language::En, "Kim", "NDA", "Dojang Inc", Handover::CheckedLink("https://x/download/t", 30));
         assert_eq!(r.subject, "Completed: NDA");
         assert_eq!(
             r.text,
             format!(
                 "Kim, everyone has signed\n\nEveryone has signed “NDA” from Dojang Inc. Keep the sealed document, digitally signed with its audit trail.\n\n\
-                 The link works for 30 days.\n\nDownload the sealed documents: https://x/download/t\n\n{footer_en}"
+                 The link works for 30 days.\n\nYou will be asked to confirm who you are, as when you signed, before the documents open.\n\n\
+                 Download the sealed documents: https://x/download/t\n\n{footer_en}"
             )
         );
-        assert!(completed(Language::En, "Kim", "NDA", "Dojang Inc", None).text.contains("\n\nThe sealed documents are attached.\n\n"));
+        assert!(completed(Language::En, "Kim", "NDA", "Dojang Inc", Handover::Attached).text.contains("\n\nThe sealed documents are attached.\n\n"));
         assert!(r.html.starts_with("<!DOCTYPE html><html lang=\"en\">") && r.html.contains(">Download the sealed documents</a>"));
     }
 

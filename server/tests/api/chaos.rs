@@ -1,8 +1,8 @@
 //! The kill -9 campaign: envelopes signed concurrently through two instances while the
 //! instances are killed at random moments and restarted on the same data. Afterwards every
 //! envelope is completed once, each document has one sealed PDF whose hash is the one the API
-//! reports and which verifies intact, no invitation or webhook event was lost, and no signer
-//! was asked to sign twice. `DOJANG_CHAOS_SECONDS` (default 30) sets how long the killing goes
+//! reports and which verifies intact, no invitation, SMS or webhook event was lost, and no
+//! signer was asked to sign twice. `DOJANG_CHAOS_SECONDS` (default 30) sets how long the killing goes
 //! on and `DOJANG_CHAOS_ENVELOPES` (default 6) how many envelopes are signed meanwhile;
 //! `scripts/chaos.sh` runs a longer campaign.
 
@@ -152,6 +152,13 @@ async fn killed_at_random_two_instances_seal_every_envelope_once_and_lose_nothin
     for i in 0..count {
         let app = &apps[i % 2];
         let (envelope, _) = draft(app, &key).await;
+        // The second signer hears by SMS too: the SMS outbox lives through the kills as well.
+        let both = json!({ "recipients": [
+            { "email": "minjun@example.com", "name": "김민준", "role": "SIGNER", "order": 1 },
+            { "email": "seoyeon@example.com", "name": "이서연", "role": "SIGNER", "order": 2, "language": "en", "channel": "both", "phone": "010-2345-6789" },
+        ] });
+        let r = call(app, &key, "PATCH", &format!("/envelopes/{envelope}"), Some(both)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
         let r = call(app, &key, "POST", &format!("/envelopes/{envelope}/send"), None).await;
         assert_eq!(r.status, 200, "{}", r.body);
         sent.push((envelope, sign_urls(&r.json())));
@@ -272,16 +279,20 @@ async fn killed_at_random_two_instances_seal_every_envelope_once_and_lose_nothin
     loop {
         let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM emails WHERE status NOT IN ('sent', 'captured')").fetch_one(db.pool()).await.unwrap();
         let undelivered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_messages WHERE status <> 'delivered'").fetch_one(db.pool()).await.unwrap();
-        if pending == 0 && undelivered == 0 {
+        let texts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM text_messages WHERE status <> 'captured'").fetch_one(db.pool()).await.unwrap();
+        if pending == 0 && undelivered == 0 && texts == 0 {
             break;
         }
-        assert!(t.elapsed() < Duration::from_secs(120), "{pending} emails and {undelivered} webhook messages still not delivered");
+        assert!(t.elapsed() < Duration::from_secs(120), "{pending} emails, {texts} SMS and {undelivered} webhook messages still not delivered");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     for (envelope, _) in &sent {
         let invitations: Vec<String> =
             sqlx::query_scalar("SELECT to_email FROM emails WHERE envelope_id = $1 AND kind = 'invitation'").bind(envelope).fetch_all(db.pool()).await.unwrap();
         assert_eq!(invitations.len(), 2, "{envelope}: an invitation per signer");
+        let texts: Vec<String> =
+            sqlx::query_scalar("SELECT kind FROM text_messages WHERE envelope_id = $1 ORDER BY created_at").bind(envelope).fetch_all(db.pool()).await.unwrap();
+        assert_eq!(texts, ["invitation", "completed"], "{envelope}: the second signer's invitation and copy by SMS, once each");
     }
     let mail_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM emails WHERE status = 'sent'").fetch_one(db.pool()).await.unwrap();
     assert!(sink.messages().len() as i64 >= mail_rows, "the SMTP server received every message sent");
