@@ -58,6 +58,17 @@ impl PageGeometry {
         }
     }
 
+    /// A point in user space as displayed: points from the top-left corner (the inverse of
+    /// `display_point_to_user`).
+    pub fn user_point_to_display(&self, ux: f64, uy: f64) -> (f64, f64) {
+        match self.rotation {
+            90 => (uy - self.bottom, ux - self.left),
+            180 => (self.right - ux, uy - self.bottom),
+            270 => (self.top - uy, self.right - ux),
+            _ => (ux - self.left, self.top - uy),
+        }
+    }
+
     /// A field rectangle in user space: (left, bottom, right, top).
     pub fn to_user_space(&self, r: &FieldRect) -> UserRect {
         let (w, h) = (self.display_width(), self.display_height());
@@ -210,5 +221,17 @@ mod tests {
         assert!(FieldRect::parse(0.1, 0.1, 0.0, 0.1).is_err());
         assert!(FieldRect::parse(f64::NAN, 0.1, 0.1, 0.1).is_err());
         assert!(FieldRect::parse(0.8, 0.9, 0.2, 0.1).is_ok(), "touching the edges is fine");
+    }
+
+    #[test]
+    fn displayed_points_go_back_to_where_they_came_from() {
+        for rotation in [0, 90, 180, 270] {
+            let g = PageGeometry { left: 10.0, bottom: 20.0, right: 605.0, top: 862.0, rotation };
+            for (dx, dy) in [(0.0, 0.0), (100.0, 250.0), (g.display_width(), g.display_height())] {
+                let (ux, uy) = g.display_point_to_user(dx, dy);
+                let (bx, by) = g.user_point_to_display(ux, uy);
+                assert!((bx - dx).abs() < 1e-9 && (by - dy).abs() < 1e-9, "rotation {rotation}: ({dx}, {dy}) came back as ({bx}, {by})");
+            }
+        }
     }
 }

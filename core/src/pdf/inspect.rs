@@ -1,10 +1,12 @@
 //! Checking an upload: is it really a PDF, can PDFium open it without a password, how many
-//! pages, and each page's boxes and rotation. Every refusal has its own stable code.
+//! pages, and each page's boxes and rotation. Every refusal has its own stable code. Also
+//! what the pages say: their characters with their boxes, the text tags and anchors in them.
 
+use super::tags::{self, Found, PageChar};
 use super::PdfCtx;
 use crate::error::{AppError, ErrorCode};
-use crate::geometry::PageGeometry;
-use pdfium_render::prelude::{PdfDocument, PdfPageRenderRotation, PdfRect, PdfiumError, PdfiumInternalError};
+use crate::geometry::{PageGeometry, UserRect};
+use pdfium_render::prelude::{PdfDocument, PdfPage, PdfPageRenderRotation, PdfRect, PdfiumError, PdfiumInternalError};
 
 /// A page's boxes: what is displayed (CropBox ∩ MediaBox, with /Rotate) and the MediaBox.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -118,6 +120,35 @@ pub fn page_boxes(doc: &PdfDocument<'_>, max_pages: u32) -> Result<Vec<PageBoxes
         out.push(PageBoxes { geometry: g, media: m });
     }
     Ok(out)
+}
+
+/// Most characters read from one page (a dense page of text has a few thousand).
+const MAX_PAGE_CHARS: i32 = 100_000;
+
+/// A page's characters in PDFium's reading order, each with its box in user space (the
+/// loose box: the line's full height, which a field over a tag should cover).
+pub fn page_chars(page: &PdfPage<'_>) -> Vec<PageChar> {
+    let Ok(text) = page.text() else {
+        return Vec::new();
+    };
+    let chars = text.chars();
+    let mut out = Vec::new();
+    for c in chars.iter().take(MAX_PAGE_CHARS as usize) {
+        let Some(ch) = c.unicode_char() else { continue };
+        let bbox = c.loose_bounds().map(|r| rect(&r)).unwrap_or([0.0; 4]);
+        out.push(PageChar { ch, bbox: UserRect { left: bbox[0], bottom: bbox[1], right: bbox[2], top: bbox[3] } });
+    }
+    out
+}
+
+/// Every text tag of the document: (page index, what was found).
+pub fn text_tags(doc: &PdfDocument<'_>) -> Vec<(u32, Found)> {
+    doc.pages().iter().enumerate().flat_map(|(i, page)| tags::find(&page_chars(&page)).into_iter().map(move |f| (i as u32, f))).collect()
+}
+
+/// Every occurrence of `needle` in the document's text: (page index, its box).
+pub fn anchors(doc: &PdfDocument<'_>, needle: &str) -> Vec<(u32, UserRect)> {
+    doc.pages().iter().enumerate().flat_map(|(i, page)| tags::anchors(&page_chars(&page), needle).into_iter().map(move |r| (i as u32, r))).collect()
 }
 
 /// (left, bottom, right, top), normalised so left < right and bottom < top.

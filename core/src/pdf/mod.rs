@@ -1,5 +1,5 @@
 //! Everything Dojang does with PDF files: the PDFium engine, checking uploads, rendering
-//! page previews.
+//! page previews, and reading the fields a document places itself (text tags, anchors).
 
 mod engine;
 pub mod font;
@@ -8,6 +8,7 @@ pub mod inspect;
 pub mod pool;
 pub mod raw;
 pub mod render;
+pub mod tags;
 pub mod write;
 
 pub use engine::{PdfCtx, PdfEngine};

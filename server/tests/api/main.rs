@@ -31,6 +31,7 @@ mod signing;
 mod smtp;
 mod spec;
 mod storage;
+mod tags;
 mod test_mode;
 mod verify;
 mod webhooks;
