@@ -75,7 +75,8 @@ pub struct Standing {
     pub identity: Option<Identity>,
     pub required: Vec<AuthMethod>,
     pub done: Vec<AuthMethod>,
-    session: Option<SessionRow>,
+    /// The hash of the session token the browser presented, if any.
+    presented: Option<String>,
 }
 
 impl Standing {
@@ -143,14 +144,15 @@ pub async fn standing(st: &AppState, s: &Signer, cookies: &Cookies) -> AppResult
     let identity = Identity::load(&mut conn, &s.recipient.id).await?;
     let required = identity.as_ref().map(Identity::checks).transpose()?.unwrap_or_default();
     if required.is_empty() {
-        return Ok(Standing { identity, required, done: Vec::new(), session: None });
+        return Ok(Standing { identity, required, done: Vec::new(), presented: None });
     }
-    let session = match cookies.get(&cookie_name(&s.recipient.id)).and_then(SigningToken::parse) {
-        Some(token) => session_in(&mut conn, &s.recipient.id, &token.hash()).await?,
+    let presented = cookies.get(&cookie_name(&s.recipient.id)).and_then(SigningToken::parse).map(|t| t.hash());
+    let session = match &presented {
+        Some(hash) => session_in(&mut conn, &s.recipient.id, hash).await?,
         None => None,
     };
     let done = session.as_ref().map(|x| AuthMethod::split(&x.methods_done).unwrap_or_default()).unwrap_or_default();
-    Ok(Standing { identity, required, done, session })
+    Ok(Standing { identity, required, done, presented })
 }
 
 /// Asks a check's provider for a new request (a code sent now).
@@ -205,6 +207,20 @@ async fn session_in(conn: &mut sqlx::AnyConnection, recipient: &RecipientId, tok
         .bind(Timestamp::now())
         .fetch_optional(conn)
         .await?)
+}
+
+/// How long a session's previous token is recognised after a step rotated it.
+const ROTATION_GRACE: time::Duration = time::Duration::minutes(1);
+
+/// Whether `token_hash` was a session's token until a step rotated it just now.
+async fn rotated_just_now(tx: &mut Tx, recipient: &RecipientId, token_hash: &str) -> AppResult<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM signer_sessions WHERE previous_token_hash = $1 AND recipient_id = $2 AND rotated_at > $3")
+        .bind(token_hash)
+        .bind(recipient)
+        .bind(Timestamp::now().plus(-ROTATION_GRACE))
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(n > 0)
 }
 
 /// A check the browser still has to pass; refuses when locked, passed already, or not asked.
@@ -262,15 +278,17 @@ pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>
         return Err(locked());
     };
     // Read again under the lock: a parallel right answer may have passed a check meanwhile.
-    let session = match &standing.session {
-        Some(x) => match session_in(&mut tx, &s.recipient.id, &x.token_hash).await? {
+    let session = match &standing.presented {
+        Some(hash) => match session_in(&mut tx, &s.recipient.id, hash).await? {
             Some(fresh) => Some(fresh),
-            // A parallel answer from this browser rotated the token meanwhile: its reply
-            // carries the new one; this one sets nothing (a fresh session would hold less).
-            None => {
+            // A parallel answer from this browser rotated the token a moment ago: its reply
+            // carries the new one; this one sets nothing (a fresh session would hold less
+            // and, set last, would cost the browser what it passed).
+            None if rotated_just_now(&mut tx, &s.recipient.id, hash).await? => {
                 tx.rollback().await?;
                 return Err(AppError::field("method", "already_passed", "This check was just answered in this browser"));
             }
+            None => None,
         },
         None => None,
     };
@@ -342,11 +360,14 @@ pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>
     let token = SigningToken::generate();
     match &session {
         Some(session) => {
-            sqlx::query("UPDATE signer_sessions SET token_hash = $4, methods_done = $2, verified_at = $3 WHERE token_hash = $1")
-                .bind(&session.token_hash)
-                .bind(AuthMethod::join(&done))
-                .bind(if passed { Some(now) } else { session.verified_at })
-                .bind(token.hash())
+            sqlx::query(
+                "UPDATE signer_sessions SET token_hash = $4, previous_token_hash = $1, rotated_at = $5, methods_done = $2, verified_at = $3 WHERE token_hash = $1",
+            )
+            .bind(&session.token_hash)
+            .bind(AuthMethod::join(&done))
+            .bind(if passed { Some(now) } else { session.verified_at })
+            .bind(token.hash())
+            .bind(now)
                 .execute(&mut *tx)
                 .await?;
         }

@@ -63,10 +63,12 @@ async fn start_proxy(upstream: String) -> String {
 }
 
 /// An HTTP client whose connections come from `from` (any 127.x address works on Linux).
+/// Connections are kept alive: hundreds of fresh ones from one address could reuse a port
+/// whose previous connection the server still holds in TIME_WAIT, and the SYN then waits
+/// for retransmissions (seen as a request hanging for minutes in a full run).
 fn client_from(from: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .local_address(from.parse::<IpAddr>().unwrap())
-        .pool_max_idle_per_host(0)
         .timeout(crate::helpers::REQUEST_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .build()
