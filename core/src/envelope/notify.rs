@@ -8,8 +8,7 @@ use super::row::Envelope;
 use crate::document::DocumentRow;
 use crate::error::AppResult;
 use crate::identity::Identity;
-use crate::ids::EnvelopeId;
-use crate::ids::RecipientId;
+use crate::ids::{EnvelopeId, RecipientId};
 use crate::infra::crypto::SigningToken;
 use crate::infra::db::{Timestamp, Tx};
 use crate::mail::outbox::{self, AttachmentRef, EmailKind, NewEmail};
@@ -95,6 +94,14 @@ async fn download_link(st: &AppState, tx: &mut Tx, id: &EnvelopeId, recipient: O
     Ok(st.settings.link(&format!("/download/{}", token.as_str())))
 }
 
+/// The one plain link everyone without checks shares, made the first time it is needed.
+async fn shared_link(st: &AppState, tx: &mut Tx, id: &EnvelopeId, shared: &mut Option<String>) -> AppResult<String> {
+    if shared.is_none() {
+        *shared = Some(download_link(st, tx, id, None).await?);
+    }
+    Ok(shared.clone().unwrap_or_default())
+}
+
 /// Hands everyone (recipients and the sender) the sealed documents, by each recipient's
 /// channel. A recipient with checks gets neither attachments nor a plain link: their own link
 /// asks for the checks again (an email inbox is no proof of who signed by SMS code or birth
@@ -118,7 +125,7 @@ pub(super) async fn completed(st: &AppState, tx: &mut Tx, id: &EnvelopeId) -> Ap
     } else {
         Vec::new()
     };
-    // One plain link for everyone without checks (when the files are too large to attach).
+    // The plain link of everyone without checks (when the files are too large to attach).
     let mut shared: Option<String> = None;
     let recipients = contents::recipients(tx, id).await?;
     for r in &recipients {
@@ -136,12 +143,7 @@ pub(super) async fn completed(st: &AppState, tx: &mut Tx, id: &EnvelopeId) -> Ap
                 (Some(link), _) if checked => (Handover::CheckedLink(link, DOWNLOAD_DAYS), Vec::new()),
                 (_, true) => (Handover::Attached, attachments.clone()),
                 (Some(link), false) => (Handover::Link(link, DOWNLOAD_DAYS), Vec::new()),
-                (None, false) => {
-                    if shared.is_none() {
-                        shared = Some(download_link(st, tx, id, None).await?);
-                    }
-                    (Handover::Link(shared.as_deref().unwrap_or_default(), DOWNLOAD_DAYS), Vec::new())
-                }
+                (None, false) => (Handover::Link(&shared_link(st, tx, id, &mut shared).await?, DOWNLOAD_DAYS), Vec::new()),
             };
             let m = templates::completed(r.language, &r.name, &env.name, &env.organization_name, handover);
             mail(st, tx, &env, EmailKind::Completed, (&r.name, &r.email), Some(r), m, files).await?;
@@ -154,14 +156,8 @@ pub(super) async fn completed(st: &AppState, tx: &mut Tx, id: &EnvelopeId) -> Ap
     }
     if let Some(email) = env.sender_email().filter(|e| !recipients.iter().any(|r| r.email == *e)) {
         let (name, lang) = (env.sender_name().to_owned(), env.sender_language());
-        let handover = if attach {
-            Handover::Attached
-        } else {
-            if shared.is_none() {
-                shared = Some(download_link(st, tx, id, None).await?);
-            }
-            Handover::Link(shared.as_deref().unwrap_or_default(), DOWNLOAD_DAYS)
-        };
+        let link = if attach { None } else { Some(shared_link(st, tx, id, &mut shared).await?) };
+        let handover = link.as_deref().map_or(Handover::Attached, |l| Handover::Link(l, DOWNLOAD_DAYS));
         let m = templates::completed(lang, &name, &env.name, &env.organization_name, handover);
         mail(st, tx, &env, EmailKind::Completed, (&name, email), None, m, if attach { attachments } else { Vec::new() }).await?;
     }

@@ -209,6 +209,12 @@ async fn session_in(conn: &mut sqlx::AnyConnection, recipient: &RecipientId, tok
         .await?)
 }
 
+/// Drops the recipient's sessions that have not passed every check (on a lockout, an unlock).
+async fn forget_partial_sessions(tx: &mut Tx, recipient: &RecipientId) -> AppResult<()> {
+    sqlx::query("DELETE FROM signer_sessions WHERE recipient_id = $1 AND verified_at IS NULL").bind(recipient).execute(&mut **tx).await?;
+    Ok(())
+}
+
 /// How long a session's previous token is recognised after a step rotated it.
 const ROTATION_GRACE: time::Duration = time::Duration::minutes(1);
 
@@ -332,7 +338,7 @@ pub async fn answer(st: &AppState, s: &Signer, cookies: &Cookies, a: &Answer<'_>
                 .await?;
             // Checks passed part way are lost with the lockout (a browser that passed all
             // keeps its session).
-            sqlx::query("DELETE FROM signer_sessions WHERE recipient_id = $1 AND verified_at IS NULL").bind(&s.recipient.id).execute(&mut *tx).await?;
+            forget_partial_sessions(&mut tx, &s.recipient.id).await?;
             crate::envelope::report(&mut tx, event(AuditKind::RecipientLocked, json!({ "method": a.method.as_str() }))).await?;
         }
         tx.commit().await?;
@@ -433,7 +439,7 @@ pub async fn unlock(
         .bind(RequestState::Pending)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("DELETE FROM signer_sessions WHERE recipient_id = $1 AND verified_at IS NULL").bind(recipient).execute(&mut **tx).await?;
+    forget_partial_sessions(tx, recipient).await?;
     crate::envelope::report(
         tx,
         Event { envelope_id: &envelope.id, kind: AuditKind::RecipientUnlocked, recipient_id: Some(recipient), user_id: user, origin, data: json!({}) },

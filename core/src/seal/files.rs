@@ -161,7 +161,10 @@ pub async fn download_view(st: &AppState, token: &str, cookies: &Cookies) -> App
         Some(s) => gate::standing(st, s, cookies).await?.gate(st, s).await?,
         None => None,
     };
-    let envelope_name: String = sqlx::query_scalar("SELECT name FROM envelopes WHERE id = $1").bind(&d.envelope).fetch_one(st.db.pool()).await?;
+    let envelope_name: String = match &d.holder {
+        Some(s) => s.envelope.name.clone(),
+        None => sqlx::query_scalar("SELECT name FROM envelopes WHERE id = $1").bind(&d.envelope).fetch_one(st.db.pool()).await?,
+    };
     let documents = if verification.is_some() { Vec::new() } else { sealed_documents(&st.db, &d.envelope).await? };
     Ok(DownloadView { envelope_name, documents, verification })
 }

@@ -1,8 +1,8 @@
 //! The signer's HTTP endpoints besides the page and its server functions: page previews, and
 //! the identity checks (asking for a code, answering a check) on the signing page and on a
-//! recipient's download page — plain form posts, so the checks work before any script runs. A form post is answered with a redirect back to the
-//! signing page (`?verify_error=CODE` when it failed); `Accept: application/json` gets JSON
-//! with the status of the error code instead.
+//! recipient's download page — plain form posts, so the checks work before any script runs.
+//! A form post is answered with a redirect back to the page (`?verify_error=CODE` when it
+//! failed); `Accept: application/json` gets JSON with the status of the error code instead.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
