@@ -177,6 +177,17 @@ impl AppError {
         Self { code: ErrorCode::ValidationFailed, message, fields, retry_after: None }
     }
 
+    /// The same error with field paths under `from` named under `to` (`recipients[0].name`
+    /// → `roles[0].name`), for checks shared by two shapes of request.
+    pub fn rename_fields(mut self, from: &str, to: &str) -> Self {
+        for f in &mut self.fields {
+            if let Some(rest) = f.field.strip_prefix(from) {
+                f.field = format!("{to}{rest}");
+            }
+        }
+        self
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(ErrorCode::NotFound, format!("{what} not found"))
     }

@@ -79,6 +79,11 @@ typed_id!(
     "Contract"
 );
 typed_id!(
+    /// Documents, roles and fields prepared once, from which envelopes are made.
+    TemplateId,
+    "Template"
+);
+typed_id!(
     /// An uploaded PDF.
     DocumentId,
     "Document"

@@ -42,6 +42,8 @@ pub mod signing;
 pub mod sms;
 #[cfg(feature = "server")]
 pub mod state;
+#[cfg(feature = "server")]
+pub mod template;
 
 #[cfg(feature = "server")]
 pub mod webhooks;

@@ -105,7 +105,7 @@ impl Area {
         let first = path.trim_start_matches("/api/v1").trim_start_matches('/').split('/').next().unwrap_or("");
         match first {
             "documents" => Area::Documents,
-            "envelopes" | "clients" => Area::Envelopes,
+            "envelopes" | "clients" | "templates" | "batches" => Area::Envelopes,
             "webhooks" => Area::Webhooks,
             "keys" | "embedding" => Area::Administration,
             "auth" if path.ends_with("/client-token") => Area::Envelopes,
@@ -161,5 +161,7 @@ mod tests {
         assert_eq!(Area::of("/api/v1/auth/admin-token"), Area::Any);
         assert_eq!(Area::of("/api/v1/keys/abc"), Area::Administration);
         assert_eq!(Area::of("/api/v1/envelopes/x/remind"), Area::Envelopes);
+        assert_eq!(Area::of("/api/v1/templates/x/envelopes"), Area::Envelopes);
+        assert_eq!(Area::of("/api/v1/batches/x"), Area::Envelopes);
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::actor::Actor;
 use crate::error::{AppError, AppResult};
-use crate::ids::{DocumentId, EnvelopeId};
+use crate::ids::{DocumentId, EnvelopeId, TemplateId};
 use crate::infra::db::Db;
 
 /// The SQL condition (on a table aliased `t`) and whether the client id is bound as `$4`.
@@ -52,6 +52,16 @@ pub async fn document(db: &Db, actor: &Actor, id: &DocumentId) -> AppResult<()> 
 /// Whether the caller may see this document, on a connection (inside a transaction too).
 pub async fn document_visible(conn: &mut sqlx::AnyConnection, actor: &Actor, id: &DocumentId) -> AppResult<bool> {
     visible(conn, actor, "documents", id.as_str()).await
+}
+
+/// Ok when the caller may see this template, else 404, on a connection (inside a
+/// transaction too).
+pub async fn template_in(conn: &mut sqlx::AnyConnection, actor: &Actor, id: &TemplateId) -> AppResult<()> {
+    if visible(conn, actor, "templates", id.as_str()).await? {
+        Ok(())
+    } else {
+        Err(AppError::not_found("Template"))
+    }
 }
 
 /// The `WHERE` clause for lists: organization `$1`, mode `$2`, and client `$3` when there is one.

@@ -97,6 +97,10 @@ pub async fn delete(st: &AppState, actor: &Actor, id: &DocumentId) -> AppResult<
     if used > 0 {
         return Err(AppError::new(ErrorCode::DocumentInUse, "An envelope uses this document; remove it from the envelope first"));
     }
+    let in_templates: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM template_documents WHERE document_id = $1").bind(id).fetch_one(&mut *tx).await?;
+    if in_templates > 0 {
+        return Err(AppError::new(ErrorCode::DocumentInUse, "A template uses this document; remove it from the template first"));
+    }
     let key: String = sqlx::query_scalar("SELECT storage_key FROM documents WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
     // Its pages go with it (ON DELETE CASCADE).
     sqlx::query("DELETE FROM documents WHERE id = $1").bind(id).execute(&mut *tx).await?;

@@ -44,6 +44,56 @@ pub struct FieldSpec {
     pub placeholder: String,
     pub options: Vec<String>,
     pub format: Option<String>,
+    /// Values are prefilled by it.
+    pub name: Option<String>,
+    /// The value shown before signing (the signer may change it unless `read_only`).
+    pub prefill: Option<String>,
+    pub read_only: bool,
+    /// The sealed PDF paints over what lies under it (a text tag).
+    pub conceal: bool,
+}
+
+impl FieldSpec {
+    /// The field for the recipient `recipient_id`, with a fresh id.
+    pub fn draft(&self, recipient_id: RecipientId) -> FieldDraft {
+        FieldDraft {
+            id: FieldId::new(),
+            recipient_id,
+            document_id: self.document_id.clone(),
+            page: self.page,
+            rect: self.rect,
+            kind: self.kind,
+            required: self.required,
+            label: self.label.clone(),
+            placeholder: self.placeholder.clone(),
+            options: self.options.clone(),
+            format: self.format.clone(),
+            name: self.name.clone(),
+            prefill: self.prefill.clone(),
+            read_only: self.read_only,
+            conceal: self.conceal,
+        }
+    }
+
+    /// A stored field, its recipient named `recipient` (an email, or a template's role).
+    pub fn from_draft(d: &FieldDraft, recipient: String) -> Self {
+        Self {
+            document_id: d.document_id.clone(),
+            page: d.page,
+            rect: d.rect,
+            kind: d.kind,
+            recipient,
+            required: d.required,
+            label: d.label.clone(),
+            placeholder: d.placeholder.clone(),
+            options: d.options.clone(),
+            format: d.format.clone(),
+            name: d.name.clone(),
+            prefill: d.prefill.clone(),
+            read_only: d.read_only,
+            conceal: d.conceal,
+        }
+    }
 }
 
 /// What a create or a change sets; `None` leaves a value as it is.
@@ -99,7 +149,8 @@ impl DraftChange {
     }
 }
 
-fn check_options(c: &DraftChange) -> AppResult<()> {
+/// The sending options' bounds (expiry, redirect, reminders, message, documents).
+pub fn check_options(c: &DraftChange) -> AppResult<()> {
     let mut errors = Vec::new();
     let mut err = |field: &str, code: &str, message: &str| errors.push(FieldError { field: field.into(), code: code.into(), message: message.into() });
     if c.expires_in.flatten().is_some_and(|secs| !(60..=366 * 24 * 3600).contains(&secs)) {
@@ -200,19 +251,7 @@ fn fields_of(specs: &[FieldSpec], by_email: &HashMap<String, RecipientId>) -> Ap
                 code: "unknown".into(),
                 message: "Name a recipient of this envelope by email".into(),
             }),
-            Some(rid) => out.push(FieldDraft {
-                id: FieldId::new(),
-                recipient_id: rid.clone(),
-                document_id: f.document_id.clone(),
-                page: f.page,
-                rect: f.rect,
-                kind: f.kind,
-                required: f.required,
-                label: f.label.clone(),
-                placeholder: f.placeholder.clone(),
-                options: f.options.clone(),
-                format: f.format.clone(),
-            }),
+            Some(rid) => out.push(f.draft(rid.clone())),
         }
     }
     if errors.is_empty() {

@@ -101,7 +101,8 @@ pub async fn recipients(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppR
     Ok(sqlx::query_as(&sql).bind(envelope).fetch_all(conn).await?)
 }
 
-const FIELD_COLUMNS: &str = "id, recipient_id, document_id, page_index, x, y, width, height, kind, required, label, placeholder, options, format";
+const FIELD_COLUMNS: &str =
+    "id, recipient_id, document_id, page_index, x, y, width, height, kind, required, label, placeholder, options, format, name, prefill, read_only, conceal";
 
 #[derive(sqlx::FromRow)]
 struct FieldRow {
@@ -119,6 +120,10 @@ struct FieldRow {
     placeholder: String,
     options: String,
     format: Option<String>,
+    name: Option<String>,
+    prefill: Option<String>,
+    read_only: i64,
+    conceal: i64,
 }
 
 impl FieldRow {
@@ -137,6 +142,10 @@ impl FieldRow {
             placeholder: self.placeholder,
             options,
             format: self.format,
+            name: self.name,
+            prefill: self.prefill,
+            read_only: self.read_only != 0,
+            conceal: self.conceal != 0,
         })
     }
 }

@@ -185,8 +185,8 @@ pub(crate) async fn append_fields(tx: &mut Tx, id: &EnvelopeId, fields: &[FieldD
 pub(crate) async fn insert_field(tx: &mut Tx, id: &EnvelopeId, position: i64, f: &FieldDraft, now: Timestamp, path: &str) -> AppResult<()> {
     let res = sqlx::query(
         "INSERT INTO fields (id, envelope_id, recipient_id, document_id, page_index, x, y, width, height, kind, required, \
-         label, placeholder, options, format, position, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)",
+         label, placeholder, options, format, name, prefill, read_only, conceal, position, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)",
     )
     .bind(&f.id)
     .bind(id)
@@ -203,6 +203,10 @@ pub(crate) async fn insert_field(tx: &mut Tx, id: &EnvelopeId, position: i64, f:
     .bind(&f.placeholder)
     .bind(serde_json::to_string(&f.options).unwrap_or_else(|_| "[]".into()))
     .bind(f.format.as_deref())
+    .bind(f.name.as_deref())
+    .bind(f.prefill.as_deref())
+    .bind(i64::from(f.read_only))
+    .bind(i64::from(f.conceal))
     .bind(position)
     .bind(now)
     .execute(&mut **tx)

@@ -80,6 +80,10 @@ impl Prepared {
                     placeholder: String::new(),
                     options: Vec::new(),
                     format,
+                    name: None,
+                    prefill: None,
+                    read_only: false,
+                    conceal: false,
                 });
             }
         }

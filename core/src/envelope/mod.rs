@@ -17,7 +17,7 @@ pub mod transition;
 mod validate;
 mod view;
 
-pub use change::{create as create_from, update, DraftChange, FieldSpec, RecipientSpec};
+pub use change::{check_options, create as create_from, update, DraftChange, FieldSpec, RecipientSpec};
 pub use contents::{fields, page_counts, recipients, Contents, Recipient};
 pub use draft::{add_document, create, delete, remove_document, rename, reorder_documents, save_editor};
 pub(crate) use invite::invite_due;

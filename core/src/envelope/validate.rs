@@ -113,7 +113,40 @@ fn field(
     }
     let options = options(p, &path("options"), f);
     let format = date_format(p, &path("format"), f);
-    Some(FieldDraft { rect: rect.ok()?, label, placeholder, options, format, ..f.clone() })
+    let name = f.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+    if name.as_ref().is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control)) {
+        p.add(path("name"), "invalid", "Use at most 100 characters, without control characters");
+    }
+    let checked = FieldDraft { rect: rect.ok()?, label, placeholder, options, format, name, ..f.clone() };
+    let prefill = prefill(p, &path("value"), &checked);
+    Some(FieldDraft { prefill, ..checked })
+}
+
+/// A value given before signing: only for fields a signer types or chooses in, of the
+/// field's kind; a read-only field needs one.
+fn prefill(p: &mut Problems, path: &str, f: &FieldDraft) -> Option<String> {
+    let raw = f.prefill.as_deref().map(str::trim);
+    let takes_value = !matches!(f.kind, FieldKind::Signature | FieldKind::Initials | FieldKind::Date);
+    match raw {
+        Some(_) | None if !takes_value => {
+            if raw.is_some() || f.read_only {
+                p.add(path.into(), "not_allowed", "Signatures, initials and dates are given by the signer");
+            }
+            None
+        }
+        None | Some("") if f.read_only => {
+            p.add(path.into(), "required", "A read-only field needs a value");
+            None
+        }
+        None => None,
+        Some(v) => match crate::signing::submission::typed_value(&FieldDraft { required: false, ..f.clone() }, v) {
+            Ok(v) => v,
+            Err((code, message)) => {
+                p.add(path.into(), code, message);
+                None
+            }
+        },
+    }
 }
 
 /// A choice field's options: trimmed, at least one, at most 50 of 200 characters, distinct.

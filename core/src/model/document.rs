@@ -120,4 +120,16 @@ pub struct FieldDraft {
     /// Date format (date fields) — one of `DATE_FORMATS`.
     #[serde(default)]
     pub format: Option<String>,
+    /// The field's name: values are prefilled by it (templates, text tags).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A value given before signing: the field shows it filled in, and the signer may change
+    /// it unless `read_only`.
+    #[serde(default)]
+    pub prefill: Option<String>,
+    #[serde(default)]
+    pub read_only: bool,
+    /// The sealed PDF paints over what lies under the field (a text tag's own text).
+    #[serde(default)]
+    pub conceal: bool,
 }

@@ -141,14 +141,15 @@ pub fn page_chars(page: &PdfPage<'_>) -> Vec<PageChar> {
     out
 }
 
-/// Every text tag of the document: (page index, what was found).
-pub fn text_tags(doc: &PdfDocument<'_>) -> Vec<(u32, Found)> {
-    doc.pages().iter().enumerate().flat_map(|(i, page)| tags::find(&page_chars(&page)).into_iter().map(move |f| (i as u32, f))).collect()
+/// The document's text tags, at most `limit` (pages past it are not read): (page index,
+/// what was found).
+pub fn text_tags(doc: &PdfDocument<'_>, limit: usize) -> Vec<(u32, Found)> {
+    doc.pages().iter().enumerate().flat_map(|(i, page)| tags::find(&page_chars(&page)).into_iter().map(move |f| (i as u32, f))).take(limit).collect()
 }
 
-/// Every occurrence of `needle` in the document's text: (page index, its box).
-pub fn anchors(doc: &PdfDocument<'_>, needle: &str) -> Vec<(u32, UserRect)> {
-    doc.pages().iter().enumerate().flat_map(|(i, page)| tags::anchors(&page_chars(&page), needle).into_iter().map(move |r| (i as u32, r))).collect()
+/// The occurrences of `needle` in the document's text, at most `limit`: (page index, its box).
+pub fn anchors(doc: &PdfDocument<'_>, needle: &str, limit: usize) -> Vec<(u32, UserRect)> {
+    doc.pages().iter().enumerate().flat_map(|(i, page)| tags::anchors(&page_chars(&page), needle).into_iter().map(move |r| (i as u32, r))).take(limit).collect()
 }
 
 /// (left, bottom, right, top), normalised so left < right and bottom < top.

@@ -29,6 +29,9 @@ pub enum Mark {
     Image(Vec<u8>),
     /// A notice across the page in red (the test-mode mark).
     Notice(String),
+    /// White over the field's whole box: hides what the document printed there (a text
+    /// tag), filled or not.
+    Cover,
 }
 
 /// A mark on a page: 0-based page index, where (fractions of the displayed page), what.
@@ -193,6 +196,9 @@ impl Canvas {
             Mark::Check => self.check(w, h),
             Mark::Ink(d) => self.ink(d, w, h),
             Mark::Image(png) => self.image(res, png, w, h)?,
+            Mark::Cover => {
+                let _ = writeln!(self.ops, "1 1 1 rg 0 0 {} {} re f", real(w), real(h));
+            }
         }
         self.push("Q");
         Ok(())

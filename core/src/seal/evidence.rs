@@ -97,7 +97,13 @@ impl Evidence {
             }
         }
         let recorded = recorded_values(&events);
-        let mut marks = Vec::with_capacity(values.len());
+        // Fields over a text tag hide it first (the value, if any, is written on top).
+        let mut marks: Vec<FieldMark> = contents
+            .fields
+            .iter()
+            .filter(|f| f.conceal)
+            .map(|f| FieldMark { document_id: f.document_id.clone(), page: f.page, rect: f.rect, mark: Mark::Cover })
+            .collect();
         let mut signatures = HashMap::new();
         for v in values {
             if recorded.get(&v.field_id) != Some(&(v.value.clone(), v.signature_id.clone())) {

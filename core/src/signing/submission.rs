@@ -76,7 +76,9 @@ fn check_values(fields: &[crate::model::FieldDraft], sub: &SignSubmission, today
     for f in fields {
         let path = format!("fields.{}", f.id);
         let input = given.get(&f.id);
-        let raw = input.map(|i| i.value.trim().to_owned()).unwrap_or_default();
+        // A read-only field keeps the value it was given; an editable one starts from it.
+        let given_value = input.map(|i| i.value.trim().to_owned());
+        let raw = if f.read_only { f.prefill.clone() } else { given_value.or_else(|| f.prefill.clone()) }.unwrap_or_default();
         let mut bad = |code: &str, msg: &str| errors.push(FieldError { field: path.clone(), code: code.into(), message: msg.into() });
         let value = match f.kind {
             FieldKind::Signature | FieldKind::Initials => match input.and_then(|i| i.signature) {
@@ -88,32 +90,13 @@ fn check_values(fields: &[crate::model::FieldDraft], sub: &SignSubmission, today
                 None => None,
             },
             FieldKind::Date => Some((format_date(today, f.format.as_deref().unwrap_or("YYYY-MM-DD")), None)),
-            FieldKind::Checkbox => match raw.as_str() {
-                "true" => Some(("true".into(), None)),
-                "" | "false" => (!f.required).then(|| ("false".into(), None)),
-                _ => {
-                    bad("invalid", "A checkbox is true or false");
+            _ => match typed_value(f, &raw) {
+                Ok(v) => v.map(|v| (v, None)),
+                Err((code, msg)) => {
+                    bad(code, msg);
                     None
                 }
             },
-            _ if raw.is_empty() => None,
-            _ if raw.chars().count() > MAX_TEXT_VALUE => {
-                bad("too_long", "Use at most 1000 characters");
-                None
-            }
-            FieldKind::Number if raw.replace([',', ' '], "").parse::<f64>().is_err() => {
-                bad("invalid", "Enter a number");
-                None
-            }
-            FieldKind::Email if crate::types::EmailAddress::parse(&raw).is_err() => {
-                bad("invalid", "Enter a valid email address");
-                None
-            }
-            FieldKind::Radio | FieldKind::Select if !f.options.contains(&raw) => {
-                bad("invalid", "Choose one of the options");
-                None
-            }
-            _ => Some((raw, None)),
         };
         match value {
             Some((v, sig)) => out.push(FieldValue { field_id: f.id.clone(), kind: f.kind, value: v, signature: sig }),
@@ -128,6 +111,25 @@ fn check_values(fields: &[crate::model::FieldDraft], sub: &SignSubmission, today
         Ok(out)
     } else {
         Err(AppError::fields(errors))
+    }
+}
+
+/// A typed value (not a signature or date) checked against its field: `None` when empty
+/// (a checkbox left empty is `false` unless required), else the value as stored, or the
+/// error's code and message.
+pub(crate) fn typed_value(f: &FieldDraft, raw: &str) -> Result<Option<String>, (&'static str, &'static str)> {
+    match f.kind {
+        FieldKind::Checkbox => match raw {
+            "true" => Ok(Some("true".into())),
+            "" | "false" => Ok((!f.required).then(|| "false".into())),
+            _ => Err(("invalid", "A checkbox is true or false")),
+        },
+        _ if raw.is_empty() => Ok(None),
+        _ if raw.chars().count() > MAX_TEXT_VALUE => Err(("too_long", "Use at most 1000 characters")),
+        FieldKind::Number if raw.replace([',', ' '], "").parse::<f64>().is_err() => Err(("invalid", "Enter a number")),
+        FieldKind::Email if crate::types::EmailAddress::parse(raw).is_err() => Err(("invalid", "Enter a valid email address")),
+        FieldKind::Radio | FieldKind::Select if !f.options.iter().any(|o| o == raw) => Err(("invalid", "Choose one of the options")),
+        _ => Ok(Some(raw.to_owned())),
     }
 }
 
@@ -175,6 +177,10 @@ pub fn placed_fields(sub: &SignSubmission, recipient: &RecipientId, pages: &Hash
             placeholder: String::new(),
             options: Vec::new(),
             format: None,
+            name: None,
+            prefill: None,
+            read_only: false,
+            conceal: false,
         };
         values.push(FieldValue { field_id: field.id.clone(), kind: FieldKind::Signature, value: String::new(), signature: Some(p.signature) });
         fields.push(field);

@@ -10,7 +10,7 @@ use dojang_core::pdf::PdfEngine;
 use pdfium_render::prelude::*;
 use std::path::Path;
 
-fn engine() -> PdfEngine {
+pub(crate) fn engine() -> PdfEngine {
     PdfEngine::start(Path::new(&std::env::var("DOJANG_PDFIUM_LIB").expect("DOJANG_PDFIUM_LIB"))).unwrap()
 }
 
@@ -26,7 +26,7 @@ const WRITTEN: [(u16, &str, f32, f32); 4] = [
 ];
 
 /// Two A4 pages, the second turned 90° clockwise, with the tags above.
-fn tagged_pdf(pdfium: &Pdfium) -> Vec<u8> {
+pub(crate) fn tagged_pdf(pdfium: &Pdfium) -> Vec<u8> {
     let mut doc = pdfium.create_new_pdf().unwrap();
     let font = doc.fonts_mut().load_true_type_from_bytes(FONT, true).unwrap();
     for page_index in 0..2u16 {
@@ -55,7 +55,7 @@ async fn read(bytes: Option<Vec<u8>>, anchor: &'static str) -> Read {
             let bytes = bytes.unwrap_or_else(|| tagged_pdf(ctx.pdfium));
             let doc = ctx.pdfium.load_pdf_from_byte_vec(bytes, None).unwrap();
             let pages = inspect::page_boxes(&doc, 1000).unwrap().into_iter().map(|p| p.geometry).collect();
-            Read { pages, found: inspect::text_tags(&doc), anchors: inspect::anchors(&doc, anchor) }
+            Read { pages, found: inspect::text_tags(&doc, 2000), anchors: inspect::anchors(&doc, anchor, 2000) }
         })
         .await
         .unwrap()

@@ -180,6 +180,10 @@ impl Editor {
             placeholder: String::new(),
             options,
             format: (kind == FieldKind::Date).then(|| dojang_core::model::DATE_FORMATS[0].to_owned()),
+            name: None,
+            prefill: None,
+            read_only: false,
+            conceal: false,
         };
         let id = field.id.clone();
         self.commit(|_, fields| fields.push(field));

@@ -58,6 +58,9 @@ pub fn SignPage() -> impl IntoView {
 
 /// Whether a field counts as filled before the signer touched anything.
 fn filled_at_start(f: &SignerField) -> bool {
+    if f.field.prefill.as_deref().is_some_and(|v| !v.is_empty() && v != "false") {
+        return true;
+    }
     match f.field.kind {
         FieldKind::Date | FieldKind::Name | FieldKind::Email => true,
         FieldKind::Checkbox => !f.field.required,
@@ -182,6 +185,9 @@ fn SignField(f: SignerField, order: Option<usize>, today: String, name: String, 
         .into_any();
     }
     let placeholder = if f.field.label.is_empty() { f.field.placeholder.clone() } else { f.field.label.clone() };
+    // A value given before signing: shown filled in; a read-only one cannot be changed.
+    let prefill = f.field.prefill.clone().filter(|v| !v.is_empty());
+    let locked = f.field.read_only;
     let body = match kind {
         FieldKind::Signature | FieldKind::Initials => view! {
             <button type="button" class="sig-button" data-testid=testid::SIGN_SIGNATURE_FIELD>
@@ -193,11 +199,17 @@ fn SignField(f: SignerField, order: Option<usize>, today: String, name: String, 
             let fmt = f.field.format.clone().unwrap_or_else(|| "YYYY-MM-DD".into());
             view! { <span class="value date">{dojang_core::model::format_date_preview(&today, &fmt)}</span> }.into_any()
         }
-        FieldKind::Checkbox => view! { <input type="checkbox" data-testid=testid::SIGN_INPUT/> }.into_any(),
+        FieldKind::Checkbox => {
+            view! { <input type="checkbox" data-testid=testid::SIGN_INPUT checked=prefill.as_deref() == Some("true") disabled=locked/> }.into_any()
+        }
         FieldKind::Radio | FieldKind::Select => view! {
-            <select data-testid=testid::SIGN_INPUT>
+            <select data-testid=testid::SIGN_INPUT disabled=locked>
                 <option value="">{placeholder.clone()}</option>
-                {f.field.options.iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+                {f.field
+                    .options
+                    .iter()
+                    .map(|o| view! { <option value=o.clone() selected=prefill.as_ref() == Some(o)>{o.clone()}</option> })
+                    .collect_view()}
             </select>
         }
         .into_any(),
@@ -207,18 +219,19 @@ fn SignField(f: SignerField, order: Option<usize>, today: String, name: String, 
                 FieldKind::Number => ("text", "decimal"),
                 _ => ("text", "text"),
             };
-            let value = match kind {
+            let value = prefill.unwrap_or(match kind {
                 FieldKind::Name => name,
                 FieldKind::Email => email,
                 _ => String::new(),
-            };
-            view! { <input type=input_type inputmode=mode data-testid=testid::SIGN_INPUT placeholder=placeholder value=value/> }.into_any()
+            });
+            view! { <input type=input_type inputmode=mode data-testid=testid::SIGN_INPUT placeholder=placeholder value=value readonly=locked/> }.into_any()
         }
     };
     view! {
         <div class="sfield mine" class:filled=filled_at_start(&f) class:required=f.field.required style=style
             id=format!("field-{}", f.field.id) data-testid=testid::SIGN_FIELD data-kind=kind.as_str() data-field-id=f.field.id.to_string()
-            data-required=f.field.required.to_string() data-order=order.map(|o| o.to_string())>
+            data-required=f.field.required.to_string() data-order=order.map(|o| o.to_string())
+            data-read-only=locked.then_some("true")>
             {body}
         </div>
     }

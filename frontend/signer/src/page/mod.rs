@@ -23,6 +23,7 @@ use state::{MyField, Page, Shared};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use web_sys::Element;
 
 /// Brings the server-rendered signing page to life.
@@ -70,8 +71,17 @@ fn prefilled(fields: &[MyField]) -> HashMap<FieldId, String> {
     fields
         .iter()
         .filter_map(|f| {
-            let input = cast::<web_sys::HtmlInputElement>(&find(&f.el, "input:not([type=checkbox])")?)?;
-            let v = input.value();
+            let el = find(&f.el, "input, select")?;
+            let v = if let Some(select) = el.dyn_ref::<web_sys::HtmlSelectElement>() {
+                select.value()
+            } else {
+                let input = el.dyn_ref::<web_sys::HtmlInputElement>()?;
+                match input.type_().as_str() {
+                    "checkbox" if input.checked() => "true".to_owned(),
+                    "checkbox" => String::new(),
+                    _ => input.value(),
+                }
+            };
             (!v.is_empty()).then(|| (f.id.clone(), v))
         })
         .collect()

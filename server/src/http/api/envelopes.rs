@@ -60,6 +60,10 @@ fn fields(list: Vec<FieldIn>) -> AppResult<Vec<FieldSpec>> {
                 placeholder: f.placeholder.unwrap_or_default(),
                 options: f.options.unwrap_or_default(),
                 format: f.format,
+                name: f.name,
+                prefill: f.value,
+                read_only: f.read_only,
+                conceal: false,
             }),
             (Err(_), _) => {
                 errors.push(FieldError { field: format!("fields[{i}].document"), code: "unknown".into(), message: "Name a document of this envelope".into() })

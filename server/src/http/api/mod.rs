@@ -10,6 +10,7 @@ mod extract;
 mod keys;
 mod layers;
 pub mod schema;
+mod templates;
 mod webhooks;
 
 use axum::extract::{DefaultBodyLimit, Request};
@@ -52,9 +53,9 @@ pub fn router(st: AppState) -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Dojang API", version = "1", description = "Documents, envelopes, tokens, usage and webhooks. Authenticate with `Authorization: Bearer` and an API key (`dj_live_…` / `dj_test_…`), an admin token or a client token."),
+    info(title = "Dojang API", version = "1", description = "Documents, envelopes, templates, tokens, usage and webhooks. Authenticate with `Authorization: Bearer` and an API key (`dj_live_…` / `dj_test_…`), an admin token or a client token."),
     servers((url = "/api/v1")),
-    tags((name = "documents"), (name = "envelopes"), (name = "auth"), (name = "usage"), (name = "webhooks"), (name = "embedding"))
+    tags((name = "documents"), (name = "envelopes"), (name = "templates"), (name = "auth"), (name = "usage"), (name = "webhooks"), (name = "embedding"))
 )]
 struct ApiDoc;
 
@@ -76,6 +77,9 @@ pub fn v1_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(envelopes::unlock))
         .routes(routes!(envelopes::events))
         .routes(routes!(envelopes::audit_trail))
+        .routes(routes!(templates::create, templates::list))
+        .routes(routes!(templates::get_one, templates::patch, templates::delete))
+        .routes(routes!(templates::create_envelope))
         .routes(routes!(access::admin_token))
         .routes(routes!(access::register_client, access::list_clients))
         .routes(routes!(access::get_client))

@@ -123,6 +123,16 @@ pub struct FieldIn {
     /// Date format of date fields: `YYYY-MM-DD`, `YYYY. MM. DD.`, `YYYY년 MM월 DD일`, `MM/DD/YYYY` or `DD/MM/YYYY`.
     #[serde(default)]
     pub format: Option<String>,
+    /// The field's name (templates prefill values by it; at most 100 characters).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A value filled in before signing (not for signature, initials and date fields): a
+    /// text, a number, an email, `true`/`false` for a checkbox, one of the options.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// The signer sees `value` but cannot change it.
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -270,6 +280,10 @@ pub struct FieldOut {
     pub placeholder: String,
     pub options: Vec<String>,
     pub format: Option<String>,
+    pub name: Option<String>,
+    /// The value filled in before signing.
+    pub value: Option<String>,
+    pub read_only: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -467,6 +481,9 @@ impl FieldOut {
             placeholder: f.placeholder.clone(),
             options: f.options.clone(),
             format: f.format.clone(),
+            name: f.name.clone(),
+            value: f.prefill.clone(),
+            read_only: f.read_only,
         }
     }
 }

@@ -4,11 +4,13 @@
 mod access;
 mod document;
 mod envelope;
+mod template;
 mod webhook;
 
 pub use access::*;
 pub use document::*;
 pub use envelope::*;
+pub use template::*;
 pub use webhook::*;
 
 use base64::Engine as _;

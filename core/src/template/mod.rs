@@ -1,0 +1,13 @@
+//! Templates (issue 16): documents, roles (`근로자`, `회사` — not people) and fields assigned to
+//! roles, prepared once in the caller's scope, with fields placed by hand or by the documents'
+//! own text tags and anchors (`placing`). An envelope made from one (`instantiate`) copies its
+//! documents, fields and options: editing or deleting the template later never reaches
+//! envelopes already made.
+
+mod instantiate;
+mod placing;
+mod store;
+
+pub use instantiate::{envelope_from, Assignment, FromTemplate, Prefill};
+pub use placing::{Anchor, Placing, MAX_ANCHORS};
+pub use store::{create, delete, get, list, update, Filter, Role, Template, TemplateChange};

@@ -1,0 +1,212 @@
+//! Fields placed by the documents themselves: every text tag (`{{signature;role=근로자}}`) and
+//! every occurrence of an anchor string becomes a field of its role. The stored PDFs are read
+//! once each on the PDFium thread, page by page; at most `MAX_FIELDS` fields are placed.
+
+use crate::document::DocumentRow;
+use crate::envelope::{FieldSpec, MAX_FIELDS};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::geometry::PageGeometry;
+use crate::infra::storage::BlobKey;
+use crate::model::FieldKind;
+use crate::pdf::inspect;
+use crate::pdf::tags::{self, AnchorPlacement};
+use crate::state::AppState;
+
+/// A field placed at each occurrence of `text` (DocuSign's `anchorString`).
+#[derive(Clone, Debug)]
+pub struct Anchor {
+    pub text: String,
+    pub role: String,
+    pub kind: FieldKind,
+    pub placement: AnchorPlacement,
+    pub required: bool,
+    pub label: String,
+    pub name: Option<String>,
+    /// Without it, a string found nowhere is an error.
+    pub ignore_if_not_present: bool,
+}
+
+/// What to place from the documents' text.
+#[derive(Clone, Debug, Default)]
+pub struct Placing {
+    pub text_tags: bool,
+    pub anchors: Vec<Anchor>,
+}
+
+impl Placing {
+    pub fn is_empty(&self) -> bool {
+        !self.text_tags && self.anchors.is_empty()
+    }
+}
+
+/// Longest anchor string.
+const MAX_ANCHOR_CHARS: usize = 200;
+/// Most anchors in one request.
+pub const MAX_ANCHORS: usize = 50;
+
+/// What one document gave: fields (role in `recipient`) and problems.
+struct Placed {
+    fields: Vec<FieldSpec>,
+    problems: Vec<FieldError>,
+    /// Occurrences found of each anchor.
+    anchor_hits: Vec<usize>,
+}
+
+fn check_anchors(anchors: &[Anchor]) -> AppResult<()> {
+    let mut errors = Vec::new();
+    if anchors.len() > MAX_ANCHORS {
+        errors.push(FieldError { field: "anchors".into(), code: "too_many".into(), message: format!("At most {MAX_ANCHORS} anchors") });
+    }
+    for (i, a) in anchors.iter().enumerate() {
+        let n = a.text.trim().chars().count();
+        if n == 0 || n > MAX_ANCHOR_CHARS {
+            errors.push(FieldError { field: format!("anchors[{i}].text"), code: "invalid".into(), message: "Give a string of 1 to 200 characters".into() });
+        }
+        if a.kind.has_options() {
+            errors.push(FieldError {
+                field: format!("anchors[{i}].type"),
+                code: "invalid".into(),
+                message: "Choice fields cannot be placed by an anchor".into(),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::fields(errors))
+    }
+}
+
+/// The fields the documents' tags and anchors place, in document and page order. Problems
+/// (a tag that does not parse or names no role, an anchor found nowhere, too many fields) are
+/// reported together, each naming the document and page.
+/// `docs` come with their pages' geometry as recorded at upload (what the editor places on).
+pub async fn place(st: &AppState, docs: &[(DocumentRow, Vec<PageGeometry>)], placing: &Placing) -> AppResult<Vec<FieldSpec>> {
+    if placing.is_empty() {
+        return Ok(Vec::new());
+    }
+    check_anchors(&placing.anchors)?;
+    let mut fields = Vec::new();
+    let mut problems = Vec::new();
+    let mut hits = vec![0usize; placing.anchors.len()];
+    for (doc, pages) in docs {
+        let bytes = st
+            .storage
+            .get(&BlobKey::new(&doc.storage_key)?)
+            .await?
+            .ok_or_else(|| AppError::internal_msg(format!("stored PDF {} is missing", doc.storage_key)))?;
+        let (placing, doc_row, pages, room) = (placing.clone(), doc.clone(), pages.clone(), MAX_FIELDS + 1 - fields.len().min(MAX_FIELDS));
+        let placed = st.pdf.run(move |ctx| read(ctx.pdfium, bytes.to_vec(), &doc_row, &pages, &placing, room)).await??;
+        fields.extend(placed.fields);
+        problems.extend(placed.problems);
+        for (h, n) in hits.iter_mut().zip(placed.anchor_hits) {
+            *h += n;
+        }
+        if fields.len() > MAX_FIELDS {
+            problems.push(FieldError {
+                field: "fields".into(),
+                code: "too_many".into(),
+                message: format!("The documents place more than {MAX_FIELDS} fields"),
+            });
+            break;
+        }
+    }
+    for (i, (a, n)) in placing.anchors.iter().zip(hits).enumerate() {
+        if n == 0 && !a.ignore_if_not_present {
+            problems.push(FieldError {
+                field: format!("anchors[{i}].text"),
+                code: "not_found".into(),
+                message: format!("“{}” is not in the documents' text (set ignoreIfNotPresent to allow this)", a.text.trim()),
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(fields)
+    } else {
+        Err(AppError::fields(problems))
+    }
+}
+
+/// One document read on the PDFium thread.
+fn read(
+    pdfium: &pdfium_render::prelude::Pdfium,
+    bytes: Vec<u8>,
+    doc: &DocumentRow,
+    pages: &[PageGeometry],
+    placing: &Placing,
+    room: usize,
+) -> AppResult<Placed> {
+    let pdf = pdfium.load_pdf_from_byte_vec(bytes, None).map_err(|e| inspect::open_error(&e))?;
+    let mut out = Placed { fields: Vec::new(), problems: Vec::new(), anchor_hits: vec![0; placing.anchors.len()] };
+    let needles: Vec<String> = placing.anchors.iter().map(|a| a.text.trim().to_owned()).collect();
+    for (index, g) in pages.iter().enumerate() {
+        if out.fields.len() >= room {
+            break;
+        }
+        let Ok(page) = pdf.pages().get(index as i32) else { continue };
+        let (index, g) = (index as u32, *g);
+        let chars = inspect::page_chars(&page);
+        drop(page);
+        let at = |what: &str| format!("{} page {}: {what}", doc.name, index + 1);
+        if placing.text_tags {
+            for found in tags::find(&chars).into_iter().take(room) {
+                let tag = match found.tag {
+                    Ok(t) => t,
+                    Err(e) => {
+                        out.problems.push(FieldError { field: "textTags".into(), code: e.code, message: at(&format!("{}: {}", found.text, e.message)) });
+                        continue;
+                    }
+                };
+                let Some(role) = tag.role.clone() else {
+                    out.problems.push(FieldError {
+                        field: "textTags".into(),
+                        code: "missing_role".into(),
+                        message: at(&format!("{} names no role=…", found.text)),
+                    });
+                    continue;
+                };
+                let rect = tags::place(&g, &found.bbox, &tag)?;
+                let kind = tag.kind.unwrap_or(FieldKind::Text);
+                out.fields.push(spec(doc, index, rect, kind, role, tag.required, tag.label.unwrap_or_default(), tag.name, true));
+            }
+        }
+        for (i, (a, needle)) in placing.anchors.iter().zip(&needles).enumerate() {
+            for bbox in tags::anchors(&chars, needle).into_iter().take(room) {
+                out.anchor_hits[i] += 1;
+                let rect = tags::place_at_anchor(&g, &bbox, &a.placement)?;
+                out.fields.push(spec(doc, index, rect, a.kind, a.role.clone(), a.required, a.label.clone(), a.name.clone(), false));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn spec(
+    doc: &DocumentRow,
+    page: u32,
+    rect: crate::geometry::FieldRect,
+    kind: FieldKind,
+    role: String,
+    required: bool,
+    label: String,
+    name: Option<String>,
+    conceal: bool,
+) -> FieldSpec {
+    FieldSpec {
+        document_id: doc.id.clone(),
+        page,
+        rect,
+        kind,
+        recipient: role,
+        required,
+        label,
+        placeholder: String::new(),
+        options: Vec::new(),
+        format: (kind == FieldKind::Date).then(|| crate::model::DATE_FORMATS[0].to_owned()),
+        name,
+        prefill: None,
+        read_only: false,
+        conceal,
+    }
+}
