@@ -56,16 +56,22 @@ CREATE TABLE template_fields (
     options       TEXT NOT NULL,
     format        TEXT,
     name          TEXT,
-    conceal       BIGINT NOT NULL,
+    cover_x       DOUBLE PRECISION,
+    cover_y       DOUBLE PRECISION,
+    cover_width   DOUBLE PRECISION,
+    cover_height  DOUBLE PRECISION,
     position      BIGINT NOT NULL,
     CONSTRAINT template_fields_role_fkey FOREIGN KEY (template_id, role) REFERENCES template_roles (template_id, name) ON DELETE CASCADE
 );
 CREATE INDEX template_fields_template_id_idx ON template_fields (template_id);
 
 -- A field's name (values are prefilled by it), the value given before signing (`prefill`,
--- read-only when `read_only`), and whether the sealed PDF paints over what lies under the
--- field (a text tag's own text) before writing its value.
+-- read-only when `read_only`), and the box the sealed PDF paints white before writing the
+-- field's value (the text tag that placed it; fractions of the page as displayed).
 ALTER TABLE fields ADD COLUMN name TEXT;
 ALTER TABLE fields ADD COLUMN prefill TEXT;
 ALTER TABLE fields ADD COLUMN read_only BIGINT NOT NULL DEFAULT 0;
-ALTER TABLE fields ADD COLUMN conceal BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE fields ADD COLUMN cover_x DOUBLE PRECISION;
+ALTER TABLE fields ADD COLUMN cover_y DOUBLE PRECISION;
+ALTER TABLE fields ADD COLUMN cover_width DOUBLE PRECISION;
+ALTER TABLE fields ADD COLUMN cover_height DOUBLE PRECISION;

@@ -125,6 +125,12 @@ impl FieldRect {
         }
         Ok(Self { x: x.max(0.0), y: y.max(0.0), width, height })
     }
+
+    /// A rectangle stored as four nullable columns: one when all are there and it lies inside
+    /// the page.
+    pub fn from_columns(x: Option<f64>, y: Option<f64>, width: Option<f64>, height: Option<f64>) -> Option<Self> {
+        Self::parse(x?, y?, width?, height?).ok()
+    }
 }
 
 #[cfg(test)]

@@ -49,8 +49,8 @@ pub struct FieldSpec {
     /// The value shown before signing (the signer may change it unless `read_only`).
     pub prefill: Option<String>,
     pub read_only: bool,
-    /// The sealed PDF paints over what lies under it (a text tag).
-    pub conceal: bool,
+    /// The box the sealed PDF paints white (the text tag that placed it).
+    pub cover: Option<FieldRect>,
 }
 
 impl FieldSpec {
@@ -71,7 +71,7 @@ impl FieldSpec {
             name: self.name.clone(),
             prefill: self.prefill.clone(),
             read_only: self.read_only,
-            conceal: self.conceal,
+            cover: self.cover,
         }
     }
 
@@ -91,7 +91,7 @@ impl FieldSpec {
             name: d.name.clone(),
             prefill: d.prefill.clone(),
             read_only: d.read_only,
-            conceal: d.conceal,
+            cover: d.cover,
         }
     }
 }

@@ -102,7 +102,7 @@ pub async fn recipients(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppR
 }
 
 const FIELD_COLUMNS: &str =
-    "id, recipient_id, document_id, page_index, x, y, width, height, kind, required, label, placeholder, options, format, name, prefill, read_only, conceal";
+    "id, recipient_id, document_id, page_index, x, y, width, height, kind, required, label, placeholder, options, format, name, prefill, read_only, cover_x, cover_y, cover_width, cover_height";
 
 #[derive(sqlx::FromRow)]
 struct FieldRow {
@@ -123,7 +123,10 @@ struct FieldRow {
     name: Option<String>,
     prefill: Option<String>,
     read_only: i64,
-    conceal: i64,
+    cover_x: Option<f64>,
+    cover_y: Option<f64>,
+    cover_width: Option<f64>,
+    cover_height: Option<f64>,
 }
 
 impl FieldRow {
@@ -145,7 +148,7 @@ impl FieldRow {
             name: self.name,
             prefill: self.prefill,
             read_only: self.read_only != 0,
-            conceal: self.conceal != 0,
+            cover: crate::geometry::FieldRect::from_columns(self.cover_x, self.cover_y, self.cover_width, self.cover_height),
         })
     }
 }

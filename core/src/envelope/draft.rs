@@ -136,7 +136,17 @@ async fn bump_seen(tx: &mut Tx, actor: &Actor, id: &EnvelopeId, seen: i64) -> Ap
 pub async fn save_editor(db: &Db, actor: &Actor, id: &EnvelopeId, seen_version: i64, recipients: &[RecipientDraft], fields: &[FieldDraft]) -> AppResult<i64> {
     let mut tx = db.begin().await?;
     let version = bump_seen(&mut tx, actor, id, seen_version).await?;
-    replace_contents(&mut tx, id, recipients, fields).await?;
+    // What a field paints over is the server's: a field keeps the cover it had on its page,
+    // and the browser cannot add one (it could hide a clause of the sealed copy).
+    let stored: std::collections::HashMap<_, _> = super::contents::fields(&mut tx, id).await?.into_iter().map(|f| (f.id.clone(), f)).collect();
+    let fields: Vec<FieldDraft> = fields
+        .iter()
+        .map(|f| {
+            let cover = stored.get(&f.id).filter(|s| s.document_id == f.document_id && s.page == f.page).and_then(|s| s.cover);
+            FieldDraft { cover, ..f.clone() }
+        })
+        .collect();
+    replace_contents(&mut tx, id, recipients, &fields).await?;
     tx.commit().await?;
     Ok(version)
 }
@@ -185,8 +195,8 @@ pub(crate) async fn append_fields(tx: &mut Tx, id: &EnvelopeId, fields: &[FieldD
 pub(crate) async fn insert_field(tx: &mut Tx, id: &EnvelopeId, position: i64, f: &FieldDraft, now: Timestamp, path: &str) -> AppResult<()> {
     let res = sqlx::query(
         "INSERT INTO fields (id, envelope_id, recipient_id, document_id, page_index, x, y, width, height, kind, required, \
-         label, placeholder, options, format, name, prefill, read_only, conceal, position, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)",
+         label, placeholder, options, format, name, prefill, read_only, cover_x, cover_y, cover_width, cover_height, position, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24)",
     )
     .bind(&f.id)
     .bind(id)
@@ -206,7 +216,10 @@ pub(crate) async fn insert_field(tx: &mut Tx, id: &EnvelopeId, position: i64, f:
     .bind(f.name.as_deref())
     .bind(f.prefill.as_deref())
     .bind(i64::from(f.read_only))
-    .bind(i64::from(f.conceal))
+    .bind(f.cover.map(|r| r.x))
+    .bind(f.cover.map(|r| r.y))
+    .bind(f.cover.map(|r| r.width))
+    .bind(f.cover.map(|r| r.height))
     .bind(position)
     .bind(now)
     .execute(&mut **tx)

@@ -83,7 +83,7 @@ impl Prepared {
                     name: None,
                     prefill: None,
                     read_only: false,
-                    conceal: false,
+                    cover: None,
                 });
             }
         }

@@ -129,7 +129,8 @@ pub struct FieldDraft {
     pub prefill: Option<String>,
     #[serde(default)]
     pub read_only: bool,
-    /// The sealed PDF paints over what lies under the field (a text tag's own text).
+    /// The box the sealed PDF paints white before the field's value (the text tag that placed
+    /// the field). Set by the server only.
     #[serde(default)]
-    pub conceal: bool,
+    pub cover: Option<FieldRect>,
 }

@@ -101,8 +101,7 @@ impl Evidence {
         let mut marks: Vec<FieldMark> = contents
             .fields
             .iter()
-            .filter(|f| f.conceal)
-            .map(|f| FieldMark { document_id: f.document_id.clone(), page: f.page, rect: f.rect, mark: Mark::Cover })
+            .filter_map(|f| f.cover.map(|rect| FieldMark { document_id: f.document_id.clone(), page: f.page, rect, mark: Mark::Cover }))
             .collect();
         let mut signatures = HashMap::new();
         for v in values {

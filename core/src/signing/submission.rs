@@ -180,7 +180,7 @@ pub fn placed_fields(sub: &SignSubmission, recipient: &RecipientId, pages: &Hash
             name: None,
             prefill: None,
             read_only: false,
-            conceal: false,
+            cover: None,
         };
         values.push(FieldValue { field_id: field.id.clone(), kind: FieldKind::Signature, value: String::new(), signature: Some(p.signature) });
         fields.push(field);

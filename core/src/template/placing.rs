@@ -5,7 +5,7 @@
 use crate::document::DocumentRow;
 use crate::envelope::{FieldSpec, MAX_FIELDS};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::geometry::PageGeometry;
+use crate::geometry::{FieldRect, PageGeometry};
 use crate::infra::storage::BlobKey;
 use crate::model::FieldKind;
 use crate::pdf::inspect;
@@ -166,15 +166,22 @@ fn read(
                     continue;
                 };
                 let rect = tags::place(&g, &found.bbox, &tag)?;
+                // The tag's own box, painted over when sealing (the field may be sized otherwise).
+                // PDFium's loose box can stop short of the glyphs' lowest strokes: a margin of
+                // a fifth of the line height all round hides them (clipped to the page).
+                let b = found.bbox;
+                let m = (b.top - b.bottom).abs().min((b.right - b.left).abs()) * 0.2;
+                let padded = crate::geometry::UserRect { left: b.left - m, bottom: b.bottom - m, right: b.right + m, top: b.top + m };
+                let own = tags::place(&g, &padded, &tags::Tag::default())?;
                 let kind = tag.kind.unwrap_or(FieldKind::Text);
-                out.fields.push(spec(doc, index, rect, kind, role, tag.required, tag.label.unwrap_or_default(), tag.name, true));
+                out.fields.push(spec(doc, index, rect, kind, role, tag.required, tag.label.unwrap_or_default(), tag.name, Some(own)));
             }
         }
         for (i, (a, needle)) in placing.anchors.iter().zip(&needles).enumerate() {
             for bbox in tags::anchors(&chars, needle).into_iter().take(room) {
                 out.anchor_hits[i] += 1;
                 let rect = tags::place_at_anchor(&g, &bbox, &a.placement)?;
-                out.fields.push(spec(doc, index, rect, a.kind, a.role.clone(), a.required, a.label.clone(), a.name.clone(), false));
+                out.fields.push(spec(doc, index, rect, a.kind, a.role.clone(), a.required, a.label.clone(), a.name.clone(), None));
             }
         }
     }
@@ -185,13 +192,13 @@ fn read(
 fn spec(
     doc: &DocumentRow,
     page: u32,
-    rect: crate::geometry::FieldRect,
+    rect: FieldRect,
     kind: FieldKind,
     role: String,
     required: bool,
     label: String,
     name: Option<String>,
-    conceal: bool,
+    cover: Option<FieldRect>,
 ) -> FieldSpec {
     FieldSpec {
         document_id: doc.id.clone(),
@@ -207,6 +214,6 @@ fn spec(
         name,
         prefill: None,
         read_only: false,
-        conceal,
+        cover,
     }
 }

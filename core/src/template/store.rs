@@ -101,7 +101,10 @@ struct FieldRow {
     options: String,
     format: Option<String>,
     name: Option<String>,
-    conceal: i64,
+    cover_x: Option<f64>,
+    cover_y: Option<f64>,
+    cover_width: Option<f64>,
+    cover_height: Option<f64>,
 }
 
 impl FieldRow {
@@ -122,7 +125,7 @@ impl FieldRow {
             name: self.name,
             prefill: None,
             read_only: false,
-            conceal: self.conceal != 0,
+            cover: FieldRect::from_columns(self.cover_x, self.cover_y, self.cover_width, self.cover_height),
         })
     }
 }
@@ -139,7 +142,7 @@ async fn assemble(conn: &mut sqlx::AnyConnection, rows: Vec<TemplateRow>) -> App
     let mut docs_q = sqlx::query_as::<_, (TemplateId, DocumentId)>(&docs_sql);
     let roles_sql = bind_all("SELECT template_id, name, role, signing_order FROM template_roles WHERE template_id IN ({}) ORDER BY template_id, position");
     let fields_sql = bind_all(
-        "SELECT template_id, role, document_id, page_index, x, y, width, height, kind, required, label, placeholder, options, format, name, conceal \
+        "SELECT template_id, role, document_id, page_index, x, y, width, height, kind, required, label, placeholder, options, format, name, cover_x, cover_y, cover_width, cover_height \
          FROM template_fields WHERE template_id IN ({}) ORDER BY template_id, position",
     );
     let mut roles_q = sqlx::query_as::<_, RoleRow>(&roles_sql);
@@ -406,10 +409,18 @@ async fn write(tx: &mut Tx, actor: &Actor, current: Template, change: TemplateCh
         Some(r) => check_roles(r)?,
         None => current.roles.clone(),
     };
-    let mut fields = change.fields.clone().unwrap_or_else(|| current.fields.clone());
+    // Kept fields whose role and document stay (given fields replace them all).
+    let mut fields = change.fields.clone().unwrap_or_else(|| {
+        current
+            .fields
+            .iter()
+            .filter(|f| doc_ids.contains(&f.document_id) && roles.iter().any(|r| r.name.to_lowercase() == f.recipient.to_lowercase()))
+            .cloned()
+            .collect()
+    });
     // Roles the documents' tags name join the roles as signers, in the order first found.
     for f in &placed {
-        if f.conceal && !roles.iter().any(|r| r.name.to_lowercase() == f.recipient.trim().to_lowercase()) {
+        if f.cover.is_some() && !roles.iter().any(|r| r.name.to_lowercase() == f.recipient.trim().to_lowercase()) {
             let order = roles.iter().map(|r| r.order).max().unwrap_or(0) + 1;
             roles.push(Role { name: f.recipient.trim().to_owned(), role: RecipientRole::Signer, order: order.min(MAX_RECIPIENTS as i64) });
         }
@@ -459,7 +470,8 @@ async fn write(tx: &mut Tx, actor: &Actor, current: Template, change: TemplateCh
     for (pos, f) in fields.iter().enumerate() {
         sqlx::query(
             "INSERT INTO template_fields (id, template_id, role, document_id, page_index, x, y, width, height, kind, required, label, placeholder, \
-             options, format, name, conceal, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+             options, format, name, cover_x, cover_y, cover_width, cover_height, position) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
         )
         .bind(FieldId::new())
         .bind(&id)
@@ -477,7 +489,10 @@ async fn write(tx: &mut Tx, actor: &Actor, current: Template, change: TemplateCh
         .bind(serde_json::to_string(&f.options).unwrap_or_else(|_| "[]".into()))
         .bind(f.format.as_deref())
         .bind(f.name.as_deref())
-        .bind(i64::from(f.conceal))
+        .bind(f.cover.map(|r| r.x))
+        .bind(f.cover.map(|r| r.y))
+        .bind(f.cover.map(|r| r.width))
+        .bind(f.cover.map(|r| r.height))
         .bind(pos as i64)
         .execute(&mut **tx)
         .await?;

@@ -32,6 +32,7 @@ mod smtp;
 mod spec;
 mod storage;
 mod tags;
+mod templates;
 mod test_mode;
 mod verify;
 mod webhooks;

@@ -183,7 +183,7 @@ impl Editor {
             name: None,
             prefill: None,
             read_only: false,
-            conceal: false,
+            cover: None,
         };
         let id = field.id.clone();
         self.commit(|_, fields| fields.push(field));

@@ -63,7 +63,7 @@ fn fields(list: Vec<FieldIn>) -> AppResult<Vec<FieldSpec>> {
                 name: f.name,
                 prefill: f.value,
                 read_only: f.read_only,
-                conceal: false,
+                cover: None,
             }),
             (Err(_), _) => {
                 errors.push(FieldError { field: format!("fields[{i}].document"), code: "unknown".into(), message: "Name a document of this envelope".into() })

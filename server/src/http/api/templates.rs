@@ -61,7 +61,7 @@ fn fields(list: Vec<TemplateFieldIn>) -> AppResult<Vec<FieldSpec>> {
                 name: f.name,
                 prefill: None,
                 read_only: false,
-                conceal: false,
+                cover: None,
             }),
             (Err(_), _) => {
                 errors.push(FieldError { field: format!("fields[{i}].document"), code: "unknown".into(), message: "Name a document of this template".into() })

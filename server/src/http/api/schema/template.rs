@@ -236,7 +236,7 @@ impl TemplateOut {
                     options: f.options.clone(),
                     format: f.format.clone(),
                     name: f.name.clone(),
-                    from_tag: f.conceal,
+                    from_tag: f.cover.is_some(),
                 })
                 .collect(),
             message: t.message.clone(),
