@@ -84,6 +84,11 @@ typed_id!(
     "Template"
 );
 typed_id!(
+    /// A bulk send: one envelope per row from a template.
+    BatchId,
+    "Batch"
+);
+typed_id!(
     /// An uploaded PDF.
     DocumentId,
     "Document"

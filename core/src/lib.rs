@@ -21,6 +21,8 @@ pub mod api;
 #[cfg(feature = "server")]
 pub mod audit;
 #[cfg(feature = "server")]
+pub mod bulk;
+#[cfg(feature = "server")]
 pub mod document;
 #[cfg(feature = "server")]
 pub mod embed;

@@ -26,6 +26,7 @@ use tokio::net::TcpListener;
 /// another (so a long document never holds up a seal).
 static SEAL_JOBS: &[(jobs::JobKind, Handler<AppState>)] = &[(jobs::JobKind::Seal, dojang_core::seal::handle)];
 static RENDER_JOBS: &[(jobs::JobKind, Handler<AppState>)] = &[(jobs::JobKind::Render, document::render_job)];
+static BULK_JOBS: &[(jobs::JobKind, Handler<AppState>)] = &[(jobs::JobKind::Bulk, dojang_core::bulk::handle)];
 
 pub struct Application {
     listener: TcpListener,
@@ -147,6 +148,8 @@ fn spawn_work(workers: &mut Workers, state: &AppState, sessions: DbSessionStore)
     workers.spawn("seal", move |cancel| jobs::worker("seal", st.db.clone(), st, SEAL_JOBS, wake, cancel));
     let (st, wake) = (state.clone(), state.render_wake.clone());
     workers.spawn("render", move |cancel| jobs::worker("render", st.db.clone(), st, RENDER_JOBS, wake, cancel));
+    let (st, wake) = (state.clone(), state.jobs_wake.clone());
+    workers.spawn("bulk", move |cancel| jobs::worker("bulk", st.db.clone(), st, BULK_JOBS, wake, cancel));
     let st = state.clone();
     workers.spawn("webhooks", |cancel| dojang_core::webhooks::deliver::worker(st, cancel));
     let st = state.clone();

@@ -116,6 +116,8 @@ pub struct DraftChange {
     pub language: Option<Language>,
     /// The integrator's `externalId` and `metadata`: changeable at any state.
     pub reference: ReferenceChange,
+    /// On create: the bulk row the draft is made for, recorded in its transaction.
+    pub batch_row: Option<crate::bulk::RowRef>,
 }
 
 impl DraftChange {
@@ -134,6 +136,7 @@ impl DraftChange {
             message,
             language,
             reference: _,
+            batch_row: _,
         } = self;
         subject.is_none()
             && document_ids.is_none()
@@ -181,6 +184,9 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, change: DraftCh
     check_options(&change)?;
     let mut tx = db.begin().await?;
     let id = insert(&mut tx, actor, &subject, Timestamp::now()).await?;
+    if let Some(row) = &change.batch_row {
+        crate::bulk::attach(&mut tx, &row.batch, row.index, &id).await?;
+    }
     change.reference.apply(&mut tx, actor, Owner::Envelope, id.as_str()).await?;
     apply(&mut tx, settings, actor, &id, change).await?;
     tx.commit().await?;

@@ -89,6 +89,8 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     /// Most pages accepted in one document.
     pub max_pages: u32,
+    /// Rows of a bulk send sent per minute (each row an envelope and its invitations).
+    pub bulk_per_minute: u32,
     /// SMTP server for outgoing mail; without it, mail is captured locally (development).
     pub smtp_url: Option<Secret>,
     /// The From: of outgoing mail.
@@ -188,6 +190,10 @@ impl Settings {
             return Err(err("DOJANG_MAX_UPLOAD_MB must be 1–2048 and DOJANG_MAX_PAGES 1–10000".into()));
         }
 
+        let bulk_per_minute = parse_num(&get, "DOJANG_BULK_RATE", 600)?;
+        if !(1..=60_000).contains(&bulk_per_minute) {
+            return Err(err("DOJANG_BULK_RATE (rows a minute) must be 1–60000".into()));
+        }
         let mail_from = get("DOJANG_MAIL_FROM").unwrap_or_else(|| format!("Dojang <no-reply@{}>", mail_host(&public_url)));
         let shared_rate_limits = match get("DOJANG_RATE_LIMITS").as_deref() {
             None => !database_url.starts_with("sqlite:"),
@@ -213,6 +219,7 @@ impl Settings {
             session_idle_minutes,
             max_upload_bytes: max_upload_mb as u64 * 1024 * 1024,
             max_pages: max_pages as u32,
+            bulk_per_minute: bulk_per_minute as u32,
             smtp_url: get("DOJANG_SMTP_URL").map(Secret::new),
             mail_from,
             sweep_seconds: parse_num(&get, "DOJANG_SWEEP_SECONDS", 30)?.clamp(1, 3600) as u64,

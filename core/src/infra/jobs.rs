@@ -24,6 +24,8 @@ pub enum JobKind {
     Seal,
     /// Renders every page of an uploaded document ahead of time (`document::render_job`).
     Render,
+    /// Sends the rows of a bulk batch, paced (`bulk::handle`).
+    Bulk,
 }
 
 impl JobKind {
@@ -31,6 +33,7 @@ impl JobKind {
         match self {
             Self::Seal => "seal",
             Self::Render => "render",
+            Self::Bulk => "bulk",
         }
     }
 
@@ -38,6 +41,7 @@ impl JobKind {
         match s {
             "seal" => Some(Self::Seal),
             "render" => Some(Self::Render),
+            "bulk" => Some(Self::Bulk),
             _ => None,
         }
     }

@@ -46,6 +46,8 @@ pub struct FromTemplate {
     pub redirect_url: Option<String>,
     pub language: Option<Language>,
     pub reference: ReferenceChange,
+    /// The bulk row this envelope is made for (recorded in the same transaction).
+    pub batch_row: Option<crate::bulk::RowRef>,
 }
 
 /// A new draft from the template (404 when the caller may not see it). Every role needs one
@@ -115,6 +117,7 @@ pub async fn envelope_from(db: &Db, settings: &Settings, actor: &Actor, id: &Tem
         message: Some(req.message.unwrap_or(t.message)),
         language: req.language.or(t.language),
         reference: req.reference,
+        batch_row: req.batch_row,
     };
     let envelope = envelope::create_from(db, settings, actor, change).await?;
     tracing::info!(template_id = %id, envelope_id = %envelope, "envelope made from a template");

@@ -3,6 +3,7 @@
 
 mod addresses;
 mod auth;
+mod bulk;
 mod certified;
 mod chaos;
 mod cli;

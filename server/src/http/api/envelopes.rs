@@ -123,6 +123,7 @@ pub async fn create(State(st): State<AppState>, auth: Authed, ApiJson(body): Api
         message: body.message,
         language: body.language,
         reference: ReferenceChange::parse(body.external_id.map(Some), body.metadata.map(Some))?,
+        batch_row: None,
     };
     let id = api_env::create_from(&st.db, &st.settings, &actor, change).await?;
     Ok((StatusCode::CREATED, Json(view(&st, &actor, &id).await?)).into_response())
@@ -214,6 +215,7 @@ pub async fn patch(State(st): State<AppState>, auth: Authed, Path(id): Path<Stri
         message: body.message,
         language: body.language,
         reference: ReferenceChange::parse(body.external_id, body.metadata)?,
+        batch_row: None,
     };
     api_env::update(&st.db, &st.settings, &actor, &id, change).await?;
     Ok(Json(view(&st, &actor, &id).await?))

@@ -3,6 +3,7 @@
 //! unknown path or method answers in the one error shape.
 
 mod access;
+mod batches;
 mod docs;
 mod documents;
 pub mod envelopes;
@@ -80,6 +81,9 @@ pub fn v1_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(templates::create, templates::list))
         .routes(routes!(templates::get_one, templates::patch, templates::delete))
         .routes(routes!(templates::create_envelope))
+        .routes(routes!(batches::create))
+        .routes(routes!(batches::get_one))
+        .routes(routes!(batches::cancel))
         .routes(routes!(access::admin_token))
         .routes(routes!(access::register_client, access::list_clients))
         .routes(routes!(access::get_client))

@@ -252,6 +252,7 @@ pub async fn create_envelope(
         redirect_url: body.redirect_url,
         language: body.language,
         reference: ReferenceChange::parse(body.external_id.map(Some), body.metadata.map(Some))?,
+        batch_row: None,
     };
     let envelope = template::envelope_from(&st.db, &st.settings, actor, &id, req).await?;
     Ok((StatusCode::CREATED, Json(envelope_view(&st, actor, &envelope).await?)))
