@@ -5,6 +5,7 @@
 #   scripts/bench.sh signer     the signer page on a throttled phone: bytes, time to the pad
 #   scripts/bench.sh api        the read path under wrk: an envelope, the list, a signing page
 #   scripts/bench.sh cluster    one instance against two on PostgreSQL: API reads, seals per minute
+#   scripts/bench.sh bulk       a 1 000-row bulk send through a real SMTP server: time, memory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --release
@@ -48,5 +49,10 @@ case "${1:-}" in
     start_postgres
     DOJANG_BENCH_POSTGRES="$DOJANG_TEST_POSTGRES" cargo bench -p server --bench cluster
     ;;
-  *) echo "usage: $0 render|seal|signer|api|cluster" >&2; exit 2 ;;
+  bulk)
+    ./scripts/setup.sh --test
+    . scripts/leptos-env.sh release
+    cargo bench -p server --bench bulk
+    ;;
+  *) echo "usage: $0 render|seal|signer|api|cluster|bulk" >&2; exit 2 ;;
 esac
