@@ -179,3 +179,54 @@ async fn a_paced_batch_is_cancelled_part_way() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(count(&app, "SELECT COUNT(*) FROM envelopes WHERE status = 'sent'").await, 1);
 }
+
+#[tokio::test]
+async fn killed_mid_batch_a_restart_beside_a_second_instance_sends_every_row_exactly_once() {
+    const N: i64 = 30;
+    let dir = tempfile::tempdir().unwrap();
+    let (port, second_port) = (crate::smtp::free_port(), crate::smtp::free_port());
+    // Ten rows a second: the batch is under way for three seconds.
+    let vars = [("DOJANG_BULK_RATE", "600")];
+    let mut child = crate::helpers::start_binary(dir.path(), port, &vars);
+    let app = TestApp::external(format!("http://127.0.0.1:{port}"), dir.path()).await;
+    let key = org_with_key(&app, "bulk-kill", Mode::Live).await.key;
+    let tid = template(&app, &key).await;
+    let q = post_csv(&app, &key, &tid, csv(N as usize, "k"), "", &[]).await;
+    assert_eq!(q.status, 202, "{}", q.body);
+    let batch = q.json()["id"].as_str().unwrap().to_owned();
+    let t = Instant::now();
+    while count(&app, "SELECT COUNT(*) FROM batch_rows WHERE status = 'sent'").await < 5 {
+        assert!(t.elapsed() < Duration::from_secs(60), "the batch did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    std::process::Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap();
+    let _ = child.wait();
+    let at_kill = count(&app, "SELECT COUNT(*) FROM batch_rows WHERE status = 'sent'").await;
+    assert!(at_kill < N, "killed midway ({at_kill} of {N} sent)");
+
+    // The same instance again and a second one: whichever takes the job over (once the dead
+    // one's claim runs out) finishes it.
+    let mut child = crate::helpers::start_binary(dir.path(), port, &vars);
+    let mut second = crate::helpers::start_binary(dir.path(), second_port, &vars);
+    let t = Instant::now();
+    loop {
+        let status: String = sqlx::query_scalar("SELECT status FROM batches WHERE id = $1").bind(&batch).fetch_one(app.db.pool()).await.unwrap();
+        if status == "done" {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(120), "the batch did not finish after the restart");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let b = call(&app, &key, "GET", &format!("/batches/{batch}"), None).await.json();
+    assert_eq!(b["counts"]["sent"].as_i64(), Some(N), "{b}");
+    let envelopes: Vec<&str> = b["rows"].as_array().unwrap().iter().map(|r| r["envelopeId"].as_str().unwrap()).collect();
+    assert_eq!(envelopes.iter().collect::<std::collections::HashSet<_>>().len(), N as usize);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM envelopes").await, N, "no row made twice");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM envelopes WHERE status = 'sent'").await, N);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM emails WHERE kind = 'invitation'").await, N, "one invitation per row");
+    assert_eq!(count(&app, "SELECT COUNT(DISTINCT to_email) FROM emails WHERE kind = 'invitation'").await, N);
+    for c in [&mut child, &mut second] {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
