@@ -306,3 +306,54 @@ async fn templates_stay_in_their_tenant_mode_client_and_scope() {
     let eid = made.json()["id"].as_str().unwrap().to_owned();
     assert_eq!(call(&app, &c2, "GET", &format!("/envelopes/{eid}"), None).await.status, 404, "the envelope is the client's too");
 }
+
+#[tokio::test]
+async fn the_web_editor_keeps_a_tag_fields_cover_and_cannot_add_one() {
+    let app = spawn().start().await;
+    let browser = app.new_browser();
+    let a = crate::helpers::Account::unique("cover");
+    assert!(browser.sign_up(&a).await.status < 400);
+    let org = dojang_core::accounts::find_organization_by_name(&app.db, &a.org).await.unwrap().unwrap();
+    let key = dojang_core::api::keys::create(&app.db, &org, Mode::Live, "cover").await.unwrap().key;
+    let doc = upload_bytes(&app, &key, "계약.pdf", tagged_pdf().await).await;
+    let t = call(&app, &key, "POST", "/templates", Some(json!({ "name": "덮개", "documentIds": [doc], "textTags": true }))).await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    let tid = t.json()["id"].as_str().unwrap().to_owned();
+    let e = call(&app, &key, "POST", &format!("/templates/{tid}/envelopes"), Some(json!({ "recipients": people() }))).await;
+    assert_eq!(e.status, 201, "{}", e.body);
+    let id = dojang_core::ids::EnvelopeId::parse(e.json()["id"].as_str().unwrap()).unwrap();
+
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let stored = dojang_core::envelope::fields(&mut conn, &id).await.unwrap();
+    let recipients: Vec<_> = dojang_core::envelope::recipients(&mut conn, &id).await.unwrap().iter().map(|r| r.draft()).collect();
+    drop(conn);
+    assert!(stored.iter().all(|f| f.cover.is_some()), "every tag field has a cover");
+    // The browser sends the fields without covers, and a field of its own with a cover over
+    // the whole page (which would hide a clause of the sealed copy).
+    let mut fields: Vec<Value> = stored
+        .iter()
+        .map(|f| {
+            let mut v = serde_json::to_value(f).unwrap();
+            v["cover"] = Value::Null;
+            v
+        })
+        .collect();
+    let mut own = serde_json::to_value(&stored[0]).unwrap();
+    own["id"] = json!("0123456789abcdef0123456789abcdef");
+    own["rect"] = json!({ "x": 0.5, "y": 0.5, "width": 0.2, "height": 0.05 });
+    own["cover"] = json!({ "x": 0.0, "y": 0.0, "width": 1.0, "height": 1.0 });
+    fields.push(own);
+    let version: i64 = sqlx::query_scalar("SELECT version FROM envelopes WHERE id = $1").bind(&id).fetch_one(app.db.pool()).await.unwrap();
+    let csrf = browser.csrf_token().await;
+    let r = browser.call_json("contracts/save", json!({ "csrf": csrf, "id": id, "version": version, "recipients": recipients, "fields": fields })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let after = dojang_core::envelope::fields(&mut conn, &id).await.unwrap();
+    assert_eq!(after.len(), stored.len() + 1);
+    for f in &stored {
+        let kept = after.iter().find(|a| a.id == f.id).unwrap();
+        assert_eq!(kept.cover, f.cover, "the tag field keeps its cover");
+    }
+    let added = after.iter().find(|a| a.id.as_str() == "0123456789abcdef0123456789abcdef").unwrap();
+    assert_eq!(added.cover, None, "the browser cannot add a cover");
+}
