@@ -42,29 +42,19 @@ fn recipients(list: Vec<RecipientIn>) -> Vec<RecipientSpec> {
         .collect()
 }
 
-fn fields(list: Vec<FieldIn>) -> AppResult<Vec<FieldSpec>> {
+/// Fields as the API gives them: each one's document id and rectangle checked (problems named
+/// `fields[i]`), then made into a field by `make`.
+pub(super) fn checked_fields<F>(
+    list: Vec<F>,
+    place: impl Fn(&F) -> (&str, f64, f64, f64, f64),
+    make: impl Fn(F, DocumentId, FieldRect) -> FieldSpec,
+) -> AppResult<Vec<FieldSpec>> {
     let mut errors = Vec::new();
     let mut out = Vec::with_capacity(list.len());
     for (i, f) in list.into_iter().enumerate() {
-        let doc = DocumentId::parse(&f.document);
-        let rect = FieldRect::parse(f.x, f.y, f.width, f.height);
-        match (doc, rect) {
-            (Ok(document_id), Ok(rect)) => out.push(FieldSpec {
-                document_id,
-                page: f.page,
-                rect,
-                kind: f.kind,
-                recipient: f.recipient,
-                required: f.required,
-                label: f.label.unwrap_or_default(),
-                placeholder: f.placeholder.unwrap_or_default(),
-                options: f.options.unwrap_or_default(),
-                format: f.format,
-                name: f.name,
-                prefill: f.value,
-                read_only: f.read_only,
-                cover: None,
-            }),
+        let (document, x, y, width, height) = place(&f);
+        match (DocumentId::parse(document), FieldRect::parse(x, y, width, height)) {
+            (Ok(document_id), Ok(rect)) => out.push(make(f, document_id, rect)),
             (Err(_), _) => {
                 errors.push(FieldError { field: format!("fields[{i}].document"), code: "unknown".into(), message: "Name a document of this envelope".into() })
             }
@@ -82,7 +72,30 @@ fn fields(list: Vec<FieldIn>) -> AppResult<Vec<FieldSpec>> {
     }
 }
 
-fn document_ids(list: Vec<String>) -> AppResult<Vec<DocumentId>> {
+fn fields(list: Vec<FieldIn>) -> AppResult<Vec<FieldSpec>> {
+    checked_fields(
+        list,
+        |f| (&f.document, f.x, f.y, f.width, f.height),
+        |f, document_id, rect| FieldSpec {
+            document_id,
+            page: f.page,
+            rect,
+            kind: f.kind,
+            recipient: f.recipient,
+            required: f.required,
+            label: f.label.unwrap_or_default(),
+            placeholder: f.placeholder.unwrap_or_default(),
+            options: f.options.unwrap_or_default(),
+            format: f.format,
+            name: f.name,
+            prefill: f.value,
+            read_only: f.read_only,
+            cover: None,
+        },
+    )
+}
+
+pub(super) fn document_ids(list: Vec<String>) -> AppResult<Vec<DocumentId>> {
     let mut errors = Vec::new();
     let ids = list
         .iter()

@@ -1,7 +1,7 @@
 //! `/api/v1/templates`: documents, roles and fields prepared once (by hand, by the documents'
 //! text tags, or by anchor strings), listed and changed; envelopes made from them.
 
-use super::envelopes::view as envelope_view;
+use super::envelopes::{checked_fields, document_ids, view as envelope_view};
 use super::extract::{ApiJson, ApiQuery, Authed};
 use super::schema::*;
 use axum::extract::{Path, State};
@@ -10,10 +10,9 @@ use axum::Json;
 use dojang_core::api::listing::{parse_filter, parse_time, Page};
 use dojang_core::api::reference::ReferenceChange;
 use dojang_core::envelope::FieldSpec;
-use dojang_core::error::{AppError, AppResult, FieldError};
-use dojang_core::geometry::FieldRect;
+use dojang_core::error::AppResult;
 use dojang_core::identity::IdentitySpec;
-use dojang_core::ids::{DocumentId, TemplateId};
+use dojang_core::ids::TemplateId;
 use dojang_core::pdf::tags::{AnchorPlacement, Length};
 use dojang_core::state::AppState;
 use dojang_core::template::{self, Anchor, Assignment, FromTemplate, Placing, Prefill, Role as TemplateRole, TemplateChange};
@@ -24,60 +23,27 @@ fn roles(list: Vec<RoleIn>) -> Vec<TemplateRole> {
     list.into_iter().enumerate().map(|(i, r)| TemplateRole { name: r.name, role: r.role.into(), order: r.order.unwrap_or(i as i64 + 1) }).collect()
 }
 
-fn document_ids(list: Vec<String>) -> AppResult<Vec<DocumentId>> {
-    let mut errors = Vec::new();
-    let ids = list
-        .iter()
-        .enumerate()
-        .filter_map(|(i, d)| {
-            DocumentId::parse(d)
-                .map_err(|_| errors.push(FieldError { field: format!("documentIds[{i}]"), code: "unknown".into(), message: "No such document".into() }))
-                .ok()
-        })
-        .collect();
-    if errors.is_empty() {
-        Ok(ids)
-    } else {
-        Err(AppError::fields(errors))
-    }
-}
-
 fn fields(list: Vec<TemplateFieldIn>) -> AppResult<Vec<FieldSpec>> {
-    let mut errors = Vec::new();
-    let mut out = Vec::with_capacity(list.len());
-    for (i, f) in list.into_iter().enumerate() {
-        match (DocumentId::parse(&f.document), FieldRect::parse(f.x, f.y, f.width, f.height)) {
-            (Ok(document_id), Ok(rect)) => out.push(FieldSpec {
-                document_id,
-                page: f.page,
-                rect,
-                kind: f.kind,
-                recipient: f.role,
-                required: f.required,
-                label: f.label.unwrap_or_default(),
-                placeholder: f.placeholder.unwrap_or_default(),
-                options: f.options.unwrap_or_default(),
-                format: f.format,
-                name: f.name,
-                prefill: None,
-                read_only: false,
-                cover: None,
-            }),
-            (Err(_), _) => {
-                errors.push(FieldError { field: format!("fields[{i}].document"), code: "unknown".into(), message: "Name a document of this template".into() })
-            }
-            (_, Err(_)) => errors.push(FieldError {
-                field: format!("fields[{i}]"),
-                code: "out_of_page".into(),
-                message: "x, y, width and height are fractions of the page and the field must lie inside it".into(),
-            }),
-        }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(AppError::fields(errors))
-    }
+    checked_fields(
+        list,
+        |f| (&f.document, f.x, f.y, f.width, f.height),
+        |f, document_id, rect| FieldSpec {
+            document_id,
+            page: f.page,
+            rect,
+            kind: f.kind,
+            recipient: f.role,
+            required: f.required,
+            label: f.label.unwrap_or_default(),
+            placeholder: f.placeholder.unwrap_or_default(),
+            options: f.options.unwrap_or_default(),
+            format: f.format,
+            name: f.name,
+            prefill: None,
+            read_only: false,
+            cover: None,
+        },
+    )
 }
 
 fn length(l: Option<LengthIn>, default: Length) -> Length {
