@@ -26,6 +26,12 @@ fn fields() -> &'static [FieldDraft] {
                 placeholder: String::new(),
                 options: if kind.has_options() { vec!["가".into(), "B".into()] } else { Vec::new() },
                 format: (*kind == FieldKind::Date).then(|| "YYYY년 MM월 DD일".to_owned()),
+                name: Some(format!("f{i}")),
+                // text, name and select carry a value before signing (name read-only): the
+                // check keeps a read-only value and falls back to a prefill.
+                prefill: matches!(kind, FieldKind::Text | FieldKind::Name | FieldKind::Select).then(|| "가".to_owned()),
+                read_only: *kind == FieldKind::Name,
+                cover: None,
             })
             .collect()
     })
