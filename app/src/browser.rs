@@ -1,5 +1,6 @@
 //! Browser-only helpers (they do nothing during server rendering): uploads with progress,
-//! finding the page under a pointer, and changing the address bar without navigating.
+//! finding the page under a pointer, changing the address bar without navigating, waiting,
+//! and reading a chosen file.
 
 #[cfg(feature = "hydrate")]
 use dojang_core::error::{AppError, ErrorCode};
@@ -144,5 +145,36 @@ pub fn upload<T: DeserializeOwned + 'static>(
     finish.forget();
     if xhr.send_with_opt_form_data(Some(&form)).is_err() {
         // onloadend still fires and reports the failure.
+    }
+}
+
+/// Waits `ms` milliseconds (at once during server rendering, where nothing waits).
+pub async fn sleep(ms: i32) {
+    #[cfg(feature = "hydrate")]
+    {
+        let p = js_sys::Promise::new(&mut |resolve, _| {
+            let _ = leptos::prelude::window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ms;
+}
+
+/// The text of the first file chosen in the `<input type=file>` that `event` came from
+/// (UTF-8), if any.
+pub async fn chosen_file_text(event: &leptos::ev::Event) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let input: web_sys::HtmlInputElement = event.target()?.dyn_into().ok()?;
+        let file = input.files()?.get(0)?;
+        let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok()?;
+        text.as_string()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = event;
+        None
     }
 }

@@ -33,6 +33,7 @@ pub fn Header() -> impl IntoView {
                         match user.await {
                             Ok(Some(u)) => view! {
                                 <A href="/dashboard">{t(k::NAV_DASHBOARD)}</A>
+                                <A href="/templates" attr:data-testid=testid::NAV_TEMPLATES>{t(k::NAV_TEMPLATES)}</A>
                                 <A href="/settings/api" attr:data-testid=testid::NAV_API_KEYS>{t(k::NAV_API_KEYS)}</A>
                                 <A href="/settings/webhooks" attr:data-testid=testid::NAV_WEBHOOKS>{t(k::NAV_WEBHOOKS)}</A>
                                 <span class="who" data-testid=testid::CURRENT_USER>{u.name}" · "{u.organization_name}</span>

@@ -1,4 +1,5 @@
 //! Reusable pieces of the UI.
 
+pub mod confirm;
 pub mod form;
 pub mod header;

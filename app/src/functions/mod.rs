@@ -6,4 +6,5 @@ pub mod auth;
 pub mod contracts;
 pub mod download;
 pub mod signing;
+pub mod templates;
 pub mod webhooks;

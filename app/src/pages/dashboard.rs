@@ -1,6 +1,7 @@
 //! `/dashboard`: the organization's contracts (drafts can be deleted). Sends visitors who are
 //! not signed in to login. The list is shared with the embedded list (`contract_list`).
 
+use crate::components::confirm::ConfirmDelete;
 use crate::components::header::Header;
 use crate::functions::auth::{get_csrf_token, get_current_user};
 use crate::functions::contracts::list_envelopes;
@@ -100,31 +101,16 @@ pub(crate) fn EnvelopeList(
     .into_any()
 }
 
-/// Delete, then "Delete this draft?" with yes and no; an error is shown beside it.
+/// Delete, then "Delete this draft?" with yes and no.
 #[component]
 fn DeleteDraft(id: String, csrf: String, on_deleted: Callback<()>) -> impl IntoView {
-    let asking = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
     let delete = Action::new(move |_: &()| {
         let (id, csrf) = (id.clone(), csrf.clone());
         async move { crate::functions::contracts::delete_draft(csrf, id).await }
     });
-    Effect::new(move |_| match delete.value().get() {
-        Some(Ok(())) => on_deleted.run(()),
-        Some(Err(e)) => error.set(Some(crate::i18n::error_text(&e))),
-        None => {}
-    });
     view! {
-        <span class="delete-draft">
-            <Show when=move || asking.get() fallback=move || view! {
-                <button type="button" class="link danger" data-testid=testid::CONTRACT_DELETE on:click=move |_| asking.set(true)>{t(k::CONTRACT_DELETE)}</button>
-            }>
-                <span role="alertdialog">{t(k::CONTRACT_DELETE_CONFIRM)}" "</span>
-                <button type="button" class="danger" data-testid=testid::CONTRACT_DELETE_YES disabled=move || delete.pending().get() on:click=move |_| { delete.dispatch(()); }>{t(k::CONTRACT_DELETE_YES)}</button>
-                <button type="button" class="link" on:click=move |_| asking.set(false)>{t(k::CONTRACT_DELETE_NO)}</button>
-            </Show>
-            {move || error.get().map(|e| view! { <span class="alert" role="alert">{e}</span> })}
-        </span>
+        <ConfirmDelete action=delete on_deleted label=k::CONTRACT_DELETE question=k::CONTRACT_DELETE_CONFIRM
+            testid=testid::CONTRACT_DELETE yes_testid=testid::CONTRACT_DELETE_YES/>
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod api_keys;
+pub mod bulk;
 pub mod contract;
 pub mod contract_list;
 pub mod dashboard;
@@ -12,5 +13,6 @@ pub mod not_found;
 mod send_recipients;
 pub mod sign;
 pub mod signup;
+pub mod templates;
 pub mod verify;
 pub mod webhooks;

@@ -6,9 +6,11 @@
 
 mod csv;
 mod run;
+mod web;
 
 pub use self::csv::parse_csv;
 pub use run::handle;
+pub use web::{preview, send, view};
 
 use crate::actor::Actor;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
@@ -340,6 +342,18 @@ pub(crate) async fn attach(tx: &mut Tx, batch: &BatchId, row: i64, envelope: &En
     } else {
         Err(AppError::new(ErrorCode::Conflict, "This row was handled already"))
     }
+}
+
+/// The first `limit` rows' inputs, by index (the caller has seen the batch).
+async fn inputs(db: &Db, id: &BatchId, limit: i64) -> AppResult<Vec<(i64, Row)>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT row_index, input FROM batch_rows WHERE batch_id = $1 ORDER BY row_index LIMIT $2")
+        .bind(id)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    rows.into_iter()
+        .map(|(i, input)| serde_json::from_str(&input).map(|r| (i, r)).map_err(|e| AppError::internal_msg(format!("unreadable bulk row: {e}"))))
+        .collect()
 }
 
 /// A row of a batch, for the envelope made from it.

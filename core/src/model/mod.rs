@@ -6,6 +6,7 @@ mod document;
 mod envelope;
 mod identity;
 mod signing;
+mod template;
 mod webhook;
 
 pub use account::*;
@@ -13,6 +14,7 @@ pub use document::*;
 pub use envelope::*;
 pub use identity::*;
 pub use signing::*;
+pub use template::*;
 pub use webhook::*;
 
 // Stored as the text `as_str()` gives (which the migrations' CHECK constraints list), read

@@ -2,12 +2,14 @@
 //! roles, prepared once in the caller's scope, with fields placed by hand or by the documents'
 //! own text tags and anchors (`placing`). An envelope made from one (`instantiate`) copies its
 //! documents, fields and options: editing or deleting the template later never reaches
-//! envelopes already made.
+//! envelopes already made. The web app's pages use `web`.
 
 mod instantiate;
 mod placing;
 mod store;
+mod web;
 
 pub use instantiate::{envelope_from, Assignment, FromTemplate, Prefill};
 pub use placing::{Anchor, Placing, MAX_ANCHORS};
 pub use store::{create, delete, get, list, update, Filter, Role, Template, TemplateChange};
+pub use web::{from_draft, summaries};

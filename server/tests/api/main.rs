@@ -36,4 +36,5 @@ mod tags;
 mod templates;
 mod test_mode;
 mod verify;
+mod web_templates;
 mod webhooks;

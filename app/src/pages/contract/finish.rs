@@ -1,8 +1,10 @@
-//! Step 3: name the contract and save it as a draft.
+//! Step 3: name the contract and save it as a draft — or save it as a template to send again
+//! and again (its recipients become the template's roles).
 
 use super::state::SaveState;
 use super::use_editor;
 use crate::functions::contracts::rename_envelope;
+use crate::functions::templates::save_as_template;
 use crate::i18n::{error_text, field_error_text, k, t};
 use crate::testid;
 use dojang_core::error::AppError;
@@ -56,6 +58,23 @@ pub fn FinishStep() -> impl IntoView {
             }
         });
     };
+    let navigate = use_navigate();
+    let as_template = move |_| {
+        busy.set(true);
+        error.set(None);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let res = match saved_editor(editor).await {
+                Ok(()) => save_as_template(editor.csrf.get_untracked(), editor.contract_id.get_value(), name.get_untracked()).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            busy.set(false);
+            match res {
+                Ok(()) => navigate("/templates", Default::default()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
     view! {
         <form class="card finish" data-testid=testid::FINISH_FORM on:submit=save>
             <div class="field" class:invalid=move || error.with(|e| e.as_ref().and_then(|e| field_error_text(e, "name")).is_some())>
@@ -74,7 +93,27 @@ pub fn FinishStep() -> impl IntoView {
             }}
             {move || error.get().map(|e| view! { <div class="alert" role="alert" data-code=e.code.as_str()>{error_text(&e)}</div> })}
             {move || saved.get().then(|| view! { <p class="ok" role="status" data-testid=testid::EMBED_SAVED>{t(k::EMBED_SAVED)}</p> })}
-            <button type="submit" data-testid=testid::SAVE_CONTRACT disabled=move || busy.get()>{t(k::FINISH_SAVE)}</button>
+            <div class="inline">
+                <button type="submit" data-testid=testid::SAVE_CONTRACT disabled=move || busy.get()>{t(k::FINISH_SAVE)}</button>
+                {(!embedded).then(|| view! {
+                    <button type="button" class="secondary" data-testid=testid::SAVE_TEMPLATE disabled=move || busy.get() on:click=as_template>{t(k::FINISH_SAVE_TEMPLATE)}</button>
+                })}
+            </div>
         </form>
     }
+}
+
+/// Waits (up to ten seconds) until the editor's recipients and fields are saved, saving them
+/// if a change is pending; the save's error when it fails.
+async fn saved_editor(editor: super::state::Editor) -> Result<(), AppError> {
+    for _ in 0..100 {
+        match editor.save_state.get_untracked() {
+            SaveState::Saved => return Ok(()),
+            SaveState::Failed(e) => return Err(e),
+            SaveState::Pending => editor.save_now(),
+            SaveState::Saving => {}
+        }
+        crate::browser::sleep(100).await;
+    }
+    Err(AppError::new(dojang_core::error::ErrorCode::ServiceUnavailable, "The contract is still being saved"))
 }

@@ -153,8 +153,8 @@ pub fn Properties() -> impl IntoView {
             None => view! { <p class="hint">{t(k::PROPS_NONE)}</p> }.into_any(),
             Some(f) => {
                 let id = f.id.clone();
-                let (i1, i2, i3, i4, i5, i6, i7, i8) =
-                    (id.clone(), id.clone(), id.clone(), id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
+                let (i1, i2, i3, i4, i5, i6, i7, i8, i9) =
+                    (id.clone(), id.clone(), id.clone(), id.clone(), id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
                 let options = f.options.join("\n");
                 view! {
                     <section class="props" data-testid=testid::PROPERTIES data-field-id=id.to_string()>
@@ -186,6 +186,15 @@ pub fn Properties() -> impl IntoView {
                             <label>{t(k::PROPS_PLACEHOLDER)}
                                 <input type="text" prop:value=f.placeholder.clone()
                                     on:change=move |e| { let v = event_target_value(&e); editor.update_field(&i4, |f| f.placeholder = v) }/>
+                            </label>
+                        })}
+                        {(!matches!(f.kind, FieldKind::Signature | FieldKind::Initials | FieldKind::Date)).then(|| view! {
+                            <label>{t(k::PROPS_NAME)}
+                                <input type="text" maxlength="100" data-testid=testid::PROP_NAME prop:value=f.name.clone().unwrap_or_default()
+                                    on:change=move |e| {
+                                        let v = event_target_value(&e).trim().to_owned();
+                                        editor.update_field(&i9, |f| f.name = (!v.is_empty()).then_some(v))
+                                    }/>
                             </label>
                         })}
                         {f.kind.has_options().then(|| view! {
