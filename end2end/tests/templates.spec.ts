@@ -1,7 +1,8 @@
 import { expect, request as http, test } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { tid } from "./ids";
-import { drawWithTouch, fixture, hydrated, signUp, sql } from "./helpers";
+import { center, dragWithMouse, drawWithTouch, fixture, hydrated, prepareContract, signUp, sql } from "./helpers";
+import { waitForMail } from "./mail";
 
 /** An organization with a live API key, through the app's own endpoints. */
 async function integrator(baseURL: string) {
@@ -73,4 +74,105 @@ test("an envelope from a template shows its prefilled values on a phone, keeps t
     sql("SELECT f.name, v.value FROM field_values v JOIN fields f ON f.id = v.field_id WHERE v.envelope_id = ? AND f.name IS NOT NULL", [e.body.id]) as [string, string][],
   );
   expect(values).toEqual({ address: "서울시 강남구 테헤란로 1", agree: "true", plan: "기본" });
+});
+
+/** A point at fractions (fx, fy) of the first page. */
+async function onFirstPage(page: import("@playwright/test").Page, fx: number, fy: number) {
+  const p = page.locator(tid("page")).first();
+  await p.scrollIntoViewIfNeeded();
+  const b = (await p.boundingBox())!;
+  return { x: b.x + b.width * fx, y: b.y + b.height * fy };
+}
+
+test("a contract prepared in the editor is saved as a template, and a contract made from it is sent", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await signUp(page.request, "tpl-editor");
+  await page.goto("/contract/upload");
+  await hydrated(page);
+  await page.setInputFiles(tid("fileInput"), fixture("basic__002-trivial-libre-office-writer.pdf"));
+  await expect(page.locator(tid("documentRow"))).toHaveCount(1, { timeout: 30_000 });
+  await page.click(tid("nextFields"));
+  await page.fill(tid("recipientName"), "근로자");
+  await page.fill(tid("recipientEmail"), "placeholder@example.com");
+  await page.click(tid("recipientAdd"));
+  await expect(page.locator(tid("recipientRow"))).toHaveCount(1);
+  const palette = (kind: string) => `${tid("paletteItem")}[data-kind="${kind}"]`;
+  // The page scrolls into view before the palette item's place is read.
+  for (const [kind, fx, fy] of [["signature", 0.3, 0.7], ["text", 0.5, 0.5]] as const) {
+    const to = await onFirstPage(page, fx, fy);
+    await dragWithMouse(page, await center(page, palette(kind)), to);
+    await expect(page.locator(`${tid("field")}[data-kind="${kind}"]`)).toHaveCount(1);
+  }
+  const text = page.locator(`${tid("field")}[data-kind="text"]`);
+  await expect(text).toHaveCount(1);
+  await text.click();
+  await page.fill(tid("propName"), "주소");
+  await page.locator(tid("propName")).press("Tab");
+  await expect(page.locator(tid("saveStatus"))).toHaveAttribute("data-state", "saved", { timeout: 15_000 });
+  await page.click(tid("nextFinish"));
+  await page.fill(tid("contractName"), "근로계약서 양식");
+  await page.click(tid("saveTemplate"));
+  await expect(page).toHaveURL(/\/templates$/);
+
+  const row = page.locator(tid("templateRow")).filter({ hasText: "근로계약서 양식" });
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText("근로자");
+  await expect(row).toContainText("주소");
+  await row.locator(tid("templateNewContract")).click();
+  const email = `tpl-editor-${Date.now().toString(36)}@example.com`;
+  await row.locator(tid("templateRoleName")).fill("김근로");
+  await row.locator(tid("templateRoleEmail")).fill(email);
+  await row.locator(tid("templateCreate")).click();
+  await expect(page).toHaveURL(/\/contracts\/[0-9a-f]{32}$/);
+  await hydrated(page);
+  await expect(page.locator(tid("envelopeName"))).toHaveText("근로계약서 양식");
+  await page.click(tid("sendSubmit"));
+  await expect(page.locator(tid("envelopeStatus"))).toHaveAttribute("data-status", "sent");
+  const [invite] = await waitForMail(email);
+  expect(invite.subject).toContain("근로계약서 양식");
+  const envelope = page.url().split("/").pop()!;
+  const fields = sql("SELECT f.kind, f.name FROM fields f JOIN recipients r ON r.id = f.recipient_id WHERE f.envelope_id = ? AND r.email = ? ORDER BY f.kind", [envelope, email]);
+  expect(fields).toEqual([["signature", null], ["text", "주소"]]);
+  expect(errors).toEqual([]);
+});
+
+test("a 20-row bulk send with one broken row: the row is marked, the other 19 are sent and followed to the end", async ({ page }) => {
+  await signUp(page.request, "tpl-bulk");
+  const c = await prepareContract(page.request, [{ name: "근로자", email: "worker@example.com", order: 1 }], [
+    { kind: "signature", signer: 0, x: 0.1, y: 0.7, w: 0.3, h: 0.07 },
+  ]);
+  const made = await page.request.post("/_fn/templates/from_draft", { data: { csrf: c.csrf, envelope_id: c.envelope, name: "대량 근로계약서" } });
+  expect(made.status(), await made.text()).toBe(200);
+  const template = (await made.json()) as string;
+
+  await page.goto("/templates");
+  await hydrated(page);
+  await page.locator(tid("templateRow")).filter({ hasText: "대량 근로계약서" }).locator(tid("templateBulk")).click();
+  await expect(page).toHaveURL(new RegExp(`/templates/${template}/bulk$`));
+  await hydrated(page);
+  const tag = Date.now().toString(36);
+  const lines = ["근로자.name,근로자.email"];
+  for (let i = 0; i < 20; i++) lines.push(i === 7 ? `근로자 ${i},not-an-email` : `근로자 ${i},bulk-${tag}-${i}@example.com`);
+  await page.setInputFiles(tid("bulkFile"), { name: "명단.csv", mimeType: "text/csv", buffer: Buffer.from(lines.join("\n") + "\n") });
+  const summary = page.locator(tid("bulkSummary"));
+  await expect(summary).toHaveAttribute("data-ok", "19");
+  await expect(summary).toHaveAttribute("data-total", "20");
+  await expect(page.locator(tid("bulkRow"))).toHaveCount(20);
+  const broken = page.locator(`${tid("bulkRow")}[data-invalid="true"]`);
+  await expect(broken).toHaveCount(1);
+  await expect(broken).toHaveAttribute("data-index", "7");
+  await expect(broken).toContainText("근로자.email");
+  await page.click(tid("bulkSend"));
+
+  await expect(page).toHaveURL(/\/batches\/[0-9a-f]{32}$/);
+  await hydrated(page);
+  await expect(page.locator(tid("batchStatus"))).toHaveAttribute("data-status", "done", { timeout: 60_000 });
+  await expect(page.locator(tid("batchProgress"))).toHaveAttribute("data-finished", "19");
+  await expect(page.locator(tid("batchProgress"))).toHaveAttribute("data-total", "19");
+  await expect(page.locator(`${tid("batchRow")}[data-status="sent"]`)).toHaveCount(19);
+  await expect(page.locator(tid("batchCancel"))).toHaveCount(0);
+  await waitForMail(`bulk-${tag}-0@example.com`);
+  await waitForMail(`bulk-${tag}-19@example.com`);
+  expect(sql("SELECT COUNT(*) FROM recipients WHERE email = ?", ["not-an-email"])).toEqual([[0]]);
 });
