@@ -72,7 +72,7 @@ async fn a_draft_becomes_a_template_and_a_csv_is_checked_per_row_then_sent_witho
     assert_eq!(used.status, 200, "{}", used.body);
     let new_envelope = used.json().as_str().unwrap().to_owned();
     let fields: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT r.email, f.name FROM fields f JOIN recipients r ON r.id = f.recipient_id WHERE f.envelope_id = $1 ORDER BY r.email, f.name")
+        sqlx::query_as("SELECT r.email, f.name FROM fields f JOIN recipients r ON r.id = f.recipient_id WHERE f.envelope_id = $1 ORDER BY r.email, f.kind")
             .bind(&new_envelope)
             .fetch_all(app.db.pool())
             .await
