@@ -193,3 +193,5 @@ pub const BATCH_STATUS: &str = "batch-status";
 pub const BATCH_PROGRESS: &str = "batch-progress";
 pub const BATCH_ROW: &str = "batch-row";
 pub const BATCH_CANCEL: &str = "batch-cancel";
+pub const FORM_FIELDS_IMPORT: &str = "form-fields-import";
+pub const FORM_FIELDS_NOTE: &str = "form-fields-note";

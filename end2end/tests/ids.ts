@@ -154,5 +154,7 @@ export const id = {
   batchProgress: "batch-progress",
   batchRow: "batch-row",
   batchCancel: "batch-cancel",
+  formFieldsImport: "form-fields-import",
+  formFieldsNote: "form-fields-note",
 } as const;
 export const tid = (name: keyof typeof id) => `[data-testid="${id[name]}"]`;

@@ -176,3 +176,35 @@ test("a 20-row bulk send with one broken row: the row is marked, the other 19 ar
   await waitForMail(`bulk-${tag}-19@example.com`);
   expect(sql("SELECT COUNT(*) FROM recipients WHERE email = ?", ["not-an-email"])).toEqual([[0]]);
 });
+
+test("the editor takes a Korean PDF's own form fields for the chosen recipient, and undo takes them back", async ({ page }) => {
+  await signUp(page.request, "tpl-form");
+  await page.goto("/contract/upload");
+  await hydrated(page);
+  await page.setInputFiles(tid("fileInput"), fixture("form-cjk__korean.pdf"));
+  await expect(page.locator(tid("documentRow"))).toHaveCount(1, { timeout: 30_000 });
+  await page.click(tid("nextFields"));
+  for (const [name, email] of [["신청인", "applicant@example.com"], ["확인자", "checker@example.com"]]) {
+    await page.fill(tid("recipientName"), name);
+    await page.fill(tid("recipientEmail"), email);
+    await page.click(tid("recipientAdd"));
+  }
+  const rows = page.locator(tid("recipientRow"));
+  await expect(rows).toHaveCount(2);
+  await rows.nth(1).locator(tid("recipientPick")).click();
+  const checker = await rows.nth(1).getAttribute("data-recipient-id");
+  await page.click(tid("formFieldsImport"));
+  await expect(page.locator(tid("formFieldsNote"))).toContainText("24");
+  const fields = page.locator(tid("field"));
+  await expect(fields).toHaveCount(24);
+  await expect(page.locator(`${tid("field")}[data-recipient="${checker}"]`)).toHaveCount(24);
+  await expect(page.locator(`${tid("field")}[data-kind="radio"]`)).toHaveCount(2);
+  await page.click(tid("undo"));
+  await expect(fields).toHaveCount(0);
+  await page.click(tid("redo"));
+  await expect(fields).toHaveCount(24);
+  await expect(page.locator(tid("saveStatus"))).toHaveAttribute("data-state", "saved", { timeout: 15_000 });
+  const contract = new URL(page.url()).searchParams.get("contractId")!;
+  const stored = sql("SELECT f.name FROM fields f WHERE f.envelope_id = ? AND f.kind = 'radio' ORDER BY f.name", [contract]);
+  expect(stored).toEqual([["gender1"], ["gender2"]]);
+});

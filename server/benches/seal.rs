@@ -158,7 +158,7 @@ fn seal_once(base: &[u8], geometry: &[PageGeometry], marks: &[Placed], trail: &T
         name: "Dojang",
         time: sign::pdf_date(time::OffsetDateTime::now_utc()),
     };
-    let prepared = seal_document(base, dojang_core::seal::Layout::Pages, geometry, marks, trail, &info).unwrap();
+    let prepared = seal_document(base, dojang_core::seal::Layout::Pages, geometry, marks, &[], trail, &info).unwrap();
     let parts = cms::sign_attributes(key, &prepared.digest).unwrap();
     let der = cms::assemble(key, parts, None).unwrap();
     prepared.embed(&der).unwrap()

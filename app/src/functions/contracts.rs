@@ -1,5 +1,5 @@
-//! The contract editor's calls: list, load, save (recipients + fields), delete a draft, rename,
-//! reorder and remove documents. Uploads and previews are plain HTTP endpoints (`/_app/documents`).
+//! The contract editor's calls: list, load, save (recipients + fields), a PDF's own form fields,
+//! delete a draft, rename, reorder and remove documents. Uploads and previews are plain HTTP endpoints (`/_app/documents`).
 
 use dojang_core::error::AppError;
 use dojang_core::model::{EnvelopeDraft, EnvelopeSummary, FieldDraft, RecipientDraft};
@@ -41,6 +41,20 @@ pub async fn save_draft(csrf: String, id: String, version: i64, recipients: Vec<
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
             envelope::save_editor(&st.db, &ssr::editor_actor().await?, &EnvelopeId::parse(&id)?, version, &recipients, &fields).await
+        }
+        .await,
+    )
+}
+
+/// The draft's documents' own form fields as fields of `recipient_id`, for the editor to add
+/// (nothing is saved until the editor saves).
+#[server(prefix = "/_fn", endpoint = "contracts/form_fields")]
+pub async fn form_fields(id: String, recipient_id: String) -> Result<Vec<FieldDraft>, AppError> {
+    respond(
+        async {
+            let st = ssr::state()?;
+            let recipient = dojang_core::ids::RecipientId::parse(&recipient_id)?;
+            dojang_core::template::form_fields_for(&st, &ssr::editor_actor().await?, &EnvelopeId::parse(&id)?, &recipient).await
         }
         .await,
     )

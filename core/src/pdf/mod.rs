@@ -1,7 +1,9 @@
 //! Everything Dojang does with PDF files: the PDFium engine, checking uploads, rendering
-//! page previews, and reading the fields a document places itself (text tags, anchors).
+//! page previews, reading the fields a document places itself (text tags, anchors, its own form) and
+//! writing values back into its form.
 
 mod engine;
+pub mod acroform;
 pub mod font;
 pub mod fonts;
 pub mod inspect;

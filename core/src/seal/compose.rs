@@ -5,10 +5,16 @@
 //! gains one content stream drawn in each field's own upright coordinates
 //! (`PageGeometry::field_matrix`), so marks land where the field was placed on rotated pages
 //! and pages whose CropBox does not start at 0,0.
+//!
+//! Values of fields named like one of the document's own form fields are written into that
+//! field too (`acroform::fill`); a check box or radio group written there shows by its own
+//! appearance, so Dojang's mark for it is left out.
 
 use crate::geometry::{FieldRect, PageGeometry};
 use crate::ink;
 use crate::model::DrawnSignature;
+use crate::model::FieldKind;
+use crate::pdf::acroform::{self, FormValue};
 use crate::pdf::font::{FontKind, FontUse};
 use crate::pdf::write::{real, Update};
 use anyhow::{bail, Context as _};
@@ -255,16 +261,39 @@ pub struct NewPage {
     pub content: String,
 }
 
-/// Writes the marks onto `base` and appends `pages`, as one incremental update.
-/// `geometry` gives each page's displayed box (as recorded at upload).
-pub fn compose(base: &[u8], geometry: &[PageGeometry], marks: &[Placed], pages: Vec<NewPage>, mut res: Resources) -> anyhow::Result<Vec<u8>> {
+/// A value for the document's own form field of the same name, and where its mark is.
+#[derive(Clone, Debug)]
+pub struct FormEntry {
+    pub page: u32,
+    pub rect: FieldRect,
+    pub value: FormValue,
+}
+
+/// Writes the marks and the form's values onto `base` and appends `pages`, as one
+/// incremental update. `geometry` gives each page's displayed box (as recorded at upload).
+pub fn compose(
+    base: &[u8],
+    geometry: &[PageGeometry],
+    marks: &[Placed],
+    form: &[FormEntry],
+    pages: Vec<NewPage>,
+    mut res: Resources,
+) -> anyhow::Result<Vec<u8>> {
     let doc = lopdf::Document::load_mem(base).context("reading the document to stamp")?;
     let page_ids: Vec<ObjectId> = doc.get_pages().into_values().collect();
     if page_ids.len() != geometry.len() {
         bail!("the document has {} pages, {} were recorded", page_ids.len(), geometry.len());
     }
+    let mut up = Update::new(&doc);
+    let values: Vec<FormValue> = form.iter().map(|e| e.value.clone()).collect();
+    let written: Vec<&FormValue> = acroform::fill(&doc, &mut up, &values).context("writing the form's values")?;
+    let shown_by_form = |m: &Placed| {
+        form.iter().any(|e| {
+            matches!(e.value.kind, FieldKind::Checkbox | FieldKind::Radio) && e.page == m.page && e.rect == m.rect && written.contains(&&e.value)
+        })
+    };
     let mut by_page: BTreeMap<u32, Vec<&Placed>> = BTreeMap::new();
-    for m in marks {
+    for m in marks.iter().filter(|m| !shown_by_form(m)) {
         by_page.entry(m.page).or_default().push(m);
     }
     let mut streams = Vec::new();
@@ -272,7 +301,6 @@ pub fn compose(base: &[u8], geometry: &[PageGeometry], marks: &[Placed], pages: 
         let g = geometry.get(*page as usize).context("a mark on a page that does not exist")?;
         streams.push((*page, page_stamp(&mut res, g, marks)?));
     }
-    let mut up = Update::new(&doc);
     let (fonts, xobjects) = res.embed(&mut up)?;
 
     if !streams.is_empty() {

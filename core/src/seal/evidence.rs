@@ -5,7 +5,7 @@
 //! its `field.placed` event put it, and every stored file (original, image) must have the hash
 //! recorded for it.
 
-use super::compose::Mark;
+use super::compose::{FormEntry, Mark};
 use super::trail;
 use crate::audit;
 use crate::document::{sha256_hex, DocumentRow};
@@ -15,6 +15,7 @@ use crate::geometry::{FieldRect, PageGeometry};
 use crate::ids::{DocumentId, EnvelopeId, FieldId, RecipientId};
 use crate::infra::storage::BlobKey;
 use crate::model::{AuditEntry, AuditIntegrity, DrawnSignature, FieldKind, Language};
+use crate::pdf::acroform::FormValue;
 use crate::pdf::font::FontKind;
 use crate::signing::consent_text;
 use crate::state::AppState;
@@ -39,6 +40,8 @@ pub struct Evidence {
     pub contents: Contents,
     pub docs: Vec<SealDoc>,
     pub marks: Vec<FieldMark>,
+    /// Values of named fields, for the documents' own form fields of those names.
+    pub form: Vec<(DocumentId, FormEntry)>,
     /// One signature per recipient for the trail: the first signature field they signed.
     pub signatures: HashMap<RecipientId, Mark>,
     pub events: Vec<AuditEntry>,
@@ -104,11 +107,18 @@ impl Evidence {
             .filter_map(|f| f.cover.map(|rect| FieldMark { document_id: f.document_id.clone(), page: f.page, rect, mark: Mark::Cover }))
             .collect();
         let mut signatures = HashMap::new();
+        let mut form = Vec::new();
         for v in values {
             if recorded.get(&v.field_id) != Some(&(v.value.clone(), v.signature_id.clone())) {
                 return Err(altered(format!("the value of field {}", v.field_id)));
             }
             let Some(field) = contents.fields.iter().find(|f| f.id == v.field_id) else { continue };
+            // An empty text leaves what the form held.
+            let fills = !matches!(field.kind, FieldKind::Signature | FieldKind::Initials) && (field.kind == FieldKind::Checkbox || !v.value.is_empty());
+            if let Some(name) = field.name.clone().filter(|_| fills) {
+                let value = FormValue { name, kind: field.kind, value: v.value.clone() };
+                form.push((field.document_id.clone(), FormEntry { page: field.page, rect: field.rect, value }));
+            }
             let mark = match field.kind {
                 FieldKind::Signature | FieldKind::Initials => match signature_mark(st, &v).await? {
                     Some(m) => m,
@@ -124,7 +134,7 @@ impl Evidence {
             }
             marks.push(FieldMark { document_id: field.document_id.clone(), page: field.page, rect: field.rect, mark });
         }
-        Ok(Self { envelope, contents, docs, marks, signatures, events, integrity })
+        Ok(Self { envelope, contents, docs, marks, form, signatures, events, integrity })
     }
 
     /// The audit trail, with the sealed files' hashes once they are known.

@@ -69,6 +69,7 @@ pub fn seal_document(
     layout: Layout,
     geometry: &[PageGeometry],
     marks: &[Placed],
+    form: &[compose::FormEntry],
     trail: &trail::Trail,
     info: &sign::SignInfo<'_>,
 ) -> anyhow::Result<sign::Prepared> {
@@ -76,7 +77,7 @@ pub fn seal_document(
         Layout::Pages => {
             let mut res = Resources::default();
             let pages = trail::pages(trail, &mut res)?;
-            let composed = compose::compose(base, geometry, marks, pages, res)?;
+            let composed = compose::compose(base, geometry, marks, form, pages, res)?;
             sign::prepare(&composed, info, None)
         }
         Layout::SealAppearance => sign::prepare(base, info, Some(sign::Appearance { geometry, marks })),
@@ -201,12 +202,13 @@ async fn seal_one(st: &AppState, ev: &Evidence, doc: &SealDoc, info: &SealInfo, 
             mark: Mark::Notice(TEST_NOTICE.to_owned()),
         }));
     }
+    let form: Vec<compose::FormEntry> = ev.form.iter().filter(|(d, _)| *d == doc.row.id).map(|(_, e)| e.clone()).collect();
     let geometry: Vec<PageGeometry> = doc.geometry.clone();
     let (field, reason, location) = (info.field.clone(), info.reason.clone(), info.location.clone());
     let time = sign::pdf_date(time::OffsetDateTime::now_utc());
     let prepared = spawn_blocking_with_tracing(move || {
         let info = sign::SignInfo { field_name: &field, reason: &reason, location: &location, name: "Dojang", time };
-        seal_document(&base, layout, &geometry, &placed, &trail, &info)
+        seal_document(&base, layout, &geometry, &placed, &form, &trail, &info)
     })
     .await??;
     let bytes = finish_signature(st, &info.key, prepared).await?;

@@ -83,7 +83,7 @@ pub fn build(contract: &str, signers: &[Signatory]) -> anyhow::Result<SignatureP
         y -= BLOCK_H;
     }
     let pages = pages.into_iter().map(|p| NewPage { width: PAGE_W, height: PAGE_H, content: format!("0.08 0.08 0.08 rg\n{}", p.ops) }).collect();
-    let pdf = compose(&super::trail::empty_pdf(), &[], &[], pages, res)?;
+    let pdf = compose(&super::trail::empty_pdf(), &[], &[], &[], pages, res)?;
     Ok(SignaturePage { pdf, slots })
 }
 

@@ -250,7 +250,7 @@ pub fn standalone(t: &Trail) -> anyhow::Result<Vec<u8>> {
     let base = empty_pdf();
     let mut res = Resources::default();
     let pages = pages(t, &mut res)?;
-    super::compose::compose(&base, &[], &[], pages, res)
+    super::compose::compose(&base, &[], &[], &[], pages, res)
 }
 
 /// A valid PDF with an empty page tree, to append pages to.

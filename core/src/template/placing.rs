@@ -1,6 +1,7 @@
-//! Fields placed by the documents themselves: every text tag (`{{signature;role=근로자}}`) and
-//! every occurrence of an anchor string becomes a field of its role. The stored PDFs are read
-//! once each on the PDFium thread, page by page; at most `MAX_FIELDS` fields are placed.
+//! Fields placed by the documents themselves: every text tag (`{{signature;role=근로자}}`),
+//! every occurrence of an anchor string and, when asked, every field of the PDF's own form
+//! becomes a field of its role. The stored PDFs are read once each on the PDFium thread, page
+//! by page; at most `MAX_FIELDS` fields are placed.
 
 use crate::document::DocumentRow;
 use crate::envelope::{FieldSpec, MAX_FIELDS};
@@ -8,9 +9,11 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::geometry::{FieldRect, PageGeometry};
 use crate::infra::storage::BlobKey;
 use crate::model::FieldKind;
+use crate::pdf::acroform::{self, FormField};
 use crate::pdf::inspect;
 use crate::pdf::tags::{self, AnchorPlacement};
 use crate::state::AppState;
+use std::collections::BTreeMap;
 
 /// A field placed at each occurrence of `text` (DocuSign's `anchorString`).
 #[derive(Clone, Debug)]
@@ -26,16 +29,25 @@ pub struct Anchor {
     pub ignore_if_not_present: bool,
 }
 
-/// What to place from the documents' text.
+/// The documents' own form fields taken as fields: each of `role` unless `roles` names
+/// another for its full name.
+#[derive(Clone, Debug, Default)]
+pub struct FormImport {
+    pub role: String,
+    pub roles: BTreeMap<String, String>,
+}
+
+/// What to place from the documents' text and forms.
 #[derive(Clone, Debug, Default)]
 pub struct Placing {
     pub text_tags: bool,
     pub anchors: Vec<Anchor>,
+    pub form_fields: Option<FormImport>,
 }
 
 impl Placing {
     pub fn is_empty(&self) -> bool {
-        !self.text_tags && self.anchors.is_empty()
+        !self.text_tags && self.anchors.is_empty() && self.form_fields.is_none()
     }
 }
 
@@ -127,6 +139,25 @@ pub async fn place(st: &AppState, docs: &[(DocumentRow, Vec<PageGeometry>)], pla
     }
 }
 
+/// The form fields of one stored document as fields (role from `import`), without PDFium.
+pub(super) async fn form_fields_of(st: &AppState, doc: &DocumentRow, pages: &[PageGeometry], import: &FormImport) -> AppResult<Vec<FieldSpec>> {
+    let bytes = st
+        .storage
+        .get(&BlobKey::new(&doc.storage_key)?)
+        .await?
+        .ok_or_else(|| AppError::internal_msg(format!("stored PDF {} is missing", doc.storage_key)))?;
+    // lopdf parses the whole file: off the async threads.
+    let found = crate::infra::blocking::spawn_blocking_with_tracing(move || acroform::fields(&bytes)).await?;
+    let mut out = Vec::new();
+    for f in found {
+        out.extend(form_specs(doc, pages, import, &f)?);
+        if out.len() > MAX_FIELDS {
+            return Err(AppError::field("fields", "too_many", format!("The document places more than {MAX_FIELDS} fields")));
+        }
+    }
+    Ok(out)
+}
+
 /// One document read on the PDFium thread.
 fn read(
     pdfium: &pdfium_render::prelude::Pdfium,
@@ -136,8 +167,18 @@ fn read(
     placing: &Placing,
     room: usize,
 ) -> AppResult<Placed> {
+    let form = placing.form_fields.as_ref().map(|import| (import, acroform::fields(&bytes)));
     let pdf = pdfium.load_pdf_from_byte_vec(bytes, None).map_err(|e| inspect::open_error(&e))?;
     let mut out = Placed { fields: Vec::new(), problems: Vec::new(), anchor_hits: vec![0; placing.anchors.len()] };
+    if let Some((import, fields)) = form {
+        for f in &fields {
+            for spec in form_specs(doc, pages, import, f)? {
+                if out.fields.len() < room {
+                    out.fields.push(spec);
+                }
+            }
+        }
+    }
     let needles: Vec<String> = placing.anchors.iter().map(|a| a.text.trim().to_owned()).collect();
     for (index, g) in pages.iter().enumerate() {
         if out.fields.len() >= room {
@@ -184,6 +225,46 @@ fn read(
                 out.fields.push(spec(doc, index, rect, a.kind, a.role.clone(), a.required, a.label.clone(), a.name.clone(), None));
             }
         }
+    }
+    Ok(out)
+}
+
+/// The fields one form field becomes: one per widget (a radio group one over all its buttons
+/// on the first one's page), named by the form field's full name — which is how sealing finds
+/// it again to write the value back. A read-only form field is not the signer's to fill: none.
+fn form_specs(doc: &DocumentRow, pages: &[PageGeometry], import: &FormImport, f: &FormField) -> AppResult<Vec<FieldSpec>> {
+    if f.read_only {
+        return Ok(Vec::new());
+    }
+    let role = import.roles.get(&f.name).unwrap_or(&import.role).clone();
+    let kind = match f.kind {
+        FieldKind::Select | FieldKind::Radio if f.options.is_empty() => FieldKind::Text,
+        k => k,
+    };
+    let boxes: Vec<(u32, crate::geometry::UserRect)> = match kind {
+        FieldKind::Radio => {
+            let page = f.widgets[0].0;
+            let on_page = f.widgets.iter().filter(|(p, _)| *p == page).map(|(_, r)| *r);
+            let union = on_page.reduce(|a, b| crate::geometry::UserRect {
+                left: a.left.min(b.left),
+                bottom: a.bottom.min(b.bottom),
+                right: a.right.max(b.right),
+                top: a.top.max(b.top),
+            });
+            union.map(|u| vec![(page, u)]).unwrap_or_default()
+        }
+        _ => f.widgets.clone(),
+    };
+    let name = (f.name.chars().count() <= 100).then(|| f.name.clone());
+    let label: String = f.tooltip.clone().unwrap_or_else(|| f.name.clone()).chars().take(200).collect();
+    let mut out = Vec::new();
+    for (page, user) in boxes {
+        let Some(g) = pages.get(page as usize) else { continue };
+        // A widget outside the page as shown is not one a signer could see.
+        let Ok(rect) = tags::place(g, &user, &tags::Tag::default()) else { continue };
+        let mut s = spec(doc, page, rect, kind, role.clone(), f.required || kind == FieldKind::Signature, label.clone(), name.clone(), None);
+        s.options = if kind.has_options() { f.options.clone() } else { Vec::new() };
+        out.push(s);
     }
     Ok(out)
 }

@@ -1,15 +1,17 @@
-//! What the web app's template pages ask for: the caller's templates as a list, and a
-//! template made from a draft prepared in the editor ("save as template"), its recipients
-//! becoming the roles.
+//! What the web app asks of templates and document-placed fields: the caller's templates as a
+//! list, a template made from a draft prepared in the editor ("save as template", its
+//! recipients becoming the roles), and a draft's documents' own form fields for the editor to add.
 
+use super::placing::{self, FormImport};
 use super::store::{self, Filter, Role, TemplateChange};
 use crate::actor::Actor;
 use crate::api::listing::Page;
 use crate::envelope::FieldSpec;
 use crate::error::{AppError, AppResult};
+use crate::geometry::PageGeometry;
 use crate::ids::{EnvelopeId, RecipientId, TemplateId};
 use crate::infra::db::Db;
-use crate::model::TemplateSummary;
+use crate::model::{FieldDraft, TemplateSummary};
 use crate::state::AppState;
 use std::collections::HashSet;
 
@@ -83,4 +85,23 @@ pub async fn from_draft(st: &AppState, actor: &Actor, envelope: &EnvelopeId, nam
         },
     )
     .await
+}
+
+/// The form fields of every document of the caller's draft `envelope`, as fields of
+/// `recipient` with fresh ids (one per widget, each named by its form field; see `placing`),
+/// for the editor to add: its save checks and keeps them.
+pub async fn form_fields_for(st: &AppState, actor: &Actor, envelope: &EnvelopeId, recipient: &RecipientId) -> AppResult<Vec<FieldDraft>> {
+    let draft = crate::envelope::editor(&st.db, actor, envelope).await?;
+    if !draft.recipients.iter().any(|r| r.id == *recipient) {
+        return Err(AppError::field("recipientId", "unknown", "Not a recipient of this contract"));
+    }
+    let rows = crate::document::of_envelope(&mut *st.db.pool().acquire().await?, envelope).await?;
+    let import = FormImport::default();
+    let mut out = Vec::new();
+    for row in rows {
+        let Some(info) = draft.documents.iter().find(|d| d.id == row.id) else { continue };
+        let pages: Vec<PageGeometry> = info.pages.iter().map(|p| p.geometry).collect();
+        out.extend(placing::form_fields_of(st, &row, &pages, &import).await?.iter().map(|s| s.draft(recipient.clone())));
+    }
+    Ok(out)
 }

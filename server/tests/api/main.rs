@@ -1,6 +1,7 @@
 //! Integration tests: each one starts the real application on port 0 with a fresh SQLite
 //! database and talks to it over HTTP, as a browser or an API client would.
 
+mod acroform;
 mod addresses;
 mod auth;
 mod bulk;

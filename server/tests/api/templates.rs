@@ -10,7 +10,7 @@ use crate::rest::{call, key_for, org_with_key};
 use dojang_core::model::Mode;
 use serde_json::{json, Value};
 
-async fn upload_bytes(app: &TestApp, key: &str, name: &str, bytes: Vec<u8>) -> String {
+pub(crate) async fn upload_bytes(app: &TestApp, key: &str, name: &str, bytes: Vec<u8>) -> String {
     let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()).mime_str("application/pdf").unwrap();
     let res =
         app.client.post(app.url("/api/v1/documents")).bearer_auth(key).multipart(reqwest::multipart::Form::new().part("file", part)).send().await.unwrap();
@@ -47,7 +47,7 @@ fn template_body(doc: &str) -> Value {
 
 /// Signs as each recipient of a sent envelope: `answers` gives, per email, the values typed
 /// into fields (by field name; signatures are drawn for every signature and initials field).
-async fn sign_all(app: &TestApp, sent: &Value, answers: &[(&str, Vec<(&str, &str)>)]) {
+pub(crate) async fn sign_all(app: &TestApp, sent: &Value, answers: &[(&str, Vec<(&str, &str)>)]) {
     let fields = sent["envelope"]["fields"].as_array().unwrap().clone();
     for link in sent["recipients"].as_array().unwrap() {
         let email = link["email"].as_str().unwrap();
@@ -79,7 +79,7 @@ async fn sign_all(app: &TestApp, sent: &Value, answers: &[(&str, Vec<(&str, &str
     }
 }
 
-async fn sealed_pdf(app: &TestApp, key: &str, id: &str, doc: &str) -> Vec<u8> {
+pub(crate) async fn sealed_pdf(app: &TestApp, key: &str, id: &str, doc: &str) -> Vec<u8> {
     let res = app.client.get(app.url(&format!("/api/v1/envelopes/{id}/signed-document?document={doc}"))).bearer_auth(key).send().await.unwrap();
     assert_eq!(res.status(), 200);
     res.bytes().await.unwrap().to_vec()
@@ -92,7 +92,7 @@ fn pdftotext(pdf: &[u8]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn field_errors(r: &Reply) -> Vec<(String, String)> {
+pub(crate) fn field_errors(r: &Reply) -> Vec<(String, String)> {
     r.json()["fields"]
         .as_array()
         .map(|a| a.iter().map(|f| (f["field"].as_str().unwrap().to_owned(), f["code"].as_str().unwrap().to_owned())).collect())

@@ -33,7 +33,42 @@ pub fn Palette() -> impl IntoView {
                     </button>
                 }).collect_view()}
             </div>
+            <FormFieldsButton/>
         </section>
+    }
+}
+
+/// Adds the documents' own form fields (AcroForm) for the active recipient, as one change
+/// (undo takes them all back); says how many, or that there were none.
+#[component]
+fn FormFieldsButton() -> impl IntoView {
+    let editor = use_editor();
+    let note = RwSignal::new(None::<String>);
+    let take = Action::new(move |_: &()| {
+        let id = editor.contract_id.get_value();
+        let recipient = editor.active_recipient.get_untracked().or_else(|| editor.recipients.with_untracked(|r| r.first().map(|r| r.id.clone())));
+        async move {
+            match recipient {
+                Some(r) => crate::functions::contracts::form_fields(id, r.to_string()).await,
+                None => Err(dojang_core::error::AppError::field("recipientId", "required", t(k::EDITOR_FORM_NEEDS_RECIPIENT))),
+            }
+        }
+    });
+    Effect::new(move |_| match take.value().get() {
+        Some(Ok(found)) => {
+            let n = found.len();
+            if n > 0 {
+                editor.commit(move |_, fields| fields.extend(found));
+            }
+            note.set(Some(crate::i18n::fill(t(k::EDITOR_FORM_ADDED), &[("n", &n.to_string())])));
+        }
+        Some(Err(e)) => note.set(Some(crate::i18n::error_text(&e))),
+        None => {}
+    });
+    view! {
+        <button type="button" class="secondary small" data-testid=testid::FORM_FIELDS_IMPORT disabled=move || take.pending().get()
+            on:click=move |_| { take.dispatch(()); }>{t(k::EDITOR_FORM_IMPORT)}</button>
+        {move || note.get().map(|n| view! { <p class="hint" role="status" data-testid=testid::FORM_FIELDS_NOTE>{n}</p> })}
     }
 }
 

@@ -15,7 +15,7 @@ use dojang_core::identity::IdentitySpec;
 use dojang_core::ids::TemplateId;
 use dojang_core::pdf::tags::{AnchorPlacement, Length};
 use dojang_core::state::AppState;
-use dojang_core::template::{self, Anchor, Assignment, FromTemplate, Placing, Prefill, Role as TemplateRole, TemplateChange};
+use dojang_core::template::{self, Anchor, Assignment, FormImport, FromTemplate, Placing, Prefill, Role as TemplateRole, TemplateChange};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -54,9 +54,10 @@ fn length(l: Option<LengthIn>, default: Length) -> Length {
     }
 }
 
-fn placing(text_tags: bool, anchors: Vec<AnchorIn>) -> Placing {
+fn placing(text_tags: bool, anchors: Vec<AnchorIn>, form_fields: Option<FormFieldsIn>) -> Placing {
     Placing {
         text_tags,
+        form_fields: form_fields.map(|f| FormImport { role: f.role, roles: f.roles }),
         anchors: anchors
             .into_iter()
             .map(|a| Anchor {
@@ -92,7 +93,7 @@ pub async fn create(State(st): State<AppState>, auth: Authed, ApiJson(body): Api
         document_ids: Some(document_ids(body.document_ids)?),
         roles: Some(roles(body.roles)),
         fields: Some(fields(body.fields)?),
-        placing: placing(body.text_tags, body.anchors),
+        placing: placing(body.text_tags, body.anchors, body.form_fields),
         message: body.message,
         signing_order: body.signing_order,
         expires_in: Some(body.expires_in),
@@ -151,7 +152,7 @@ pub async fn patch(State(st): State<AppState>, auth: Authed, Path(id): Path<Stri
         document_ids: body.document_ids.map(document_ids).transpose()?,
         roles: body.roles.map(roles),
         fields: body.fields.map(fields).transpose()?,
-        placing: placing(body.text_tags, body.anchors),
+        placing: placing(body.text_tags, body.anchors, body.form_fields),
         message: body.message,
         signing_order: body.signing_order,
         expires_in: body.expires_in,

@@ -8,6 +8,20 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
+/// Take the documents' own form fields (AcroForm: text, check box, radio group, choice,
+/// signature) as fields: each of `role` unless `roles` names another by the form field's full
+/// name. Each keeps the form field's full name as its `name` (values are prefilled by it, and
+/// written back into the form field when sealing); a value the form holds is prefilled.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FormFieldsIn {
+    /// A role of the template.
+    pub role: String,
+    /// Form field full name → role, for fields another role fills.
+    #[serde(default)]
+    pub roles: BTreeMap<String, String>,
+}
+
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoleIn {
@@ -113,6 +127,10 @@ pub struct CreateTemplate {
     #[serde(default)]
     pub anchors: Vec<AnchorIn>,
     #[serde(default)]
+    pub form_fields: Option<FormFieldsIn>,
+    #[serde(default)]
+    pub form_fields: Option<FormFieldsIn>,
+    #[serde(default)]
     pub message: Option<String>,
     #[serde(default)]
     pub signing_order: Option<SigningOrder>,
@@ -125,8 +143,8 @@ pub struct CreateTemplate {
 }
 
 /// A change: absent keys stay; `roles`, `fields` and `documentIds` replace the whole list
-/// (fields on documents or roles that leave go with them); `textTags` and `anchors` add the
-/// fields they place.
+/// (fields on documents or roles that leave go with them); `textTags`, `anchors` and
+/// `formFields` add the fields they place.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PatchTemplate {
@@ -142,6 +160,8 @@ pub struct PatchTemplate {
     pub text_tags: bool,
     #[serde(default)]
     pub anchors: Vec<AnchorIn>,
+    #[serde(default)]
+    pub form_fields: Option<FormFieldsIn>,
     #[serde(default)]
     pub message: Option<String>,
     #[serde(default)]
