@@ -136,6 +136,7 @@ fn trail(original_sha256: &str) -> Trail {
         chain_head: format!("{:064x}", 42),
         chain_intact: true,
         test_mode: false,
+        interim: false,
     }
 }
 

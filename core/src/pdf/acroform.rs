@@ -136,14 +136,18 @@ pub fn fill<'a>(doc: &Document, up: &mut Update, values: &'a [FormValue]) -> any
         }
         match v.kind {
             FieldKind::Checkbox | FieldKind::Radio => {
+                // The widget's own on-state name, as the file spells it.
+                let states: Vec<Option<Vec<u8>>> = t.widgets.iter().map(|w| on_state_name(doc, *w)).collect();
                 let chosen: Option<Vec<u8>> = match v.kind {
-                    FieldKind::Checkbox => (v.value == "true").then(|| t.widgets.iter().find_map(|w| on_state_name(doc, *w)).unwrap_or_else(|| b"Yes".to_vec())),
-                    _ => Some(encode_name(&v.value)),
+                    FieldKind::Checkbox => (v.value == "true").then(|| states.iter().flatten().next().cloned().unwrap_or_else(|| b"Yes".to_vec())),
+                    _ => match states.iter().flatten().find(|n| name_text(n) == v.value) {
+                        Some(n) => Some(n.clone()),
+                        None => continue,
+                    },
                 };
                 let state = chosen.clone().unwrap_or_else(|| b"Off".to_vec());
                 edit(t.id, &mut |d| d.set("V", Object::Name(state.clone())));
-                for w in &t.widgets {
-                    let own = on_state_name(doc, *w);
+                for (w, own) in t.widgets.iter().zip(&states) {
                     let on = chosen.is_some() && own.as_deref() == chosen.as_deref();
                     edit(*w, &mut |d| d.set("AS", Object::Name(if on { own.clone().unwrap_or_default() } else { b"Off".to_vec() })));
                 }
@@ -224,8 +228,13 @@ fn terminals(doc: &Document) -> Vec<Terminal> {
         };
         let ft = d.get(b"FT").and_then(Object::as_name).map(<[u8]>::to_vec).unwrap_or(ft);
         let flags = d.get(b"Ff").and_then(Object::as_i64).unwrap_or(flags);
-        let kids: Vec<ObjectId> =
-            d.get(b"Kids").ok().and_then(|k| doc.dereference(k).ok()).and_then(|(_, k)| k.as_array().ok()).map(|k| k.iter().filter_map(|o| o.as_reference().ok()).collect()).unwrap_or_default();
+        let kids: Vec<ObjectId> = d
+            .get(b"Kids")
+            .ok()
+            .and_then(|k| doc.dereference(k).ok())
+            .and_then(|(_, k)| k.as_array().ok())
+            .map(|k| k.iter().filter_map(|o| o.as_reference().ok()).collect())
+            .unwrap_or_default();
         // Kids with names are fields; kids without are this field's widgets.
         let (child_fields, widgets): (Vec<ObjectId>, Vec<ObjectId>) = kids.into_iter().partition(|k| doc.get_dictionary(*k).is_ok_and(|kd| kd.has(b"T")));
         if child_fields.is_empty() {
@@ -299,14 +308,32 @@ fn on_state(doc: &Document, widget: ObjectId) -> Option<String> {
     on_state_name(doc, widget).map(|n| name_text(&n))
 }
 
-/// A name's bytes as text (UTF-8, as Korean export values are written; else Latin-1).
+/// A name's bytes as text: UTF-8 (as Korean export values are written; else Latin-1). Some
+/// producers escape a name twice, so that its bytes are `#ec#97#ac…` themselves: those read
+/// as the UTF-8 they spell.
 fn name_text(n: &[u8]) -> String {
-    String::from_utf8(n.to_vec()).unwrap_or_else(|_| n.iter().map(|&b| b as char).collect())
+    let plain = String::from_utf8(n.to_vec()).unwrap_or_else(|_| n.iter().map(|&b| b as char).collect());
+    unescaped(n).unwrap_or(plain)
 }
 
-/// The name of `text` (its UTF-8 bytes, which is how `name_text` read it).
-fn encode_name(text: &str) -> Vec<u8> {
-    text.as_bytes().to_vec()
+/// `#hh…` sequences decoded, when the name holds one and the result is UTF-8.
+fn unescaped(n: &[u8]) -> Option<String> {
+    if !n.contains(&b'#') {
+        return None;
+    }
+    let mut out = Vec::with_capacity(n.len());
+    let mut i = 0;
+    while i < n.len() {
+        if n[i] == b'#' {
+            let hex = std::str::from_utf8(n.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(n[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// A text string: UTF-16BE with its byte-order mark, UTF-8 with its mark, else PDFDocEncoding
@@ -346,4 +373,29 @@ fn dedup(v: Vec<String>) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_escaped_twice_read_as_the_text_they_spell() {
+        assert_eq!(name_text(b"#eb#82#a8#ec#84#b1"), "남성");
+        assert_eq!(name_text("남성".as_bytes()), "남성");
+        assert_eq!(name_text(b"Yes"), "Yes");
+        // Not an escape, or not UTF-8: the bytes as they are.
+        assert_eq!(name_text(b"A#1"), "A#1");
+        assert_eq!(name_text(b"#ff#fe"), "#ff#fe");
+    }
+
+    #[test]
+    fn a_text_field_takes_any_text_and_the_others_their_own_kind() {
+        assert!(takes(Some(FieldKind::Text), FieldKind::Email));
+        assert!(takes(Some(FieldKind::Text), FieldKind::Date));
+        assert!(!takes(Some(FieldKind::Checkbox), FieldKind::Text));
+        assert!(takes(Some(FieldKind::Radio), FieldKind::Radio));
+        assert!(!takes(Some(FieldKind::Signature), FieldKind::Signature));
+        assert!(!takes(None, FieldKind::Text));
+    }
 }

@@ -2,8 +2,8 @@
 //! page previews, reading the fields a document places itself (text tags, anchors, its own form) and
 //! writing values back into its form.
 
-mod engine;
 pub mod acroform;
+mod engine;
 pub mod font;
 pub mod fonts;
 pub mod inspect;

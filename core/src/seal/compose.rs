@@ -288,9 +288,8 @@ pub fn compose(
     let values: Vec<FormValue> = form.iter().map(|e| e.value.clone()).collect();
     let written: Vec<&FormValue> = acroform::fill(&doc, &mut up, &values).context("writing the form's values")?;
     let shown_by_form = |m: &Placed| {
-        form.iter().any(|e| {
-            matches!(e.value.kind, FieldKind::Checkbox | FieldKind::Radio) && e.page == m.page && e.rect == m.rect && written.contains(&&e.value)
-        })
+        form.iter()
+            .any(|e| matches!(e.value.kind, FieldKind::Checkbox | FieldKind::Radio) && e.page == m.page && e.rect == m.rect && written.contains(&&e.value))
     };
     let mut by_page: BTreeMap<u32, Vec<&Placed>> = BTreeMap::new();
     for m in marks.iter().filter(|m| !shown_by_form(m)) {

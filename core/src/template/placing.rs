@@ -141,11 +141,8 @@ pub async fn place(st: &AppState, docs: &[(DocumentRow, Vec<PageGeometry>)], pla
 
 /// The form fields of one stored document as fields (role from `import`), without PDFium.
 pub(super) async fn form_fields_of(st: &AppState, doc: &DocumentRow, pages: &[PageGeometry], import: &FormImport) -> AppResult<Vec<FieldSpec>> {
-    let bytes = st
-        .storage
-        .get(&BlobKey::new(&doc.storage_key)?)
-        .await?
-        .ok_or_else(|| AppError::internal_msg(format!("stored PDF {} is missing", doc.storage_key)))?;
+    let bytes =
+        st.storage.get(&BlobKey::new(&doc.storage_key)?).await?.ok_or_else(|| AppError::internal_msg(format!("stored PDF {} is missing", doc.storage_key)))?;
     // lopdf parses the whole file: off the async threads.
     let found = crate::infra::blocking::spawn_blocking_with_tracing(move || acroform::fields(&bytes)).await?;
     let mut out = Vec::new();

@@ -25,6 +25,7 @@ def walk(node, prefix, ft, ff, out):
     ft = node.get("/FT", ft)
     ff = int(node.get("/Ff", ff))
     kids = node.get("/Kids")
+    kids = kids.get_object() if kids is not None else None
     named = [k for k in (kids or []) if "/T" in k.get_object()]
     if named:
         for k in named:
@@ -45,7 +46,8 @@ def main() -> None:
         out = {}
         form = reader.root.get("/AcroForm")
         if form is not None:
-            for field in form.get_object().get("/Fields", []):
+            fields = form.get_object().get("/Fields")
+            for field in (fields.get_object() if fields is not None else []):
                 walk(field, "", None, 0, out)
         print(json.dumps(out, ensure_ascii=False))
 

@@ -129,8 +129,6 @@ pub struct CreateTemplate {
     #[serde(default)]
     pub form_fields: Option<FormFieldsIn>,
     #[serde(default)]
-    pub form_fields: Option<FormFieldsIn>,
-    #[serde(default)]
     pub message: Option<String>,
     #[serde(default)]
     pub signing_order: Option<SigningOrder>,
