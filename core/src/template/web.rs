@@ -89,12 +89,10 @@ pub async fn from_draft(st: &AppState, actor: &Actor, envelope: &EnvelopeId, nam
 
 /// The form fields of every document of the caller's draft `envelope`, as fields of
 /// `recipient` with fresh ids (one per widget, each named by its form field; see `placing`),
-/// for the editor to add: its save checks and keeps them.
+/// for the editor to add: its save checks and keeps them (the recipient may be one the editor
+/// has not saved yet).
 pub async fn form_fields_for(st: &AppState, actor: &Actor, envelope: &EnvelopeId, recipient: &RecipientId) -> AppResult<Vec<FieldDraft>> {
     let draft = crate::envelope::editor(&st.db, actor, envelope).await?;
-    if !draft.recipients.iter().any(|r| r.id == *recipient) {
-        return Err(AppError::field("recipientId", "unknown", "Not a recipient of this contract"));
-    }
     let rows = crate::document::of_envelope(&mut *st.db.pool().acquire().await?, envelope).await?;
     let import = FormImport::default();
     let mut out = Vec::new();

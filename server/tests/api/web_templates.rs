@@ -178,6 +178,11 @@ async fn a_draft_becomes_a_template_and_a_csv_is_checked_per_row_then_sent_witho
     }
     let peek = other.call("bulk/get", &[("id", &batch)]).await;
     assert_eq!(peek.status, 404, "{}", peek.body);
+    let form = other.call("contracts/form_fields", &[("id", &envelope), ("recipient_id", &hex_id(6, 1))]).await;
+    assert_eq!((form.status, form.code()), (404, "NOT_FOUND".into()), "{}", form.body);
+    // The owner's own draft: its PDF has no form, so no fields.
+    let none = app.call("contracts/form_fields", &[("id", &envelope), ("recipient_id", &hex_id(6, 1))]).await;
+    assert_eq!((none.status, none.json()), (200, json!([])), "{}", none.body);
     let forged = app.call_json("templates/from_draft", json!({ "csrf": "forged", "envelope_id": envelope, "name": "x" })).await;
     assert_eq!(forged.status, 403, "{}", forged.body);
     let _ = theirs;

@@ -15,7 +15,7 @@ mod wire;
 
 pub use texts::Texts;
 
-use crate::dom::{cast, document, find, find_all, testid, tid};
+use crate::dom::{document, find, find_all, testid, tid};
 use crate::net;
 use dojang_core::ids::FieldId;
 use dojang_core::model::{FieldKind, SignerBoot};
