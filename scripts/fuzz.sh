@@ -3,7 +3,7 @@
 # toolchain (no sanitizer: Rust's own checks, panics and PDFium faults are what it finds),
 # seeded from the PDF corpus and the target's seeds, after replaying every kept regression
 # input. A crash leaves its input in fuzz/artifacts/TARGET/ and fails the run.
-#   scripts/fuzz.sh TARGET [SECONDS]      TARGET: pdf_inspect verify_scan sign_submission field_geometry tokens
+#   scripts/fuzz.sh TARGET [SECONDS]      TARGET: pdf_inspect verify_scan acroform sign_submission field_geometry tokens
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: scripts/fuzz.sh TARGET [SECONDS]}
@@ -16,7 +16,7 @@ kept="fuzz/regressions/$target" # inputs that once crashed, kept and replayed ev
 seeds="fuzz/seeds/$target"
 mkdir -p "$work" "$kept"
 case "$target" in
-  pdf_inspect|verify_scan) cp -n server/tests/fixtures/pdf/*.pdf "$work/" ;;
+  pdf_inspect|verify_scan|acroform) cp -n server/tests/fixtures/pdf/*.pdf "$work/" ;;
 esac
 if [ -d "$seeds" ]; then cp -n "$seeds"/* "$work/" 2>/dev/null || true; fi
 cd fuzz

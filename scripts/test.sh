@@ -32,7 +32,7 @@ echo "==> end-to-end (Chromium)"
 (cd end2end && npx playwright test)
 
 echo "==> fuzz smoke (each target ${FUZZ_SECONDS:-20} s, seeded from the corpus, kept crashes replayed)"
-for target in pdf_inspect verify_scan sign_submission field_geometry tokens; do
+for target in pdf_inspect verify_scan acroform sign_submission field_geometry tokens; do
   ./scripts/fuzz.sh "$target" "${FUZZ_SECONDS:-20}"
 done
 echo "==> all tests passed"

@@ -94,7 +94,8 @@ pub async fn send_bulk(csrf: String, template_id: String, csv: String, skip_inva
         async {
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
-            let id = bulk::send(&st.db, &ssr::editor_actor().await?, &TemplateId::parse(&template_id)?, &csv, skip_invalid).await?;
+            // Sending is the signed-in user's, never an embed session's (which edits only).
+            let id = bulk::send(&st.db, &ssr::sender_actor().await?, &TemplateId::parse(&template_id)?, &csv, skip_invalid).await?;
             st.jobs_wake.notify_waiters();
             Ok(id.to_string())
         }
@@ -119,7 +120,7 @@ pub async fn cancel_batch(csrf: String, id: String) -> Result<(), AppError> {
         async {
             ssr::check_csrf(&csrf).await?;
             let st = ssr::state()?;
-            bulk::cancel(&st.db, &ssr::editor_actor().await?, &BatchId::parse(&id)?).await
+            bulk::cancel(&st.db, &ssr::sender_actor().await?, &BatchId::parse(&id)?).await
         }
         .await,
     )

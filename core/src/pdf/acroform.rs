@@ -15,9 +15,17 @@ const READ_ONLY: i64 = 1;
 const REQUIRED: i64 = 1 << 1;
 const RADIO: i64 = 1 << 15;
 const PUSH_BUTTON: i64 = 1 << 16;
-/// Deepest field tree walked, and most fields read from one document.
+/// Annotation flags: a widget a viewer never shows.
+const HIDDEN: i64 = 1 << 1;
+const NO_VIEW: i64 = 1 << 5;
+/// Deepest field tree walked, most nodes visited, most fields read from one document, most
+/// widgets of one field and options of one choice (a form that needs more is not one a
+/// signer fills in a browser).
 const MAX_DEPTH: usize = 32;
+const MAX_NODES: usize = 20_000;
 const MAX_FIELDS: usize = 2_000;
+const MAX_WIDGETS: usize = 50;
+const MAX_OPTIONS: usize = 500;
 
 /// One terminal field of the form.
 #[derive(Clone, Debug, PartialEq)]
@@ -66,6 +74,8 @@ pub fn fields(bytes: &[u8]) -> Vec<FormField> {
     let annots = page_of_annotation(&doc);
     terminals(&doc)
         .into_iter()
+        // A name two fields share cannot be written back to one of them.
+        .filter_map(|(_, t)| t)
         .filter_map(|t| {
             let dict = doc.get_dictionary(t.id).ok()?;
             let kind = kind_of(&t.ft, t.flags)?;
@@ -74,6 +84,9 @@ pub fn fields(bytes: &[u8]) -> Vec<FormField> {
                 .iter()
                 .filter_map(|w| {
                     let wd = doc.get_dictionary(*w).ok()?;
+                    if !visible(&doc, wd) {
+                        return None;
+                    }
                     let page = wd.get(b"P").and_then(Object::as_reference).ok().and_then(|p| pages.get(&p).copied()).or_else(|| annots.get(w).copied())?;
                     Some((page, rect_of(&doc, wd)?))
                 })
@@ -83,11 +96,11 @@ pub fn fields(bytes: &[u8]) -> Vec<FormField> {
             }
             let on_states: Vec<String> = t.widgets.iter().filter_map(|w| on_state(&doc, *w)).collect();
             let options = match kind {
-                FieldKind::Radio => dedup(on_states.clone()),
+                FieldKind::Radio => dedup(on_states),
                 FieldKind::Select => choice_options(&doc, dict),
                 _ => Vec::new(),
             };
-            let v = dict.get(b"V").ok().and_then(|v| doc.dereference(v).ok()).map(|(_, v)| v);
+            let v = deref(&doc, dict, b"V");
             let value = match (kind, v) {
                 (FieldKind::Checkbox, Some(Object::Name(n))) => Some((n.as_slice() != b"Off").to_string()),
                 (FieldKind::Checkbox, _) => Some("false".into()),
@@ -98,7 +111,7 @@ pub fn fields(bytes: &[u8]) -> Vec<FormField> {
             Some(FormField {
                 name: t.name,
                 kind,
-                tooltip: dict.get(b"TU").ok().and_then(text_of).filter(|s| !s.trim().is_empty()),
+                tooltip: deref(&doc, dict, b"TU").and_then(text_of).filter(|s| !s.trim().is_empty()),
                 required: t.flags & REQUIRED != 0,
                 read_only: t.flags & READ_ONLY != 0,
                 options,
@@ -109,17 +122,38 @@ pub fn fields(bytes: &[u8]) -> Vec<FormField> {
         .collect()
 }
 
+/// A value that found its form field, and the widget that now shows it by its own appearance
+/// (a check box's or radio button's "on" state that draws something), if one does: its page
+/// and box.
+#[derive(Clone, Debug)]
+pub struct Written<'a> {
+    pub value: &'a FormValue,
+    pub shown_at: Option<(u32, UserRect)>,
+}
+
 /// Writes `values` into the fields of their names, as part of `up`; returns the values that
-/// found their field. Fields of another kind (`takes`) and signature fields are left alone.
-pub fn fill<'a>(doc: &Document, up: &mut Update, values: &'a [FormValue]) -> anyhow::Result<Vec<&'a FormValue>> {
+/// found their field. Left alone: fields of another kind (`takes`), signature and read-only
+/// fields, names two fields share, a field given two different values (its widgets as
+/// several Dojang fields), and objects of a generation other than 0 (which the update could
+/// not replace).
+pub fn fill<'a>(doc: &Document, up: &mut Update, values: &'a [FormValue]) -> anyhow::Result<Vec<Written<'a>>> {
     if values.is_empty() {
         return Ok(Vec::new());
     }
-    let by_name: HashMap<String, Terminal> = terminals(doc).into_iter().map(|t| (t.name.clone(), t)).collect();
+    let by_name: HashMap<String, Terminal> = terminals(doc).into_iter().filter_map(|(n, t)| Some((n, t?))).collect();
+    let mut given: HashMap<&str, Vec<&FormValue>> = HashMap::new();
+    for v in values {
+        given.entry(v.name.as_str()).or_default().push(v);
+    }
+    let pages: HashMap<ObjectId, u32> = doc.get_pages().into_iter().map(|(n, id)| (id, n.saturating_sub(1))).collect();
+    let annots = page_of_annotation(doc);
     let mut written = Vec::new();
     // A field can be the widget too: changes to one object are gathered before it is set.
     let mut changed: HashMap<ObjectId, Dictionary> = HashMap::new();
-    let mut edit = |id: ObjectId, f: &mut dyn FnMut(&mut Dictionary)| {
+    let edit = |changed: &mut HashMap<ObjectId, Dictionary>, id: ObjectId, f: &mut dyn FnMut(&mut Dictionary)| {
+        if id.1 != 0 {
+            return;
+        }
         if let Some(d) = changed.get_mut(&id) {
             f(d);
         } else if let Ok(d) = doc.get_dictionary(id) {
@@ -129,11 +163,16 @@ pub fn fill<'a>(doc: &Document, up: &mut Update, values: &'a [FormValue]) -> any
         }
     };
     let mut empty: Option<ObjectId> = None;
-    for v in values {
-        let Some(t) = by_name.get(&v.name) else { continue };
-        if !takes(kind_of(&t.ft, t.flags), v.kind) {
+    for (name, vs) in given {
+        let Some(t) = by_name.get(name) else { continue };
+        let v = vs[0];
+        if vs.iter().any(|o| o.value != v.value || o.kind != v.kind) || !takes(kind_of(&t.ft, t.flags), v.kind) || t.flags & READ_ONLY != 0 {
             continue;
         }
+        if t.id.1 != 0 || t.widgets.iter().any(|w| w.1 != 0) {
+            continue;
+        }
+        let mut shown_at = None;
         match v.kind {
             FieldKind::Checkbox | FieldKind::Radio => {
                 // The widget's own on-state name, as the file spells it.
@@ -146,14 +185,17 @@ pub fn fill<'a>(doc: &Document, up: &mut Update, values: &'a [FormValue]) -> any
                     },
                 };
                 let state = chosen.clone().unwrap_or_else(|| b"Off".to_vec());
-                edit(t.id, &mut |d| d.set("V", Object::Name(state.clone())));
+                edit(&mut changed, t.id, &mut |d| d.set("V", Object::Name(state.clone())));
                 for (w, own) in t.widgets.iter().zip(&states) {
                     let on = chosen.is_some() && own.as_deref() == chosen.as_deref();
-                    edit(*w, &mut |d| d.set("AS", Object::Name(if on { own.clone().unwrap_or_default() } else { b"Off".to_vec() })));
+                    edit(&mut changed, *w, &mut |d| d.set("AS", Object::Name(if on { own.clone().unwrap_or_default() } else { b"Off".to_vec() })));
+                    if on && shown_at.is_none() {
+                        shown_at = shows(doc, *w, own.as_deref().unwrap_or_default(), &pages, &annots);
+                    }
                 }
             }
             _ => {
-                edit(t.id, &mut |d| {
+                edit(&mut changed, t.id, &mut |d| {
                     d.set("V", text_string(&v.value));
                     d.remove(b"I");
                 });
@@ -165,7 +207,7 @@ pub fn fill<'a>(doc: &Document, up: &mut Update, values: &'a [FormValue]) -> any
                     up.add_stream(form, b"", false)
                 });
                 for w in &t.widgets {
-                    edit(*w, &mut |d| {
+                    edit(&mut changed, *w, &mut |d| {
                         let mut ap = Dictionary::new();
                         ap.set("N", Object::Reference(blank));
                         d.set("AP", Object::Dictionary(ap));
@@ -174,15 +216,16 @@ pub fn fill<'a>(doc: &Document, up: &mut Update, values: &'a [FormValue]) -> any
             }
         }
         let flags = t.flags | READ_ONLY;
-        edit(t.id, &mut |d| d.set("Ff", Object::Integer(flags)));
-        written.push(v);
+        edit(&mut changed, t.id, &mut |d| d.set("Ff", Object::Integer(flags)));
+        written.extend(vs.into_iter().map(|value| Written { value, shown_at }));
     }
-    if !written.is_empty() {
-        // Viewers must show the appearances as written, not make their own from `/V`.
+    // Viewers must show the appearances as written, not make their own from `/V` — unless a
+    // field left as it was has a value and no appearance (it would vanish).
+    if !written.is_empty() && !others_need_appearances(doc, &by_name, &changed) {
         if let Some(form_id) = doc.catalog().ok().and_then(|c| c.get(b"AcroForm").ok()).and_then(|a| a.as_reference().ok()) {
-            edit(form_id, &mut |d| d.set("NeedAppearances", Object::Boolean(false)));
+            edit(&mut changed, form_id, &mut |d| d.set("NeedAppearances", Object::Boolean(false)));
         } else if let (Ok(root), Ok(catalog)) = (doc.trailer.get(b"Root").and_then(Object::as_reference), doc.catalog()) {
-            if let Ok(Object::Dictionary(form)) = catalog.get(b"AcroForm") {
+            if let (Ok(Object::Dictionary(form)), 0) = (catalog.get(b"AcroForm"), root.1) {
                 let mut catalog = catalog.clone();
                 let mut form = form.clone();
                 form.set("NeedAppearances", Object::Boolean(false));
@@ -197,59 +240,117 @@ pub fn fill<'a>(doc: &Document, up: &mut Update, values: &'a [FormValue]) -> any
     Ok(written)
 }
 
-/// Every terminal field under the AcroForm's `/Fields`, with inherited `/FT` and `/Ff`.
-fn terminals(doc: &Document) -> Vec<Terminal> {
+/// Where widget `w` shows its on-state `state` by an appearance of its own that draws
+/// something, if it is visible.
+fn shows(doc: &Document, w: ObjectId, state: &[u8], pages: &HashMap<ObjectId, u32>, annots: &HashMap<ObjectId, u32>) -> Option<(u32, UserRect)> {
+    let d = doc.get_dictionary(w).ok()?;
+    if !visible(doc, d) {
+        return None;
+    }
+    let n = deref(doc, d, b"AP").and_then(|a| a.as_dict().ok()).and_then(|a| deref(doc, a, b"N")).and_then(|n| n.as_dict().ok())?;
+    let on = n.get(state).ok().and_then(|o| o.as_reference().ok()).and_then(|id| doc.get_object(id).ok()).and_then(|o| o.as_stream().ok())?;
+    if on.content.is_empty() {
+        return None;
+    }
+    let page = d.get(b"P").and_then(Object::as_reference).ok().and_then(|p| pages.get(&p).copied()).or_else(|| annots.get(&w).copied())?;
+    Some((page, rect_of(doc, d)?))
+}
+
+/// Whether a field the update leaves as it was holds a value a viewer draws only from
+/// `NeedAppearances` (one of its widgets has no normal appearance).
+fn others_need_appearances(doc: &Document, fields: &HashMap<String, Terminal>, changed: &HashMap<ObjectId, Dictionary>) -> bool {
+    let needs = doc
+        .catalog()
+        .ok()
+        .and_then(|c| deref(doc, c, b"AcroForm"))
+        .and_then(|a| a.as_dict().ok())
+        .and_then(|a| a.get(b"NeedAppearances").ok())
+        .and_then(|b| b.as_bool().ok())
+        .unwrap_or(false);
+    needs
+        && fields.values().filter(|t| !changed.contains_key(&t.id)).any(|t| {
+            let has_value = doc.get_dictionary(t.id).ok().and_then(|d| deref(doc, d, b"V")).is_some_and(|v| !matches!(v, Object::Null));
+            has_value && t.widgets.iter().any(|w| doc.get_dictionary(*w).ok().and_then(|d| deref(doc, d, b"AP")).is_none())
+        })
+}
+
+/// Every terminal field under the AcroForm's `/Fields` by full name, in order, with inherited
+/// `/FT` and `/Ff` (`None` for a name two fields share). Each node is visited once, at most
+/// `MAX_NODES` of them.
+fn terminals(doc: &Document) -> Vec<(String, Option<Terminal>)> {
     let Some(fields) = doc
         .catalog()
         .ok()
-        .and_then(|c| c.get(b"AcroForm").ok())
-        .and_then(|a| doc.dereference(a).ok())
-        .and_then(|(_, a)| a.as_dict().ok())
-        .and_then(|a| a.get(b"Fields").ok())
-        .and_then(|f| doc.dereference(f).ok())
-        .and_then(|(_, f)| f.as_array().ok())
+        .and_then(|c| deref(doc, c, b"AcroForm"))
+        .and_then(|a| a.as_dict().ok())
+        .and_then(|a| deref(doc, a, b"Fields"))
+        .and_then(|f| f.as_array().ok())
     else {
         return Vec::new();
     };
-    let mut out = Vec::new();
+    let mut out: Vec<(String, Option<Terminal>)> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
     let mut seen = std::collections::HashSet::new();
-    let mut stack: Vec<(ObjectId, String, Vec<u8>, i64, usize)> =
-        fields.iter().rev().filter_map(|f| f.as_reference().ok()).map(|id| (id, String::new(), Vec::new(), 0, 0)).collect();
+    let mut stack: Vec<(ObjectId, String, Vec<u8>, i64, usize)> = Vec::new();
+    for id in fields.iter().rev().filter_map(|f| f.as_reference().ok()) {
+        if seen.insert(id) {
+            stack.push((id, String::new(), Vec::new(), 0, 0));
+        }
+    }
+    // Kid entries looked at in all: arrays shared by many nodes are not read again and again.
+    let mut budget = MAX_NODES * 10;
     while let Some((id, prefix, ft, flags, depth)) = stack.pop() {
-        if depth > MAX_DEPTH || out.len() >= MAX_FIELDS || !seen.insert(id) {
-            continue;
+        if depth > MAX_DEPTH || seen.len() > MAX_NODES || out.len() >= MAX_FIELDS || budget == 0 {
+            break;
         }
         let Ok(d) = doc.get_dictionary(id) else { continue };
-        let part = d.get(b"T").ok().and_then(text_of);
+        let part = deref(doc, d, b"T").and_then(text_of);
         let name = match (&part, prefix.is_empty()) {
             (Some(p), true) => p.clone(),
             (Some(p), false) => format!("{prefix}.{p}"),
             (None, _) => prefix.clone(),
         };
-        let ft = d.get(b"FT").and_then(Object::as_name).map(<[u8]>::to_vec).unwrap_or(ft);
-        let flags = d.get(b"Ff").and_then(Object::as_i64).unwrap_or(flags);
-        let kids: Vec<ObjectId> = d
-            .get(b"Kids")
-            .ok()
-            .and_then(|k| doc.dereference(k).ok())
-            .and_then(|(_, k)| k.as_array().ok())
-            .map(|k| k.iter().filter_map(|o| o.as_reference().ok()).collect())
+        let ft = deref(doc, d, b"FT").and_then(|o| o.as_name().ok()).map(<[u8]>::to_vec).unwrap_or(ft);
+        let flags = deref(doc, d, b"Ff").and_then(|o| o.as_i64().ok()).unwrap_or(flags);
+        let kids: Vec<ObjectId> = deref(doc, d, b"Kids")
+            .and_then(|k| k.as_array().ok())
+            .map(|k| k.iter().take(budget).filter_map(|o| o.as_reference().ok()).collect())
             .unwrap_or_default();
+        budget = budget.saturating_sub(kids.len().max(1));
         // Kids with names are fields; kids without are this field's widgets.
         let (child_fields, widgets): (Vec<ObjectId>, Vec<ObjectId>) = kids.into_iter().partition(|k| doc.get_dictionary(*k).is_ok_and(|kd| kd.has(b"T")));
         if child_fields.is_empty() {
             if name.is_empty() {
                 continue;
             }
-            let widgets = if widgets.is_empty() { vec![id] } else { widgets };
-            out.push(Terminal { id, name, ft, flags, widgets });
+            let mut widgets = if widgets.is_empty() { vec![id] } else { widgets };
+            widgets.truncate(MAX_WIDGETS);
+            match at.get(&name) {
+                Some(&i) => out[i].1 = None,
+                None => {
+                    at.insert(name.clone(), out.len());
+                    out.push((name.clone(), Some(Terminal { id, name, ft, flags, widgets })));
+                }
+            }
         } else {
             for k in child_fields.into_iter().rev() {
-                stack.push((k, name.clone(), ft.clone(), flags, depth + 1));
+                if seen.insert(k) {
+                    stack.push((k, name.clone(), ft.clone(), flags, depth + 1));
+                }
             }
         }
     }
     out
+}
+
+/// `d[key]`, followed if it is a reference.
+fn deref<'a>(doc: &'a Document, d: &'a Dictionary, key: &[u8]) -> Option<&'a Object> {
+    d.get(key).ok().and_then(|o| doc.dereference(o).ok()).map(|(_, o)| o)
+}
+
+/// Whether a viewer shows the widget (neither Hidden nor NoView).
+fn visible(doc: &Document, widget: &Dictionary) -> bool {
+    deref(doc, widget, b"F").and_then(|f| f.as_i64().ok()).is_none_or(|f| f & (HIDDEN | NO_VIEW) == 0)
 }
 
 fn kind_of(ft: &[u8], flags: i64) -> Option<FieldKind> {
@@ -352,32 +453,121 @@ fn text_of(o: &Object) -> Option<String> {
 
 /// A choice field's export values (`/Opt` entries, or the first of each pair).
 fn choice_options(doc: &Document, d: &Dictionary) -> Vec<String> {
-    let Some(opt) = d.get(b"Opt").ok().and_then(|o| doc.dereference(o).ok()).and_then(|(_, o)| o.as_array().ok()) else { return Vec::new() };
+    let Some(opt) = deref(doc, d, b"Opt").and_then(|o| o.as_array().ok()) else { return Vec::new() };
     dedup(
         opt.iter()
+            .take(MAX_OPTIONS * 4)
             .filter_map(|o| match doc.dereference(o).ok()?.1 {
                 s @ Object::String(..) => text_of(s),
                 Object::Array(pair) => pair.first().and_then(text_of),
                 _ => None,
             })
-            .filter(|s| !s.trim().is_empty())
-            .collect(),
+            .filter(|s| !s.trim().is_empty()),
     )
 }
 
-fn dedup(v: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(v.len());
-    for s in v {
-        if !out.contains(&s) {
-            out.push(s);
-        }
-    }
-    out
+/// The first `MAX_OPTIONS` distinct values, in order.
+fn dedup(v: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    v.into_iter().filter(|s| seen.insert(s.clone())).take(MAX_OPTIONS).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lopdf::dictionary;
+
+    /// A one-page PDF whose form is made by `fields` (given the page's id, it adds its
+    /// objects and returns the `/Fields` entries).
+    fn form_pdf(fields: impl FnOnce(&mut Document, ObjectId) -> Vec<Object>) -> Vec<u8> {
+        let mut doc = Document::with_version("1.7");
+        let pages_id = doc.new_object_id();
+        let page_id = doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 600.into(), 800.into()] });
+        let top = fields(&mut doc, page_id);
+        let annots: Vec<Object> = doc.objects.keys().filter(|id| **id != page_id && **id != pages_id).map(|id| Object::Reference(*id)).collect();
+        if let Ok(Object::Dictionary(p)) = doc.get_object_mut(page_id) {
+            p.set("Annots", annots);
+        }
+        doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 }));
+        let form = doc.add_object(dictionary! { "Fields" => top, "NeedAppearances" => true });
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id, "AcroForm" => form });
+        doc.trailer.set("Root", catalog);
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    fn text_field(doc: &mut Document, page: ObjectId, name: &str, y: i64, flags: i64) -> Object {
+        let d = dictionary! {
+            "Type" => "Annot", "Subtype" => "Widget", "FT" => "Tx", "T" => Object::string_literal(name), "Ff" => flags,
+            "Rect" => vec![100.into(), y.into(), 300.into(), (y + 20).into()], "P" => page,
+        };
+        Object::Reference(doc.add_object(d))
+    }
+
+    #[test]
+    fn names_two_fields_share_are_neither_taken_nor_written() {
+        let pdf = form_pdf(|doc, page| vec![text_field(doc, page, "a", 700, 0), text_field(doc, page, "a", 600, 0), text_field(doc, page, "b", 500, 0)]);
+        let found = fields(&pdf);
+        assert_eq!(found.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["b"]);
+        let doc = Document::load_mem(&pdf).unwrap();
+        let mut up = Update::new(&doc);
+        let values = [FormValue { name: "a".into(), kind: FieldKind::Text, value: "x".into() }, FormValue { name: "b".into(), kind: FieldKind::Text, value: "y".into() }];
+        let written = fill(&doc, &mut up, &values).unwrap();
+        assert_eq!(written.iter().map(|w| w.value.name.as_str()).collect::<Vec<_>>(), ["b"]);
+    }
+
+    #[test]
+    fn read_only_and_hidden_fields_stay_as_they_are_and_one_field_given_two_values_is_not_written() {
+        let pdf = form_pdf(|doc, page| {
+            let hidden = doc.add_object(dictionary! {
+                "Type" => "Annot", "Subtype" => "Widget", "FT" => "Tx", "T" => Object::string_literal("hidden"), "F" => 2,
+                "Rect" => vec![100.into(), 100.into(), 300.into(), 120.into()], "P" => page,
+            });
+            vec![text_field(doc, page, "locked", 700, READ_ONLY), Object::Reference(hidden), text_field(doc, page, "twice", 500, 0)]
+        });
+        let found = fields(&pdf);
+        assert!(found.iter().find(|f| f.name == "locked").is_some_and(|f| f.read_only));
+        assert!(!found.iter().any(|f| f.name == "hidden"), "{found:?}");
+        let doc = Document::load_mem(&pdf).unwrap();
+        let mut up = Update::new(&doc);
+        let v = |name: &str, value: &str| FormValue { name: name.into(), kind: FieldKind::Text, value: value.into() };
+        let values = [v("locked", "x"), v("twice", "one"), v("twice", "two")];
+        assert!(fill(&doc, &mut up, &values).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_form_whose_nodes_all_share_one_kids_array_is_read_in_bounded_time() {
+        let pdf = form_pdf(|doc, _| {
+            let ids: Vec<ObjectId> = (0..3_000).map(|_| doc.new_object_id()).collect();
+            let kids: Vec<Object> = ids.iter().map(|id| Object::Reference(*id)).collect();
+            let shared = doc.add_object(Object::Array(kids));
+            for id in &ids {
+                doc.objects.insert(*id, Object::Dictionary(dictionary! { "T" => Object::string_literal("n"), "Kids" => shared }));
+            }
+            vec![Object::Reference(ids[0])]
+        });
+        let started = std::time::Instant::now();
+        assert!(fields(&pdf).is_empty());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn a_check_box_without_an_appearance_is_written_but_not_shown_by_the_form() {
+        let pdf = form_pdf(|doc, page| {
+            let d = dictionary! {
+                "Type" => "Annot", "Subtype" => "Widget", "FT" => "Btn", "T" => Object::string_literal("agree"),
+                "Rect" => vec![100.into(), 100.into(), 112.into(), 112.into()], "P" => page,
+            };
+            vec![Object::Reference(doc.add_object(d))]
+        });
+        let doc = Document::load_mem(&pdf).unwrap();
+        let mut up = Update::new(&doc);
+        let values = [FormValue { name: "agree".into(), kind: FieldKind::Checkbox, value: "true".into() }];
+        let written = fill(&doc, &mut up, &values).unwrap();
+        assert_eq!(written.len(), 1);
+        assert!(written[0].shown_at.is_none(), "Dojang's own mark must stay");
+    }
 
     #[test]
     fn names_escaped_twice_read_as_the_text_they_spell() {

@@ -7,8 +7,8 @@
 //! and pages whose CropBox does not start at 0,0.
 //!
 //! Values of fields named like one of the document's own form fields are written into that
-//! field too (`acroform::fill`); a check box or radio group written there shows by its own
-//! appearance, so Dojang's mark for it is left out.
+//! field too (`acroform::fill`); a check box or radio button that then shows the value by its
+//! own appearance inside the field's box replaces Dojang's mark there.
 
 use crate::geometry::{FieldRect, PageGeometry};
 use crate::ink;
@@ -286,10 +286,16 @@ pub fn compose(
     }
     let mut up = Update::new(&doc);
     let values: Vec<FormValue> = form.iter().map(|e| e.value.clone()).collect();
-    let written: Vec<&FormValue> = acroform::fill(&doc, &mut up, &values).context("writing the form's values")?;
+    let written = acroform::fill(&doc, &mut up, &values).context("writing the form's values")?;
+    // A check box or radio button that now shows the value by its own appearance, inside the
+    // field's box, replaces Dojang's mark there; anywhere else Dojang's mark stays.
     let shown_by_form = |m: &Placed| {
-        form.iter()
-            .any(|e| matches!(e.value.kind, FieldKind::Checkbox | FieldKind::Radio) && e.page == m.page && e.rect == m.rect && written.contains(&&e.value))
+        form.iter().any(|e| {
+            matches!(e.value.kind, FieldKind::Checkbox | FieldKind::Radio)
+                && e.page == m.page
+                && e.rect == m.rect
+                && written.iter().any(|w| *w.value == e.value && w.shown_at.is_some_and(|(page, r)| page == e.page && centre_inside(geometry, page, &r, &e.rect)))
+        })
     };
     let mut by_page: BTreeMap<u32, Vec<&Placed>> = BTreeMap::new();
     for m in marks.iter().filter(|m| !shown_by_form(m)) {
@@ -355,6 +361,18 @@ pub fn compose(
         up.set(pages_id, &Object::Dictionary(tree));
     }
     Ok(up.finish(base).0)
+}
+
+/// Whether the centre of `widget` (user space of page `page`) lies inside `field` as shown.
+fn centre_inside(geometry: &[PageGeometry], page: u32, widget: &crate::geometry::UserRect, field: &FieldRect) -> bool {
+    let Some(g) = geometry.get(page as usize) else { return false };
+    match crate::pdf::tags::place(g, widget, &crate::pdf::tags::Tag::default()) {
+        Ok(w) => {
+            let (cx, cy) = (w.x + w.width / 2.0, w.y + w.height / 2.0);
+            cx >= field.x && cx <= field.x + field.width && cy >= field.y && cy <= field.y + field.height
+        }
+        Err(_) => false,
+    }
 }
 
 /// Width and height of a PNG, from its header.
