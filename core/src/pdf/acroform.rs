@@ -512,7 +512,10 @@ mod tests {
         assert_eq!(found.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["b"]);
         let doc = Document::load_mem(&pdf).unwrap();
         let mut up = Update::new(&doc);
-        let values = [FormValue { name: "a".into(), kind: FieldKind::Text, value: "x".into() }, FormValue { name: "b".into(), kind: FieldKind::Text, value: "y".into() }];
+        let values = [
+            FormValue { name: "a".into(), kind: FieldKind::Text, value: "x".into() },
+            FormValue { name: "b".into(), kind: FieldKind::Text, value: "y".into() },
+        ];
         let written = fill(&doc, &mut up, &values).unwrap();
         assert_eq!(written.iter().map(|w| w.value.name.as_str()).collect::<Vec<_>>(), ["b"]);
     }

@@ -294,7 +294,9 @@ pub fn compose(
             matches!(e.value.kind, FieldKind::Checkbox | FieldKind::Radio)
                 && e.page == m.page
                 && e.rect == m.rect
-                && written.iter().any(|w| *w.value == e.value && w.shown_at.is_some_and(|(page, r)| page == e.page && centre_inside(geometry, page, &r, &e.rect)))
+                && written
+                    .iter()
+                    .any(|w| *w.value == e.value && w.shown_at.is_some_and(|(page, r)| page == e.page && centre_inside(geometry, page, &r, &e.rect)))
         })
     };
     let mut by_page: BTreeMap<u32, Vec<&Placed>> = BTreeMap::new();
