@@ -107,6 +107,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/download/:token") view=pages::download::DownloadPage ssr=SsrMode::Async/>
                 <Route path=path!("/verify") view=pages::verify::VerifyPage/>
                 <Route path=path!("/templates") view=pages::templates::TemplatesPage/>
+                <Route path=path!("/template/edit") view=pages::contract::TemplateEditPage/>
                 <Route path=path!("/templates/:id/bulk") view=pages::bulk::BulkPage/>
                 <Route path=path!("/batches/:id") view=pages::bulk::BatchPage/>
                 <Route path=path!("/settings/api") view=pages::api_keys::ApiKeysPage/>

@@ -292,3 +292,26 @@ test("a signing link in an iframe: the signer declines and the host hears signin
   const declined = await eventOf(page, "signing.declined");
   expect(declined.data.reason).toBe("금액이 다릅니다");
 });
+
+test("in an iframe: a new template prepared and saved, the host hears template.saved, then it reopens by its id", async ({ page, baseURL }) => {
+  const i = await integrator(baseURL!);
+  await page.goto(`${allowed.origin}/?dojang=${encodeURIComponent(baseURL!)}&token=${await i.token()}&template=1&auto=iframe`);
+  const frame = page.frameLocator("#dojang iframe");
+  await expect(frame.locator(tid("contractPage"))).toBeVisible();
+  await prepareInside(page, frame);
+  const saved = await eventOf(page, "template.saved");
+  const template = saved.data.templateId as string;
+  expect(template).toMatch(/^[0-9a-f]{32}$/);
+  // The client's template, its recipient a role; the working draft is gone.
+  const got = await (await i.api("GET", `/templates/${template}`)).json();
+  expect([got.name, got.roles.map((r: { name: string }) => r.name), got.fields.length]).toEqual(["입사 계약서 (임베드)", ["김민지"], 1]);
+  expect(sql("SELECT COUNT(*) FROM envelopes WHERE name = ?", ["입사 계약서 (임베드)"])).toEqual([[0]]);
+
+  // Reopened by id: the template editor, no documents step and no emails.
+  await page.goto(`${allowed.origin}/?dojang=${encodeURIComponent(baseURL!)}&token=${await i.token()}&template=1&templateId=${template}&auto=iframe`);
+  const again = page.frameLocator("#dojang iframe");
+  await expect(again.locator(tid("field"))).toHaveCount(1, { timeout: 30_000 });
+  await expect(again.locator('[data-testid="step-documents"]')).toHaveCount(0);
+  await expect(again.locator(tid("recipientEmail"))).toHaveCount(0);
+  await eventOf(page, "template.loaded");
+});

@@ -156,5 +156,6 @@ export const id = {
   batchCancel: "batch-cancel",
   formFieldsImport: "form-fields-import",
   formFieldsNote: "form-fields-note",
+  templateEdit: "template-edit",
 } as const;
 export const tid = (name: keyof typeof id) => `[data-testid="${id[name]}"]`;

@@ -84,6 +84,21 @@ async function onFirstPage(page: import("@playwright/test").Page, fx: number, fy
   return { x: b.x + b.width * fx, y: b.y + b.height * fy };
 }
 
+/** Drags a field of `kind` to (fx, fy) of the first page (scrolled into view before the
+ * palette item's place is read); a text field gets `name`. Waits until the editor saved. */
+async function placeField(page: import("@playwright/test").Page, kind: string, fx: number, fy: number, name?: string) {
+  const to = await onFirstPage(page, fx, fy);
+  await dragWithMouse(page, await center(page, `${tid("paletteItem")}[data-kind="${kind}"]`), to);
+  const placed = page.locator(`${tid("field")}[data-kind="${kind}"]`);
+  await expect(placed).toHaveCount(1);
+  if (name) {
+    await placed.click();
+    await page.fill(tid("propName"), name);
+    await page.locator(tid("propName")).press("Tab");
+  }
+  await expect(page.locator(tid("saveStatus"))).toHaveAttribute("data-state", "saved", { timeout: 15_000 });
+}
+
 test("a contract prepared in the editor is saved as a template, and a contract made from it is sent", async ({ page }) => {
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -97,19 +112,8 @@ test("a contract prepared in the editor is saved as a template, and a contract m
   await page.fill(tid("recipientEmail"), "placeholder@example.com");
   await page.click(tid("recipientAdd"));
   await expect(page.locator(tid("recipientRow"))).toHaveCount(1);
-  const palette = (kind: string) => `${tid("paletteItem")}[data-kind="${kind}"]`;
-  // The page scrolls into view before the palette item's place is read.
-  for (const [kind, fx, fy] of [["signature", 0.3, 0.7], ["text", 0.5, 0.5]] as const) {
-    const to = await onFirstPage(page, fx, fy);
-    await dragWithMouse(page, await center(page, palette(kind)), to);
-    await expect(page.locator(`${tid("field")}[data-kind="${kind}"]`)).toHaveCount(1);
-  }
-  const text = page.locator(`${tid("field")}[data-kind="text"]`);
-  await expect(text).toHaveCount(1);
-  await text.click();
-  await page.fill(tid("propName"), "주소");
-  await page.locator(tid("propName")).press("Tab");
-  await expect(page.locator(tid("saveStatus"))).toHaveAttribute("data-state", "saved", { timeout: 15_000 });
+  await placeField(page, "signature", 0.3, 0.7);
+  await placeField(page, "text", 0.5, 0.5, "주소");
   await page.click(tid("nextFinish"));
   await page.fill(tid("contractName"), "근로계약서 양식");
   await page.click(tid("saveTemplate"));
@@ -207,4 +211,34 @@ test("the editor takes a Korean PDF's own form fields for the chosen recipient, 
   const contract = new URL(page.url()).searchParams.get("contractId")!;
   const stored = sql("SELECT f.name FROM fields f WHERE f.envelope_id = ? AND f.kind = 'radio' ORDER BY f.name", [contract]);
   expect(stored).toEqual([["gender1"], ["gender2"]]);
+});
+
+test("a template opens in the editor from its list: its roles without emails, a field added and saved back", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await signUp(page.request, "tpl-edit");
+  const c = await prepareContract(page.request, [{ name: "근로자", email: "worker@example.com", order: 1 }], [
+    { kind: "signature", signer: 0, x: 0.1, y: 0.7, w: 0.3, h: 0.07 },
+  ]);
+  const made = await page.request.post("/_fn/templates/from_draft", { data: { csrf: c.csrf, envelope_id: c.envelope, name: "편집할 양식" } });
+  const template = (await made.json()) as string;
+  await page.goto("/templates");
+  await hydrated(page);
+  await page.locator(tid("templateRow")).filter({ hasText: "편집할 양식" }).locator(tid("templateEdit")).click();
+  await expect(page).toHaveURL(new RegExp(`/template/edit\\?templateId=${template}`));
+  await hydrated(page);
+  await expect(page.locator('[data-testid="step-documents"]')).toHaveCount(0);
+  await expect(page.locator('[data-testid="step-fields"]')).toHaveCount(1);
+  await expect(page.locator(tid("recipientRow"))).toHaveCount(1);
+  await expect(page.locator(tid("recipientEmail"))).toHaveCount(0);
+  await expect(page.locator(tid("field"))).toHaveCount(1);
+  await placeField(page, "text", 0.5, 0.4, "주소");
+  await page.click(tid("nextFinish"));
+  await page.fill(tid("contractName"), "편집한 양식");
+  await page.click(tid("saveContract"));
+  await expect(page).toHaveURL(/\/templates$/);
+  await expect(page.locator(tid("templateRow")).filter({ hasText: "편집한 양식" })).toContainText("주소");
+  const stored = sql("SELECT kind, role, name FROM template_fields WHERE template_id = ? ORDER BY kind", [template]);
+  expect(stored).toEqual([["signature", "근로자", null], ["text", "근로자", "주소"]]);
+  expect(errors).toEqual([]);
 });

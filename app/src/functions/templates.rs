@@ -1,8 +1,8 @@
-//! Templates and bulk send in the web app: list, save a draft as a template, delete, make an
-//! envelope from one, check a CSV, send a batch, follow and cancel it.
+//! Templates and bulk send in the web app: list, save a draft as a template, open one in the
+//! editor and save it, rename, delete, make an envelope from one, check a CSV, send a batch, follow and cancel it.
 
 use dojang_core::error::AppError;
-use dojang_core::model::{BatchView, BulkPreview, RoleAssignment, TemplateSummary};
+use dojang_core::model::{BatchView, BulkPreview, FieldDraft, RecipientDraft, RoleAssignment, TemplateDraft, TemplateSummary};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -35,6 +35,43 @@ pub async fn save_as_template(csrf: String, envelope_id: String, name: String) -
             let st = ssr::state()?;
             let id = template::from_draft(&st, &ssr::editor_actor().await?, &EnvelopeId::parse(&envelope_id)?, &name).await?;
             Ok(id.to_string())
+        }
+        .await,
+    )
+}
+
+/// The template as the editor shows it (roles as recipients without an email).
+#[server(prefix = "/_fn", endpoint = "templates/editor")]
+pub async fn template_editor(id: String) -> Result<TemplateDraft, AppError> {
+    respond(
+        async {
+            let st = ssr::state()?;
+            template::editor(&st.db, &ssr::editor_actor().await?, &TemplateId::parse(&id)?).await
+        }
+        .await,
+    )
+}
+
+/// Saves the editor's roles and fields; returns the new version.
+#[server(prefix = "/_fn", endpoint = "templates/save_editor", input = Json)]
+pub async fn save_template_editor(csrf: String, id: String, version: i64, recipients: Vec<RecipientDraft>, fields: Vec<FieldDraft>) -> Result<i64, AppError> {
+    respond(
+        async {
+            ssr::check_csrf(&csrf).await?;
+            let st = ssr::state()?;
+            template::save_editor(&st, &ssr::editor_actor().await?, &TemplateId::parse(&id)?, version, &recipients, &fields).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/_fn", endpoint = "templates/rename", input = Json)]
+pub async fn rename_template(csrf: String, id: String, name: String) -> Result<(), AppError> {
+    respond(
+        async {
+            ssr::check_csrf(&csrf).await?;
+            let st = ssr::state()?;
+            template::rename(&st, &ssr::editor_actor().await?, &TemplateId::parse(&id)?, &name).await
         }
         .await,
     )

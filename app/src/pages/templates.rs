@@ -1,5 +1,5 @@
 //! `/templates`: the organization's templates — make a contract from one (a person for each
-//! role, then send it from its page), open its bulk send, delete it. Templates are made from
+//! role, then send it from its page), edit it in the editor, open its bulk send, delete it. Templates are made from
 //! the editor's last step ("Save as template") or by the API.
 
 use crate::components::confirm::ConfirmDelete;
@@ -66,6 +66,7 @@ fn TemplateList(list: Vec<TemplateSummary>, csrf: String) -> impl IntoView {
                                 <button type="button" class="small" data-testid=testid::TEMPLATE_NEW_CONTRACT on:click=move |_| opened.update(|o| *o = !*o)>
                                     {t(k::TEMPLATES_NEW_CONTRACT)}
                                 </button>
+                                <a class="button secondary small" href=format!("/template/edit?templateId={tid}") rel="external" data-testid=testid::TEMPLATE_EDIT>{t(k::TEMPLATES_EDIT)}</a>
                                 <a class="button secondary small" href=bulk data-testid=testid::TEMPLATE_BULK>{t(k::TEMPLATES_BULK)}</a>
                                 <DeleteTemplate id=tid.clone() csrf=csrf.get_value() on_deleted=removed/>
                             </div>

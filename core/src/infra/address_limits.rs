@@ -21,7 +21,8 @@ pub enum Surface {
     Download,
     /// `/_fn/auth/csrf_token`: every call may start a stored session.
     Session,
-    /// `GET /contract/upload?token=…`: every call checks a token and may start an embed session.
+    /// `GET /contract/upload|/contract/list|/template/edit?token=…`: every call checks a token and
+    /// may start an embed session.
     EmbedExchange,
     /// API requests whose credentials were refused (only those count: see `Counting`).
     ApiAuthFailure,
@@ -88,7 +89,8 @@ impl Surface {
                 _ => {}
             }
         }
-        if path == "/contract/upload" && uri.query().is_some_and(|q| q.split('&').any(|p| p.starts_with("token="))) {
+        let exchange = matches!(path, "/contract/upload" | "/contract/list" | "/template/edit");
+        if exchange && uri.query().is_some_and(|q| q.split('&').any(|p| p.starts_with("token="))) {
             return Some(Self::EmbedExchange);
         }
         if path.starts_with("/api/v1/") && path != "/api/v1/openapi.json" {

@@ -96,3 +96,16 @@ pub struct BatchRowView {
     pub envelope_id: Option<EnvelopeId>,
     pub error: Option<String>,
 }
+
+/// A template as the editor shows it: its documents, its roles as recipients without an email
+/// (their ids are new at every load; a save names each field's role by its recipient), and its
+/// fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TemplateDraft {
+    pub id: TemplateId,
+    pub name: String,
+    pub version: i64,
+    pub documents: Vec<super::DocumentInfo>,
+    pub roles: Vec<super::RecipientDraft>,
+    pub fields: Vec<super::FieldDraft>,
+}

@@ -12,4 +12,4 @@ mod web;
 pub use instantiate::{envelope_from, Assignment, FromTemplate, Prefill};
 pub use placing::{Anchor, FormImport, Placing, MAX_ANCHORS};
 pub use store::{create, delete, get, list, update, Filter, Role, Template, TemplateChange};
-pub use web::{form_fields_for, from_draft, summaries};
+pub use web::{editor, form_fields_for, from_draft, rename, save_editor, summaries};

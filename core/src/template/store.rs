@@ -57,6 +57,8 @@ pub struct TemplateChange {
     pub expires_in: Option<Option<i64>>,
     pub reminder_days: Option<Option<i64>>,
     pub language: Option<Option<Language>>,
+    /// Refused (`VERSION_CONFLICT`) unless the template is still at this version.
+    pub expect_version: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -298,10 +300,19 @@ pub async fn update(st: &AppState, actor: &Actor, id: &TemplateId, change: Templ
         placed_fields(st, actor, &TemplateChange { document_ids: Some(docs), ..change.clone() }).await?
     };
     let mut tx = st.db.begin().await?;
-    let locked =
-        sqlx::query("UPDATE templates SET version = version + 1, updated_at = $2 WHERE id = $1").bind(id).bind(Timestamp::now()).execute(&mut *tx).await?;
+    let locked = match change.expect_version {
+        Some(v) => {
+            sqlx::query("UPDATE templates SET version = version + 1, updated_at = $2 WHERE id = $1 AND version = $3").bind(id).bind(Timestamp::now()).bind(v)
+        }
+        None => sqlx::query("UPDATE templates SET version = version + 1, updated_at = $2 WHERE id = $1").bind(id).bind(Timestamp::now()),
+    }
+    .execute(&mut *tx)
+    .await?;
     if locked.rows_affected() == 0 {
-        return Err(AppError::not_found("Template"));
+        return Err(match change.expect_version {
+            Some(_) => AppError::new(crate::error::ErrorCode::VersionConflict, "The template was changed meanwhile; reload it"),
+            None => AppError::not_found("Template"),
+        });
     }
     let current = find_in(&mut tx, actor, id).await?;
     if let Some(name) = &change.name {

@@ -1,6 +1,7 @@
 //! What the web app asks of templates and document-placed fields: the caller's templates as a
 //! list, a template made from a draft prepared in the editor ("save as template", its
-//! recipients becoming the roles), and a draft's documents' own form fields for the editor to add.
+//! recipients becoming the roles), a template opened in the editor and saved from it, and a
+//! draft's documents' own form fields for the editor to add.
 
 use super::placing::{self, FormImport};
 use super::store::{self, Filter, Role, TemplateChange};
@@ -11,9 +12,9 @@ use crate::error::{AppError, AppResult};
 use crate::geometry::PageGeometry;
 use crate::ids::{EnvelopeId, RecipientId, TemplateId};
 use crate::infra::db::Db;
-use crate::model::{FieldDraft, TemplateSummary};
+use crate::model::{FieldDraft, RecipientDraft, TemplateDraft, TemplateSummary};
 use crate::state::AppState;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Most templates the list shows (newest first).
 const LIST_LIMIT: i64 = 100;
@@ -102,4 +103,43 @@ pub async fn form_fields_for(st: &AppState, actor: &Actor, envelope: &EnvelopeId
         out.extend(placing::form_fields_of(st, &row, &pages, &import).await?.iter().map(|s| s.draft(recipient.clone())));
     }
     Ok(out)
+}
+
+/// The caller's template for the editor (see `TemplateDraft`).
+pub async fn editor(db: &Db, actor: &Actor, id: &TemplateId) -> AppResult<TemplateDraft> {
+    let t = store::get(db, actor, id).await?;
+    let roles: Vec<RecipientDraft> =
+        t.roles.iter().map(|r| RecipientDraft { id: RecipientId::new(), name: r.name.clone(), email: String::new(), role: r.role, order: r.order }).collect();
+    let fields =
+        t.fields.iter().filter_map(|f| roles.iter().find(|r| r.name.to_lowercase() == f.recipient.to_lowercase()).map(|r| f.draft(r.id.clone()))).collect();
+    Ok(TemplateDraft { id: t.id, name: t.name, version: t.version, documents: t.documents, roles, fields })
+}
+
+/// Saves the editor's roles and fields into the template seen at `seen_version`
+/// (`VERSION_CONFLICT` if it changed since); returns the new version. Each field's role is its
+/// recipient's name. What a field paints over stays the server's: a field keeps a cover only
+/// if the template had a field with that very cover on that page (the browser cannot add one).
+pub async fn save_editor(st: &AppState, actor: &Actor, id: &TemplateId, seen_version: i64, roles: &[RecipientDraft], fields: &[FieldDraft]) -> AppResult<i64> {
+    let current = store::get(&st.db, actor, id).await?;
+    let names: HashMap<&RecipientId, &str> = roles.iter().map(|r| (&r.id, r.name.trim())).collect();
+    let mut specs = Vec::with_capacity(fields.len());
+    for (i, f) in fields.iter().enumerate() {
+        let Some(role) = names.get(&f.recipient_id) else {
+            return Err(AppError::field(&format!("fields[{i}].recipient_id"), "unknown", "Not a role of this template"));
+        };
+        let mut s = FieldSpec::from_draft(f, (*role).to_owned());
+        s.cover = s.cover.filter(|c| current.fields.iter().any(|o| o.cover == Some(*c) && o.document_id == s.document_id && o.page == s.page));
+        // Values given before signing are the envelope's, not the template's.
+        (s.prefill, s.read_only) = (None, false);
+        specs.push(s);
+    }
+    let roles = roles.iter().map(|r| Role { name: r.name.trim().to_owned(), role: r.role, order: r.order }).collect();
+    let change = TemplateChange { roles: Some(roles), fields: Some(specs), expect_version: Some(seen_version), ..Default::default() };
+    store::update(st, actor, id, change).await?;
+    Ok(seen_version + 1)
+}
+
+/// Renames the caller's template.
+pub async fn rename(st: &AppState, actor: &Actor, id: &TemplateId, name: &str) -> AppResult<()> {
+    store::update(st, actor, id, TemplateChange { name: Some(name.to_owned()), ..Default::default() }).await
 }

@@ -17,10 +17,12 @@ use dojang_core::state::AppState;
 const EXCHANGE_PATH: &str = "/contract/upload";
 /// The client user's contracts (open one, delete a draft), hosted like the editor.
 const LIST_PATH: &str = "/contract/list";
+/// A template in the same editor (`?templateId=…`), hosted like it.
+const TEMPLATE_PATH: &str = "/template/edit";
 
 /// The hosted screens a client token opens.
 fn exchanges(path: &str) -> bool {
-    path == EXCHANGE_PATH || path == LIST_PATH
+    path == EXCHANGE_PATH || path == LIST_PATH || path == TEMPLATE_PATH
 }
 
 fn query_param(uri: &Uri, name: &str) -> Option<String> {
@@ -33,6 +35,7 @@ fn query_param(uri: &Uri, name: &str) -> Option<String> {
 fn embeddable(path: &str) -> bool {
     exchanges(path)
         || path.starts_with("/_fn/contracts/")
+        || matches!(path, "/_fn/templates/editor" | "/_fn/templates/save_editor" | "/_fn/templates/rename" | "/_fn/templates/from_draft")
         || path.starts_with("/_app/documents")
         || matches!(path, "/_fn/auth/embed_csrf_token" | "/_fn/auth/embed_origins")
 }
@@ -131,8 +134,10 @@ async fn exchange(st: &AppState, uri: &Uri, token: &str) -> Response {
     let allowed = &session.allowed_origins;
     let mut next = url::form_urlencoded::Serializer::new(String::new());
     next.append_pair("embed", "1");
-    if let Some(id) = query_param(uri, "contractId") {
-        next.append_pair("contractId", &id);
+    for key in ["contractId", "templateId"] {
+        if let Some(id) = query_param(uri, key) {
+            next.append_pair(key, &id);
+        }
     }
     if named_origin.is_some() {
         match claimed_origin.clone().filter(|o| allowed.contains(o)) {

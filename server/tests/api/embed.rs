@@ -187,3 +187,61 @@ async fn a_signing_link_may_be_framed_by_its_organizations_allowlist_only() {
     let unknown = get(&app, &format!("/sign/{}", "A".repeat(43)), None).await;
     assert!(unknown.header("content-security-policy").unwrap().contains("frame-ancestors 'none'"));
 }
+
+#[tokio::test]
+async fn a_client_token_opens_that_clients_template_in_the_editor_and_no_other() {
+    let app = spawn().start().await;
+    let i = integrator(&app, "embed-tpl", &[HOST]).await;
+    let token = client_token(&app, &i).await;
+    let template = |key: String| {
+        let app = &app;
+        async move {
+            let doc = crate::rest::upload(app, &key, "basic__002-trivial-libre-office-writer.pdf", &[]).await.json()["id"].as_str().unwrap().to_owned();
+            let body = json!({
+                "name": "입사 서류", "documentIds": [doc], "roles": [{ "name": "입사자" }],
+                "fields": [{ "document": doc, "page": 0, "x": 0.1, "y": 0.8, "width": 0.3, "height": 0.06, "type": "signature", "role": "입사자" }],
+            });
+            let r = call(app, &key, "POST", "/templates", Some(body)).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.json()["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let mine = template(token.clone()).await;
+    let theirs = template(i.key.clone()).await;
+
+    let r = get(&app, &format!("/template/edit?token={token}&templateId={mine}&origin={}", encode(HOST)), None).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let location = r.header("location").unwrap();
+    assert!(location.starts_with("/template/edit?embed=1") && location.contains(&format!("templateId={mine}")) && !location.contains("token="), "{location}");
+    let cookie = r.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
+    let page = get(&app, &location, Some(&cookie)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-security-policy").unwrap().contains(&format!("frame-ancestors 'self' {HOST}")));
+
+    let opened = app_call(&app, &cookie, "templates/editor", &[("id", &mine)]).await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    let t = opened.json();
+    assert_eq!((t["roles"][0]["name"].as_str(), t["roles"][0]["email"].as_str(), t["fields"].as_array().map(Vec::len)), (Some("입사자"), Some(""), Some(1)));
+    let csrf: String = app_call(&app, &cookie, "auth/embed_csrf_token", &[]).await.json().as_str().unwrap().to_owned();
+    let mut roles = t["roles"].clone();
+    roles[0]["name"] = json!("신입 사원");
+    let saved = reqwest::Client::new()
+        .post(app.url("/_fn/templates/save_editor"))
+        .header("cookie", &cookie)
+        .json(&json!({ "csrf": csrf, "id": mine, "version": t["version"], "recipients": roles, "fields": t["fields"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    let after = call(&app, &token, "GET", &format!("/templates/{mine}"), None).await.json();
+    assert_eq!((after["roles"][0]["name"].as_str(), after["fields"][0]["role"].as_str()), (Some("신입 사원"), Some("신입 사원")), "{after}");
+
+    // The organization's own template is not the client's; the other template calls are not
+    // the embed session's at all.
+    let other = app_call(&app, &cookie, "templates/editor", &[("id", &theirs)]).await;
+    assert_eq!((other.status, other.code()), (404, "NOT_FOUND".into()), "{}", other.body);
+    for name in ["templates/list", "bulk/get"] {
+        let r = app_call(&app, &cookie, name, &[("id", &mine)]).await;
+        assert!(r.status == 401 || r.status == 403, "{name}: {} {}", r.status, r.body);
+    }
+}

@@ -195,3 +195,57 @@ async fn a_draft_becomes_a_template_and_a_csv_is_checked_per_row_then_sent_witho
     let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM envelopes WHERE id = $1").bind(&new_envelope).fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(kept, 1);
 }
+
+#[tokio::test]
+async fn a_template_opens_in_the_editor_and_saves_back_without_a_cover_the_browser_made() {
+    let app = spawn().start().await;
+    let envelope = draft(&app, "tpl-editor").await;
+    let made = call(&app, "templates/from_draft", json!({ "envelope_id": envelope, "name": "근로계약서" })).await;
+    let template = made.json().as_str().unwrap().to_owned();
+    let opened = app.call("templates/editor", &[("id", &template)]).await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    let t = opened.json();
+    assert_eq!(t["version"], 1);
+    assert_eq!(t["roles"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect::<Vec<_>>(), ["근로자", "회사"]);
+    assert!(t["roles"].as_array().unwrap().iter().all(|r| r["email"] == ""), "roles are not people");
+    assert_eq!(t["fields"].as_array().unwrap().len(), 3);
+
+    // The editor renames a role, moves a field and (as a forged browser would) adds a cover.
+    let mut roles = t["roles"].clone();
+    roles[0]["name"] = json!("직원");
+    let mut fields = t["fields"].clone();
+    let moved = fields.as_array_mut().unwrap().iter_mut().find(|f| f["kind"] == "text").unwrap();
+    moved["rect"]["y"] = json!(0.2);
+    moved["cover"] = json!({ "x": 0.0, "y": 0.0, "width": 1.0, "height": 0.5 });
+    let saved = call(&app, "templates/save_editor", json!({ "id": template, "version": 1, "recipients": roles, "fields": fields })).await;
+    assert_eq!((saved.status, saved.json()), (200, json!(2)), "{}", saved.body);
+    let again = app.call("templates/editor", &[("id", &template)]).await.json();
+    assert_eq!(again["roles"][0]["name"], "직원");
+    let text = again["fields"].as_array().unwrap().iter().find(|f| f["kind"] == "text").unwrap().clone();
+    assert_eq!((text["rect"]["y"].as_f64(), text["name"].as_str(), &text["cover"]), (Some(0.2), Some("주소"), &Value::Null), "{text}");
+    let owner: String = again["roles"].as_array().unwrap().iter().find(|r| r["id"] == text["recipient_id"]).unwrap()["name"].as_str().unwrap().to_owned();
+    assert_eq!(owner, "직원");
+
+    // A save from the version before is refused, as is a field for nobody.
+    let stale = call(&app, "templates/save_editor", json!({ "id": template, "version": 1, "recipients": roles, "fields": fields })).await;
+    assert_eq!((stale.status, stale.code()), (409, "VERSION_CONFLICT".into()), "{}", stale.body);
+    let mut orphan = again["fields"].clone();
+    orphan[0]["recipient_id"] = json!(hex_id(9, 9));
+    let r = call(&app, "templates/save_editor", json!({ "id": template, "version": 2, "recipients": again["roles"], "fields": orphan })).await;
+    assert_eq!((r.status, r.code()), (422, "VALIDATION_FAILED".into()), "{}", r.body);
+    let renamed = call(&app, "templates/rename", json!({ "id": template, "name": "근로계약서 2027" })).await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    assert_eq!(app.call("templates/editor", &[("id", &template)]).await.json()["name"], "근로계약서 2027");
+
+    // Another organization can neither open nor save nor rename it.
+    let other = app.new_browser();
+    draft(&other, "tpl-editor-other").await;
+    assert_eq!(other.call("templates/editor", &[("id", &template)]).await.status, 404);
+    for (name, body) in [
+        ("templates/save_editor", json!({ "id": template, "version": 3, "recipients": again["roles"], "fields": [] })),
+        ("templates/rename", json!({ "id": template, "name": "stolen" })),
+    ] {
+        let r = call(&other, name, body).await;
+        assert_eq!((r.status, r.code()), (404, "NOT_FOUND".into()), "{name}: {}", r.body);
+    }
+}

@@ -21,6 +21,8 @@ pub fn FinishStep() -> impl IntoView {
     let saved = RwSignal::new(false);
     let host = expect_context::<super::EmbedHost>();
     let embedded = crate::embed::embedded();
+    let template = editor.template.get_value();
+    let new_template = editor.new_template.get_value();
     let navigate = use_navigate();
     let signers_without_fields = move || {
         editor.recipients.with(|rs| {
@@ -37,21 +39,53 @@ pub fn FinishStep() -> impl IntoView {
         error.set(None);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            // Flush the editor first, then name the contract.
-            if !matches!(editor.save_state.get_untracked(), SaveState::Saved) {
-                editor.save_now();
-            }
-            let res = rename_envelope(editor.csrf.get_untracked(), editor.contract_id.get_value(), name.get_untracked()).await;
+            let (csrf, id) = (editor.csrf.get_untracked(), editor.contract_id.get_value());
+            // The id a template's events name (a new template's is known once it is made).
+            let mut template_id = id.clone();
+            let res = if template {
+                // A template's rename is a change of its own: the fields are saved first.
+                match saved_editor(editor).await {
+                    Ok(()) => crate::functions::templates::rename_template(csrf, id.clone(), name.get_untracked()).await,
+                    Err(e) => Err(e),
+                }
+            } else if new_template {
+                // The working draft becomes a template and goes.
+                match saved_editor(editor).await {
+                    Ok(()) => match save_as_template(csrf.clone(), id.clone(), name.get_untracked()).await {
+                        Ok(made) => {
+                            template_id = made;
+                            crate::functions::contracts::delete_draft(csrf, id.clone()).await
+                        }
+                        Err(e) => Err(e),
+                    },
+                    Err(e) => Err(e),
+                }
+            } else {
+                // Flush the editor first, then name the contract.
+                if !matches!(editor.save_state.get_untracked(), SaveState::Saved) {
+                    editor.save_now();
+                }
+                rename_envelope(csrf, id.clone(), name.get_untracked()).await
+            };
             busy.set(false);
             match res {
                 Ok(()) => {
+                    if template {
+                        editor.version.update(|v| *v += 1);
+                    }
                     editor.name.set(name.get_untracked());
+                    let as_template = template || new_template;
                     if embedded {
-                        host.post("contract.saved", serde_json::json!({ "contractId": editor.contract_id.get_value(), "name": name.get_untracked() }));
+                        let json = if as_template {
+                            serde_json::json!({ "templateId": template_id, "name": name.get_untracked() })
+                        } else {
+                            serde_json::json!({ "contractId": id, "name": name.get_untracked() })
+                        };
+                        host.post(if as_template { "template.saved" } else { "contract.saved" }, json);
                         saved.set(true);
                         host.return_to();
                     } else {
-                        navigate("/dashboard", Default::default());
+                        navigate(if as_template { "/templates" } else { "/dashboard" }, Default::default());
                     }
                 }
                 Err(e) => error.set(Some(e)),
@@ -78,7 +112,7 @@ pub fn FinishStep() -> impl IntoView {
     view! {
         <form class="card finish" data-testid=testid::FINISH_FORM on:submit=save>
             <div class="field" class:invalid=move || error.with(|e| e.as_ref().and_then(|e| field_error_text(e, "name")).is_some())>
-                <label for="contract-name">{t(k::FINISH_NAME)}</label>
+                <label for="contract-name">{t(if template || new_template { k::FINISH_TEMPLATE_NAME } else { k::FINISH_NAME })}</label>
                 <input id="contract-name" type="text" required=true maxlength="200" data-testid=testid::CONTRACT_NAME
                     prop:value=name on:input=move |e| name.set(event_target_value(&e))/>
             </div>
@@ -94,8 +128,8 @@ pub fn FinishStep() -> impl IntoView {
             {move || error.get().map(|e| view! { <div class="alert" role="alert" data-code=e.code.as_str()>{error_text(&e)}</div> })}
             {move || saved.get().then(|| view! { <p class="ok" role="status" data-testid=testid::EMBED_SAVED>{t(k::EMBED_SAVED)}</p> })}
             <div class="inline">
-                <button type="submit" data-testid=testid::SAVE_CONTRACT disabled=move || busy.get()>{t(k::FINISH_SAVE)}</button>
-                {(!embedded).then(|| view! {
+                <button type="submit" data-testid=testid::SAVE_CONTRACT disabled=move || busy.get()>{t(if template || new_template { k::FINISH_SAVE_TEMPLATE_CHANGES } else { k::FINISH_SAVE })}</button>
+                {(!embedded && !template && !new_template).then(|| view! {
                     <button type="button" class="secondary" data-testid=testid::SAVE_TEMPLATE disabled=move || busy.get() on:click=as_template>{t(k::FINISH_SAVE_TEMPLATE)}</button>
                 })}
             </div>

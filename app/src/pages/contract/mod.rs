@@ -1,6 +1,7 @@
 //! `/contract/upload[?contractId=ID]`: turn PDFs into a contract ready to send, in three
 //! steps — documents, fields (with recipients), name and save. The same screens reopen a
-//! saved contract for editing.
+//! saved contract for editing, and open a template (`/template/edit?templateId=ID`) in the same
+//! editor.
 
 mod canvas;
 mod finish;
@@ -49,8 +50,24 @@ impl Step {
 
 #[component]
 pub fn ContractPage() -> impl IntoView {
+    view! { <EditorScreen template=false/> }
+}
+
+/// `/template/edit?templateId=ID`: the same editor on a template (its roles as recipients, no
+/// documents step; see `Workspace`); without an id, a new template prepared like a contract.
+#[component]
+pub fn TemplateEditPage() -> impl IntoView {
+    view! { <EditorScreen template=true/> }
+}
+
+#[component]
+fn EditorScreen(template: bool) -> impl IntoView {
     let query = use_query_map();
-    let initial_id = query.with_untracked(|q| q.get("contractId"));
+    let initial_id = query.with_untracked(|q| q.get(if template { "templateId" } else { "contractId" }));
+    // `/template/edit` without an id makes a new template: a contract prepared as usual, kept
+    // as a template when saved (the working draft then goes).
+    let new_template = template && initial_id.is_none();
+    let template = template && !new_template;
     let initial_step = query.with_untracked(|q| q.get("step").and_then(|s| Step::parse(&s)));
     let user = Resource::new(|| (), |_| get_current_user());
     let embedded = crate::embed::embedded();
@@ -67,8 +84,9 @@ pub fn ContractPage() -> impl IntoView {
     );
     let draft = Resource::new(
         move || initial_id.clone(),
-        |id| async move {
+        move |id| async move {
             match id {
+                Some(id) if template => crate::functions::templates::template_editor(id).await.map(|t| Some(as_draft(t))),
                 Some(id) => get_draft(id).await.map(Some),
                 None => Ok(None),
             }
@@ -101,7 +119,7 @@ pub fn ContractPage() -> impl IntoView {
                         }
                         (true, Ok(draft)) => {
                             let draft = draft.unwrap_or_else(empty_draft);
-                            view! { <Workspace draft csrf=csrf.unwrap_or_default() initial_step/> }.into_any()
+                            view! { <Workspace draft csrf=csrf.unwrap_or_default() initial_step template new_template/> }.into_any()
                         }
                     }
                 })}
@@ -119,8 +137,30 @@ impl EmbedHost {
         self.0.with_value(|a| crate::embed::post(a, kind, data));
     }
 
+    /// `contract.{what}` with `contractId`, or `template.{what}` with `templateId`.
+    pub fn post_about(self, template: bool, what: &str, id: &str) {
+        let (kind, key) = if template { ("template", "templateId") } else { ("contract", "contractId") };
+        let mut data = serde_json::Map::new();
+        data.insert(key.to_owned(), serde_json::Value::from(id));
+        self.post(&format!("{kind}.{what}"), serde_json::Value::Object(data));
+    }
+
     pub fn return_to(self) -> bool {
         self.0.with_value(|a| crate::embed::return_to(a))
+    }
+}
+
+/// A template in the editor's terms: its roles are the recipients. The editor keeps ids as
+/// text, so the template's id stands where a contract's would.
+fn as_draft(t: dojang_core::model::TemplateDraft) -> EnvelopeDraft {
+    EnvelopeDraft {
+        id: EnvelopeId::parse(t.id.as_str()).expect("ids share one form"),
+        name: t.name,
+        status: EnvelopeStatus::Draft,
+        version: t.version,
+        documents: t.documents,
+        recipients: t.roles,
+        fields: t.fields,
     }
 }
 
@@ -138,11 +178,19 @@ fn empty_draft() -> EnvelopeDraft {
 }
 
 #[component]
-fn Workspace(draft: EnvelopeDraft, csrf: String, initial_step: Option<Step>) -> impl IntoView {
-    let is_new = draft.documents.is_empty() && draft.fields.is_empty() && draft.name.is_empty();
+fn Workspace(draft: EnvelopeDraft, csrf: String, initial_step: Option<Step>, template: bool, new_template: bool) -> impl IntoView {
+    let is_new = !template && draft.documents.is_empty() && draft.fields.is_empty() && draft.name.is_empty();
     let editable = draft.status == EnvelopeStatus::Draft;
-    let start = initial_step.unwrap_or(if draft.documents.is_empty() { Step::Documents } else { Step::Fields });
+    // A template's documents are fixed (the API changes them): no documents step.
+    let start = match initial_step {
+        Some(Step::Documents) | None if template => Step::Fields,
+        Some(s) => s,
+        None if draft.documents.is_empty() => Step::Documents,
+        None => Step::Fields,
+    };
     let editor = Editor::new(draft, csrf);
+    editor.template.set_value(template);
+    editor.new_template.set_value(new_template);
     if is_new {
         editor.contract_id.set_value(String::new());
     }
@@ -154,14 +202,16 @@ fn Workspace(draft: EnvelopeDraft, csrf: String, initial_step: Option<Step>) -> 
         let s = step.get();
         let id = editor.contract_id.get_value();
         editor.documents.track();
-        if !id.is_empty() {
+        if template {
+            crate::browser::replace_url(&format!("/template/edit?templateId={id}&step={}{carried}", s.as_str()));
+        } else if !id.is_empty() && !new_template {
             crate::browser::replace_url(&format!("/contract/upload?contractId={id}&step={}{carried}", s.as_str()));
         }
     });
     let host = expect_context::<EmbedHost>();
-    Effect::new(move |_| host.post("contract.loaded", serde_json::json!({ "contractId": editor.contract_id.get_value() })));
+    Effect::new(move |_| host.post_about(template, "loaded", &editor.contract_id.get_value()));
     let close = move |_| {
-        host.post("contract.closed", serde_json::json!({ "contractId": editor.contract_id.get_value() }));
+        host.post_about(template, "closed", &editor.contract_id.get_value());
         crate::embed::close_popup();
     };
     let has_docs = move || editor.documents.with(|d| !d.is_empty());
@@ -181,7 +231,7 @@ fn Workspace(draft: EnvelopeDraft, csrf: String, initial_step: Option<Step>) -> 
     };
     view! {
         <nav class="steps" aria-label=t(k::CONTRACT_TITLE)>
-            {tab(Step::Documents, k::STEP_DOCUMENTS)}
+            {(!template).then(|| tab(Step::Documents, k::STEP_DOCUMENTS))}
             {tab(Step::Fields, k::STEP_FIELDS)}
             {tab(Step::Finish, k::STEP_FINISH)}
             <canvas::SaveStatus/>

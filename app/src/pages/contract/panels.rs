@@ -12,6 +12,7 @@ use leptos::prelude::*;
 #[component]
 pub fn Palette() -> impl IntoView {
     let pointer = use_pointer();
+    let editor = use_editor();
     view! {
         <section class="palette" aria-label=t(k::EDITOR_PALETTE)>
             <h2>{t(k::EDITOR_PALETTE)}</h2>
@@ -33,7 +34,7 @@ pub fn Palette() -> impl IntoView {
                     </button>
                 }).collect_view()}
             </div>
-            <FormFieldsButton/>
+            {(!editor.template.get_value()).then(|| view! { <FormFieldsButton/> })}
         </section>
     }
 }
@@ -95,8 +96,11 @@ pub fn Recipients() -> impl IntoView {
             <form class="add-recipient" data-testid=testid::RECIPIENT_FORM on:submit=add>
                 <input type="text" placeholder=t(k::RECIPIENT_NAME) aria-label=t(k::RECIPIENT_NAME)
                     data-testid=testid::RECIPIENT_NAME prop:value=name on:input=move |e| name.set(event_target_value(&e))/>
-                <input type="email" placeholder=t(k::RECIPIENT_EMAIL) aria-label=t(k::RECIPIENT_EMAIL)
-                    data-testid=testid::RECIPIENT_EMAIL prop:value=email on:input=move |e| email.set(event_target_value(&e))/>
+                // A template's roles are not people: no email.
+                {(!editor.template.get_value()).then(|| view! {
+                    <input type="email" placeholder=t(k::RECIPIENT_EMAIL) aria-label=t(k::RECIPIENT_EMAIL)
+                        data-testid=testid::RECIPIENT_EMAIL prop:value=email on:input=move |e| email.set(event_target_value(&e))/>
+                })}
                 <select aria-label=t(k::RECIPIENT_ROLE) data-testid=testid::RECIPIENT_ROLE
                     on:change=move |e| role.set(RecipientRole::parse(&event_target_value(&e)).unwrap_or(RecipientRole::Signer))>
                     <option value="signer">{t(k::ROLE_SIGNER)}</option>
@@ -149,9 +153,11 @@ fn RecipientRow(id: RecipientId) -> impl IntoView {
                 <input type="text" aria-label=t(k::RECIPIENT_NAME) placeholder=t(k::RECIPIENT_NAME)
                     prop:value=move || r.with(|r| r.as_ref().map(|r| r.name.clone())).unwrap_or_default()
                     on:change=move |e| { let v = event_target_value(&e); s1(Box::new(move |r| r.name = v)) }/>
-                <input type="email" aria-label=t(k::RECIPIENT_EMAIL) placeholder=t(k::RECIPIENT_EMAIL)
-                    prop:value=move || r.with(|r| r.as_ref().map(|r| r.email.clone())).unwrap_or_default()
-                    on:change=move |e| { let v = event_target_value(&e); s2(Box::new(move |r| r.email = v)) }/>
+                {(!editor.template.get_value()).then(|| view! {
+                    <input type="email" aria-label=t(k::RECIPIENT_EMAIL) placeholder=t(k::RECIPIENT_EMAIL)
+                        prop:value=move || r.with(|r| r.as_ref().map(|r| r.email.clone())).unwrap_or_default()
+                        on:change=move |e| { let v = event_target_value(&e); s2(Box::new(move |r| r.email = v)) }/>
+                })}
                 <div class="inline">
                     <select aria-label=t(k::RECIPIENT_ROLE)
                         prop:value=move || r.with(|r| r.as_ref().map(|r| r.role.as_str())).unwrap_or("signer")

@@ -58,6 +58,10 @@ pub struct Editor {
     pub zoom: RwSignal<f64>,
     pub save_state: RwSignal<SaveState>,
     pub csrf: RwSignal<String>,
+    /// Editing a template: the recipients are its roles (no email) and saves go to it.
+    pub template: StoredValue<bool>,
+    /// Preparing a new template: a contract draft that becomes a template when saved.
+    pub new_template: StoredValue<bool>,
     history: StoredValue<History>,
     clipboard: StoredValue<Option<FieldDraft>>,
     /// Bumped by each change; autosave watches it.
@@ -81,6 +85,8 @@ impl Editor {
             zoom: RwSignal::new(1.0),
             save_state: RwSignal::new(SaveState::Saved),
             csrf: RwSignal::new(csrf),
+            template: StoredValue::new(false),
+            new_template: StoredValue::new(false),
             history: StoredValue::new(History::default()),
             clipboard: StoredValue::new(None),
             changes: RwSignal::new(0),
@@ -316,14 +322,13 @@ impl Editor {
         self.saving.set_value(true);
         self.save_state.set(SaveState::Saving);
         leptos::task::spawn_local(async move {
-            let res = save_draft(
-                ed.csrf.get_untracked(),
-                ed.contract_id.get_value(),
-                ed.version.get_untracked(),
-                ed.recipients.get_untracked(),
-                ed.fields.get_untracked(),
-            )
-            .await;
+            let (csrf, id, version, recipients, fields) =
+                (ed.csrf.get_untracked(), ed.contract_id.get_value(), ed.version.get_untracked(), ed.recipients.get_untracked(), ed.fields.get_untracked());
+            let res = if ed.template.get_value() {
+                crate::functions::templates::save_template_editor(csrf, id, version, recipients, fields).await
+            } else {
+                save_draft(csrf, id, version, recipients, fields).await
+            };
             ed.saving.set_value(false);
             match res {
                 Ok(v) => {

@@ -99,6 +99,7 @@ pub async fn create(State(st): State<AppState>, auth: Authed, ApiJson(body): Api
         expires_in: Some(body.expires_in),
         reminder_days: Some(body.reminder_days),
         language: Some(body.language),
+        expect_version: None,
     };
     let id = template::create(&st, &auth.0.actor, change).await?;
     Ok((StatusCode::CREATED, Json(view(&st, &auth, &id).await?)))
@@ -158,6 +159,7 @@ pub async fn patch(State(st): State<AppState>, auth: Authed, Path(id): Path<Stri
         expires_in: body.expires_in,
         reminder_days: body.reminder_days,
         language: body.language,
+        expect_version: None,
     };
     template::update(&st, &auth.0.actor, &id, change).await?;
     Ok(Json(view(&st, &auth, &id).await?))
