@@ -305,7 +305,7 @@ test("in an iframe: a new template prepared and saved, the host hears template.s
   // The client's template, its recipient a role; the working draft is gone.
   const got = await (await i.api("GET", `/templates/${template}`)).json();
   expect([got.name, got.roles.map((r: { name: string }) => r.name), got.fields.length]).toEqual(["입사 계약서 (임베드)", ["김민지"], 1]);
-  expect(sql("SELECT COUNT(*) FROM envelopes WHERE name = ?", ["입사 계약서 (임베드)"])).toEqual([[0]]);
+  expect(sql("SELECT COUNT(*) FROM envelopes e JOIN templates t ON t.organization_id = e.organization_id WHERE t.id = ?", [template])).toEqual([[0]]);
 
   // Reopened by id: the template editor, no documents step and no emails.
   await page.goto(`${allowed.origin}/?dojang=${encodeURIComponent(baseURL!)}&token=${await i.token()}&template=1&templateId=${template}&auto=iframe`);
