@@ -196,3 +196,4 @@ pub const BATCH_CANCEL: &str = "batch-cancel";
 pub const FORM_FIELDS_IMPORT: &str = "form-fields-import";
 pub const FORM_FIELDS_NOTE: &str = "form-fields-note";
 pub const TEMPLATE_EDIT: &str = "template-edit";
+pub const TEMPLATE_NEW: &str = "template-new";

@@ -157,5 +157,6 @@ export const id = {
   formFieldsImport: "form-fields-import",
   formFieldsNote: "form-fields-note",
   templateEdit: "template-edit",
+  templateNew: "template-new",
 } as const;
 export const tid = (name: keyof typeof id) => `[data-testid="${id[name]}"]`;

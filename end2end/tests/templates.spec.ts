@@ -240,5 +240,10 @@ test("a template opens in the editor from its list: its roles without emails, a 
   await expect(page.locator(tid("templateRow")).filter({ hasText: "편집한 양식" })).toContainText("주소");
   const stored = sql("SELECT kind, role, name FROM template_fields WHERE template_id = ? ORDER BY kind", [template]);
   expect(stored).toEqual([["signature", "근로자", null], ["text", "근로자", "주소"]]);
+  // "New template" prepares one from scratch: the documents step first.
+  await page.click(tid("templateNew"));
+  await expect(page).toHaveURL(/\/template\/edit$/);
+  await hydrated(page);
+  await expect(page.locator(tid("fileInput"))).toBeAttached();
   expect(errors).toEqual([]);
 });

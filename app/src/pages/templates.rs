@@ -28,7 +28,10 @@ pub fn TemplatesPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match (user.await, templates.await, csrf.await) {
                         (Ok(Some(_)), Ok(list), Ok(csrf)) => view! {
-                            <div class="page-head"><h1>{t(k::TEMPLATES_TITLE)}</h1></div>
+                            <div class="page-head">
+                                <h1>{t(k::TEMPLATES_TITLE)}</h1>
+                                <a href="/template/edit" rel="external" class="button" data-testid=testid::TEMPLATE_NEW>{t(k::TEMPLATES_NEW)}</a>
+                            </div>
                             <TemplateList list csrf/>
                         }.into_any(),
                         (Ok(Some(_)), Err(e), _) | (Ok(Some(_)), _, Err(e)) => view! {
