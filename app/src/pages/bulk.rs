@@ -8,7 +8,7 @@ use crate::functions::templates::{cancel_batch, get_batch, list_templates, previ
 use crate::i18n::{error_text, fill, k, t, Key};
 use crate::{testid, PageTitle};
 use dojang_core::error::AppError;
-use dojang_core::model::{BatchView, BulkPreview, RowProblem, TemplateSummary};
+use dojang_core::model::{BatchStatus, BatchView, BulkPreview, RowProblem, TemplateSummary};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -188,7 +188,7 @@ fn Batch(batch: BatchView, csrf: String) -> impl IntoView {
     {
         let handle = set_interval_with_handle(
             move || {
-                if batch.with_untracked(|b| b.status == "running") {
+                if batch.with_untracked(|b| b.status == BatchStatus::Running) {
                     refresh();
                 }
             },
@@ -216,9 +216,9 @@ fn Batch(batch: BatchView, csrf: String) -> impl IntoView {
                 <div class="page-head">
                     <div>
                         <h1>{t(k::TEMPLATES_BULK)}" · "{b.template_name.clone()}</h1>
-                        <span class=format!("badge {}", b.status) data-testid=testid::BATCH_STATUS data-status=b.status.clone()>{status_key("batch_status", &b.status)}</span>
+                        <span class=format!("badge {}", b.status.as_str()) data-testid=testid::BATCH_STATUS data-status=b.status.as_str()>{status_key("batch_status", b.status.as_str())}</span>
                     </div>
-                    {(b.status == "running").then(|| view! {
+                    {(b.status == BatchStatus::Running).then(|| view! {
                         <button type="button" class="secondary danger" data-testid=testid::BATCH_CANCEL disabled=move || cancel.pending().get()
                             on:click=move |_| { cancel.dispatch(()); }>{t(k::BULK_CANCEL)}</button>
                     })}
@@ -226,7 +226,7 @@ fn Batch(batch: BatchView, csrf: String) -> impl IntoView {
                 <section class="card">
                     <progress max=b.total value=b.finished data-testid=testid::BATCH_PROGRESS data-finished=b.finished data-total=b.total></progress>
                     <p>{fill(t(k::BULK_PROGRESS), &[("done", &b.finished.to_string()), ("total", &b.total.to_string())])}" ("{percent}"%)"</p>
-                    <p class="muted">{b.counts.iter().filter(|(_, n)| *n > 0).map(|(s, n)| format!("{} {n}", status_key("row_status", s))).collect::<Vec<_>>().join(" · ")}</p>
+                    <p class="muted">{b.counts.iter().filter(|(_, n)| *n > 0).map(|(s, n)| format!("{} {n}", status_key("row_status", s.as_str()))).collect::<Vec<_>>().join(" · ")}</p>
                 </section>
                 <table class="rows">
                     <thead><tr>
@@ -234,10 +234,10 @@ fn Batch(batch: BatchView, csrf: String) -> impl IntoView {
                     </tr></thead>
                     <tbody>
                         {b.rows.iter().map(|r| view! {
-                            <tr data-testid=testid::BATCH_ROW data-index=r.index data-status=r.status.clone()>
+                            <tr data-testid=testid::BATCH_ROW data-index=r.index data-status=r.status.as_str()>
                                 <td>{r.index + 1}</td>
                                 <td>{r.recipients.join(", ")}</td>
-                                <td>{status_key("row_status", &r.status)}{r.error.clone().map(|e| view! { <div class="muted">{e}</div> })}</td>
+                                <td>{status_key("row_status", r.status.as_str())}{r.error.clone().map(|e| view! { <div class="muted">{e}</div> })}</td>
                                 <td>{r.envelope_id.clone().map(|e| view! { <a href=format!("/contracts/{e}")>{t(k::BULK_OPEN)}</a> })}</td>
                             </tr>
                         }).collect_view()}

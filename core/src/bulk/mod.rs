@@ -18,6 +18,7 @@ use crate::ids::{BatchId, EnvelopeId, TemplateId};
 use crate::infra::db::{Db, Timestamp, Tx};
 use crate::infra::jobs::{self, JobKind};
 use crate::model::Language;
+pub use crate::model::{BatchStatus, RowStatus};
 use crate::template::{self, Template};
 use crate::types::{DisplayName, EmailAddress};
 use serde::{Deserialize, Serialize};
@@ -52,60 +53,6 @@ pub struct Row {
     pub values: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
-}
-
-/// A row's state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RowStatus {
-    Pending,
-    Created,
-    Sent,
-    Failed,
-    Skipped,
-    Cancelled,
-}
-
-impl RowStatus {
-    pub const ALL: [RowStatus; 6] = [Self::Pending, Self::Created, Self::Sent, Self::Failed, Self::Skipped, Self::Cancelled];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Created => "created",
-            Self::Sent => "sent",
-            Self::Failed => "failed",
-            Self::Skipped => "skipped",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
-
-/// A batch's state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BatchStatus {
-    Running,
-    Done,
-    Cancelled,
-}
-
-impl BatchStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Running => "running",
-            Self::Done => "done",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Running, Self::Done, Self::Cancelled].into_iter().find(|b| b.as_str() == s)
-    }
 }
 
 crate::infra::db::db_enum!(RowStatus, BatchStatus);
@@ -143,7 +90,7 @@ pub fn check_rows(t: &Template, rows: &[Row]) -> Vec<FieldError> {
         }
         for role in &t.roles {
             if !roles.contains(&role.name.to_lowercase()) {
-                bad(".recipients".into(), "missing_role", format!("Give a recipient for {}", role.name));
+                bad(format!(".recipients.{}", role.name), "missing_role", format!("Give a recipient for {}", role.name));
             }
         }
         for (name, value) in &row.values {

@@ -2,7 +2,7 @@
 //! is sent, sent whole or without its broken rows, and a batch's progress with each row's
 //! people and envelope.
 
-use super::{check_rows, parse_csv, Row};
+use super::{check_rows, parse_csv, Row, RowStatus};
 use crate::actor::Actor;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::{BatchId, TemplateId};
@@ -45,16 +45,6 @@ fn checked(t: &Template, csv: &str) -> (BulkPreview, Vec<Row>) {
     let mut problems = Vec::new();
     for FieldError { field, code, message } in check_rows(t, &rows) {
         match row_of(&field) {
-            // Named by the role that has no one.
-            Some((i, _)) if code == "missing_role" => {
-                let given = |role: &str| rows[i].recipients.iter().any(|r| r.role.trim().to_lowercase() == role.to_lowercase());
-                for role in t.roles.iter().filter(|r| !given(&r.name)) {
-                    let p = RowProblem { column: role.name.clone(), code: code.clone(), message: format!("Give a recipient for {}", role.name) };
-                    if !by_row.get(&i).is_some_and(|ps| ps.contains(&p)) {
-                        by_row.entry(i).or_default().push(p);
-                    }
-                }
-            }
             Some((i, rest)) => by_row.entry(i).or_default().push(RowProblem { column: column_name(rows.get(i), rest), code, message }),
             None => problems.push(message),
         }
@@ -83,8 +73,11 @@ fn row_of(field: &str) -> Option<(usize, &str)> {
 }
 
 /// The column of a problem as the CSV names it: a recipient's by their role
-/// (`근로자.email`), a value's by the field's name.
+/// (`근로자.email`), a missing role by its name, a value's by the field's name.
 fn column_name(row: Option<&Row>, column: &str) -> String {
+    if let Some(role) = column.strip_prefix("recipients.") {
+        return role.to_owned();
+    }
     column
         .strip_prefix("recipients[")
         .and_then(|r| r.split_once(']'))
@@ -110,27 +103,29 @@ const VIEW_ROWS: i64 = 1000;
 /// A batch the caller may see, its first rows with their people.
 pub async fn view(db: &Db, actor: &Actor, id: &BatchId) -> AppResult<BatchView> {
     let b = super::get(db, actor, id, 0, VIEW_ROWS).await?;
-    let template_name = match template::get(db, actor, &b.template_id).await {
-        Ok(t) => t.name,
+    // Polled while the batch runs: the name alone, not the whole template.
+    let template_name = match template::name(db, actor, &b.template_id).await {
+        Ok(name) => name,
         Err(e) if e.code == crate::error::ErrorCode::NotFound => String::new(),
         Err(e) => return Err(e),
     };
     let inputs: HashMap<i64, Row> = super::inputs(db, id, VIEW_ROWS).await?.into_iter().collect();
-    let finished = ["sent", "failed", "skipped", "cancelled"].iter().map(|s| b.counts.get(s).copied().unwrap_or(0)).sum();
+    let counts: Vec<(RowStatus, i64)> = RowStatus::ALL.iter().map(|s| (*s, b.counts.get(s.as_str()).copied().unwrap_or(0))).collect();
+    let finished = counts.iter().filter(|(s, _)| s.is_final()).map(|(_, n)| n).sum();
     Ok(BatchView {
         id: b.id,
         template_id: b.template_id,
         template_name,
-        status: b.status.as_str().to_owned(),
+        status: b.status,
         total: b.total,
         finished,
-        counts: b.counts.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+        counts,
         rows: b
             .rows
             .into_iter()
             .map(|r| BatchRowView {
                 index: r.row_index,
-                status: r.status.as_str().to_owned(),
+                status: r.status,
                 recipients: inputs.get(&r.row_index).map(people).unwrap_or_default(),
                 envelope_id: r.envelope_id,
                 error: r.error_message,

@@ -72,26 +72,84 @@ pub struct RowProblem {
     pub message: String,
 }
 
+/// A row's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowStatus {
+    Pending,
+    Created,
+    Sent,
+    Failed,
+    Skipped,
+    Cancelled,
+}
+
+impl RowStatus {
+    pub const ALL: [RowStatus; 6] = [Self::Pending, Self::Created, Self::Sent, Self::Failed, Self::Skipped, Self::Cancelled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Created => "created",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Done with, one way or another (the batch's progress counts these).
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Sent | Self::Failed | Self::Skipped | Self::Cancelled)
+    }
+}
+
+/// A batch's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchStatus {
+    Running,
+    Done,
+    Cancelled,
+}
+
+impl BatchStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Running, Self::Done, Self::Cancelled].into_iter().find(|b| b.as_str() == s)
+    }
+}
+
 /// A batch's progress and its first rows' envelopes (the batch page shows up to 1 000).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BatchView {
     pub id: BatchId,
     pub template_id: TemplateId,
     pub template_name: String,
-    /// `running`, `done` or `cancelled`.
-    pub status: String,
+    pub status: BatchStatus,
     pub total: i64,
     /// Rows that are done one way or another (sent, failed, skipped, cancelled).
     pub finished: i64,
-    /// Row count per state (`pending`, `created`, `sent`, `failed`, `skipped`, `cancelled`).
-    pub counts: Vec<(String, i64)>,
+    /// Row count per state.
+    pub counts: Vec<(RowStatus, i64)>,
     pub rows: Vec<BatchRowView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BatchRowView {
     pub index: i64,
-    pub status: String,
+    pub status: RowStatus,
     pub recipients: Vec<String>,
     pub envelope_id: Option<EnvelopeId>,
     pub error: Option<String>,

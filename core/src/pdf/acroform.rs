@@ -39,8 +39,6 @@ pub struct FormField {
     pub read_only: bool,
     /// Radio: the buttons' on-states; choice: the export values.
     pub options: Vec<String>,
-    /// Text and choice: the text; check box: `true`/`false`; radio: the chosen on-state.
-    pub value: Option<String>,
     /// Each widget: its page (0-based) and box in the page's user space.
     pub widgets: Vec<(u32, UserRect)>,
 }
@@ -63,15 +61,14 @@ struct Terminal {
     widgets: Vec<ObjectId>,
 }
 
-/// Every terminal field with a widget (`parse` refuses nothing: a form it cannot read gives
-/// no fields).
+/// Every terminal field with a visible widget (nothing is refused: a form that cannot be read
+/// gives no fields).
 pub fn fields(bytes: &[u8]) -> Vec<FormField> {
     let Ok(doc) = Document::load_mem(bytes) else { return Vec::new() };
     if doc.is_encrypted() {
         return Vec::new();
     }
-    let pages: HashMap<ObjectId, u32> = doc.get_pages().into_iter().map(|(n, id)| (id, n.saturating_sub(1))).collect();
-    let annots = page_of_annotation(&doc);
+    let pages = WidgetPages::of(&doc);
     terminals(&doc)
         .into_iter()
         // A name two fields share cannot be written back to one of them.
@@ -87,26 +84,17 @@ pub fn fields(bytes: &[u8]) -> Vec<FormField> {
                     if !visible(&doc, wd) {
                         return None;
                     }
-                    let page = wd.get(b"P").and_then(Object::as_reference).ok().and_then(|p| pages.get(&p).copied()).or_else(|| annots.get(w).copied())?;
-                    Some((page, rect_of(&doc, wd)?))
+                    Some((pages.page(wd, *w)?, rect_of(&doc, wd)?))
                 })
                 .collect();
             if widgets.is_empty() {
                 return None;
             }
-            let on_states: Vec<String> = t.widgets.iter().filter_map(|w| on_state(&doc, *w)).collect();
+            let on_states = t.widgets.iter().filter_map(|w| on_state_name(&doc, *w)).map(|n| name_text(&n));
             let options = match kind {
                 FieldKind::Radio => dedup(on_states),
                 FieldKind::Select => choice_options(&doc, dict),
                 _ => Vec::new(),
-            };
-            let v = deref(&doc, dict, b"V");
-            let value = match (kind, v) {
-                (FieldKind::Checkbox, Some(Object::Name(n))) => Some((n.as_slice() != b"Off").to_string()),
-                (FieldKind::Checkbox, _) => Some("false".into()),
-                (FieldKind::Radio, Some(Object::Name(n))) if n.as_slice() != b"Off" => Some(name_text(n)),
-                (FieldKind::Text | FieldKind::Select, Some(s @ Object::String(..))) => text_of(s).filter(|s| !s.is_empty()),
-                _ => None,
             };
             Some(FormField {
                 name: t.name,
@@ -115,7 +103,6 @@ pub fn fields(bytes: &[u8]) -> Vec<FormField> {
                 required: t.flags & REQUIRED != 0,
                 read_only: t.flags & READ_ONLY != 0,
                 options,
-                value,
                 widgets,
             })
         })
@@ -145,8 +132,7 @@ pub fn fill<'a>(doc: &Document, up: &mut Update, values: &'a [FormValue]) -> any
     for v in values {
         given.entry(v.name.as_str()).or_default().push(v);
     }
-    let pages: HashMap<ObjectId, u32> = doc.get_pages().into_iter().map(|(n, id)| (id, n.saturating_sub(1))).collect();
-    let annots = page_of_annotation(doc);
+    let pages = WidgetPages::of(doc);
     let mut written = Vec::new();
     // A field can be the widget too: changes to one object are gathered before it is set.
     let mut changed: HashMap<ObjectId, Dictionary> = HashMap::new();
@@ -190,7 +176,7 @@ pub fn fill<'a>(doc: &Document, up: &mut Update, values: &'a [FormValue]) -> any
                     let on = chosen.is_some() && own.as_deref() == chosen.as_deref();
                     edit(&mut changed, *w, &mut |d| d.set("AS", Object::Name(if on { own.clone().unwrap_or_default() } else { b"Off".to_vec() })));
                     if on && shown_at.is_none() {
-                        shown_at = shows(doc, *w, own.as_deref().unwrap_or_default(), &pages, &annots);
+                        shown_at = shows(doc, *w, own.as_deref().unwrap_or_default(), &pages);
                     }
                 }
             }
@@ -242,7 +228,7 @@ pub fn fill<'a>(doc: &Document, up: &mut Update, values: &'a [FormValue]) -> any
 
 /// Where widget `w` shows its on-state `state` by an appearance of its own that draws
 /// something, if it is visible.
-fn shows(doc: &Document, w: ObjectId, state: &[u8], pages: &HashMap<ObjectId, u32>, annots: &HashMap<ObjectId, u32>) -> Option<(u32, UserRect)> {
+fn shows(doc: &Document, w: ObjectId, state: &[u8], pages: &WidgetPages) -> Option<(u32, UserRect)> {
     let d = doc.get_dictionary(w).ok()?;
     if !visible(doc, d) {
         return None;
@@ -252,8 +238,7 @@ fn shows(doc: &Document, w: ObjectId, state: &[u8], pages: &HashMap<ObjectId, u3
     if on.content.is_empty() {
         return None;
     }
-    let page = d.get(b"P").and_then(Object::as_reference).ok().and_then(|p| pages.get(&p).copied()).or_else(|| annots.get(&w).copied())?;
-    Some((page, rect_of(doc, d)?))
+    Some((pages.page(d, w)?, rect_of(doc, d)?))
 }
 
 /// Whether a field the update leaves as it was holds a value a viewer draws only from
@@ -375,17 +360,33 @@ fn takes(form: Option<FieldKind>, value: FieldKind) -> bool {
     }
 }
 
-/// Widgets listed in pages' `/Annots`, by page (for widgets without `/P`).
-fn page_of_annotation(doc: &Document) -> HashMap<ObjectId, u32> {
-    let mut out = HashMap::new();
-    for (n, page) in doc.get_pages() {
-        let Ok(d) = doc.get_dictionary(page) else { continue };
-        let Some(annots) = d.get(b"Annots").ok().and_then(|a| doc.dereference(a).ok()).and_then(|(_, a)| a.as_array().ok()) else { continue };
-        for a in annots.iter().filter_map(|a| a.as_reference().ok()) {
-            out.entry(a).or_insert(n.saturating_sub(1));
+/// Which page a widget is on: pages by object, and widgets listed in pages' `/Annots` (for
+/// widgets without `/P`).
+struct WidgetPages {
+    by_page: HashMap<ObjectId, u32>,
+    by_annotation: HashMap<ObjectId, u32>,
+}
+
+impl WidgetPages {
+    fn of(doc: &Document) -> Self {
+        let mut by_page = HashMap::new();
+        let mut by_annotation = HashMap::new();
+        for (n, page) in doc.get_pages() {
+            let index = n.saturating_sub(1);
+            by_page.insert(page, index);
+            let Ok(d) = doc.get_dictionary(page) else { continue };
+            let Some(annots) = deref(doc, d, b"Annots").and_then(|a| a.as_array().ok()) else { continue };
+            for a in annots.iter().filter_map(|a| a.as_reference().ok()) {
+                by_annotation.entry(a).or_insert(index);
+            }
         }
+        Self { by_page, by_annotation }
     }
-    out
+
+    /// The page (0-based) of widget `w` (dictionary `d`): its `/P`, else the page listing it.
+    fn page(&self, d: &Dictionary, w: ObjectId) -> Option<u32> {
+        d.get(b"P").and_then(Object::as_reference).ok().and_then(|p| self.by_page.get(&p).copied()).or_else(|| self.by_annotation.get(&w).copied())
+    }
 }
 
 fn rect_of(doc: &Document, d: &Dictionary) -> Option<UserRect> {
@@ -403,10 +404,6 @@ fn on_state_name(doc: &Document, widget: ObjectId) -> Option<Vec<u8>> {
     let ap = d.get(b"AP").ok().and_then(|a| doc.dereference(a).ok()).and_then(|(_, a)| a.as_dict().ok())?;
     let n = ap.get(b"N").ok().and_then(|n| doc.dereference(n).ok()).and_then(|(_, n)| n.as_dict().ok())?;
     n.iter().map(|(k, _)| k.clone()).find(|k| k.as_slice() != b"Off")
-}
-
-fn on_state(doc: &Document, widget: ObjectId) -> Option<String> {
-    on_state_name(doc, widget).map(|n| name_text(&n))
 }
 
 /// A name's bytes as text: UTF-8 (as Korean export values are written; else Latin-1). Some

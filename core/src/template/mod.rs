@@ -11,5 +11,5 @@ mod web;
 
 pub use instantiate::{envelope_from, Assignment, FromTemplate, Prefill};
 pub use placing::{Anchor, FormImport, Placing, MAX_ANCHORS};
-pub use store::{create, delete, get, list, update, Filter, Role, Template, TemplateChange};
+pub use store::{create, delete, get, list, name, update, Filter, Role, Template, TemplateChange};
 pub use web::{editor, form_fields_for, from_draft, rename, save_editor, summaries};

@@ -1,7 +1,7 @@
 //! Fields placed by the documents themselves: every text tag (`{{signature;role=근로자}}`),
 //! every occurrence of an anchor string and, when asked, every field of the PDF's own form
-//! becomes a field of its role. The stored PDFs are read once each on the PDFium thread, page
-//! by page; at most `MAX_FIELDS` fields are placed.
+//! becomes a field of its role. The stored PDFs' text is read once each on the PDFium thread,
+//! page by page, their forms with lopdf; at most `MAX_FIELDS` fields are placed.
 
 use crate::document::DocumentRow;
 use crate::envelope::{FieldSpec, MAX_FIELDS};
@@ -101,18 +101,21 @@ pub async fn place(st: &AppState, docs: &[(DocumentRow, Vec<PageGeometry>)], pla
     let mut fields = Vec::new();
     let mut problems = Vec::new();
     let mut hits = vec![0usize; placing.anchors.len()];
+    let reads_text = placing.text_tags || !placing.anchors.is_empty();
     for (doc, pages) in docs {
-        let bytes = st
-            .storage
-            .get(&BlobKey::new(&doc.storage_key)?)
-            .await?
-            .ok_or_else(|| AppError::internal_msg(format!("stored PDF {} is missing", doc.storage_key)))?;
-        let (placing, doc_row, pages, room) = (placing.clone(), doc.clone(), pages.clone(), MAX_FIELDS + 1 - fields.len().min(MAX_FIELDS));
-        let placed = st.pdf.run(move |ctx| read(ctx.pdfium, bytes.to_vec(), &doc_row, &pages, &placing, room)).await??;
-        fields.extend(placed.fields);
-        problems.extend(placed.problems);
-        for (h, n) in hits.iter_mut().zip(placed.anchor_hits) {
-            *h += n;
+        let bytes = stored(st, doc).await?;
+        if let Some(import) = &placing.form_fields {
+            let room = MAX_FIELDS + 1 - fields.len().min(MAX_FIELDS);
+            fields.extend(form_fields_in(bytes.clone(), doc, pages, import, room).await?);
+        }
+        if reads_text {
+            let (placing, doc_row, pages, room) = (placing.clone(), doc.clone(), pages.clone(), MAX_FIELDS + 1 - fields.len().min(MAX_FIELDS));
+            let placed = st.pdf.run(move |ctx| read(ctx.pdfium, bytes.to_vec(), &doc_row, &pages, &placing, room)).await??;
+            fields.extend(placed.fields);
+            problems.extend(placed.problems);
+            for (h, n) in hits.iter_mut().zip(placed.anchor_hits) {
+                *h += n;
+            }
         }
         if fields.len() > MAX_FIELDS {
             problems.push(FieldError {
@@ -139,23 +142,36 @@ pub async fn place(st: &AppState, docs: &[(DocumentRow, Vec<PageGeometry>)], pla
     }
 }
 
-/// The form fields of one stored document as fields (role from `import`), without PDFium.
+/// A document's stored bytes.
+async fn stored(st: &AppState, doc: &DocumentRow) -> AppResult<bytes::Bytes> {
+    st.storage.get(&BlobKey::new(&doc.storage_key)?).await?.ok_or_else(|| AppError::internal_msg(format!("stored PDF {} is missing", doc.storage_key)))
+}
+
+/// The form fields of one stored document as fields (role from `import`), for the editor.
 pub(super) async fn form_fields_of(st: &AppState, doc: &DocumentRow, pages: &[PageGeometry], import: &FormImport) -> AppResult<Vec<FieldSpec>> {
-    let bytes =
-        st.storage.get(&BlobKey::new(&doc.storage_key)?).await?.ok_or_else(|| AppError::internal_msg(format!("stored PDF {} is missing", doc.storage_key)))?;
-    // lopdf parses the whole file: off the async threads.
-    let found = crate::infra::blocking::spawn_blocking_with_tracing(move || acroform::fields(&bytes)).await?;
-    let mut out = Vec::new();
-    for f in found {
-        out.extend(form_specs(doc, pages, import, &f)?);
-        if out.len() > MAX_FIELDS {
-            return Err(AppError::field("fields", "too_many", format!("The document places more than {MAX_FIELDS} fields")));
-        }
+    let out = form_fields_in(stored(st, doc).await?, doc, pages, import, MAX_FIELDS + 1).await?;
+    if out.len() > MAX_FIELDS {
+        return Err(AppError::field("fields", "too_many", format!("The document places more than {MAX_FIELDS} fields")));
     }
     Ok(out)
 }
 
-/// One document read on the PDFium thread.
+/// At most `room` fields from the form of `bytes`, read with lopdf off the async threads (and
+/// off the PDFium thread, which other work waits for).
+async fn form_fields_in(bytes: bytes::Bytes, doc: &DocumentRow, pages: &[PageGeometry], import: &FormImport, room: usize) -> AppResult<Vec<FieldSpec>> {
+    let found = crate::infra::blocking::spawn_blocking_with_tracing(move || acroform::fields(&bytes)).await?;
+    let mut out = Vec::new();
+    for f in found {
+        if out.len() >= room {
+            break;
+        }
+        out.extend(form_specs(doc, pages, import, &f)?);
+    }
+    out.truncate(room);
+    Ok(out)
+}
+
+/// One document's text read on the PDFium thread (tags and anchors).
 fn read(
     pdfium: &pdfium_render::prelude::Pdfium,
     bytes: Vec<u8>,
@@ -164,18 +180,8 @@ fn read(
     placing: &Placing,
     room: usize,
 ) -> AppResult<Placed> {
-    let form = placing.form_fields.as_ref().map(|import| (import, acroform::fields(&bytes)));
     let pdf = pdfium.load_pdf_from_byte_vec(bytes, None).map_err(|e| inspect::open_error(&e))?;
     let mut out = Placed { fields: Vec::new(), problems: Vec::new(), anchor_hits: vec![0; placing.anchors.len()] };
-    if let Some((import, fields)) = form {
-        for f in &fields {
-            for spec in form_specs(doc, pages, import, f)? {
-                if out.fields.len() < room {
-                    out.fields.push(spec);
-                }
-            }
-        }
-    }
     let needles: Vec<String> = placing.anchors.iter().map(|a| a.text.trim().to_owned()).collect();
     for (index, g) in pages.iter().enumerate() {
         if out.fields.len() >= room {

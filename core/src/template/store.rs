@@ -222,6 +222,13 @@ pub async fn get(db: &Db, actor: &Actor, id: &TemplateId) -> AppResult<Template>
     find_in(&mut *db.pool().acquire().await?, actor, id).await
 }
 
+/// The name of a template the caller may see (else 404), without its documents and fields.
+pub async fn name(db: &Db, actor: &Actor, id: &TemplateId) -> AppResult<String> {
+    let mut conn = db.pool().acquire().await?;
+    crate::api::scope::template_in(&mut conn, actor, id).await?;
+    Ok(sqlx::query_scalar("SELECT name FROM templates WHERE id = $1").bind(id).fetch_one(&mut *conn).await?)
+}
+
 /// What to find among templates; every condition given must hold.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {

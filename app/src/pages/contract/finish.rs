@@ -39,45 +39,15 @@ pub fn FinishStep() -> impl IntoView {
         error.set(None);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let (csrf, id) = (editor.csrf.get_untracked(), editor.contract_id.get_value());
-            // The id a template's events name (a new template's is known once it is made).
-            let mut template_id = id.clone();
-            let res = if template {
-                // A template's rename is a change of its own: the fields are saved first.
-                match saved_editor(editor).await {
-                    Ok(()) => crate::functions::templates::rename_template(csrf, id.clone(), name.get_untracked()).await,
-                    Err(e) => Err(e),
-                }
-            } else if new_template {
-                // The working draft becomes a template and goes.
-                match saved_editor(editor).await {
-                    Ok(()) => match save_as_template(csrf.clone(), id.clone(), name.get_untracked()).await {
-                        Ok(made) => {
-                            template_id = made;
-                            crate::functions::contracts::delete_draft(csrf, id.clone()).await
-                        }
-                        Err(e) => Err(e),
-                    },
-                    Err(e) => Err(e),
-                }
-            } else {
-                // Flush the editor first, then name the contract.
-                if !matches!(editor.save_state.get_untracked(), SaveState::Saved) {
-                    editor.save_now();
-                }
-                rename_envelope(csrf, id.clone(), name.get_untracked()).await
-            };
+            let res = save_named(editor, name.get_untracked()).await;
             busy.set(false);
             match res {
-                Ok(()) => {
-                    if template {
-                        editor.version.update(|v| *v += 1);
-                    }
+                Ok(id) => {
                     editor.name.set(name.get_untracked());
                     let as_template = template || new_template;
                     if embedded {
                         let json = if as_template {
-                            serde_json::json!({ "templateId": template_id, "name": name.get_untracked() })
+                            serde_json::json!({ "templateId": id, "name": name.get_untracked() })
                         } else {
                             serde_json::json!({ "contractId": id, "name": name.get_untracked() })
                         };
@@ -98,13 +68,14 @@ pub fn FinishStep() -> impl IntoView {
         error.set(None);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let res = match saved_editor(editor).await {
-                Ok(()) => save_as_template(editor.csrf.get_untracked(), editor.contract_id.get_value(), name.get_untracked()).await.map(|_| ()),
-                Err(e) => Err(e),
-            };
+            let res = async {
+                saved_editor(editor).await?;
+                save_as_template(editor.csrf.get_untracked(), editor.contract_id.get_value(), name.get_untracked()).await
+            }
+            .await;
             busy.set(false);
             match res {
-                Ok(()) => navigate("/templates", Default::default()),
+                Ok(_) => navigate("/templates", Default::default()),
                 Err(e) => error.set(Some(e)),
             }
         });
@@ -134,6 +105,31 @@ pub fn FinishStep() -> impl IntoView {
                 })}
             </div>
         </form>
+    }
+}
+
+/// Saves under the name the step gives: a template's rename, a new template made from the
+/// working draft (which then goes), or a contract's rename. Returns the id the host hears of.
+async fn save_named(editor: super::state::Editor, name: String) -> Result<String, AppError> {
+    let (csrf, id) = (editor.csrf.get_untracked(), editor.contract_id.get_value());
+    if editor.template.get_value() {
+        // A template's rename is a change of its own: the fields are saved first.
+        saved_editor(editor).await?;
+        crate::functions::templates::rename_template(csrf, id.clone(), name).await?;
+        editor.version.update(|v| *v += 1);
+        Ok(id)
+    } else if editor.new_template.get_value() {
+        saved_editor(editor).await?;
+        let made = save_as_template(csrf.clone(), id.clone(), name).await?;
+        crate::functions::contracts::delete_draft(csrf, id).await?;
+        Ok(made)
+    } else {
+        // Flush the editor first, then name the contract.
+        if !matches!(editor.save_state.get_untracked(), SaveState::Saved) {
+            editor.save_now();
+        }
+        rename_envelope(csrf, id.clone(), name).await?;
+        Ok(id)
     }
 }
 
