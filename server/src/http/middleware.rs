@@ -156,6 +156,17 @@ pub const FN_BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// Largest signer submission: values and the signature images (each at most 1 MB, 20 at most;
 /// a submission as a whole at most this).
 pub const SUBMIT_BODY_LIMIT: usize = 8 * 1024 * 1024;
+/// Largest bulk CSV from the web app: 10 000 rows of many columns (the API takes its own).
+pub const BULK_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The body limit of a server function.
+fn fn_body_limit(path: &str) -> usize {
+    match path {
+        "/_fn/sign/submit" => SUBMIT_BODY_LIMIT,
+        "/_fn/bulk/preview" | "/_fn/bulk/send" => BULK_BODY_LIMIT,
+        _ => FN_BODY_LIMIT,
+    }
+}
 
 /// Bounds the body of every server function call before any of it is parsed: larger bodies
 /// get `413 PAYLOAD_TOO_LARGE` in the error shape, whether they announce their length or not.
@@ -163,7 +174,7 @@ pub async fn limit_fn_body(req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with("/_fn/") {
         return next.run(req).await;
     }
-    let limit = if req.uri().path() == "/_fn/sign/submit" { SUBMIT_BODY_LIMIT } else { FN_BODY_LIMIT };
+    let limit = fn_body_limit(req.uri().path());
     let too_large = || AppError::new(ErrorCode::PayloadTooLarge, format!("The request is larger than {} MB", limit / (1024 * 1024))).into_response();
     let announced = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > limit as u64) {
@@ -171,7 +182,16 @@ pub async fn limit_fn_body(req: Request, next: Next) -> Response {
     }
     let (parts, body) = req.into_parts();
     match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => with_error_status(next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await).await,
+        Ok(bytes) => {
+            // The body is read and bounded here: the server function reads it under the same
+            // limit, not the extractors' default (2 MB), which would cut the larger ones short.
+            let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+            let run = tower::Layer::layer(&axum::extract::DefaultBodyLimit::max(limit), next);
+            match tower::ServiceExt::oneshot(run, req).await {
+                Ok(res) => with_error_status(res).await,
+                Err(never) => match never {},
+            }
+        }
         Err(e) if is_length_limit(&e) => too_large(),
         Err(e) => AppError::new(ErrorCode::BadRequest, format!("The request body could not be read: {e}")).into_response(),
     }

@@ -249,3 +249,27 @@ async fn a_template_opens_in_the_editor_and_saves_back_without_a_cover_the_brows
         assert_eq!((r.status, r.code()), (404, "NOT_FOUND".into()), "{name}: {}", r.body);
     }
 }
+
+#[tokio::test]
+async fn a_ten_thousand_row_csv_larger_than_other_calls_take_is_checked_and_a_bigger_one_refused() {
+    let app = spawn().start().await;
+    let envelope = draft(&app, "webtpl-big").await;
+    let template = call(&app, "templates/from_draft", json!({ "envelope_id": envelope, "name": "대량" })).await.json().as_str().unwrap().to_owned();
+    let mut csv = String::from(HEADER);
+    let address = "서울특별시 강남구 테헤란로 123, 도장빌딩 4층 401호 (역삼동) — 계약 담당 부서 앞, 인사팀 김담당 님";
+    for i in 0..10_000 {
+        csv.push_str(&format!("근로자 {i},worker{i}@example.com,도장 주식회사,hr{i}@example.com,\"{address}\"\n"));
+    }
+    assert!(csv.len() > 2 * 1024 * 1024, "larger than other server functions take: {}", csv.len());
+    let p = call(&app, "bulk/preview", json!({ "template_id": template, "csv": csv })).await;
+    assert_eq!(p.status, 200, "{}", &p.body[..p.body.len().min(300)]);
+    let rows = p.json()["rows"].as_array().unwrap().clone();
+    assert_eq!((rows.len(), rows.iter().all(|r| r["errors"] == json!([]))), (10_000, true));
+    // Beyond the bulk limit the body is refused before it is read whole.
+    let huge = "x".repeat(17 * 1024 * 1024);
+    let r = call(&app, "bulk/preview", json!({ "template_id": template, "csv": huge })).await;
+    assert_eq!((r.status, r.code()), (413, "PAYLOAD_TOO_LARGE".into()), "{}", &r.body[..r.body.len().min(300)]);
+    // Other calls keep their 2 MB.
+    let r = call(&app, "templates/rename", json!({ "id": template, "name": "x".repeat(3 * 1024 * 1024) })).await;
+    assert_eq!(r.status, 413);
+}
