@@ -4,13 +4,13 @@
 //! head, so removing the newest events is detected too. The head hash is printed in the
 //! audit trail.
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::ids::{EnvelopeId, RecipientId, UserId};
-use crate::infra::db::{Db, Timestamp, Tx};
+use crate::infra::db::json::{self, Col::Plain};
+use crate::infra::db::{Backend, Db, Timestamp, Tx};
 use crate::model::{AuditEntry, AuditIntegrity};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -180,21 +180,47 @@ pub struct Hashed<'a> {
 /// were covered).
 pub const HASH_VERSION: i64 = 2;
 
-/// SHA-256 over the previous hash and the event's fields as canonical JSON (keys sorted).
+/// SHA-256 over the previous hash and the event's fields as canonical JSON (keys sorted,
+/// compact, strings escaped as serde_json does), written straight into the hash: every read
+/// of an envelope checks its whole log, so this runs for each event of each envelope read.
 pub fn event_hash(prev: &str, version: i64, e: &Hashed<'_>) -> String {
-    let mut body = json!({
-        "at": e.at, "data": e.data, "envelope": e.envelope_id, "ip": e.ip, "kind": e.kind,
-        "recipient": e.recipient_id, "seq": e.seq, "user": e.user_id, "user_agent": e.user_agent,
-    });
+    let mut h = HashWriter(Sha256::new());
+    h.0.update(prev.as_bytes());
+    h.0.update(b"\n");
+    let str_field = |h: &mut HashWriter, key: &str, v: Option<&str>| {
+        h.0.update(key.as_bytes());
+        // Writing a string or null into the hash cannot fail.
+        let _ = serde_json::to_writer(&mut *h, &v);
+    };
+    str_field(&mut h, "{\"at\":", Some(e.at));
+    str_field(&mut h, ",\"data\":", Some(e.data));
+    str_field(&mut h, ",\"envelope\":", Some(e.envelope_id));
+    str_field(&mut h, ",\"ip\":", e.ip);
+    str_field(&mut h, ",\"kind\":", Some(e.kind));
+    str_field(&mut h, ",\"recipient\":", e.recipient_id);
     if version >= 2 {
-        body["recipient_email"] = json!(e.recipient_email);
-        body["recipient_name"] = json!(e.recipient_name);
+        str_field(&mut h, ",\"recipient_email\":", e.recipient_email);
+        str_field(&mut h, ",\"recipient_name\":", e.recipient_name);
     }
-    let mut h = Sha256::new();
-    h.update(prev.as_bytes());
-    h.update(b"\n");
-    h.update(body.to_string().as_bytes());
-    hex::encode(h.finalize())
+    h.0.update(b",\"seq\":");
+    h.0.update(e.seq.to_string().as_bytes());
+    str_field(&mut h, ",\"user\":", e.user_id);
+    str_field(&mut h, ",\"user_agent\":", e.user_agent);
+    h.0.update(b"}");
+    hex::encode(h.0.finalize())
+}
+
+/// Lets serde_json write into a hash.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Appends an event inside the caller's transaction; returns when it was recorded. (Events
@@ -255,7 +281,7 @@ pub async fn record(tx: &mut Tx, e: &Event<'_>) -> AppResult<Timestamp> {
     Ok(now)
 }
 
-/// One stored event, as `rows_of` reads it: the columns in this order.
+/// One stored event, as `events_column` writes it.
 #[derive(serde::Deserialize)]
 struct Row {
     seq: i64,
@@ -275,14 +301,6 @@ struct Row {
     current_name: Option<String>,
 }
 
-/// Each envelope's events, one row per envelope.
-#[derive(sqlx::FromRow)]
-struct EventsRow {
-    envelope_id: EnvelopeId,
-    /// A JSON array of every event's columns (see `Row`).
-    events: String,
-}
-
 /// The envelope's events in order and whether the log is whole: every hash as recorded,
 /// every link to the one before, and as many events, ending in the head the envelope keeps.
 pub async fn events(db: &Db, envelope_id: &EnvelopeId) -> AppResult<(Vec<AuditEntry>, AuditIntegrity)> {
@@ -291,59 +309,82 @@ pub async fn events(db: &Db, envelope_id: &EnvelopeId) -> AppResult<(Vec<AuditEn
 
 /// `events` on a connection.
 pub async fn events_in(conn: &mut sqlx::AnyConnection, envelope_id: &EnvelopeId) -> AppResult<(Vec<AuditEntry>, AuditIntegrity)> {
-    let kept: Option<Kept> = sqlx::query_as("SELECT audit_seq, audit_head FROM envelopes WHERE id = $1").bind(envelope_id).fetch_optional(&mut *conn).await?;
-    let mut all = rows_of(conn, std::slice::from_ref(envelope_id)).await?;
-    Ok(check(envelope_id, all.remove(envelope_id).unwrap_or_default(), kept))
+    #[derive(sqlx::FromRow)]
+    struct Log {
+        audit_seq: i64,
+        audit_head: Option<String>,
+        events: Option<String>,
+    }
+    static SQL: json::Sql = json::Sql::new(|b| format!("SELECT e.audit_seq, e.audit_head, {} AS events FROM envelopes e WHERE e.id = $1", events_column(b)));
+    let log: Option<Log> = sqlx::query_as(SQL.get(Backend::of(conn))).bind(envelope_id).fetch_optional(&mut *conn).await?;
+    match log {
+        Some(l) => check_json(envelope_id, l.events.as_deref(), (l.audit_seq, l.audit_head), Wanted::Events),
+        None => Ok(check(envelope_id, Vec::new(), None, Wanted::Events)),
+    }
 }
 
 /// How many events an envelope recorded and the newest one's hash, as the envelope row keeps
 /// them (`audit_seq`, `audit_head`).
 pub type Kept = (i64, Option<String>);
 
-/// The events of several envelopes whose kept counts and heads the caller already read, in
-/// one query: each envelope's events and integrity.
-pub async fn events_of(conn: &mut sqlx::AnyConnection, envelopes: &[(EnvelopeId, Kept)]) -> AppResult<HashMap<EnvelopeId, (Vec<AuditEntry>, AuditIntegrity)>> {
-    let ids: Vec<EnvelopeId> = envelopes.iter().map(|(id, _)| id.clone()).collect();
-    let mut rows = rows_of(conn, &ids).await?;
-    Ok(envelopes.iter().map(|(id, kept)| (id.clone(), check(id, rows.remove(id).unwrap_or_default(), Some(kept.clone())))).collect())
+/// What a reader of logs wants: every log is checked whole either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wanted {
+    /// The integrity alone (the events are checked, not kept).
+    Integrity,
+    /// The events too.
+    Events,
 }
 
-/// Every event of `envelopes`, in order. The database sends them as one row per envelope (a
-/// JSON array, each event's columns in `Row`'s order): on SQLite every row is a hop to the
-/// driver's worker thread, and an envelope has dozens of events. The columns come back as
-/// the exact text stored, so the hashes are checked on what was recorded.
-async fn rows_of(conn: &mut sqlx::AnyConnection, envelopes: &[EnvelopeId]) -> AppResult<HashMap<EnvelopeId, Vec<Row>>> {
-    if envelopes.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let (open, close) = if conn.backend_name() == "PostgreSQL" { ("json_agg(json_build_array(", "))::text") } else { ("json_group_array(json_array(", "))") };
-    let sql = format!(
-        "SELECT a.envelope_id, {open}a.seq, a.kind, a.recipient_id, a.user_id, a.ip, a.user_agent, a.data, a.prev_hash, a.hash, a.created_at, \
-                a.hash_version, a.recipient_name, a.recipient_email, r.name{close} AS events \
-         FROM audit_events a LEFT JOIN recipients r ON r.id = a.recipient_id WHERE a.envelope_id IN ({}) GROUP BY a.envelope_id",
-        crate::infra::db::marks(1, envelopes.len())
+/// A column (correlated with the envelope row aliased `e`) holding every event of its log as
+/// JSON, read back by `check_json`. The columns come back as the exact text stored, so the
+/// hashes are checked on what was recorded; read in the same statement as the envelope's kept
+/// count and head, they are of the same moment.
+pub(crate) fn events_column(backend: Backend) -> String {
+    let object = json::object(
+        backend,
+        &[
+            ("seq", "a.seq", Plain),
+            ("kind", "a.kind", Plain),
+            ("recipient_id", "a.recipient_id", Plain),
+            ("user_id", "a.user_id", Plain),
+            ("ip", "a.ip", Plain),
+            ("user_agent", "a.user_agent", Plain),
+            ("data", "a.data", Plain),
+            ("prev_hash", "a.prev_hash", Plain),
+            ("hash", "a.hash", Plain),
+            ("created_at", "a.created_at", Plain),
+            ("hash_version", "a.hash_version", Plain),
+            ("recipient_name", "a.recipient_name", Plain),
+            ("recipient_email", "a.recipient_email", Plain),
+            ("current_name", "r.name", Plain),
+        ],
     );
-    let mut q = sqlx::query_as::<_, EventsRow>(&sql);
-    for id in envelopes {
-        q = q.bind(id);
-    }
-    let mut out: HashMap<EnvelopeId, Vec<Row>> = HashMap::new();
-    for r in q.fetch_all(conn).await? {
-        let mut rows: Vec<Row> =
-            serde_json::from_str(&r.events).map_err(|e| AppError::internal(anyhow::anyhow!("the audit events of {} are unreadable: {e}", r.envelope_id)))?;
-        rows.sort_by_key(|e| e.seq);
-        out.insert(r.envelope_id, rows);
-    }
-    Ok(out)
+    json::array(backend, &object, "a.seq", "FROM audit_events a LEFT JOIN recipients r ON r.id = a.recipient_id WHERE a.envelope_id = e.id")
+}
+
+/// The log `events_column` read, checked against the envelope's kept count and head (read
+/// in the same statement): its integrity and, when wanted, its events.
+pub(crate) fn check_json(envelope_id: &EnvelopeId, column: Option<&str>, kept: Kept, wanted: Wanted) -> AppResult<(Vec<AuditEntry>, AuditIntegrity)> {
+    let mut rows: Vec<Row> = json::rows(column, &format!("the audit events of {envelope_id}"))?;
+    rows.sort_by_key(|e| e.seq);
+    Ok(check(envelope_id, rows, Some(kept), wanted))
 }
 
 /// One envelope's events (in order) checked: every hash as recorded, every link to the one
 /// before, and — when the envelope's kept count and head are known (read before the events)
 /// — at least as many events, the kept head at its place.
-fn check(envelope_id: &EnvelopeId, rows: Vec<Row>, kept: Option<Kept>) -> (Vec<AuditEntry>, AuditIntegrity) {
+fn check(envelope_id: &EnvelopeId, rows: Vec<Row>, kept: Option<Kept>, wanted: Wanted) -> (Vec<AuditEntry>, AuditIntegrity) {
     let mut prev = GENESIS.to_owned();
     let mut intact = true;
-    let mut out = Vec::with_capacity(rows.len());
+    let events = rows.len() as i64;
+    // The head kept in place: the hash of the event the envelope row counted last.
+    let at_kept = kept.as_ref().map(|(count, _)| match usize::try_from(*count) {
+        Ok(0) => Some(GENESIS.to_owned()),
+        Ok(n) => rows.get(n - 1).map(|r| r.hash.clone()),
+        Err(_) => None,
+    });
+    let mut out = Vec::with_capacity(if wanted == Wanted::Events { rows.len() } else { 0 });
     for (i, r) in rows.into_iter().enumerate() {
         // As written: `Timestamp`'s form (a stored value in another form is read the same way).
         let at = Timestamp::parse(&r.created_at).map(|t| t.to_db()).unwrap_or(r.created_at);
@@ -365,36 +406,33 @@ fn check(envelope_id: &EnvelopeId, rows: Vec<Row>, kept: Option<Kept>) -> (Vec<A
             },
         );
         intact &= r.seq == i as i64 + 1 && r.prev_hash == prev && expected == r.hash && (1..=HASH_VERSION).contains(&r.hash_version);
-        prev = r.hash.clone();
-        out.push(AuditEntry {
-            seq: r.seq,
-            kind: r.kind,
-            at,
-            recipient: r.recipient_name.or(r.current_name),
-            ip: r.ip,
-            user_agent: r.user_agent,
-            data: serde_json::from_str(&r.data).unwrap_or(Value::Null),
-            hash: r.hash,
-        });
+        prev = r.hash;
+        if wanted == Wanted::Events {
+            out.push(AuditEntry {
+                seq: r.seq,
+                kind: r.kind,
+                at,
+                recipient: r.recipient_name.or(r.current_name),
+                ip: r.ip,
+                user_agent: r.user_agent,
+                data: serde_json::from_str(&r.data).unwrap_or(Value::Null),
+                hash: prev.clone(),
+            });
+        }
     }
-    let head = out.last().map(|e| e.hash.clone()).unwrap_or_else(|| GENESIS.to_owned());
-    if let Some((count, kept_head)) = kept {
+    if let (Some(at_kept), Some((_, kept_head))) = (at_kept, kept) {
         // The envelope row is read before its events, so events recorded in between may follow
         // the kept head; none may be missing up to it, and the kept head must be where it was.
-        let at_kept = match usize::try_from(count) {
-            Ok(0) => Some(GENESIS),
-            Ok(n) => out.get(n - 1).map(|e| e.hash.as_str()),
-            Err(_) => None,
-        };
-        intact &= at_kept == Some(kept_head.as_deref().unwrap_or(GENESIS));
+        intact &= at_kept.as_deref() == Some(kept_head.as_deref().unwrap_or(GENESIS));
     }
-    let events = out.len() as i64;
+    let head = if events == 0 { GENESIS.to_owned() } else { prev };
     (out, AuditIntegrity { intact, events, head })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn event<'a>(seq: i64, ip: &'a str, data: &'a str, name: Option<&'a str>) -> Hashed<'a> {
         Hashed {
@@ -409,6 +447,47 @@ mod tests {
             at: "t",
             recipient_name: name,
             recipient_email: Some("a@example.com"),
+        }
+    }
+
+    /// The hash as first written: a `serde_json` map (sorted keys) turned into a string.
+    fn hash_by_map(prev: &str, version: i64, e: &Hashed<'_>) -> String {
+        let mut body = json!({
+            "at": e.at, "data": e.data, "envelope": e.envelope_id, "ip": e.ip, "kind": e.kind,
+            "recipient": e.recipient_id, "seq": e.seq, "user": e.user_id, "user_agent": e.user_agent,
+        });
+        if version >= 2 {
+            body["recipient_email"] = json!(e.recipient_email);
+            body["recipient_name"] = json!(e.recipient_name);
+        }
+        let mut h = Sha256::new();
+        h.update(prev.as_bytes());
+        h.update(b"\n");
+        h.update(body.to_string().as_bytes());
+        hex::encode(h.finalize())
+    }
+
+    #[test]
+    fn the_streamed_hash_is_the_hash_of_the_canonical_json() {
+        let odd = ["", "김민준 <a@b>", "quote \" back \\ slash", "ctl \u{1}\u{1f}\t\n\r", "\u{2028}\u{2029} 🖋", "{\"k\":[1,2]}", "/\u{7f}"];
+        for (i, s) in odd.iter().enumerate() {
+            for version in [1, 2] {
+                let e = Hashed {
+                    seq: [1, 9, 10, 12345, -1][i % 5],
+                    envelope_id: s,
+                    kind: "recipient.signed",
+                    recipient_id: (i % 2 == 0).then_some(*s),
+                    user_id: (i % 3 == 0).then_some(*s),
+                    ip: Some(s),
+                    user_agent: (i % 2 == 1).then_some(*s),
+                    data: s,
+                    at: s,
+                    recipient_name: (i % 2 == 0).then_some(*s),
+                    recipient_email: (i % 3 != 0).then_some(*s),
+                };
+                assert_eq!(event_hash(GENESIS, version, &e), hash_by_map(GENESIS, version, &e), "{s:?} v{version}");
+                assert_eq!(event_hash(s, version, &e), hash_by_map(s, version, &e), "{s:?} v{version}");
+            }
         }
     }
 

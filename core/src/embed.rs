@@ -56,7 +56,7 @@ pub fn parse_origins(raw: &str) -> AppResult<Vec<String>> {
 }
 
 /// The stored form of an allowlist (space-separated) as a list.
-fn split_origins(stored: &str) -> Vec<String> {
+pub(crate) fn split_origins(stored: &str) -> Vec<String> {
     stored.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 

@@ -7,8 +7,14 @@ use crate::infra::storage::Storage;
 use crate::pdf::{PdfEngine, Renderer};
 use std::sync::Arc;
 
+/// What every request handler and worker reaches. Cloned by every extractor and layer a
+/// request passes, so a clone is one reference count (`Parts` holds the pieces).
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Parts>);
+
+/// The pieces of `AppState`.
+#[derive(Debug)]
+pub struct Parts {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub pdf: PdfEngine,
@@ -25,10 +31,21 @@ pub struct AppState {
 }
 
 impl AppState {
+    pub fn new(parts: Parts) -> Self {
+        Self(Arc::new(parts))
+    }
+
     /// Wakes this instance's mail and SMS outbox workers, after a transaction that queued
     /// messages committed (other instances find them when they next look).
     pub fn wake_outboxes(&self) {
         self.mailer.wake.notify_one();
         self.sms.wake.notify_one();
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Parts;
+    fn deref(&self) -> &Parts {
+        &self.0
     }
 }

@@ -60,7 +60,7 @@ impl Application {
         }
         dojang_core::seal::keys::ensure(&db, &settings.secret_key).await.context("creating the sealing certificates")?;
         let role = settings.role;
-        let state = AppState {
+        let state = AppState::new(dojang_core::state::Parts {
             settings: Arc::new(settings),
             db,
             pdf,
@@ -70,7 +70,7 @@ impl Application {
             sms,
             jobs_wake: Arc::new(tokio::sync::Notify::new()),
             render_wake: Arc::new(tokio::sync::Notify::new()),
-        };
+        });
         let sessions = DbSessionStore::new(state.db.clone());
         let router = if role.serves_web() {
             let site_root = state.settings.site_root.clone();

@@ -13,7 +13,7 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::geometry::PageGeometry;
 use crate::ids::{DocumentId, EnvelopeId};
 use crate::infra::blocking::spawn_blocking_with_tracing;
-use crate::infra::db::{Timestamp, Tx};
+use crate::infra::db::{json, Backend, Timestamp, Tx};
 use crate::infra::jobs::{self, JobKind};
 use crate::infra::storage::BlobKey;
 use crate::model::{DocumentInfo, PageInfo};
@@ -201,58 +201,69 @@ pub async fn of_envelope(conn: &mut sqlx::AnyConnection, envelope: &EnvelopeId) 
     Ok(sqlx::query_as(&sql).bind(envelope).fetch_all(conn).await?)
 }
 
-/// The documents of several envelopes with every page, in each envelope's order — one query
-/// (a row per page, the document's columns on each).
-pub async fn infos_of_envelopes(conn: &mut sqlx::AnyConnection, envelopes: &[EnvelopeId]) -> AppResult<Vec<(EnvelopeId, DocumentInfo)>> {
-    if envelopes.is_empty() {
-        return Ok(Vec::new());
-    }
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        envelope_id: EnvelopeId,
-        id: DocumentId,
-        name: String,
-        sha256: String,
-        size_bytes: i64,
-        page_index: Option<i64>,
-        box_left: Option<f64>,
-        box_bottom: Option<f64>,
-        box_right: Option<f64>,
-        box_top: Option<f64>,
-        rotation: Option<i64>,
-        rendered: Option<i64>,
-    }
-    let sql = format!(
-        "SELECT ed.envelope_id, d.id, d.name, d.sha256, d.size_bytes, p.page_index, p.box_left, p.box_bottom, p.box_right, p.box_top, \
-                p.rotation, p.rendered \
-         FROM envelope_documents ed JOIN documents d ON d.id = ed.document_id LEFT JOIN document_pages p ON p.document_id = d.id \
-         WHERE ed.envelope_id IN ({}) ORDER BY ed.envelope_id, ed.position, p.page_index",
-        crate::infra::db::marks(1, envelopes.len())
+/// One page of an envelope's document as `pages_column` writes it (a document without pages
+/// has one row with the page's keys null).
+#[derive(serde::Deserialize)]
+struct PageOfEnvelope {
+    #[serde(deserialize_with = "json::de::text")]
+    id: DocumentId,
+    name: String,
+    sha256: String,
+    size_bytes: i64,
+    page_index: Option<i64>,
+    #[serde(deserialize_with = "json::de::opt_float")]
+    box_left: Option<f64>,
+    #[serde(deserialize_with = "json::de::opt_float")]
+    box_bottom: Option<f64>,
+    #[serde(deserialize_with = "json::de::opt_float")]
+    box_right: Option<f64>,
+    #[serde(deserialize_with = "json::de::opt_float")]
+    box_top: Option<f64>,
+    rotation: Option<i64>,
+    rendered: Option<i64>,
+}
+
+/// A column (correlated with the envelope row aliased `e`) holding the envelope's documents
+/// with every page, in order, as JSON: read back by `infos_from_json`.
+pub(crate) fn pages_column(backend: Backend) -> String {
+    use json::Col::{Float, Plain};
+    let object = json::object(
+        backend,
+        &[
+            ("id", "d.id", Plain),
+            ("name", "d.name", Plain),
+            ("sha256", "d.sha256", Plain),
+            ("size_bytes", "d.size_bytes", Plain),
+            ("page_index", "p.page_index", Plain),
+            ("box_left", "p.box_left", Float),
+            ("box_bottom", "p.box_bottom", Float),
+            ("box_right", "p.box_right", Float),
+            ("box_top", "p.box_top", Float),
+            ("rotation", "p.rotation", Plain),
+            ("rendered", "p.rendered", Plain),
+        ],
     );
-    let mut q = sqlx::query_as::<_, Row>(&sql);
-    for e in envelopes {
-        q = q.bind(e);
-    }
-    let mut out: Vec<(EnvelopeId, DocumentInfo)> = Vec::new();
-    for r in q.fetch_all(conn).await? {
-        let same = out.last().is_some_and(|(e, d)| *e == r.envelope_id && d.id == r.id);
-        if !same {
-            let info = DocumentInfo {
-                id: r.id.clone(),
-                name: r.name.clone(),
-                sha256: r.sha256.clone(),
-                size_bytes: r.size_bytes,
-                pages: Vec::new(),
-                pages_rendered: 0,
-            };
-            out.push((r.envelope_id.clone(), info));
+    json::array(
+        backend,
+        &object,
+        "ed.position, p.page_index",
+        "FROM envelope_documents ed JOIN documents d ON d.id = ed.document_id LEFT JOIN document_pages p ON p.document_id = d.id WHERE ed.envelope_id = e.id",
+    )
+}
+
+/// The documents `pages_column` wrote, each with every page.
+pub(crate) fn infos_from_json(column: Option<&str>) -> AppResult<Vec<DocumentInfo>> {
+    let mut out: Vec<DocumentInfo> = Vec::new();
+    for r in json::rows::<PageOfEnvelope>(column, "an envelope's documents")? {
+        if out.last().is_none_or(|d| d.id != r.id) {
+            out.push(DocumentInfo { id: r.id, name: r.name, sha256: r.sha256, size_bytes: r.size_bytes, pages: Vec::new(), pages_rendered: 0 });
         }
         let (Some(index), Some(left), Some(bottom), Some(right), Some(top), Some(rotation)) =
             (r.page_index, r.box_left, r.box_bottom, r.box_right, r.box_top, r.rotation)
         else {
             continue;
         };
-        let info = &mut out.last_mut().expect("pushed above").1;
+        let info = out.last_mut().expect("pushed above");
         info.pages.push(PageInfo { index: index as u32, geometry: PageGeometry { left, bottom, right, top, rotation: rotation as u16 } });
         if r.rendered.unwrap_or(0) != 0 {
             info.pages_rendered += 1;

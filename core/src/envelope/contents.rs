@@ -5,29 +5,42 @@ use crate::document;
 use crate::error::{AppError, AppResult};
 use crate::geometry::FieldRect;
 use crate::ids::{DocumentId, EnvelopeId, FieldId, RecipientId};
+use crate::infra::db::json::{self, Col, Col::Float, Col::Plain};
+use crate::infra::db::Backend;
 use crate::infra::db::Timestamp;
 use crate::model::{AuthMethod, Channel, DocumentInfo, FieldDraft, FieldKind, Language, RecipientDraft, RecipientProgress, RecipientRole};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 /// A recipient row.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct Recipient {
+    #[serde(deserialize_with = "json::de::text")]
     pub id: RecipientId,
+    #[serde(deserialize_with = "json::de::text")]
     pub envelope_id: EnvelopeId,
     pub name: String,
     pub email: String,
+    #[serde(deserialize_with = "json::de::text")]
     pub role: RecipientRole,
     /// Signing position, from 1; equal numbers sign in parallel.
     pub signing_order: i64,
+    #[serde(deserialize_with = "json::de::text")]
     pub language: Language,
+    #[serde(deserialize_with = "json::de::opt_text")]
     pub invited_at: Option<Timestamp>,
+    #[serde(deserialize_with = "json::de::opt_text")]
     pub viewed_at: Option<Timestamp>,
+    #[serde(deserialize_with = "json::de::opt_text")]
     pub consented_at: Option<Timestamp>,
     pub consent_version: Option<String>,
+    #[serde(deserialize_with = "json::de::opt_text")]
     pub signed_at: Option<Timestamp>,
+    #[serde(deserialize_with = "json::de::opt_text")]
     pub declined_at: Option<Timestamp>,
     pub decline_reason: Option<String>,
+    #[serde(deserialize_with = "json::de::opt_text")]
     pub last_reminded_at: Option<Timestamp>,
     pub signed_ip: Option<String>,
     pub signed_user_agent: Option<String>,
@@ -35,19 +48,52 @@ pub struct Recipient {
     pub auth_methods: Option<String>,
     /// E.164.
     pub phone: Option<String>,
+    #[serde(deserialize_with = "json::de::opt_text")]
     pub channel: Option<Channel>,
     /// When a browser first passed every check.
+    #[serde(deserialize_with = "json::de::opt_text")]
     pub verified_at: Option<Timestamp>,
     pub verified_methods: Option<String>,
     /// Locked out after too many wrong answers (until the sender unlocks).
+    #[serde(deserialize_with = "json::de::opt_text")]
     pub locked_at: Option<Timestamp>,
 }
 
+/// `Recipient`'s columns: its field, the expression on `recipients r` and `recipient_identity i`.
+const RECIPIENT_COLUMNS: &[(&str, &str, Col)] = &[
+    ("id", "r.id", Plain),
+    ("envelope_id", "r.envelope_id", Plain),
+    ("name", "r.name", Plain),
+    ("email", "r.email", Plain),
+    ("role", "r.role", Plain),
+    ("signing_order", "r.signing_order", Plain),
+    ("language", "r.language", Plain),
+    ("invited_at", "r.invited_at", Plain),
+    ("viewed_at", "r.viewed_at", Plain),
+    ("consented_at", "r.consented_at", Plain),
+    ("consent_version", "r.consent_version", Plain),
+    ("signed_at", "r.signed_at", Plain),
+    ("declined_at", "r.declined_at", Plain),
+    ("decline_reason", "r.decline_reason", Plain),
+    ("last_reminded_at", "r.last_reminded_at", Plain),
+    ("signed_ip", "r.signed_ip", Plain),
+    ("signed_user_agent", "r.signed_user_agent", Plain),
+    ("auth_methods", "i.methods", Plain),
+    ("phone", "i.phone", Plain),
+    ("channel", "i.channel", Plain),
+    ("verified_at", "i.verified_at", Plain),
+    ("verified_methods", "i.verified_methods", Plain),
+    ("locked_at", "i.locked_at", Plain),
+];
+const RECIPIENT_FROM: &str = "FROM recipients r LEFT JOIN recipient_identity i ON i.recipient_id = r.id";
+
 /// A recipient with their identity settings (`r` and `i`), for a `WHERE` on `r`.
-const RECIPIENT_SELECT: &str = "SELECT r.id, r.envelope_id, r.name, r.email, r.role, r.signing_order, r.language, r.invited_at, r.viewed_at, \
-     r.consented_at, r.consent_version, r.signed_at, r.declined_at, r.decline_reason, r.last_reminded_at, r.signed_ip, r.signed_user_agent, \
-     i.methods AS auth_methods, i.phone, i.channel, i.verified_at, i.verified_methods, i.locked_at \
-     FROM recipients r LEFT JOIN recipient_identity i ON i.recipient_id = r.id";
+static RECIPIENT_SELECT: LazyLock<String> = LazyLock::new(|| format!("SELECT {} {RECIPIENT_FROM}", select_list(RECIPIENT_COLUMNS)));
+
+/// `expr AS name, …` of a column list.
+fn select_list(cols: &[(&str, &str, Col)]) -> String {
+    cols.iter().map(|(name, expr, _)| format!("{expr} AS {name}")).collect::<Vec<_>>().join(", ")
+}
 
 impl Recipient {
     pub fn draft(&self) -> RecipientDraft {
@@ -90,30 +136,68 @@ impl Recipient {
 
     /// One recipient.
     pub async fn load(conn: &mut AnyConnection, id: &RecipientId) -> AppResult<Option<Self>> {
-        let sql = format!("{RECIPIENT_SELECT} WHERE r.id = $1");
-        Ok(sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?)
+        Self::load_where(conn, "WHERE r.id = $1", &[id.as_str()]).await
+    }
+
+    /// The first recipient `rest` (joins and a `WHERE` on `r`, with text parameters `params`) finds.
+    pub(crate) async fn load_where(conn: &mut AnyConnection, rest: &str, params: &[&str]) -> AppResult<Option<Self>> {
+        let sql = format!("{} {rest}", *RECIPIENT_SELECT);
+        let mut q = sqlx::query_as(&sql);
+        for p in params {
+            q = q.bind(*p);
+        }
+        Ok(q.fetch_optional(conn).await?)
     }
 }
 
 /// An envelope's recipients in their saved order.
 pub async fn recipients(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<Vec<Recipient>> {
-    let sql = format!("{RECIPIENT_SELECT} WHERE r.envelope_id = $1 ORDER BY r.position");
+    let sql = format!("{} WHERE r.envelope_id = $1 ORDER BY r.position", *RECIPIENT_SELECT);
     Ok(sqlx::query_as(&sql).bind(envelope).fetch_all(conn).await?)
 }
 
-const FIELD_COLUMNS: &str =
-    "id, recipient_id, document_id, page_index, x, y, width, height, kind, required, label, placeholder, options, format, name, prefill, read_only, cover_x, cover_y, cover_width, cover_height";
+const FIELD_COLUMNS: &[(&str, &str, Col)] = &[
+    ("id", "f.id", Plain),
+    ("recipient_id", "f.recipient_id", Plain),
+    ("document_id", "f.document_id", Plain),
+    ("page_index", "f.page_index", Plain),
+    ("x", "f.x", Float),
+    ("y", "f.y", Float),
+    ("width", "f.width", Float),
+    ("height", "f.height", Float),
+    ("kind", "f.kind", Plain),
+    ("required", "f.required", Plain),
+    ("label", "f.label", Plain),
+    ("placeholder", "f.placeholder", Plain),
+    ("options", "f.options", Plain),
+    ("format", "f.format", Plain),
+    ("name", "f.name", Plain),
+    ("prefill", "f.prefill", Plain),
+    ("read_only", "f.read_only", Plain),
+    ("cover_x", "f.cover_x", Float),
+    ("cover_y", "f.cover_y", Float),
+    ("cover_width", "f.cover_width", Float),
+    ("cover_height", "f.cover_height", Float),
+];
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct FieldRow {
+    #[serde(deserialize_with = "json::de::text")]
     id: FieldId,
+    #[serde(deserialize_with = "json::de::text")]
     recipient_id: RecipientId,
+    #[serde(deserialize_with = "json::de::text")]
     document_id: DocumentId,
     page_index: i64,
+    #[serde(deserialize_with = "json::de::float")]
     x: f64,
+    #[serde(deserialize_with = "json::de::float")]
     y: f64,
+    #[serde(deserialize_with = "json::de::float")]
     width: f64,
+    #[serde(deserialize_with = "json::de::float")]
     height: f64,
+    #[serde(deserialize_with = "json::de::text")]
     kind: FieldKind,
     required: i64,
     label: String,
@@ -123,9 +207,13 @@ struct FieldRow {
     name: Option<String>,
     prefill: Option<String>,
     read_only: i64,
+    #[serde(deserialize_with = "json::de::opt_float")]
     cover_x: Option<f64>,
+    #[serde(deserialize_with = "json::de::opt_float")]
     cover_y: Option<f64>,
+    #[serde(deserialize_with = "json::de::opt_float")]
     cover_width: Option<f64>,
+    #[serde(deserialize_with = "json::de::opt_float")]
     cover_height: Option<f64>,
 }
 
@@ -155,14 +243,9 @@ impl FieldRow {
 
 /// An envelope's fields in their saved order.
 pub async fn fields(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<Vec<FieldDraft>> {
-    let rows: Vec<FieldRow> =
-        sqlx::query_as(&format!("SELECT {FIELD_COLUMNS} FROM fields WHERE envelope_id = $1 ORDER BY position")).bind(envelope).fetch_all(conn).await?;
+    let sql = format!("SELECT {} FROM fields f WHERE f.envelope_id = $1 ORDER BY f.position", select_list(FIELD_COLUMNS));
+    let rows: Vec<FieldRow> = sqlx::query_as(&sql).bind(envelope).fetch_all(conn).await?;
     rows.into_iter().map(FieldRow::draft).collect()
-}
-
-/// An envelope's documents in their order, each with every page.
-pub async fn documents(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<Vec<DocumentInfo>> {
-    Ok(document::infos_of_envelopes(conn, std::slice::from_ref(envelope)).await?.into_iter().map(|(_, d)| d).collect())
 }
 
 /// The page count of each document of an envelope.
@@ -185,51 +268,90 @@ pub struct Contents {
 
 impl Contents {
     pub async fn load(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<Self> {
-        Ok(Self {
-            documents: documents(&mut *conn, envelope).await?,
-            recipients: recipients(&mut *conn, envelope).await?,
-            fields: fields(conn, envelope).await?,
-        })
+        let mut all = Self::load_many(conn, std::slice::from_ref(envelope)).await?;
+        Ok(all.remove(envelope).unwrap_or_else(Self::empty))
     }
 
-    /// What each of several envelopes holds, in four queries whatever their number.
+    /// What the envelope holds and the values filled in so far, in one query.
+    pub async fn load_with_values(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<(Self, HashMap<FieldId, String>)> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            contents: ContentsJson,
+            values_json: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Value {
+            #[serde(deserialize_with = "json::de::text")]
+            field_id: FieldId,
+            value: String,
+        }
+        static SQL: json::Sql = json::Sql::new(|b| {
+            let values = json::array(
+                b,
+                &json::object(b, &[("field_id", "v.field_id", Plain), ("value", "v.value", Plain)]),
+                "v.field_id",
+                "FROM field_values v WHERE v.envelope_id = e.id",
+            );
+            format!("SELECT {}, {values} AS values_json FROM envelopes e WHERE e.id = $1", ContentsJson::columns(b))
+        });
+        let Some(row) = sqlx::query_as::<_, Row>(SQL.get(Backend::of(conn))).bind(envelope).fetch_optional(conn).await? else {
+            return Ok((Self::empty(), HashMap::new()));
+        };
+        let values = json::rows::<Value>(row.values_json.as_deref(), "an envelope's values")?.into_iter().map(|v| (v.field_id, v.value)).collect();
+        Ok((row.contents.decode()?, values))
+    }
+
+    fn empty() -> Self {
+        Self { documents: Vec::new(), recipients: Vec::new(), fields: Vec::new() }
+    }
+
+    /// What each of several envelopes holds, in one query whatever their number.
     pub async fn load_many(conn: &mut AnyConnection, envelopes: &[EnvelopeId]) -> AppResult<HashMap<EnvelopeId, Self>> {
-        let mut out: HashMap<EnvelopeId, Self> =
-            envelopes.iter().map(|e| (e.clone(), Self { documents: Vec::new(), recipients: Vec::new(), fields: Vec::new() })).collect();
         if envelopes.is_empty() {
-            return Ok(out);
+            return Ok(HashMap::new());
         }
-        for (e, info) in document::infos_of_envelopes(&mut *conn, envelopes).await? {
-            out.entry(e).or_insert_with(|| Self { documents: Vec::new(), recipients: Vec::new(), fields: Vec::new() }).documents.push(info);
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: EnvelopeId,
+            #[sqlx(flatten)]
+            contents: ContentsJson,
         }
-        let marks = crate::infra::db::marks(1, envelopes.len());
-        let sql = format!("{RECIPIENT_SELECT} WHERE r.envelope_id IN ({marks}) ORDER BY r.envelope_id, r.position");
-        let mut q = sqlx::query_as::<_, Recipient>(&sql);
+        static COLUMNS: json::Sql = json::Sql::new(ContentsJson::columns);
+        let sql = format!("SELECT e.id, {} FROM envelopes e WHERE e.id IN ({})", COLUMNS.get(Backend::of(conn)), crate::infra::db::marks(1, envelopes.len()));
+        let mut q = sqlx::query_as::<_, Row>(&sql);
         for e in envelopes {
             q = q.bind(e);
         }
+        let mut out: HashMap<EnvelopeId, Self> = envelopes.iter().map(|e| (e.clone(), Self::empty())).collect();
         for r in q.fetch_all(&mut *conn).await? {
-            if let Some(c) = out.get_mut(&r.envelope_id) {
-                c.recipients.push(r);
-            }
-        }
-        let sql = format!("SELECT envelope_id, {FIELD_COLUMNS} FROM fields WHERE envelope_id IN ({marks}) ORDER BY envelope_id, position");
-        let mut q = sqlx::query_as::<_, PlacedField>(&sql);
-        for e in envelopes {
-            q = q.bind(e);
-        }
-        for f in q.fetch_all(&mut *conn).await? {
-            if let Some(c) = out.get_mut(&f.envelope_id) {
-                c.fields.push(f.field.draft()?);
-            }
+            out.insert(r.id, r.contents.decode()?);
         }
         Ok(out)
     }
 }
 
+/// What an envelope holds, as the columns `columns` adds to a query on `envelopes e`: one
+/// JSON array each of its documents' pages, its recipients and its fields, in their order.
 #[derive(sqlx::FromRow)]
-struct PlacedField {
-    envelope_id: EnvelopeId,
-    #[sqlx(flatten)]
-    field: FieldRow,
+pub(crate) struct ContentsJson {
+    documents_json: Option<String>,
+    recipients_json: Option<String>,
+    fields_json: Option<String>,
+}
+
+impl ContentsJson {
+    pub(crate) fn columns(backend: Backend) -> String {
+        let recipients = json::array(backend, &json::object(backend, RECIPIENT_COLUMNS), "r.position", &format!("{RECIPIENT_FROM} WHERE r.envelope_id = e.id"));
+        let fields = json::array(backend, &json::object(backend, FIELD_COLUMNS), "f.position", "FROM fields f WHERE f.envelope_id = e.id");
+        format!("{} AS documents_json, {recipients} AS recipients_json, {fields} AS fields_json", document::pages_column(backend))
+    }
+
+    pub(crate) fn decode(self) -> AppResult<Contents> {
+        Ok(Contents {
+            documents: document::infos_from_json(self.documents_json.as_deref())?,
+            recipients: json::rows(self.recipients_json.as_deref(), "an envelope's recipients")?,
+            fields: json::rows::<FieldRow>(self.fields_json.as_deref(), "an envelope's fields")?.into_iter().map(FieldRow::draft).collect::<AppResult<_>>()?,
+        })
+    }
 }

@@ -54,19 +54,21 @@ pub struct Envelope {
     sender: Option<String>,
     sender_email: Option<String>,
     sender_language: Option<Language>,
+    /// The origins its organization lets frame screens of the envelope's mode (space-separated).
+    embed_origins: String,
 }
 
-const SELECT: &str = "SELECT e.id, e.organization_id, e.created_by, e.name, e.status, e.version, e.mode, e.client_id, e.message, \
+const COLUMNS: &str = "e.id, e.organization_id, e.created_by, e.name, e.status, e.version, e.mode, e.client_id, e.message, \
      e.signing_order, e.expires_at, e.expires_in_seconds, e.reminder_days, e.fieldless, e.redirect_url, e.sent_at, e.completed_at, \
      e.cancelled_at, e.cancel_reason, e.seal_status, e.seal_error, e.sealed_at, e.audit_trail_key, e.audit_trail_sha256, \
      e.audit_seq, e.audit_head, e.external_id, e.metadata, e.created_at, e.updated_at, o.name AS organization_name, o.time_zone, u.name AS sender, u.email AS sender_email, \
-     u.language AS sender_language \
-     FROM envelopes e JOIN organizations o ON o.id = e.organization_id LEFT JOIN users u ON u.id = e.created_by";
+     u.language AS sender_language, CASE WHEN e.mode = 'test' THEN o.embed_origins_test ELSE o.embed_origins END AS embed_origins";
+const FROM: &str = "FROM envelopes e JOIN organizations o ON o.id = e.organization_id LEFT JOIN users u ON u.id = e.created_by";
 
 impl Envelope {
     /// The envelope, for code that already holds access to it.
     pub async fn load(conn: &mut AnyConnection, id: &EnvelopeId) -> AppResult<Option<Self>> {
-        let sql = format!("{SELECT} WHERE e.id = $1");
+        let sql = format!("SELECT {COLUMNS} {FROM} WHERE e.id = $1");
         Ok(sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?)
     }
 
@@ -77,7 +79,7 @@ impl Envelope {
 
     /// The envelope if `actor` may see it (organization, mode and client), else 404 — one query.
     pub async fn find_for(conn: &mut AnyConnection, actor: &Actor, id: &EnvelopeId) -> AppResult<Self> {
-        let sql = format!("{SELECT} WHERE e.id = $3 AND {}", scope::list_condition(actor, "e").replace("$3", "$4"));
+        let sql = format!("SELECT {COLUMNS} {FROM} WHERE e.id = $3 AND {}", scope::list_condition(actor, "e").replace("$3", "$4"));
         let mut q = sqlx::query_as(&sql).bind(&actor.organization_id).bind(actor.mode).bind(id);
         if let Some(c) = &actor.client_id {
             q = q.bind(c);
@@ -87,11 +89,21 @@ impl Envelope {
 
     /// Those of `ids` that `actor` may see, in one query (in no particular order).
     pub async fn find_many_for(conn: &mut AnyConnection, actor: &Actor, ids: &[EnvelopeId]) -> AppResult<Vec<Self>> {
+        Self::find_many_for_with(conn, actor, ids, "").await
+    }
+
+    /// As `find_many_for`, each row read as `T`: the envelope's columns and `more` (`, …`
+    /// columns on `envelopes e`).
+    pub(crate) async fn find_many_for_with<T>(conn: &mut AnyConnection, actor: &Actor, ids: &[EnvelopeId], more: &str) -> AppResult<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let first = if actor.client_id.is_some() { 4 } else { 3 };
-        let sql = format!("{SELECT} WHERE {} AND e.id IN ({})", scope::list_condition(actor, "e"), crate::infra::db::marks(first, ids.len()));
+        let sql =
+            format!("SELECT {COLUMNS}{more} {FROM} WHERE {} AND e.id IN ({})", scope::list_condition(actor, "e"), crate::infra::db::marks(first, ids.len()));
         let mut q = sqlx::query_as(&sql).bind(&actor.organization_id).bind(actor.mode);
         if let Some(c) = &actor.client_id {
             q = q.bind(c);
@@ -110,6 +122,11 @@ impl Envelope {
     /// The sender's email, when a user made it.
     pub fn sender_email(&self) -> Option<&str> {
         self.sender_email.as_deref().filter(|e| !e.is_empty())
+    }
+
+    /// The origins that may frame its signing pages (`embed::allowed_origins` of its mode).
+    pub fn embed_origins(&self) -> Vec<String> {
+        crate::embed::split_origins(&self.embed_origins)
     }
 
     /// The language of the mail its sender gets.

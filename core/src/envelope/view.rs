@@ -2,14 +2,14 @@
 //! and its integrity, sealed results), and the lists — each loaded in a constant number of
 //! queries.
 
-use super::contents::Contents;
+use super::contents::{Contents, ContentsJson};
 use super::row::Envelope;
 use crate::actor::Actor;
 use crate::api::scope;
 use crate::audit;
 use crate::error::{AppError, AppResult};
-use crate::ids::{DocumentId, EnvelopeId};
-use crate::infra::db::{Db, Timestamp};
+use crate::ids::EnvelopeId;
+use crate::infra::db::{json, Backend, Db, Timestamp};
 use crate::model::{AuditEntry, AuditIntegrity, EnvelopeDetail, EnvelopeDraft, EnvelopeStatus, EnvelopeSummary, SealedDocument};
 use std::collections::HashMap;
 
@@ -22,46 +22,43 @@ pub struct Overview {
     pub sealed: Vec<SealedDocument>,
 }
 
+/// An envelope row with all it holds and its log, as `Overview::load_many` reads them.
 #[derive(sqlx::FromRow)]
-struct SealedRow {
-    envelope_id: EnvelopeId,
-    document_id: DocumentId,
-    name: String,
-    original_sha256: String,
-    sealed_sha256: String,
+struct OverviewRow {
+    #[sqlx(flatten)]
+    envelope: Envelope,
+    #[sqlx(flatten)]
+    contents: ContentsJson,
+    audit_json: Option<String>,
+    sealed_json: Option<String>,
 }
 
 impl Overview {
-    /// For a caller who may see the envelope (else 404).
-    pub async fn load(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<Self> {
-        let mut conn = db.pool().acquire().await?;
-        let envelope = Envelope::find_for(&mut conn, actor, id).await?;
-        let contents = Contents::load(&mut conn, id).await?;
-        let mut logs = audit::events_of(&mut conn, &[(id.clone(), (envelope.audit_seq, envelope.audit_head.clone()))]).await?;
-        let (events, integrity) = logs.remove(id).ok_or_else(|| AppError::internal_msg("the audit log was not read"))?;
-        let mut sealed = sealed_of(&mut conn, std::slice::from_ref(&envelope)).await?;
-        Ok(Self { contents, events, integrity, sealed: sealed.remove(id).unwrap_or_default(), envelope })
+    /// For a caller who may see the envelope (else 404); its events when wanted (its log is
+    /// checked either way).
+    pub async fn load(db: &Db, actor: &Actor, id: &EnvelopeId, wanted: audit::Wanted) -> AppResult<Self> {
+        Self::load_many(db, actor, std::slice::from_ref(id), wanted).await?.pop().ok_or_else(|| AppError::not_found("Contract"))
     }
 
-    /// Those of `ids` the caller may see, in the order given, in a constant number of queries.
-    pub async fn load_many(db: &Db, actor: &Actor, ids: &[EnvelopeId]) -> AppResult<Vec<Self>> {
+    /// Those of `ids` the caller may see, in the order given: the envelopes, what they hold,
+    /// their logs and sealed results in one query.
+    pub async fn load_many(db: &Db, actor: &Actor, ids: &[EnvelopeId], wanted: audit::Wanted) -> AppResult<Vec<Self>> {
         let mut conn = db.pool().acquire().await?;
-        let mut envelopes: HashMap<EnvelopeId, Envelope> =
-            Envelope::find_many_for(&mut conn, actor, ids).await?.into_iter().map(|e| (e.id.clone(), e)).collect();
-        let found: Vec<EnvelopeId> = ids.iter().filter(|id| envelopes.contains_key(*id)).cloned().collect();
-        let mut contents = Contents::load_many(&mut conn, &found).await?;
-        let kept: Vec<(EnvelopeId, audit::Kept)> = found.iter().map(|id| (id.clone(), (envelopes[id].audit_seq, envelopes[id].audit_head.clone()))).collect();
-        let mut logs = audit::events_of(&mut conn, &kept).await?;
-        let rows: Vec<Envelope> = found.iter().map(|id| envelopes[id].clone()).collect();
-        let mut sealed = sealed_of(&mut conn, &rows).await?;
-        Ok(found
-            .iter()
-            .filter_map(|id| {
-                let envelope = envelopes.remove(id)?;
-                let (events, integrity) = logs.remove(id)?;
-                Some(Self { contents: contents.remove(id)?, events, integrity, sealed: sealed.remove(id).unwrap_or_default(), envelope })
-            })
-            .collect())
+        static MORE: json::Sql =
+            json::Sql::new(|b| format!(", {}, {} AS audit_json, {} AS sealed_json", ContentsJson::columns(b), audit::events_column(b), sealed_column(b)));
+        let more = MORE.get(Backend::of(&conn));
+        let rows: Vec<OverviewRow> = Envelope::find_many_for_with(&mut conn, actor, ids, more).await?;
+        let mut found: HashMap<EnvelopeId, Self> = HashMap::with_capacity(rows.len());
+        for r in rows {
+            let id = r.envelope.id.clone();
+            let kept = (r.envelope.audit_seq, r.envelope.audit_head.clone());
+            let (events, integrity) = audit::check_json(&id, r.audit_json.as_deref(), kept, wanted)?;
+            // Results count once the envelope is sealed (a failed seal may have left some).
+            let sealed = if r.envelope.is_sealed() { json::rows(r.sealed_json.as_deref(), "an envelope's sealed documents")? } else { Vec::new() };
+            let overview = Self { contents: r.contents.decode()?, events, integrity, sealed, envelope: r.envelope };
+            found.insert(id, overview);
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     /// The sender's view.
@@ -97,35 +94,29 @@ impl Overview {
 
 /// The sender's view of an envelope.
 pub async fn detail(db: &Db, actor: &Actor, id: &EnvelopeId) -> AppResult<EnvelopeDetail> {
-    Ok(Overview::load(db, actor, id).await?.detail())
+    Ok(Overview::load(db, actor, id, audit::Wanted::Events).await?.detail())
 }
 
-/// The sealed documents of those envelopes that are sealed, in each envelope's order.
-async fn sealed_of(conn: &mut sqlx::AnyConnection, envelopes: &[Envelope]) -> AppResult<HashMap<EnvelopeId, Vec<SealedDocument>>> {
-    let sealed: Vec<&EnvelopeId> = envelopes.iter().filter(|e| e.is_sealed()).map(|e| &e.id).collect();
-    let mut out: HashMap<EnvelopeId, Vec<SealedDocument>> = HashMap::new();
-    if sealed.is_empty() {
-        return Ok(out);
-    }
-    let sql = format!(
-        "SELECT s.envelope_id, s.document_id, d.name, s.original_sha256, s.sealed_sha256 FROM sealed_documents s JOIN documents d ON d.id = s.document_id \
-         JOIN envelope_documents ed ON ed.envelope_id = s.envelope_id AND ed.document_id = s.document_id \
-         WHERE s.envelope_id IN ({}) ORDER BY s.envelope_id, ed.position",
-        crate::infra::db::marks(1, sealed.len())
+/// A column (correlated with the envelope row aliased `e`) holding its sealed documents in
+/// the envelope's order as JSON (`SealedDocument`s).
+fn sealed_column(backend: Backend) -> String {
+    use crate::infra::db::json::Col::Plain;
+    let object = json::object(
+        backend,
+        &[
+            ("document_id", "s.document_id", Plain),
+            ("name", "d.name", Plain),
+            ("original_sha256", "s.original_sha256", Plain),
+            ("sealed_sha256", "s.sealed_sha256", Plain),
+        ],
     );
-    let mut q = sqlx::query_as::<_, SealedRow>(&sql);
-    for id in sealed {
-        q = q.bind(id);
-    }
-    for r in q.fetch_all(conn).await? {
-        out.entry(r.envelope_id).or_default().push(SealedDocument {
-            document_id: r.document_id,
-            name: r.name,
-            original_sha256: r.original_sha256,
-            sealed_sha256: r.sealed_sha256,
-        });
-    }
-    Ok(out)
+    json::array(
+        backend,
+        &object,
+        "ed.position",
+        "FROM sealed_documents s JOIN documents d ON d.id = s.document_id \
+         JOIN envelope_documents ed ON ed.envelope_id = s.envelope_id AND ed.document_id = s.document_id WHERE s.envelope_id = e.id",
+    )
 }
 
 /// Everything the editor shows, for a caller who may see the envelope (else 404).

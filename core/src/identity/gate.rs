@@ -140,6 +140,10 @@ fn mask_email(email: &str) -> String {
 
 /// Where the browser presenting `cookies` stands with the recipient's checks.
 pub async fn standing(st: &AppState, s: &Signer, cookies: &Cookies) -> AppResult<Standing> {
+    // The recipient row was read with its identity settings: none stored, nothing to check.
+    if s.recipient.auth_methods.is_none() {
+        return Ok(Standing { identity: None, required: Vec::new(), done: Vec::new(), presented: None });
+    }
     let mut conn = st.db.pool().acquire().await?;
     let identity = Identity::load(&mut conn, &s.recipient.id).await?;
     let required = identity.as_ref().map(Identity::checks).transpose()?.unwrap_or_default();

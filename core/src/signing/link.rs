@@ -4,7 +4,6 @@
 use crate::envelope::transition::closed_error;
 use crate::envelope::{Envelope, Recipient};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::ids::RecipientId;
 use crate::infra::crypto::SigningToken;
 use crate::infra::db::Timestamp;
 use crate::model::{EnvelopeStatus, RecipientRole, SignerState, SigningOrder};
@@ -26,14 +25,13 @@ impl Signer {
     pub async fn resolve(st: &AppState, token: &str) -> AppResult<Self> {
         let token = SigningToken::parse(token).ok_or_else(invalid)?;
         let mut conn = st.db.pool().acquire().await?;
-        let rid: Option<RecipientId> = sqlx::query_scalar(
-            "SELECT recipient_id FROM signing_links WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+        let recipient = Recipient::load_where(
+            &mut conn,
+            "JOIN signing_links l ON l.recipient_id = r.id WHERE l.token_hash = $1 AND l.revoked_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > $2)",
+            &[token.hash().as_str(), Timestamp::now().to_db().as_str()],
         )
-        .bind(token.hash())
-        .bind(Timestamp::now())
-        .fetch_optional(&mut *conn)
-        .await?;
-        let recipient = Recipient::load(&mut conn, &rid.ok_or_else(invalid)?).await?.ok_or_else(invalid)?;
+        .await?
+        .ok_or_else(invalid)?;
         let envelope = Envelope::find(&mut conn, &recipient.envelope_id).await?;
         Ok(Self { recipient, envelope })
     }

@@ -11,12 +11,11 @@ use crate::envelope::transition::{self, Signing, StoredSignature};
 use crate::envelope::{invite_due, Contents, OverCap};
 use crate::error::{AppError, AppResult};
 use crate::identity::gate::{self, Cookies};
-use crate::ids::{DocumentId, FieldId};
+use crate::ids::DocumentId;
 use crate::infra::storage::BlobKey;
 use crate::model::{FieldKind, Fieldless, SignOutcome, SignSubmission, SignerField, SignerState, SignerView};
 use crate::pdf::render::PreviewSize;
 use crate::state::AppState;
-use std::collections::HashMap;
 
 /// The signing page's data. Once the envelope has ended, the link shows where it stands and
 /// nothing of its contents.
@@ -30,14 +29,7 @@ pub async fn view(st: &AppState, token: &str, cookies: &Cookies) -> AppResult<Si
     let (documents, fields) = if hidden {
         (Vec::new(), Vec::new())
     } else {
-        let mut conn = st.db.pool().acquire().await?;
-        let c = Contents::load(&mut conn, &s.envelope.id).await?;
-        let values: HashMap<FieldId, String> = sqlx::query_as::<_, (FieldId, String)>("SELECT field_id, value FROM field_values WHERE envelope_id = $1")
-            .bind(&s.envelope.id)
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
+        let (c, values) = Contents::load_with_values(&mut *st.db.pool().acquire().await?, &s.envelope.id).await?;
         let fields = c
             .fields
             .into_iter()
@@ -68,7 +60,7 @@ pub async fn view(st: &AppState, token: &str, cookies: &Cookies) -> AppResult<Si
         fields,
         today: today_in(&e.time_zone),
         redirect_url: e.redirect_url.clone(),
-        embed_origins: crate::embed::allowed_origins(&st.db, &e.organization_id, e.mode).await?,
+        embed_origins: e.embed_origins(),
         test_mode: e.is_test(),
         free_form: free_form && verification.is_none(),
         verification,

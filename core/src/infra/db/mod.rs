@@ -5,6 +5,7 @@
 //! do it with conditional `UPDATE … WHERE state = …` and check the affected row count, which
 //! both databases serialise correctly.
 
+pub mod json;
 mod timestamp;
 pub use timestamp::Timestamp;
 
@@ -21,6 +22,17 @@ pub type Tx = Transaction<'static, Any>;
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+impl Backend {
+    /// Which database a connection talks to.
+    pub fn of(conn: &sqlx::AnyConnection) -> Self {
+        if conn.backend_name() == "PostgreSQL" {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
 }
 
 /// The pool and which database is behind it.
@@ -184,6 +196,11 @@ macro_rules! text_type {
             fn decode(value: <sqlx::Any as sqlx::Database>::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
                 let s = <String as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
                 Ok(($from)(s)?)
+            }
+        }
+        impl $crate::infra::db::json::DbText for $t {
+            fn from_db_text(s: String) -> Result<Self, String> {
+                ($from)(s).map_err(|e| e.to_string())
             }
         }
     };

@@ -11,7 +11,7 @@ use dojang_core::actor::Actor;
 use dojang_core::api::listing::{parse_filter, parse_time, Page};
 use dojang_core::api::reference::ReferenceChange;
 use dojang_core::api::scope;
-use dojang_core::audit::Origin;
+use dojang_core::audit::{Origin, Wanted};
 use dojang_core::envelope::{self as api_env, search, DraftChange, FieldSpec, Overview, RecipientSpec};
 use dojang_core::error::{AppError, AppResult, FieldError};
 use dojang_core::geometry::FieldRect;
@@ -115,7 +115,7 @@ pub(super) fn document_ids(list: Vec<String>) -> AppResult<Vec<DocumentId>> {
 
 /// The API's view of an envelope.
 pub async fn view(st: &AppState, actor: &Actor, id: &EnvelopeId) -> AppResult<EnvelopeOut> {
-    Ok(EnvelopeOut::new(&Overview::load(&st.db, actor, id).await?))
+    Ok(EnvelopeOut::new(&Overview::load(&st.db, actor, id, Wanted::Integrity).await?))
 }
 
 /// Create a draft envelope.
@@ -197,7 +197,7 @@ pub async fn list(State(st): State<AppState>, auth: Authed, ApiQuery(q): ApiQuer
         updated_before: parse_time("updatedBefore", q.updated_before.as_deref())?,
     };
     let (ids, next) = search::find(&st.db, &actor, &filter, &page).await?;
-    let data = Overview::load_many(&st.db, &actor, &ids).await?.iter().map(EnvelopeOut::new).collect();
+    let data = Overview::load_many(&st.db, &actor, &ids, Wanted::Integrity).await?.iter().map(EnvelopeOut::new).collect();
     Ok(Json(EnvelopeList { data, has_more: next.is_some(), next: next.map(|c| c.encode()) }))
 }
 
@@ -296,7 +296,7 @@ pub async fn unlock(State(st): State<AppState>, auth: Authed, origin: Origin, Pa
     responses((status = 200, description = "The events", body = EventList)))]
 pub async fn events(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<Json<EventList>> {
     let id = EnvelopeId::parse(&id)?;
-    let o = Overview::load(&st.db, &auth.0.actor, &id).await?;
+    let o = Overview::load(&st.db, &auth.0.actor, &id, Wanted::Events).await?;
     Ok(Json(EventList::new(&o)))
 }
 
