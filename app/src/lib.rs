@@ -62,8 +62,8 @@ fn SignerScripts() -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(a) = ssr::signer_assets() {
         return view! {
-            <style inner_html=a.css.clone()></style>
-            <script type="module" nonce=nonce inner_html=a.script.clone()></script>
+            <style inner_html=a.css.as_str()></style>
+            <script type="module" nonce=nonce inner_html=a.script.as_str()></script>
         }
         .into_any();
     }

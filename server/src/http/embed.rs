@@ -84,6 +84,7 @@ pub async fn layer(State(st): State<AppState>, mut req: Request, next: Next) -> 
             res.headers_mut().append(header::SET_COOKIE, v);
         }
     }
+    let named = res.headers_mut().remove(embed::FRAME_ORIGINS_HEADER);
     let html = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     if !html {
         return res;
@@ -91,7 +92,12 @@ pub async fn layer(State(st): State<AppState>, mut req: Request, next: Next) -> 
     // A signing link's page follows its own organization; other pages the embed session's.
     match (sign_token, session) {
         (Some(token), _) => {
-            let origins = embed::signing_origins(&st.db, &token).await.unwrap_or_default();
+            // The signing page names them (read with its envelope); anything else on the
+            // link's path (a closed link's page) has them looked up.
+            let origins = match named.as_ref().and_then(|v| v.to_str().ok()) {
+                Some(v) => embed::split_origins(v),
+                None => embed::signing_origins(&st.db, &token).await.unwrap_or_default(),
+            };
             allow_framing(res.headers_mut(), &origins);
         }
         (None, Some(s)) => {

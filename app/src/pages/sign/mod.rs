@@ -71,6 +71,10 @@ fn filled_at_start(f: &SignerField) -> bool {
 #[component]
 fn Signing(v: SignerView, token: String) -> impl IntoView {
     provide_context(Lang::from(v.language));
+    #[cfg(feature = "ssr")]
+    if let (Some(opts), Ok(origins)) = (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(&v.embed_origins.join(" "))) {
+        opts.insert_header(http::HeaderName::from_static(dojang_core::embed::FRAME_ORIGINS_HEADER), origins);
+    }
     if let Some(gate) = v.verification.clone() {
         // Nothing of the contract until the checks are passed (the view holds none of it).
         return view! {
