@@ -378,11 +378,15 @@ fn check(envelope_id: &EnvelopeId, rows: Vec<Row>, kept: Option<Kept>, wanted: W
     let mut prev = GENESIS.to_owned();
     let mut intact = true;
     let events = rows.len() as i64;
-    // The head kept in place: the hash of the event the envelope row counted last.
-    let at_kept = kept.as_ref().map(|(count, _)| match usize::try_from(*count) {
-        Ok(0) => Some(GENESIS.to_owned()),
-        Ok(n) => rows.get(n - 1).map(|r| r.hash.clone()),
-        Err(_) => None,
+    // The envelope row is read before (or with) its events, so events recorded in between may
+    // follow the kept head; none may be missing up to it, and the kept head must be where it was.
+    let kept_in_place = kept.is_none_or(|(count, head)| {
+        let at = match usize::try_from(count) {
+            Ok(0) => Some(GENESIS),
+            Ok(n) => rows.get(n - 1).map(|r| r.hash.as_str()),
+            Err(_) => None,
+        };
+        at == Some(head.as_deref().unwrap_or(GENESIS))
     });
     let mut out = Vec::with_capacity(if wanted == Wanted::Events { rows.len() } else { 0 });
     for (i, r) in rows.into_iter().enumerate() {
@@ -420,11 +424,7 @@ fn check(envelope_id: &EnvelopeId, rows: Vec<Row>, kept: Option<Kept>, wanted: W
             });
         }
     }
-    if let (Some(at_kept), Some((_, kept_head))) = (at_kept, kept) {
-        // The envelope row is read before its events, so events recorded in between may follow
-        // the kept head; none may be missing up to it, and the kept head must be where it was.
-        intact &= at_kept.as_deref() == Some(kept_head.as_deref().unwrap_or(GENESIS));
-    }
+    intact &= kept_in_place;
     let head = if events == 0 { GENESIS.to_owned() } else { prev };
     (out, AuditIntegrity { intact, events, head })
 }

@@ -55,13 +55,13 @@ pub fn parse_origins(raw: &str) -> AppResult<Vec<String>> {
     Ok(out)
 }
 
-/// The stored form of an allowlist (space-separated) as a list.
 /// The response header in which the signing page names the origins that may frame it (its
 /// envelope's, read with it), so the embed layer need not look the link up again; the layer
 /// takes it off the response.
 pub const FRAME_ORIGINS_HEADER: &str = "x-dojang-frame-origins";
 
-/// Origins as stored (and as `FRAME_ORIGINS_HEADER` carries them): space-separated.
+/// The stored form of an allowlist (space-separated; `FRAME_ORIGINS_HEADER` carries the same)
+/// as a list.
 pub fn split_origins(stored: &str) -> Vec<String> {
     stored.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }

@@ -267,9 +267,11 @@ pub struct Contents {
 }
 
 impl Contents {
+    /// What the envelope holds, in one query.
     pub async fn load(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<Self> {
-        let mut all = Self::load_many(conn, std::slice::from_ref(envelope)).await?;
-        Ok(all.remove(envelope).unwrap_or_else(Self::empty))
+        static SQL: json::Sql = json::Sql::new(|b| format!("SELECT {} FROM envelopes e WHERE e.id = $1", ContentsJson::columns(b)));
+        let row: Option<ContentsJson> = sqlx::query_as(SQL.get(Backend::of(conn))).bind(envelope).fetch_optional(conn).await?;
+        row.map_or_else(|| Ok(Self::empty()), ContentsJson::decode)
     }
 
     /// What the envelope holds and the values filled in so far, in one query.
@@ -304,30 +306,6 @@ impl Contents {
 
     fn empty() -> Self {
         Self { documents: Vec::new(), recipients: Vec::new(), fields: Vec::new() }
-    }
-
-    /// What each of several envelopes holds, in one query whatever their number.
-    pub async fn load_many(conn: &mut AnyConnection, envelopes: &[EnvelopeId]) -> AppResult<HashMap<EnvelopeId, Self>> {
-        if envelopes.is_empty() {
-            return Ok(HashMap::new());
-        }
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            id: EnvelopeId,
-            #[sqlx(flatten)]
-            contents: ContentsJson,
-        }
-        static COLUMNS: json::Sql = json::Sql::new(ContentsJson::columns);
-        let sql = format!("SELECT e.id, {} FROM envelopes e WHERE e.id IN ({})", COLUMNS.get(Backend::of(conn)), crate::infra::db::marks(1, envelopes.len()));
-        let mut q = sqlx::query_as::<_, Row>(&sql);
-        for e in envelopes {
-            q = q.bind(e);
-        }
-        let mut out: HashMap<EnvelopeId, Self> = envelopes.iter().map(|e| (e.clone(), Self::empty())).collect();
-        for r in q.fetch_all(&mut *conn).await? {
-            out.insert(r.id, r.contents.decode()?);
-        }
-        Ok(out)
     }
 }
 

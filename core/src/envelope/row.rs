@@ -87,14 +87,9 @@ impl Envelope {
         q.fetch_optional(conn).await?.ok_or_else(|| AppError::not_found("Contract"))
     }
 
-    /// Those of `ids` that `actor` may see, in one query (in no particular order).
-    pub async fn find_many_for(conn: &mut AnyConnection, actor: &Actor, ids: &[EnvelopeId]) -> AppResult<Vec<Self>> {
-        Self::find_many_for_with(conn, actor, ids, "").await
-    }
-
-    /// As `find_many_for`, each row read as `T`: the envelope's columns and `more` (`, …`
-    /// columns on `envelopes e`).
-    pub(crate) async fn find_many_for_with<T>(conn: &mut AnyConnection, actor: &Actor, ids: &[EnvelopeId], more: &str) -> AppResult<Vec<T>>
+    /// Those of `ids` that `actor` may see, in one query (in no particular order), each row
+    /// read as `T`: the envelope's columns and `more` (`, …` columns on `envelopes e`).
+    pub(crate) async fn find_many_for<T>(conn: &mut AnyConnection, actor: &Actor, ids: &[EnvelopeId], more: &str) -> AppResult<Vec<T>>
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
     {

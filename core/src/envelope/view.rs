@@ -47,7 +47,7 @@ impl Overview {
         static MORE: json::Sql =
             json::Sql::new(|b| format!(", {}, {} AS audit_json, {} AS sealed_json", ContentsJson::columns(b), audit::events_column(b), sealed_column(b)));
         let more = MORE.get(Backend::of(&conn));
-        let rows: Vec<OverviewRow> = Envelope::find_many_for_with(&mut conn, actor, ids, more).await?;
+        let rows: Vec<OverviewRow> = Envelope::find_many_for(&mut conn, actor, ids, more).await?;
         let mut found: HashMap<EnvelopeId, Self> = HashMap::with_capacity(rows.len());
         for r in rows {
             let id = r.envelope.id.clone();
