@@ -179,6 +179,7 @@ async fn a_signing_link_may_be_framed_by_its_organizations_allowlist_only() {
     assert_eq!(page.status, 200);
     let csp = page.header("content-security-policy").unwrap();
     assert!(csp.contains(&format!("frame-ancestors 'self' {HOST}")), "{csp}");
+    assert!(page.header(dojang_core::embed::FRAME_ORIGINS_HEADER).is_none(), "the page's note to the embed layer never leaves the server");
     assert_eq!(page.header("referrer-policy").as_deref(), Some("no-referrer"));
     let view = app.call("sign/view", &[("token", path.rsplit('/').next().unwrap())]).await.json();
     assert_eq!(view["embed_origins"], json!([HOST]), "the page posts its events only there");
