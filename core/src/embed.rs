@@ -6,6 +6,7 @@
 
 use crate::accounts::web_session::random_token;
 use crate::actor::Actor;
+use crate::api::key_cache::KeyCache;
 use crate::api::{tokens, AuthKind};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::ids::{ClientId, OrganizationId};
@@ -108,8 +109,8 @@ pub struct EmbedSession {
 /// Exchanges a client token for an embed session; returns the session's token (for the
 /// cookie) and the session. An expired token is `TOKEN_EXPIRED`; anything else not a valid
 /// client token is `UNAUTHENTICATED`.
-pub async fn start(db: &Db, settings: &Settings, client_token: &str) -> AppResult<(String, EmbedSession)> {
-    let caller = tokens::verify(db, &settings.secret_key, &settings.public_url, client_token).await?;
+pub async fn start(db: &Db, settings: &Settings, keys: &KeyCache, client_token: &str) -> AppResult<(String, EmbedSession)> {
+    let caller = tokens::verify(db, keys, &settings.secret_key, &settings.public_url, client_token).await?;
     let AuthKind::ClientToken(client) = &caller.kind else {
         return Err(AppError::new(ErrorCode::Unauthenticated, "Open this screen with a client token"));
     };

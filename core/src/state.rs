@@ -21,6 +21,8 @@ pub struct Parts {
     /// Where page previews are rendered (this process, or its pool of render workers).
     pub renderer: Renderer,
     pub storage: Storage,
+    /// Active API keys found recently (`api::key_cache`).
+    pub api_keys: crate::api::key_cache::KeyCache,
     pub mailer: Mailer,
     pub sms: crate::infra::sms::SmsSender,
     /// Wakes this instance's seal worker after a transaction queued a seal (workers of other

@@ -60,8 +60,10 @@ impl Application {
         }
         dojang_core::seal::keys::ensure(&db, &settings.secret_key).await.context("creating the sealing certificates")?;
         let role = settings.role;
+        let api_keys = dojang_core::api::key_cache::KeyCache::new(settings.api_key_cache);
         let state = AppState::new(dojang_core::state::Parts {
             settings: Arc::new(settings),
+            api_keys,
             db,
             pdf,
             renderer,

@@ -42,7 +42,7 @@ pub async fn revoke_api_key(csrf: String, id: String) -> Result<(), AppError> {
             let st = ssr::state()?;
             let user = ssr::require_user().await?;
             let id = dojang_core::ids::ApiKeyId::parse(&id)?;
-            dojang_core::api::keys::revoke(&st.db, &user.organization_id, &id).await
+            dojang_core::api::keys::revoke(&st.db, &st.api_keys, &user.organization_id, &id).await
         }
         .await,
     )

@@ -4,6 +4,7 @@
 //! adds nothing, and every API request checks a key.
 
 use crate::actor::Actor;
+use crate::api::key_cache::{KeyCache, Lookup};
 use crate::api::permissions::Scopes;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::{ApiKeyId, OrganizationId};
@@ -144,8 +145,10 @@ pub async fn list(db: &Db, org: &OrganizationId) -> AppResult<Vec<ApiKeySummary>
         .collect())
 }
 
-/// Revokes a key at once: every request with it, and every token derived from it, fails from now.
-pub async fn revoke(db: &Db, org: &OrganizationId, id: &ApiKeyId) -> AppResult<()> {
+/// Revokes a key at once: every request with it, and every token derived from it, fails from
+/// now on this instance (`cache` forgets it), and on others sharing the database once their
+/// cached entry lapses (`DOJANG_API_KEY_CACHE_SECONDS`).
+pub async fn revoke(db: &Db, cache: &KeyCache, org: &OrganizationId, id: &ApiKeyId) -> AppResult<()> {
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
     let res = sqlx::query("UPDATE api_keys SET revoked_at = $3, updated_at = $3 WHERE id = $1 AND organization_id = $2 AND revoked_at IS NULL")
@@ -162,6 +165,7 @@ pub async fn revoke(db: &Db, org: &OrganizationId, id: &ApiKeyId) -> AppResult<(
         }
     }
     tx.commit().await?;
+    cache.forget(id);
     tracing::info!(api_key_id = %id, "API key revoked");
     Ok(())
 }
@@ -194,9 +198,17 @@ struct ActiveRow {
     scopes: Option<String>,
 }
 
-/// The active key whose `column` is `value`, noting its use at most once a minute per key (a
-/// write only then: reading a key costs no write lock).
-async fn active_where(db: &Db, column: &str, value: &str) -> AppResult<ActiveKey> {
+/// The active key `lookup` names: from `cache` while its entry lives, else from its row, noting
+/// its use at most once a minute per key (a write only then: reading a key costs no write lock).
+async fn active(db: &Db, cache: &KeyCache, lookup: Lookup) -> AppResult<ActiveKey> {
+    let miss = match cache.get(&lookup) {
+        Ok(key) => return Ok(key),
+        Err(miss) => miss,
+    };
+    let (column, value) = match &lookup {
+        Lookup::Hash(h) => ("key_hash", h.as_str()),
+        Lookup::Id(id) => ("id", id.as_str()),
+    };
     let sql = format!("SELECT id, organization_id, mode, last_used_at, scopes FROM api_keys WHERE {column} = $1 AND revoked_at IS NULL");
     let row: ActiveRow = sqlx::query_as(&sql).bind(value).fetch_optional(db.pool()).await?.ok_or_else(invalid_key)?;
     let now = Timestamp::now();
@@ -204,20 +216,22 @@ async fn active_where(db: &Db, column: &str, value: &str) -> AppResult<ActiveKey
     if row.last_used_at.is_none_or(|t| t < stale) {
         touch(db, &row.id, now, stale).await?;
     }
-    Ok(ActiveKey { scopes: Scopes::from_db(row.scopes.as_deref()), id: row.id, organization_id: row.organization_id, mode: row.mode })
+    let key = ActiveKey { scopes: Scopes::from_db(row.scopes.as_deref()), id: row.id, organization_id: row.organization_id, mode: row.mode };
+    cache.keep(miss, lookup, &key);
+    Ok(key)
 }
 
 /// The active key `key` names.
-pub async fn authenticate(db: &Db, key: &str) -> AppResult<ActiveKey> {
+pub async fn authenticate(db: &Db, cache: &KeyCache, key: &str) -> AppResult<ActiveKey> {
     if parse_key(key).is_none() {
         return Err(invalid_key());
     }
-    active_where(db, "key_hash", &hash(key)).await
+    active(db, cache, Lookup::Hash(hash(key))).await
 }
 
 /// The active key with this id (tokens name their key; a revoked key voids its tokens).
-pub async fn active_by_id(db: &Db, id: &ApiKeyId) -> AppResult<ActiveKey> {
-    active_where(db, "id", id.as_str()).await
+pub async fn active_by_id(db: &Db, cache: &KeyCache, id: &ApiKeyId) -> AppResult<ActiveKey> {
+    active(db, cache, Lookup::Id(id.clone())).await
 }
 
 /// Ok when `secret` is the secret of the active key `id` (compared in constant time over the hashes).

@@ -4,6 +4,7 @@
 
 pub mod clients;
 pub mod idempotency;
+pub mod key_cache;
 pub mod keys;
 pub mod listing;
 pub mod permissions;

@@ -4,6 +4,7 @@
 //! random, encrypted at rest with the instance secret, and rotate: the newest key of a kind
 //! signs, every key not retired verifies (`kid` names it).
 
+use super::key_cache::KeyCache;
 use super::keys;
 use super::{AuthKind, Caller};
 use crate::actor::Actor;
@@ -211,7 +212,7 @@ pub fn parse(token: &str) -> AppResult<Unverified<'_>> {
 }
 
 /// Checks a token of either kind and returns the caller it stands for.
-pub async fn verify(db: &Db, secret: &Secret, issuer: &str, token: &str) -> AppResult<Caller> {
+pub async fn verify(db: &Db, cache: &KeyCache, secret: &Secret, issuer: &str, token: &str) -> AppResult<Caller> {
     let Unverified { purpose, kid, signed, claims: c, signature: sig } = parse(token)?;
     let stored: Option<String> = sqlx::query_scalar("SELECT secret FROM api_token_keys WHERE id = $1 AND purpose = $2 AND retired_at IS NULL")
         .bind(&kid)
@@ -230,7 +231,7 @@ pub async fn verify(db: &Db, secret: &Secret, issuer: &str, token: &str) -> AppR
         return Err(AppError::new(ErrorCode::TokenExpired, "The token has expired"));
     }
     let key_id = ApiKeyId::parse(&claims.key).map_err(|_| invalid())?;
-    let key = keys::active_by_id(db, &key_id).await.map_err(|_| invalid())?;
+    let key = keys::active_by_id(db, cache, &key_id).await.map_err(|_| invalid())?;
     if key.organization_id.as_str() != claims.org || key.mode.as_str() != claims.mode {
         return Err(invalid());
     }

@@ -90,6 +90,11 @@ const RECIPIENT_FROM: &str = "FROM recipients r LEFT JOIN recipient_identity i O
 /// A recipient with their identity settings (`r` and `i`), for a `WHERE` on `r`.
 static RECIPIENT_SELECT: LazyLock<String> = LazyLock::new(|| format!("SELECT {} {RECIPIENT_FROM}", select_list(RECIPIENT_COLUMNS)));
 
+/// A recipient (`r` with `i` joined) as a JSON object `Recipient` reads.
+pub(crate) fn recipient_object(backend: Backend) -> String {
+    json::object(backend, RECIPIENT_COLUMNS)
+}
+
 /// `expr AS name, …` of a column list.
 fn select_list(cols: &[(&str, &str, Col)]) -> String {
     cols.iter().map(|(name, expr, _)| format!("{expr} AS {name}")).collect::<Vec<_>>().join(", ")
@@ -274,38 +279,40 @@ impl Contents {
         row.map_or_else(|| Ok(Self::empty()), ContentsJson::decode)
     }
 
-    /// What the envelope holds and the values filled in so far, in one query.
-    pub async fn load_with_values(conn: &mut AnyConnection, envelope: &EnvelopeId) -> AppResult<(Self, HashMap<FieldId, String>)> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            #[sqlx(flatten)]
-            contents: ContentsJson,
-            values_json: Option<String>,
-        }
+    fn empty() -> Self {
+        Self { documents: Vec::new(), recipients: Vec::new(), fields: Vec::new() }
+    }
+}
+
+/// What an envelope holds and its values filled in so far, as the columns `columns` adds to a
+/// query on `envelopes e`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct WithValues {
+    #[sqlx(flatten)]
+    contents: ContentsJson,
+    values_json: Option<String>,
+}
+
+impl WithValues {
+    pub(crate) fn columns(backend: Backend) -> String {
+        let values = json::array(
+            backend,
+            &json::object(backend, &[("field_id", "v.field_id", Plain), ("value", "v.value", Plain)]),
+            "v.field_id",
+            "FROM field_values v WHERE v.envelope_id = e.id",
+        );
+        format!("{}, {values} AS values_json", ContentsJson::columns(backend))
+    }
+
+    pub(crate) fn decode(self) -> AppResult<(Contents, HashMap<FieldId, String>)> {
         #[derive(serde::Deserialize)]
         struct Value {
             #[serde(deserialize_with = "json::de::text")]
             field_id: FieldId,
             value: String,
         }
-        static SQL: json::Sql = json::Sql::new(|b| {
-            let values = json::array(
-                b,
-                &json::object(b, &[("field_id", "v.field_id", Plain), ("value", "v.value", Plain)]),
-                "v.field_id",
-                "FROM field_values v WHERE v.envelope_id = e.id",
-            );
-            format!("SELECT {}, {values} AS values_json FROM envelopes e WHERE e.id = $1", ContentsJson::columns(b))
-        });
-        let Some(row) = sqlx::query_as::<_, Row>(SQL.get(Backend::of(conn))).bind(envelope).fetch_optional(conn).await? else {
-            return Ok((Self::empty(), HashMap::new()));
-        };
-        let values = json::rows::<Value>(row.values_json.as_deref(), "an envelope's values")?.into_iter().map(|v| (v.field_id, v.value)).collect();
-        Ok((row.contents.decode()?, values))
-    }
-
-    fn empty() -> Self {
-        Self { documents: Vec::new(), recipients: Vec::new(), fields: Vec::new() }
+        let values = json::rows::<Value>(self.values_json.as_deref(), "an envelope's values")?.into_iter().map(|v| (v.field_id, v.value)).collect();
+        Ok((self.contents.decode()?, values))
     }
 }
 

@@ -4,7 +4,7 @@
 //! writes an envelope's state.
 
 mod change;
-mod contents;
+pub(crate) mod contents;
 mod draft;
 mod fieldless;
 mod invite;

@@ -72,6 +72,13 @@ impl Envelope {
         Ok(sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?)
     }
 
+    /// The `SELECT` of the envelope's columns and `more` (`, …` columns) over `envelopes e`, its
+    /// organization and sender, and `rest` (further joins and a `WHERE`), for a caller that
+    /// reads more than the envelope in the same statement (built once: see `json::Sql`).
+    pub(crate) fn select(more: &str, rest: &str) -> String {
+        format!("SELECT {COLUMNS}{more} {FROM} {rest}")
+    }
+
     /// The envelope, or 404.
     pub async fn find(conn: &mut AnyConnection, id: &EnvelopeId) -> AppResult<Self> {
         Self::load(conn, id).await?.ok_or_else(|| AppError::not_found("Contract"))

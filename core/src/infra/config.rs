@@ -117,6 +117,9 @@ pub struct Settings {
     /// (`DOJANG_RATE_LIMITS=database`, the default on PostgreSQL) or in each process
     /// (`memory`, the default on SQLite, which serves one machine).
     pub shared_rate_limits: bool,
+    /// How long an API key found active is believed without reading its row again
+    /// (`DOJANG_API_KEY_CACHE_SECONDS`; default 60 with rate limits in memory, 0 when shared).
+    pub api_key_cache: std::time::Duration,
     /// Render worker processes (`DOJANG_RENDER_WORKERS`, default one per core); 0 renders on
     /// this process's PDFium thread instead.
     pub render_workers: usize,
@@ -241,6 +244,9 @@ impl Settings {
                 }),
             address_rate_scale: parse_scale(&get, "DOJANG_ADDRESS_RATE_SCALE", 0.01, 1000.0)?,
             shared_rate_limits,
+            api_key_cache: std::time::Duration::from_secs(
+                parse_num(&get, "DOJANG_API_KEY_CACHE_SECONDS", if shared_rate_limits { 0 } else { 60 })?.clamp(0, 3600) as u64,
+            ),
             render_workers: match get("DOJANG_RENDER_WORKERS") {
                 None => std::thread::available_parallelism().map_or(1, |n| n.get()),
                 Some(_) => parse_num(&get, "DOJANG_RENDER_WORKERS", 1)?.clamp(0, 64) as usize,

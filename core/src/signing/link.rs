@@ -1,13 +1,16 @@
 //! A signing link: its token resolves to a recipient and their envelope, and where they stand
 //! (their turn, not yet, signed, the envelope ended…).
 
+use crate::envelope::contents::{recipient_object, WithValues};
 use crate::envelope::transition::closed_error;
-use crate::envelope::{Envelope, Recipient};
+use crate::envelope::{Contents, Envelope, Recipient};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ids::FieldId;
 use crate::infra::crypto::SigningToken;
-use crate::infra::db::Timestamp;
+use crate::infra::db::{json, Backend, Timestamp};
 use crate::model::{EnvelopeStatus, RecipientRole, SignerState, SigningOrder};
 use crate::state::AppState;
+use std::collections::HashMap;
 
 /// A recipient reached through their signing link, with their envelope.
 #[derive(Clone, Debug)]
@@ -16,24 +19,68 @@ pub struct Signer {
     pub envelope: Envelope,
 }
 
+impl LinkRow {
+    fn signer(self) -> AppResult<Signer> {
+        Ok(Signer { recipient: json::one(&self.recipient_json, "a link's recipient")?, envelope: self.envelope })
+    }
+}
+
 fn invalid() -> AppError {
     AppError::new(ErrorCode::SigningLinkInvalid, "This signing link is not valid")
 }
 
+/// The joins from an envelope to the recipient whose link's hash is `$1` while it is live at `$2`.
+const BY_LINK: &str = "JOIN recipients r ON r.envelope_id = e.id JOIN signing_links l ON l.recipient_id = r.id \
+     LEFT JOIN recipient_identity i ON i.recipient_id = r.id \
+     WHERE l.token_hash = $1 AND l.revoked_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > $2)";
+
+/// A link's envelope with its recipient (as JSON) in one row.
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    #[sqlx(flatten)]
+    envelope: Envelope,
+    recipient_json: String,
+}
+
+/// As `LinkRow`, with what the envelope holds and the values filled in so far.
+#[derive(sqlx::FromRow)]
+struct LinkRowWithContents {
+    #[sqlx(flatten)]
+    link: LinkRow,
+    #[sqlx(flatten)]
+    contents: WithValues,
+}
+
+fn link_sql(backend: Backend, more: &str) -> String {
+    Envelope::select(&format!(", {} AS recipient_json{more}", recipient_object(backend)), BY_LINK)
+}
+
 impl Signer {
-    /// Who a link belongs to. Unknown or malformed links are `SIGNING_LINK_INVALID`.
+    /// Who a link belongs to, in one query. Unknown or malformed links are `SIGNING_LINK_INVALID`.
     pub async fn resolve(st: &AppState, token: &str) -> AppResult<Self> {
+        static SQL: json::Sql = json::Sql::new(|b| link_sql(b, ""));
+        let row: LinkRow = Self::find(st, token, &SQL).await?;
+        row.signer()
+    }
+
+    /// As `resolve`, with what the envelope holds and the values filled in so far, in the same
+    /// query (the signing page).
+    pub async fn resolve_with_contents(st: &AppState, token: &str) -> AppResult<(Self, Contents, HashMap<FieldId, String>)> {
+        static SQL: json::Sql = json::Sql::new(|b| link_sql(b, &format!(", {}", WithValues::columns(b))));
+        let row: LinkRowWithContents = Self::find(st, token, &SQL).await?;
+        let (contents, values) = row.contents.decode()?;
+        Ok((row.link.signer()?, contents, values))
+    }
+
+    async fn find<T>(st: &AppState, token: &str, sql: &json::Sql) -> AppResult<T>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
         let token = SigningToken::parse(token).ok_or_else(invalid)?;
         let mut conn = st.db.pool().acquire().await?;
-        let recipient = Recipient::load_where(
-            &mut conn,
-            "JOIN signing_links l ON l.recipient_id = r.id WHERE l.token_hash = $1 AND l.revoked_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > $2)",
-            &[token.hash().as_str(), Timestamp::now().to_db().as_str()],
-        )
-        .await?
-        .ok_or_else(invalid)?;
-        let envelope = Envelope::find(&mut conn, &recipient.envelope_id).await?;
-        Ok(Self { recipient, envelope })
+        let sql = sql.get(Backend::of(&conn));
+        let row = sqlx::query_as(sql).bind(token.hash()).bind(Timestamp::now().to_db()).fetch_optional(&mut *conn).await?;
+        row.ok_or_else(invalid)
     }
 
     /// Whether a signer with a smaller order number has not signed yet (sequential order).

@@ -8,7 +8,7 @@ use super::{consent_text, today_in, CONSENT_VERSION};
 use crate::audit::Origin;
 use crate::document;
 use crate::envelope::transition::{self, Signing, StoredSignature};
-use crate::envelope::{invite_due, Contents, OverCap};
+use crate::envelope::{invite_due, OverCap};
 use crate::error::{AppError, AppResult};
 use crate::identity::gate::{self, Cookies};
 use crate::ids::DocumentId;
@@ -20,7 +20,7 @@ use crate::state::AppState;
 /// The signing page's data. Once the envelope has ended, the link shows where it stands and
 /// nothing of its contents.
 pub async fn view(st: &AppState, token: &str, cookies: &Cookies) -> AppResult<SignerView> {
-    let s = Signer::resolve(st, token).await?;
+    let (s, contents, values) = Signer::resolve_with_contents(st, token).await?;
     let state = s.state(st).await?;
     let ended = matches!(state, SignerState::Cancelled | SignerState::Expired | SignerState::Declined | SignerState::Completed);
     // Until the browser passed the recipient's checks, nothing of the contract is shown.
@@ -29,8 +29,7 @@ pub async fn view(st: &AppState, token: &str, cookies: &Cookies) -> AppResult<Si
     let (documents, fields) = if hidden {
         (Vec::new(), Vec::new())
     } else {
-        let (c, values) = Contents::load_with_values(&mut *st.db.pool().acquire().await?, &s.envelope.id).await?;
-        let fields = c
+        let fields = contents
             .fields
             .into_iter()
             .map(|f| {
@@ -39,7 +38,7 @@ pub async fn view(st: &AppState, token: &str, cookies: &Cookies) -> AppResult<Si
                 SignerField { field: f, mine, value }
             })
             .collect();
-        (c.documents, fields)
+        (contents.documents, fields)
     };
     let (e, r) = (&s.envelope, &s.recipient);
     let free_form = state == SignerState::Ready && r.role == crate::model::RecipientRole::Signer && signs_free_form(e, fields.iter().any(|f| f.mine));

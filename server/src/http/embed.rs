@@ -133,7 +133,7 @@ fn no_trace(h: &mut HeaderMap) {
 async fn exchange(st: &AppState, uri: &Uri, token: &str) -> Response {
     let named_origin = query_param(uri, "origin");
     let claimed_origin = named_origin.as_deref().and_then(embed::parse_origin);
-    let (cookie, session) = match embed::start(&st.db, &st.settings, token).await {
+    let (cookie, session) = match embed::start(&st.db, &st.settings, &st.api_keys, token).await {
         Ok(s) => s,
         Err(e) => return clear_page(&e, claimed_origin.as_deref()),
     };

@@ -132,7 +132,7 @@ async fn a_csv_batch_is_checked_whole_sent_once_per_row_and_stops_at_the_quota()
     assert!(b["rows"][0]["errorCode"].is_string(), "{b}");
 
     // The quota: 3 more envelopes this month; a batch of 5 sends 3 and skips 2.
-    let org = keys::authenticate(&app.db, &key).await.unwrap().organization_id;
+    let org = keys::authenticate(&app.db, app.key_cache(), &key).await.unwrap().organization_id;
     let sent_now = count(&app, "SELECT COUNT(*) FROM envelopes WHERE status = 'sent'").await;
     dojang_core::api::usage::set_quota(&app.db, &org, Some(sent_now + 3)).await.unwrap();
     let q = post_csv(&app, &key, &tid, csv(5, "q"), "", &[]).await;

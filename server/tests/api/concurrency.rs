@@ -31,7 +31,7 @@ fn tally(replies: &[Reply], ok: u16) -> (usize, Vec<(u16, String)>) {
 async fn the_monthly_quota_holds_when_sends_race() {
     let app = spawn().start().await;
     let live = org_with_key(&app, "quota-race", Mode::Live).await;
-    let org = dojang_core::api::keys::authenticate(&app.db, &live.key).await.unwrap().organization_id;
+    let org = dojang_core::api::keys::authenticate(&app.db, app.key_cache(), &live.key).await.unwrap().organization_id;
     dojang_core::api::usage::set_quota(&app.db, &org, Some(3)).await.unwrap();
     let mut drafts = Vec::new();
     for _ in 0..8 {

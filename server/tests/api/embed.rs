@@ -136,7 +136,7 @@ async fn forged_and_expired_tokens_get_their_clear_pages_not_a_login_form() {
     forged.pop();
     forged.push(if good.ends_with('A') { 'B' } else { 'A' });
     let expired = {
-        let active = keys::authenticate(&app.db, &i.key).await.unwrap();
+        let active = keys::authenticate(&app.db, app.key_cache(), &i.key).await.unwrap();
         let caller = Caller { actor: active.actor(), key_id: active.id.clone(), kind: AuthKind::ApiKey, scopes: active.scopes };
         let settings = dojang_core::infra::config::Settings::from_lookup(|_| None).unwrap();
         tokens::issue_client_for(&app.db, &settings.secret_key, &app.address, &caller, &ClientId::parse(&i.client_id).unwrap(), -120).await.unwrap()

@@ -119,6 +119,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: Db,
+    /// The app's shared state, when it runs in this process.
+    state: Option<dojang_core::state::AppState>,
     /// The app's store, read directly (whichever backend this run uses).
     pub storage: Storage,
     /// The app's data folder, removed when the app is dropped.
@@ -157,13 +159,14 @@ impl Spawn {
         let settings = Settings::from_lookup(|k| vars.get(k).cloned()).expect("test settings");
         let app = Application::build(settings).await.expect("application builds");
         let address = format!("http://{}", app.local_addr());
-        let db = app.state().db.clone();
+        let state = app.state().clone();
+        let db = state.db.clone();
         let storage = app.state().storage.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(app.run_until_stopped(async {
             let _ = rx.await;
         }));
-        TestApp { address, client: client(), db, storage, _data_dir: data_dir, shutdown: Some(tx), handle: Some(handle) }
+        TestApp { address, client: client(), db, state: Some(state), storage, _data_dir: data_dir, shutdown: Some(tx), handle: Some(handle) }
     }
 }
 
@@ -327,11 +330,20 @@ impl TestApp {
             address,
             client: client(),
             db: Db::connect(&database_url(data)).await.expect("the other process's database"),
+            state: None,
             storage: storage_of(data),
             _data_dir: tempfile::tempdir().expect("temp dir"),
             shutdown: None,
             handle: None,
         }
+    }
+
+    /// The app's API key cache, to revoke keys as the app does; an app in another process has
+    /// its own, out of reach, so this is then one that keeps nothing.
+    pub fn key_cache(&self) -> &dojang_core::api::key_cache::KeyCache {
+        static NONE: std::sync::LazyLock<dojang_core::api::key_cache::KeyCache> =
+            std::sync::LazyLock::new(|| dojang_core::api::key_cache::KeyCache::new(std::time::Duration::ZERO));
+        self.state.as_ref().map_or(&*NONE, |s| &s.api_keys)
     }
 
     /// A second browser: its own cookies.
@@ -340,6 +352,7 @@ impl TestApp {
             address: self.address.clone(),
             client: client(),
             db: self.db.clone(),
+            state: self.state.clone(),
             storage: self.storage.clone(),
             _data_dir: tempfile::tempdir().expect("temp dir"),
             shutdown: None,
@@ -353,6 +366,7 @@ impl TestApp {
             address: self.address.clone(),
             client: self.client.clone(),
             db: self.db.clone(),
+            state: self.state.clone(),
             storage: self.storage.clone(),
             _data_dir: tempfile::tempdir().expect("temp dir"),
             shutdown: None,

@@ -551,6 +551,41 @@ async fn keys_are_managed_over_the_api_and_their_scopes_bind_every_route() {
     assert_eq!(call(&app, &root.key, "GET", "/documents", None).await.status, 200);
 }
 
+/// Revokes the key `id` in the database behind the app's back, as another instance sharing it would.
+async fn revoke_elsewhere(app: &TestApp, id: &str) {
+    let now = dojang_core::infra::db::Timestamp::now().to_db();
+    let n = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1").bind(id).bind(&now).execute(app.db.pool()).await.unwrap().rows_affected();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn a_key_revoked_by_another_instance_is_refused_when_its_cached_entry_lapses_and_at_once_where_instances_share_limits() {
+    // One machine (limits in memory): a key found active is believed for the cache's lifetime.
+    let app = spawn().var("DOJANG_RATE_LIMITS", "memory").var("DOJANG_API_KEY_CACHE_SECONDS", "3").start().await;
+    let k = org_with_key(&app, "cache-one", Mode::Live).await;
+    assert_eq!(call(&app, &k.key, "GET", "/usage", None).await.status, 200);
+    let revoked = Instant::now();
+    revoke_elsewhere(&app, k.id.as_str()).await;
+    assert_eq!(call(&app, &k.key, "GET", "/usage", None).await.status, 200, "still believed: the cache is in use");
+    loop {
+        let status = call(&app, &k.key, "GET", "/usage", None).await.status;
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(revoked.elapsed() < Duration::from_secs(8), "refused once the entry lapsed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(revoked.elapsed() >= Duration::from_secs(2), "{:?}", revoked.elapsed());
+
+    // Several instances (limits in the database): every request reads the key's row.
+    let shared = spawn().var("DOJANG_RATE_LIMITS", "database").start().await;
+    let k = org_with_key(&shared, "cache-shared", Mode::Live).await;
+    assert_eq!(call(&shared, &k.key, "GET", "/usage", None).await.status, 200);
+    revoke_elsewhere(&shared, k.id.as_str()).await;
+    assert_eq!(call(&shared, &k.key, "GET", "/usage", None).await.status, 401);
+}
+
 #[tokio::test]
 async fn signers_without_fields_sign_on_an_appended_signature_page_that_is_sealed_like_any_other() {
     let app = spawn().start().await;

@@ -289,7 +289,7 @@ async fn other_tenants_and_the_other_mode_see_nothing() {
     let app = spawn().start().await;
     let a = org_with_key(&app, "tenant-a", Mode::Live).await;
     let (id, doc) = draft(&app, &a.key).await;
-    let a_org = dojang_core::api::keys::authenticate(&app.db, &a.key).await.unwrap().organization_id;
+    let a_org = dojang_core::api::keys::authenticate(&app.db, app.key_cache(), &a.key).await.unwrap().organization_id;
     let a_test = keys::create(&app.db, &a_org, Mode::Test, "a test").await.unwrap();
     let b = org_with_key(&app, "tenant-b", Mode::Live).await;
     let client = call(&app, &a.key, "POST", "/clients", Some(json!({ "externalId": "u-1", "name": "고객", "email": "c@example.com" }))).await;
@@ -402,8 +402,8 @@ async fn admin_and_client_tokens_follow_the_comake_flow() {
     dojang_core::api::tokens::retire_previous(&app.db).await.unwrap();
     assert_eq!(call(&app, &client_token, "GET", "/envelopes", None).await.status, 401);
     assert_eq!(call(&app, &fresh, "GET", "/envelopes", None).await.status, 200);
-    let org = keys::authenticate(&app.db, &k.key).await.unwrap().organization_id;
-    keys::revoke(&app.db, &org, &k.id).await.unwrap();
+    let org = keys::authenticate(&app.db, app.key_cache(), &k.key).await.unwrap().organization_id;
+    keys::revoke(&app.db, app.key_cache(), &org, &k.id).await.unwrap();
     assert_eq!(call(&app, &fresh, "GET", "/envelopes", None).await.status, 401, "a revoked key voids its tokens");
     assert_eq!(call(&app, &k.key, "GET", "/envelopes", None).await.status, 401);
     let listed = keys::list(&app.db, &org).await.unwrap();
@@ -435,7 +435,7 @@ async fn idempotency_keys_replay_refuse_changes_and_wait_for_the_first() {
     assert_eq!(u1.json()["id"], u2.json()["id"]);
 
     // While the first request runs, the same key gets 409.
-    let caller = keys::authenticate(&app.db, &key).await.unwrap();
+    let caller = keys::authenticate(&app.db, app.key_cache(), &key).await.unwrap();
     let begun = dojang_core::api::idempotency::begin(
         &app.db,
         &dojang_core::infra::config::Secret::new(dojang_core::infra::config::DEV_SECRET_KEY),
@@ -492,7 +492,7 @@ async fn two_hundred_quick_requests_pass_and_the_next_is_told_when_to_retry() {
 async fn quotas_count_live_requests_only_and_test_envelopes_are_marked_when_sealed() {
     let app = spawn().start().await;
     let live = org_with_key(&app, "quota", Mode::Live).await;
-    let org = keys::authenticate(&app.db, &live.key).await.unwrap().organization_id;
+    let org = keys::authenticate(&app.db, app.key_cache(), &live.key).await.unwrap().organization_id;
     let test = keys::create(&app.db, &org, Mode::Test, "test").await.unwrap();
     dojang_core::api::usage::set_quota(&app.db, &org, Some(1)).await.unwrap();
     let u = call(&app, &live.key, "GET", "/usage", None).await.json();

@@ -96,6 +96,11 @@ pub fn rows<T: DeserializeOwned>(json: Option<&str>, what: &str) -> Result<Vec<T
     }
 }
 
+/// The one object `object` built; `what` names it in the error.
+pub fn one<T: DeserializeOwned>(json: &str, what: &str) -> Result<T, crate::error::AppError> {
+    serde_json::from_str(json).map_err(|e| crate::error::AppError::internal(anyhow::anyhow!("{what} is unreadable: {e}")))
+}
+
 /// Field deserializers for values `object` wrote (`#[serde(deserialize_with = "…")]`).
 pub mod de {
     use super::*;

@@ -56,6 +56,6 @@ pub async fn revoke(State(st): State<AppState>, auth: Authed, Path(id): Path<Str
     if !ours {
         return Err(AppError::not_found("API key"));
     }
-    keys::revoke(&st.db, &caller.actor.organization_id, &id).await?;
+    keys::revoke(&st.db, &st.api_keys, &caller.actor.organization_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

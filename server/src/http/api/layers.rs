@@ -28,9 +28,14 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
         return challenge(AppError::new(ErrorCode::Unauthenticated, "Send an API key or a token as Authorization: Bearer …"));
     };
     let caller = if tokens::looks_like_jwt(&token) {
-        tokens::verify(&st.db, &st.settings.secret_key, &st.settings.public_url, &token).await
+        tokens::verify(&st.db, &st.api_keys, &st.settings.secret_key, &st.settings.public_url, &token).await
     } else {
-        keys::authenticate(&st.db, &token).await.map(|k| Caller { actor: k.actor(), key_id: k.id.clone(), kind: AuthKind::ApiKey, scopes: k.scopes })
+        keys::authenticate(&st.db, &st.api_keys, &token).await.map(|k| Caller {
+            actor: k.actor(),
+            key_id: k.id.clone(),
+            kind: AuthKind::ApiKey,
+            scopes: k.scopes,
+        })
     };
     match caller {
         Ok(caller) => {
