@@ -90,9 +90,9 @@ const RECIPIENT_FROM: &str = "FROM recipients r LEFT JOIN recipient_identity i O
 /// A recipient with their identity settings (`r` and `i`), for a `WHERE` on `r`.
 static RECIPIENT_SELECT: LazyLock<String> = LazyLock::new(|| format!("SELECT {} {RECIPIENT_FROM}", select_list(RECIPIENT_COLUMNS)));
 
-/// A recipient (`r` with `i` joined) as a JSON object `Recipient` reads.
+/// A recipient (`r` with `i` joined) as the text of a JSON object `Recipient` reads.
 pub(crate) fn recipient_object(backend: Backend) -> String {
-    json::object(backend, RECIPIENT_COLUMNS)
+    json::text(backend, &json::object(backend, RECIPIENT_COLUMNS))
 }
 
 /// `expr AS name, …` of a column list.

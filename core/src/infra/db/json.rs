@@ -69,6 +69,14 @@ pub fn object(backend: Backend, cols: &[(&str, &str, Col)]) -> String {
     format!("{f}({})", pairs.join(", "))
 }
 
+/// The JSON value `json` as text (PostgreSQL's `json` type does not decode as a string).
+pub fn text(backend: Backend, json: &str) -> String {
+    match backend {
+        Backend::Sqlite => json.to_owned(),
+        Backend::Postgres => format!("({json})::text"),
+    }
+}
+
 /// A scalar subquery giving the JSON array of `object` over the rows of `from_where` (`FROM …
 /// WHERE …`, usually correlated with the outer row) in the order of `order_by`; NULL or `[]`
 /// when there are none.
