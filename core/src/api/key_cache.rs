@@ -5,9 +5,8 @@
 //! random keys cannot fill it; it holds at most `MAX_ENTRIES`.
 //!
 //! A key revoked by another process sharing the database is refused by this one only once its
-//! entry lapses: hence the default (README "Decisions"): on when rate limits are counted in
-//! this process (`DOJANG_RATE_LIMITS=memory`, one machine, the SQLite default), off when they
-//! are shared between instances.
+//! entry lapses: hence the default (README "Decisions"): on with SQLite (one machine), off with
+//! PostgreSQL (instances that share it revoke for each other).
 
 use super::keys::ActiveKey;
 use crate::ids::ApiKeyId;
@@ -28,13 +27,19 @@ pub enum Lookup {
     Id(ApiKeyId),
 }
 
-#[derive(Debug)]
 pub struct KeyCache {
     lifetime: Duration,
     inner: Mutex<Inner>,
 }
 
-#[derive(Debug, Default)]
+/// Shows the lifetime and the number of entries, not what they hold.
+impl std::fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyCache").field("lifetime", &self.lifetime).field("entries", &self.lock().entries.len()).finish()
+    }
+}
+
+#[derive(Default)]
 struct Inner {
     entries: HashMap<Lookup, (ActiveKey, Instant)>,
     /// Counts revocations, so a read that began before one does not put back what it dropped.

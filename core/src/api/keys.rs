@@ -150,6 +150,9 @@ pub async fn list(db: &Db, org: &OrganizationId) -> AppResult<Vec<ApiKeySummary>
 /// cached entry lapses (`DOJANG_API_KEY_CACHE_SECONDS`).
 pub async fn revoke(db: &Db, cache: &KeyCache, org: &OrganizationId, id: &ApiKeyId) -> AppResult<()> {
     let now = Timestamp::now();
+    // Forgets the key however this ends (committed, failed, or dropped mid-way by a client that
+    // went away): a forgotten key that is still active only costs one read.
+    let _forget = Forget { cache, id };
     let mut tx = db.begin().await?;
     let res = sqlx::query("UPDATE api_keys SET revoked_at = $3, updated_at = $3 WHERE id = $1 AND organization_id = $2 AND revoked_at IS NULL")
         .bind(id)
@@ -165,9 +168,20 @@ pub async fn revoke(db: &Db, cache: &KeyCache, org: &OrganizationId, id: &ApiKey
         }
     }
     tx.commit().await?;
-    cache.forget(id);
     tracing::info!(api_key_id = %id, "API key revoked");
     Ok(())
+}
+
+/// Drops a key from the cache when it goes out of scope (after the revocation's commit).
+struct Forget<'a> {
+    cache: &'a KeyCache,
+    id: &'a ApiKeyId,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        self.cache.forget(self.id);
+    }
 }
 
 /// A key found by its hash, with what it acts as.
@@ -199,7 +213,8 @@ struct ActiveRow {
 }
 
 /// The active key `lookup` names: from `cache` while its entry lives, else from its row, noting
-/// its use at most once a minute per key (a write only then: reading a key costs no write lock).
+/// its use when its row is read and its last use is over a minute old (a write only then:
+/// reading a key costs no write lock), so `last_used_at` is as fresh as the cache's lifetime.
 async fn active(db: &Db, cache: &KeyCache, lookup: Lookup) -> AppResult<ActiveKey> {
     let miss = match cache.get(&lookup) {
         Ok(key) => return Ok(key),

@@ -145,7 +145,7 @@ impl Recipient {
     }
 
     /// The first recipient `rest` (joins and a `WHERE` on `r`, with text parameters `params`) finds.
-    pub(crate) async fn load_where(conn: &mut AnyConnection, rest: &str, params: &[&str]) -> AppResult<Option<Self>> {
+    async fn load_where(conn: &mut AnyConnection, rest: &str, params: &[&str]) -> AppResult<Option<Self>> {
         let sql = format!("{} {rest}", *RECIPIENT_SELECT);
         let mut q = sqlx::query_as(&sql);
         for p in params {

@@ -118,7 +118,8 @@ pub struct Settings {
     /// (`memory`, the default on SQLite, which serves one machine).
     pub shared_rate_limits: bool,
     /// How long an API key found active is believed without reading its row again
-    /// (`DOJANG_API_KEY_CACHE_SECONDS`; default 60 with rate limits in memory, 0 when shared).
+    /// (`DOJANG_API_KEY_CACHE_SECONDS`; default 60 on SQLite, which serves one machine, 0 on
+    /// PostgreSQL, where other instances may revoke it).
     pub api_key_cache: std::time::Duration,
     /// Render worker processes (`DOJANG_RENDER_WORKERS`, default one per core); 0 renders on
     /// this process's PDFium thread instead.
@@ -204,6 +205,8 @@ impl Settings {
             Some("memory") => false,
             Some(other) => return Err(err(format!("DOJANG_RATE_LIMITS must be database or memory, not {other:?}"))),
         };
+        // One machine on SQLite; on PostgreSQL other instances may revoke a key (README "Decisions").
+        let key_cache_default = if database_url.starts_with("sqlite:") { 60 } else { 0 };
         let sms_gateway = crate::infra::sms::GatewayConfig::from_lookup(&get)?;
         let settings = Self {
             sms_gateway,
@@ -244,9 +247,7 @@ impl Settings {
                 }),
             address_rate_scale: parse_scale(&get, "DOJANG_ADDRESS_RATE_SCALE", 0.01, 1000.0)?,
             shared_rate_limits,
-            api_key_cache: std::time::Duration::from_secs(
-                parse_num(&get, "DOJANG_API_KEY_CACHE_SECONDS", if shared_rate_limits { 0 } else { 60 })?.clamp(0, 3600) as u64,
-            ),
+            api_key_cache: std::time::Duration::from_secs(parse_num(&get, "DOJANG_API_KEY_CACHE_SECONDS", key_cache_default)?.clamp(0, 3600) as u64),
             render_workers: match get("DOJANG_RENDER_WORKERS") {
                 None => std::thread::available_parallelism().map_or(1, |n| n.get()),
                 Some(_) => parse_num(&get, "DOJANG_RENDER_WORKERS", 1)?.clamp(0, 64) as usize,
@@ -412,6 +413,22 @@ mod tests {
         assert_eq!(ok.public_url, "https://sign.example.com");
         assert_eq!(ok.mail_from, "Dojang <no-reply@sign.example.com>");
         assert!(!format!("{ok:?}").contains("pass@"), "the SMTP password never reaches Debug output");
+    }
+
+    #[test]
+    fn api_keys_are_cached_on_sqlite_only_unless_told() {
+        let lib = any_file();
+        let on = |vars: &[(&str, &str)]| {
+            let mut all = vec![("DOJANG_PDFIUM_LIB", lib.as_str())];
+            all.extend_from_slice(vars);
+            Settings::from_lookup(lookup(&all)).unwrap().api_key_cache.as_secs()
+        };
+        assert_eq!(on(&[]), 60);
+        // Instances sharing PostgreSQL revoke for each other, whatever counts the rate limits.
+        assert_eq!(on(&[("DOJANG_DATABASE_URL", "postgres://db/dojang")]), 0);
+        assert_eq!(on(&[("DOJANG_DATABASE_URL", "postgres://db/dojang"), ("DOJANG_RATE_LIMITS", "memory")]), 0);
+        assert_eq!(on(&[("DOJANG_DATABASE_URL", "postgres://db/dojang"), ("DOJANG_API_KEY_CACHE_SECONDS", "5")]), 5);
+        assert_eq!(on(&[("DOJANG_API_KEY_CACHE_SECONDS", "0")]), 0);
     }
 
     #[test]

@@ -19,12 +19,6 @@ pub struct Signer {
     pub envelope: Envelope,
 }
 
-impl LinkRow {
-    fn signer(self) -> AppResult<Signer> {
-        Ok(Signer { recipient: json::one(&self.recipient_json, "a link's recipient")?, envelope: self.envelope })
-    }
-}
-
 fn invalid() -> AppError {
     AppError::new(ErrorCode::SigningLinkInvalid, "This signing link is not valid")
 }
@@ -40,6 +34,12 @@ struct LinkRow {
     #[sqlx(flatten)]
     envelope: Envelope,
     recipient_json: String,
+}
+
+impl LinkRow {
+    fn signer(self) -> AppResult<Signer> {
+        Ok(Signer { recipient: json::one(&self.recipient_json, "a link's recipient")?, envelope: self.envelope })
+    }
 }
 
 /// As `LinkRow`, with what the envelope holds and the values filled in so far.
@@ -64,7 +64,8 @@ impl Signer {
     }
 
     /// As `resolve`, with what the envelope holds and the values filled in so far, in the same
-    /// query (the signing page).
+    /// query (the signing page; read even when the page shows none of it — ended, or checks
+    /// still to pass — since it costs the same statement).
     pub async fn resolve_with_contents(st: &AppState, token: &str) -> AppResult<(Self, Contents, HashMap<FieldId, String>)> {
         static SQL: json::Sql = json::Sql::new(|b| link_sql(b, &format!(", {}", WithValues::columns(b))));
         let row: LinkRowWithContents = Self::find(st, token, &SQL).await?;

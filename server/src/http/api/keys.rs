@@ -47,7 +47,7 @@ pub async fn create(State(st): State<AppState>, auth: Authed, OptionalJson(body)
     ))
 }
 
-/// Revoke a key of this mode: it and every token made from it stop working at once.
+/// Revoke a key of this mode: it and every token made from it stop working at once (on other instances sharing a SQLite file, within `DOJANG_API_KEY_CACHE_SECONDS`).
 #[utoipa::path(delete, path = "/keys/{id}", tag = "auth", params(("id" = String, Path)), responses((status = 204, description = "Revoked")))]
 pub async fn revoke(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<StatusCode> {
     let caller = auth.integrator()?;
