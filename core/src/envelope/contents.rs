@@ -141,17 +141,8 @@ impl Recipient {
 
     /// One recipient.
     pub async fn load(conn: &mut AnyConnection, id: &RecipientId) -> AppResult<Option<Self>> {
-        Self::load_where(conn, "WHERE r.id = $1", &[id.as_str()]).await
-    }
-
-    /// The first recipient `rest` (joins and a `WHERE` on `r`, with text parameters `params`) finds.
-    async fn load_where(conn: &mut AnyConnection, rest: &str, params: &[&str]) -> AppResult<Option<Self>> {
-        let sql = format!("{} {rest}", *RECIPIENT_SELECT);
-        let mut q = sqlx::query_as(&sql);
-        for p in params {
-            q = q.bind(*p);
-        }
-        Ok(q.fetch_optional(conn).await?)
+        let sql = format!("{} WHERE r.id = $1", *RECIPIENT_SELECT);
+        Ok(sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?)
     }
 }
 

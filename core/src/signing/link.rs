@@ -78,9 +78,7 @@ impl Signer {
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
     {
         let token = SigningToken::parse(token).ok_or_else(invalid)?;
-        let mut conn = st.db.pool().acquire().await?;
-        let sql = sql.get(Backend::of(&conn));
-        let row = sqlx::query_as(sql).bind(token.hash()).bind(Timestamp::now().to_db()).fetch_optional(&mut *conn).await?;
+        let row = sqlx::query_as(sql.get(st.db.backend())).bind(token.hash()).bind(Timestamp::now().to_db()).fetch_optional(st.db.pool()).await?;
         row.ok_or_else(invalid)
     }
 
