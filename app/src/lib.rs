@@ -47,7 +47,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 fn signer_page() -> bool {
     #[cfg(feature = "ssr")]
     {
-        use_context::<http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/sign/"))
+        use_context::<http::request::Parts>().is_some_and(|p| ssr::is_signer_path(p.uri.path()))
     }
     #[cfg(not(feature = "ssr"))]
     false
@@ -60,10 +60,11 @@ fn signer_page() -> bool {
 fn SignerScripts() -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
     #[cfg(feature = "ssr")]
-    if let Some(a) = ssr::signer_assets() {
+    if let Some(a) = ssr::state().ok().and_then(|st| ssr::signer_assets(&st.settings.site_root)) {
+        // Their markers: the server puts them in (`ssr::Inline`).
         return view! {
-            <style inner_html=a.css.as_str()></style>
-            <script type="module" nonce=nonce inner_html=a.script.as_str()></script>
+            <style inner_html=a.css.marker.as_str()></style>
+            <script type="module" nonce=nonce inner_html=a.script.marker.as_str()></script>
         }
         .into_any();
     }

@@ -118,26 +118,46 @@ pub fn set_page_headers() {
     opts.insert_header(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
-/// The signer page's module and the stylesheet, ready to inline into a signing page: one
-/// response carries everything, which saves a phone on a slow network a whole round trip
-/// (see `pages::sign`). The wasm travels deflated and in base64 (the page's own compression
-/// cannot shrink base64 of raw wasm well) and is inflated by the browser's
-/// `DecompressionStream`; a browser without it fetches `/signer/dojang-signer_bg.wasm`.
-/// Read once from the site folder; `None` when the module is not built.
+/// The signer page's module and the stylesheet, inlined into a signing page: one response
+/// carries everything, which saves a phone on a slow network a whole round trip (see
+/// `pages::sign`). The wasm travels deflated and in base64 (the page's own compression cannot
+/// shrink base64 of raw wasm well) and is inflated by the browser's `DecompressionStream`; a
+/// browser without it fetches `/signer/dojang-signer_bg.wasm`. Read once from the site folder;
+/// `None` when the module is not built.
+///
+/// The page renders only their markers; the server puts the texts in after rendering
+/// (compressed once, not for every page: `server/src/http/inline_assets.rs`).
 pub struct SignerAssets {
+    pub css: Inline,
     /// The module's JavaScript, its wasm, and the call that starts it.
-    pub script: String,
-    pub css: String,
+    pub script: Inline,
 }
 
-pub fn signer_assets() -> Option<&'static SignerAssets> {
+/// A large constant text of a page, rendered as its marker and put in by the server.
+pub struct Inline {
+    /// Unguessable (a page's own content cannot name it) and never sent.
+    pub marker: String,
+    pub text: axum::body::Bytes,
+}
+
+impl Inline {
+    fn new(text: String) -> Self {
+        Self { marker: format!("dojang-inline-{:032x}", rand::random::<u128>()), text: text.into() }
+    }
+}
+
+/// Whether a page of `path` is a signing page (it inlines `SignerAssets`).
+pub fn is_signer_path(path: &str) -> bool {
+    path.starts_with("/sign/")
+}
+
+pub fn signer_assets(site_root: &std::path::Path) -> Option<&'static SignerAssets> {
     use base64::Engine as _;
     use std::io::Write as _;
     static ASSETS: std::sync::OnceLock<Option<SignerAssets>> = std::sync::OnceLock::new();
     ASSETS
         .get_or_init(|| {
-            let root = state().ok()?.settings.site_root.clone();
-            let read = |p: &str| std::fs::read(root.join(p)).ok();
+            let read = |p: &str| std::fs::read(site_root.join(p)).ok();
             let js = String::from_utf8(read("signer/dojang-signer.js")?).ok()?;
             let mut deflate = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
             deflate.write_all(&read("signer/dojang-signer_bg.wasm")?).ok()?;
@@ -156,7 +176,7 @@ pub fn signer_assets() -> Option<&'static SignerAssets> {
                  }} catch {{ return fetch(\"/signer/dojang-signer_bg.wasm\").then((r) => r.arrayBuffer()); }} }};\n\
                  bytes().then((m) => __wbg_init({{ module_or_path: m }}));\n}}\n"
             );
-            Some(SignerAssets { script, css })
+            Some(SignerAssets { css: Inline::new(css), script: Inline::new(script) })
         })
         .as_ref()
 }

@@ -122,14 +122,16 @@ struct Load {
     p90: String,
     p99: String,
     errors: String,
+    /// What wrk read in all ("1.20GB").
+    read: String,
 }
 
 /// `wrk` against `url`; its requests per second and latency distribution.
-fn wrk(url: &str, key: Option<&str>) -> Load {
+fn wrk(url: &str, headers: &[String]) -> Load {
     let mut c = Command::new("wrk");
     c.args(["-t2", &format!("-c{CONNECTIONS}"), &format!("-d{SECONDS}s"), "--latency"]);
-    if let Some(k) = key {
-        c.args(["-H", &format!("Authorization: Bearer {k}")]);
+    for h in headers {
+        c.args(["-H", h]);
     }
     let out = c.arg(url).output().expect("wrk (apt-get install wrk)");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
@@ -145,12 +147,32 @@ fn wrk(url: &str, key: Option<&str>) -> Load {
         p50: find("50%"),
         p90: find("90%"),
         p99: find("99%"),
+        read: text
+            .lines()
+            .find_map(|l| l.split_once(" requests in "))
+            .and_then(|(_, r)| r.split(", ").nth(1))
+            .and_then(|r| r.strip_suffix(" read"))
+            .unwrap_or("")
+            .to_owned(),
         errors: match (non2xx.as_str(), socket.as_str()) {
             ("—", "—") => "0".into(),
             (n, "—") => format!("{n} non-2xx"),
             (n, s) => format!("{n} non-2xx; {s}"),
         },
     }
+}
+
+/// wrk's "1.20GB" (binary units) in bytes.
+fn bytes(s: &str) -> Option<f64> {
+    let (n, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic())?);
+    let scale = match unit {
+        "B" => 1.0,
+        "KB" => 1024.0,
+        "MB" => 1024.0 * 1024.0,
+        "GB" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some(n.parse::<f64>().ok()? * scale)
 }
 
 /// The CPU time `pid` (all its threads) has used so far.
@@ -175,13 +197,20 @@ async fn main() {
     let (ids, link) = envelopes(&server.base, &key).await;
     let base = server.base.clone();
     // Warm-up (connections, caches, page cache).
-    let _ = wrk(&format!("{base}/api/v1/envelopes/{}", ids[0]), Some(&key));
-    let targets: Vec<(&str, String, Option<&str>)> = vec![
-        ("`GET /healthz` (floor)", format!("{base}/healthz"), None),
-        ("`GET /api/v1/envelopes/{id}`", format!("{base}/api/v1/envelopes/{}", ids[ENVELOPES / 2]), Some(&key)),
-        ("`GET /api/v1/envelopes?limit=20`", format!("{base}/api/v1/envelopes?limit=20"), Some(&key)),
-        ("`GET /sign/{token}` (signing page)", link.clone(), None),
+    let auth = vec![format!("Authorization: Bearer {key}")];
+    let _ = wrk(&format!("{base}/api/v1/envelopes/{}", ids[0]), &auth);
+    // What a browser sends: the page comes back compressed.
+    let browser = vec!["Accept-Encoding: gzip, deflate, br, zstd".to_owned()];
+    let targets: Vec<(&str, String, Vec<String>)> = vec![
+        ("`GET /healthz` (floor)", format!("{base}/healthz"), Vec::new()),
+        ("`GET /api/v1/envelopes/{id}`", format!("{base}/api/v1/envelopes/{}", ids[ENVELOPES / 2]), auth.clone()),
+        ("`GET /api/v1/envelopes?limit=20`", format!("{base}/api/v1/envelopes?limit=20"), auth.clone()),
+        ("`GET /sign/{token}` (signing page)", link.clone(), Vec::new()),
+        ("`GET /sign/{token}` (signing page, compressed as for a browser)", link.clone(), browser),
     ];
+    // DOJANG_BENCH_ONLY=text: only the requests whose name holds it.
+    let only = std::env::var("DOJANG_BENCH_ONLY").unwrap_or_default();
+    let targets: Vec<_> = targets.into_iter().filter(|t| t.0.contains(only.as_str())).collect();
     let mut table = String::new();
     writeln!(table, "# API read path (`scripts/bench.sh api`)\n").unwrap();
     writeln!(
@@ -192,11 +221,11 @@ async fn main() {
         num_cores()
     )
     .unwrap();
-    writeln!(table, "| request | requests/s (median of {RUNS}) | range | p50 | p90 | p99 | server CPU per request | errors |").unwrap();
-    writeln!(table, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |").unwrap();
+    writeln!(table, "| request | requests/s (median of {RUNS}) | range | p50 | p90 | p99 | server CPU per request | bytes per response | errors |").unwrap();
+    writeln!(table, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |").unwrap();
     // DOJANG_BENCH_PERF=1: a `perf record` of the server beside each run, in target/bench-perf-N.data.
     let perf = std::env::var_os("DOJANG_BENCH_PERF").is_some();
-    for (i, (name, url, key)) in targets.into_iter().enumerate() {
+    for (i, (name, url, headers)) in targets.into_iter().enumerate() {
         let recorder = perf.then(|| {
             Command::new("perf")
                 .args(["record", "-F", "299", "--call-graph", "dwarf,32768", "-p", &server.child.id().to_string(), "-o"])
@@ -211,7 +240,7 @@ async fn main() {
         let mut runs: Vec<(Load, Duration)> = (0..RUNS)
             .map(|_| {
                 let before = cpu_time(server.child.id());
-                let l = wrk(&url, key);
+                let l = wrk(&url, &headers);
                 (l, cpu_time(server.child.id()).saturating_sub(before))
             })
             .collect();
@@ -222,7 +251,11 @@ async fn main() {
         let range = format!("{:.0}–{:.0}", runs[0].0.rps, runs[runs.len() - 1].0.rps);
         let (l, cpu) = &runs[runs.len() / 2];
         let per_request = if l.requests > 0 { format!("{:.0} µs", cpu.as_secs_f64() * 1e6 / l.requests as f64) } else { "—".into() };
-        writeln!(table, "| {name} | {:.0} | {range} | {} | {} | {} | {per_request} | {} |", l.rps, l.p50, l.p90, l.p99, l.errors).unwrap();
+        let size = match (bytes(&l.read), l.requests) {
+            (Some(b), n) if n > 0 => format!("{:.1} KB", b / n as f64 / 1000.0),
+            _ => "—".into(),
+        };
+        writeln!(table, "| {name} | {:.0} | {range} | {} | {} | {} | {per_request} | {size} | {} |", l.rps, l.p50, l.p90, l.p99, l.errors).unwrap();
     }
     writeln!(table, "\nGoal (issue 18): `GET /api/v1/envelopes/{{id}}` ≥ 5 000 requests/s with p99 < 20 ms, the list and the signing page of the same order.")
         .unwrap();

@@ -6,6 +6,7 @@ mod assets;
 mod documents;
 mod embed;
 mod health;
+mod inline_assets;
 mod lang;
 mod mailbox;
 pub mod metrics;
@@ -97,6 +98,7 @@ pub fn router(state: AppState, sessions: DbSessionStore) -> Router {
         .merge(assets::router(&settings.site_root))
         .merge(app_endpoints)
         .merge(signer_endpoints)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), inline_assets::layer))
         .layer(axum::middleware::from_fn(middleware::limit_fn_body))
         .layer(axum::middleware::from_fn_with_state(settings.clone(), middleware::check_fetch_site))
         .layer(axum::middleware::from_fn_with_state(state.clone(), embed::layer))

@@ -537,6 +537,55 @@ async fn the_signing_page_is_one_response_with_its_module_and_styles_inline() {
     assert_eq!(boot["signer_name"], "김서명");
     assert_eq!(boot["texts"]["sign_done"], "감사합니다. 서명을 마쳤습니다. 모두 서명하면 서명된 문서를 받게 됩니다.", "Korean by default");
     assert!(r.body.contains("data-testid=\"consent-agree\"") && r.body.contains("id=\"sign-pad\""));
-    assert!(!r.body.contains("\"envelope_name\""), "no hydration data: the page is not hydrated");
+    assert!(!r.body.contains("envelope_name") && !r.body.contains("__RESOLVED_RESOURCES["), "no hydration data: the page is not hydrated");
+    assert!(!r.body.contains("dojang-inline-"), "the assets' markers are filled");
+    assert_eq!(r.header("content-length"), Some(r.body.len().to_string()));
+    app.stop().await;
+}
+
+/// The page a browser gets: gzip whose inline assets were compressed once, laid end to end
+/// with the page's own parts — the same page, checksum and length right, a fraction of its size.
+#[tokio::test]
+async fn the_signing_page_compressed_for_a_browser_is_the_same_page() {
+    use std::io::Read as _;
+    let app = spawn().start().await;
+    app.sign_up(&Account::unique("gzip")).await;
+    let sent = send_envelope(&app, &[("김압축", "gzip@example.com", 1)], |_| json!({})).await;
+    let token = link_token(&app, &sent, 0).await;
+    let path = format!("/sign/{token}");
+    // The nonce is the one part that differs between two renderings.
+    let same = |body: &str, csp: &str| {
+        let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).unwrap().to_owned();
+        body.replace(&nonce, "NONCE")
+    };
+    let plain = app.get_with(&path, &[("accept-encoding", "identity")]).await;
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.header("content-encoding"), None);
+    let plain_page = same(&plain.body, &plain.header("content-security-policy").unwrap());
+
+    let http = reqwest::Client::new();
+    let res = http.get(app.url(&path)).header("accept-encoding", "gzip, deflate, br, zstd").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    assert!(res.headers().get_all("vary").iter().any(|v| v.to_str().unwrap().to_ascii_lowercase().contains("accept-encoding")));
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let zipped = res.bytes().await.unwrap();
+    let mut page = String::new();
+    // flate2 checks the member's CRC-32 and length.
+    flate2::read::GzDecoder::new(&zipped[..]).read_to_string(&mut page).expect("one whole gzip member");
+    assert_eq!(same(&page, &csp), plain_page, "the same page");
+    assert!(page.contains("DecompressionStream(\"deflate-raw\")") && page.contains(".sign-bar") && !page.contains("dojang-inline-"));
+    assert!(zipped.len() * 3 < page.len() * 2, "compressed: {} of {} bytes", zipped.len(), page.len());
+
+    // gzip refused: not gzip (the router's own compression or none), still the whole page.
+    let res = http.get(app.url(&path)).header("accept-encoding", "gzip;q=0, deflate").send().await.unwrap();
+    assert_ne!(res.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_owned()), Some("gzip".into()));
+    // A closed link's page carries the assets too.
+    let closed = app.get("/sign/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await;
+    assert!(
+        closed.body.contains("data-testid=\"sign-closed\"") && closed.body.contains(".sign-bar") && !closed.body.contains("dojang-inline-"),
+        "{}",
+        closed.body
+    );
     app.stop().await;
 }
