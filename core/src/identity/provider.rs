@@ -253,13 +253,13 @@ async fn pace(tx: &mut Tx, r: &Recipient, method: AuthMethod, now: Timestamp) ->
 }
 
 /// The newest request of a check for a recipient.
-pub async fn latest(tx: &mut Tx, recipient: &crate::ids::RecipientId, method: AuthMethod) -> AppResult<Option<IdentityRequest>> {
+pub async fn latest(conn: &mut sqlx::AnyConnection, recipient: &crate::ids::RecipientId, method: AuthMethod) -> AppResult<Option<IdentityRequest>> {
     Ok(sqlx::query_as(
         "SELECT id, method, status, requested_at, expires_at, completed_at FROM identity_requests \
          WHERE recipient_id = $1 AND method = $2 ORDER BY requested_at DESC, id DESC LIMIT 1",
     )
     .bind(recipient)
     .bind(method)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(conn)
     .await?)
 }

@@ -793,3 +793,34 @@ async fn secrets_left_out_of_a_change_keep_the_stored_ones_and_test_sms_count_ag
     assert_eq!((r.status, r.code().as_str()), (429, "TEST_EMAIL_LIMIT"), "{}", r.body);
     app.stop().await;
 }
+
+/// A signing page that shows a check, loaded again and again as a browser does after wrong
+/// answers, leaves no connection or write lock behind: every page answers at once and the
+/// answers after them are still written (a page's load once held a transaction past its
+/// response and every later write of the database failed as locked).
+#[tokio::test]
+async fn signing_pages_with_a_check_hold_nothing_of_the_database_after_they_are_sent() {
+    let app = spawn().start().await;
+    let key = key_for(&app, "identity-pages").await;
+    let (_, _, links) =
+        sent(&app, &key, json!([{ "email": "a@example.com", "name": "가나다", "authMethod": "accessCode", "accessCode": "열려라-참깨" }])).await;
+    let token = token_of(&links[0]);
+    let b = app.new_browser();
+    let gzip = [("accept-encoding", "gzip, deflate, br, zstd"), ("accept", "text/html")];
+    // More pages than the pool has connections (8 on SQLite).
+    for i in 0..20 {
+        let page = tokio::time::timeout(Duration::from_secs(5), b.get_with(&format!("/sign/{token}"), if i % 2 == 0 { &gzip } else { &[] }))
+            .await
+            .expect("the page answers at once");
+        assert_eq!(page.status, 200);
+        if i % 5 == 4 {
+            let res = b.client.post(b.url(&format!("/sign/{token}/verify"))).form(&[("method", "accessCode"), ("code", "틀림")]).send().await.unwrap();
+            assert_eq!(res.status(), 303, "a wrong answer is written and answered");
+        }
+    }
+    let r = tokio::time::timeout(Duration::from_secs(5), answer(&b, &token, json!({ "method": "accessCode", "code": "열려라-참깨" })))
+        .await
+        .expect("answered at once");
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.stop().await;
+}

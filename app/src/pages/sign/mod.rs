@@ -25,6 +25,11 @@ pub const PAD_TEMPLATE_ID: &str = "sign-pad";
 pub fn SignPage() -> impl IntoView {
     let params = use_params_map();
     let token = params.with_untracked(|p| p.get("token").unwrap_or_default());
+    // Loaded in a task of its own, so a render that polls and drops its futures early never
+    // holds a connection mid-query. Not a `Resource`: the page is not hydrated, so nothing of
+    // the view is serialized into it for a hydration to read.
+    let tok = token.clone();
+    let view_res = AsyncDerived::new(move || load_signing_page(tok.clone()));
     #[cfg(feature = "ssr")]
     if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
         // The link's token must not leak through the Referer header or shared caches.
@@ -36,10 +41,8 @@ pub fn SignPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">{t(k::LOADING)}</p> }>
                 {move || {
                     let token = token.clone();
-                    // Awaited where it renders, not a `Resource`: the page is not hydrated,
-                    // so nothing of the view is serialized into it for a hydration to read.
                     Suspend::new(async move {
-                        match load_signing_page(token.clone()).await {
+                        match view_res.await {
                             Err(e) => view! {
                                 <section class="card closed" data-testid=testid::SIGN_CLOSED data-code=e.code.as_str()>
                                     <span class="seal big" aria-hidden="true">"印"</span>
