@@ -315,7 +315,8 @@ pub async fn events_in(conn: &mut sqlx::AnyConnection, envelope_id: &EnvelopeId)
         audit_head: Option<String>,
         events: Option<String>,
     }
-    static SQL: json::Sql = json::Sql::new(|b| format!("SELECT e.audit_seq, e.audit_head, {} AS events FROM envelopes e WHERE e.id = $1", events_column(b)));
+    static SQL: json::Sql =
+        json::Sql::new(|b| format!("SELECT e.audit_seq, e.audit_head, {} AS events FROM envelopes e WHERE e.id = $1", events_column(b, Wanted::Events)));
     let log: Option<Log> = sqlx::query_as(SQL.get(Backend::of(conn))).bind(envelope_id).fetch_optional(&mut *conn).await?;
     match log {
         Some(l) => check_json(envelope_id, l.events.as_deref(), (l.audit_seq, l.audit_head), Wanted::Events),
@@ -339,28 +340,32 @@ pub enum Wanted {
 /// A column (correlated with the envelope row aliased `e`) holding every event of its log as
 /// JSON, read back by `check_json`. The columns come back as the exact text stored, so the
 /// hashes are checked on what was recorded; read in the same statement as the envelope's kept
-/// count and head, they are of the same moment.
-pub(crate) fn events_column(backend: Backend) -> String {
-    let object = json::object(
-        backend,
-        &[
-            ("seq", "a.seq", Plain),
-            ("kind", "a.kind", Plain),
-            ("recipient_id", "a.recipient_id", Plain),
-            ("user_id", "a.user_id", Plain),
-            ("ip", "a.ip", Plain),
-            ("user_agent", "a.user_agent", Plain),
-            ("data", "a.data", Plain),
-            ("prev_hash", "a.prev_hash", Plain),
-            ("hash", "a.hash", Plain),
-            ("created_at", "a.created_at", Plain),
-            ("hash_version", "a.hash_version", Plain),
-            ("recipient_name", "a.recipient_name", Plain),
-            ("recipient_email", "a.recipient_email", Plain),
-            ("current_name", "r.name", Plain),
-        ],
-    );
-    json::array(backend, &object, "a.seq", "FROM audit_events a LEFT JOIN recipients r ON r.id = a.recipient_id WHERE a.envelope_id = e.id")
+/// count and head, they are of the same moment. For the integrity alone, neither the
+/// recipients' current names are joined nor the events put in order (`check_json` orders them).
+pub(crate) fn events_column(backend: Backend, wanted: Wanted) -> String {
+    let mut cols = vec![
+        ("seq", "a.seq", Plain),
+        ("kind", "a.kind", Plain),
+        ("recipient_id", "a.recipient_id", Plain),
+        ("user_id", "a.user_id", Plain),
+        ("ip", "a.ip", Plain),
+        ("user_agent", "a.user_agent", Plain),
+        ("data", "a.data", Plain),
+        ("prev_hash", "a.prev_hash", Plain),
+        ("hash", "a.hash", Plain),
+        ("created_at", "a.created_at", Plain),
+        ("hash_version", "a.hash_version", Plain),
+        ("recipient_name", "a.recipient_name", Plain),
+        ("recipient_email", "a.recipient_email", Plain),
+    ];
+    match wanted {
+        Wanted::Integrity => json::array_in_any_order(backend, &json::object(backend, &cols), "FROM audit_events a WHERE a.envelope_id = e.id"),
+        Wanted::Events => {
+            cols.push(("current_name", "r.name", Plain));
+            let from = "FROM audit_events a LEFT JOIN recipients r ON r.id = a.recipient_id WHERE a.envelope_id = e.id";
+            json::array(backend, &json::object(backend, &cols), "a.seq", from)
+        }
+    }
 }
 
 /// The log `events_column` read, checked against the envelope's kept count and head (read

@@ -44,9 +44,15 @@ impl Overview {
     /// their logs and sealed results in one query.
     pub async fn load_many(db: &Db, actor: &Actor, ids: &[EnvelopeId], wanted: audit::Wanted) -> AppResult<Vec<Self>> {
         let mut conn = db.pool().acquire().await?;
-        static MORE: json::Sql =
-            json::Sql::new(|b| format!(", {}, {} AS audit_json, {} AS sealed_json", ContentsJson::columns(b), audit::events_column(b), sealed_column(b)));
-        let more = MORE.get(Backend::of(&conn));
+        fn more(b: Backend, wanted: audit::Wanted) -> String {
+            format!(", {}, {} AS audit_json, {} AS sealed_json", ContentsJson::columns(b), audit::events_column(b, wanted), sealed_column(b))
+        }
+        static WITH_EVENTS: json::Sql = json::Sql::new(|b| more(b, audit::Wanted::Events));
+        static INTEGRITY: json::Sql = json::Sql::new(|b| more(b, audit::Wanted::Integrity));
+        let more = match wanted {
+            audit::Wanted::Events => WITH_EVENTS.get(Backend::of(&conn)),
+            audit::Wanted::Integrity => INTEGRITY.get(Backend::of(&conn)),
+        };
         let rows: Vec<OverviewRow> = Envelope::find_many_for(&mut conn, actor, ids, more).await?;
         let mut found: HashMap<EnvelopeId, Self> = HashMap::with_capacity(rows.len());
         for r in rows {

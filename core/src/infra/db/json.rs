@@ -87,6 +87,15 @@ pub fn array(backend: Backend, object: &str, order_by: &str, from_where: &str) -
     }
 }
 
+/// As `array`, its elements in whatever order the rows come (no sort: for a reader that
+/// orders them itself).
+pub fn array_in_any_order(backend: Backend, object: &str, from_where: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("(SELECT json_group_array({object}) {from_where})"),
+        Backend::Postgres => format!("(SELECT json_agg({object})::text {from_where})"),
+    }
+}
+
 /// A DOUBLE PRECISION value as text that parses back to the same `f64` (NULL stays NULL):
 /// SQLite's JSON writes 15 digits, PostgreSQL's shortest exact form is its `::text`.
 fn float_text(backend: Backend, expr: &str) -> String {
